@@ -1,6 +1,6 @@
 /**
  * adgen runtime. Generated derivative code does not depend on this package; user models import
- * `stopGradient` from it, and examples use its optimizers and random numbers.
+ * `stopGradient` from it, and examples use its optimizers, random numbers, helpers and plots.
  */
 
 /**
@@ -9,3 +9,31 @@
 export function stopGradient<T extends number>(x: T): T {
   return x;
 }
+
+export { SGD, Adam, type Optimizer, type SGDOptions, type AdamOptions } from './optim.ts';
+export { Rng, mulberry32 } from './random.ts';
+export {
+  flatten,
+  linspace,
+  arange,
+  basis,
+  dot,
+  norm,
+  mean,
+  maxAbsDiff,
+  allClose,
+  forwardDifference,
+  centralDifference,
+  formatG,
+  formatTensor,
+  isMain,
+} from './helpers.ts';
+export {
+  renderSvg,
+  writePlot,
+  fitPlotSpec,
+  linePlotSpec,
+  type Curve,
+  type FitPlotOptions,
+  type LinePlotOptions,
+} from './plot.ts';

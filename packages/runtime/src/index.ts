@@ -31,6 +31,7 @@ export {
 export {
   renderSvg,
   writePlot,
+  outPath,
   fitPlotSpec,
   linePlotSpec,
   type Curve,

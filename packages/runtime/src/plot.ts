@@ -16,13 +16,27 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Render a vega-lite spec and write it to `path` (creating folders); returns `path`. */
+/**
+ * Render a vega-lite spec and write it to `path` (creating folders). Returns the path relative
+ * to the working directory, ready to print.
+ */
 export async function writePlot(path: string, spec: TopLevelSpec): Promise<string> {
-  const [{ mkdir, writeFile }, { dirname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const [{ mkdir, writeFile }, { dirname, relative }] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+  ]);
   const svg = await renderSvg(spec);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, svg);
-  return path;
+  return relative(process.cwd(), path);
+}
+
+/**
+ * Where an example keeps its plots: `out/<file>` beside the module whose `import.meta.url` is
+ * given (examples/.gitignore keeps these out of git).
+ */
+export function outPath(importMetaUrl: string, file: string): string {
+  return decodeURIComponent(new URL(`out/${file}`, importMetaUrl).pathname);
 }
 
 /** A named curve y(x), drawn as a line. */
@@ -52,7 +66,13 @@ export function fitPlotSpec(o: FitPlotOptions): TopLevelSpec {
   const series = [dataName, ...o.curves.map((c) => c.name)];
   const x = { field: 'x', type: 'quantitative', title: o.xLabel ?? 'x', scale: { zero: false } } as const;
   const y = { field: 'y', type: 'quantitative', title: o.yLabel ?? 'y', scale: { zero: false } } as const;
-  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: series } } as const;
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: null,
+    scale: { domain: series },
+    legend: { labelLimit: 400, orient: 'bottom', direction: 'vertical' },
+  } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: o.title,
@@ -93,9 +113,27 @@ export function linePlotSpec(o: LinePlotOptions): TopLevelSpec {
     data: { values },
     mark: { type: 'line', strokeWidth: 2, point: o.points ?? false },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.xLabel ?? 'x', scale: o.logX ? { type: 'log' } : { zero: false } },
-      y: { field: 'y', type: 'quantitative', title: o.yLabel ?? 'y', scale: o.logY ? { type: 'log' } : { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null, scale: { domain: o.curves.map((c) => c.name) } },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: o.xLabel ?? 'x',
+        scale: o.logX ? { type: 'log' } : { zero: false },
+        axis: o.logX ? { format: '~g' } : {},
+      },
+      y: {
+        field: 'y',
+        type: 'quantitative',
+        title: o.yLabel ?? 'y',
+        scale: o.logY ? { type: 'log' } : { zero: false },
+        axis: o.logY ? { format: '~g' } : {},
+      },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        scale: { domain: o.curves.map((c) => c.name) },
+        legend: { labelLimit: 400, orient: 'bottom', direction: 'vertical' },
+      },
     },
   };
 }

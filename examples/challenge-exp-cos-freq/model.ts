@@ -1,0 +1,14 @@
+/**
+ * Second challenge of the backprop practical: mean squared error of the fit
+ * y ≈ exp(w·cos(p·x) + b), now with the frequency p as a third parameter.
+ * @differentiable
+ * @wrt w, b, p
+ */
+export function loss(w: number, b: number, p: number, x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
+    s += r * r;
+  }
+  return s / x.length;
+}

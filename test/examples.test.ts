@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Rng, maxAbsDiff } from '@adgen/runtime';
+import { Rng, formatG, maxAbsDiff } from '@adgen/runtime';
 
 const EXAMPLES_DIR = resolve(import.meta.dirname, '..', 'examples');
 
@@ -218,7 +218,6 @@ test('linear-regression: cost and gradient at m = 0.9, b = 0.1 match the formula
 
 test('linear-regression: SGD lr 0.01, 1000 epochs → m ≈ −0.4681, b ≈ 1.7543, cost ≈ 0.0195', async () => {
   const { train, leastSquares, X, Y } = await import('../examples/linear-regression/main.ts');
-  const { formatG } = await import('@adgen/runtime');
   const lines: string[] = [];
   const r = train(1000, 0.01, (e) =>
     lines.push(`Epoch ${e.epoch}, cost ${formatG(e.cost, 3)}, m grad ${formatG(e.mGrad, 3)}, b grad ${formatG(e.bGrad, 3)}`),

@@ -79,8 +79,8 @@ export async function main(): Promise<void> {
       title: 'Backprop practical: y = w·x + b',
       data: { x, y, name: 'samples' },
       curves: [
-        { name: `true line (w* = ${W_STAR}, b* = ${B_STAR})`, x: xs, y: xs.map((v) => W_STAR * v + B_STAR) },
         { name: `fit (w = ${result.w.toFixed(3)}, b = ${result.b.toFixed(3)})`, x: xs, y: xs.map((v) => result.w * v + result.b) },
+        { name: `true line (w* = ${W_STAR}, b* = ${B_STAR})`, x: xs, y: xs.map((v) => W_STAR * v + B_STAR), dash: [6, 4] },
       ],
     }),
   );

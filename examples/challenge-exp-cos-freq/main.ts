@@ -70,8 +70,8 @@ export async function main(): Promise<void> {
       title: 'Challenge 2: y = exp(w·cos(p·x) + b)',
       data: { x, y, name: 'samples' },
       curves: [
-        { name: `true (p* = ${P_STAR}, w* = ${W_STAR}, b* = ${B_STAR})`, x: xs, y: model(W_STAR, B_STAR, P_STAR) },
         { name: `fit (p = ${best.p.toFixed(3)}, w = ${best.w.toFixed(3)}, b = ${best.b.toFixed(3)})`, x: xs, y: model(best.w, best.b, best.p) },
+        { name: `true (p* = ${P_STAR}, w* = ${W_STAR}, b* = ${B_STAR})`, x: xs, y: model(W_STAR, B_STAR, P_STAR), dash: [6, 4] },
       ],
     }),
   );

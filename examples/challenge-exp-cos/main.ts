@@ -55,8 +55,8 @@ export async function main(): Promise<void> {
       title: 'Challenge 1: y = exp(w·cos(x) + b)',
       data: { x, y, name: 'samples' },
       curves: [
-        { name: `true (w* = ${W_STAR}, b* = ${B_STAR})`, x: xs, y: model(W_STAR, B_STAR) },
         { name: `fit (w = ${result.w.toFixed(3)}, b = ${result.b.toFixed(3)})`, x: xs, y: model(result.w, result.b) },
+        { name: `true (w* = ${W_STAR}, b* = ${B_STAR})`, x: xs, y: model(W_STAR, B_STAR), dash: [6, 4] },
       ],
     }),
   );

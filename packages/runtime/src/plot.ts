@@ -44,6 +44,8 @@ export interface Curve {
   name: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
+  /** dash pattern, e.g. [6, 4] for the true curve under a fitted one */
+  dash?: number[];
 }
 
 export interface FitPlotOptions {
@@ -62,7 +64,6 @@ export interface FitPlotOptions {
 export function fitPlotSpec(o: FitPlotOptions): TopLevelSpec {
   const dataName = o.data.name ?? 'data';
   const points = Array.from(o.data.x, (x, i) => ({ x, y: o.data.y[i], series: dataName }));
-  const lines = o.curves.flatMap((c) => Array.from(c.x, (x, i) => ({ x, y: c.y[i], series: c.name })));
   const series = [dataName, ...o.curves.map((c) => c.name)];
   const x = { field: 'x', type: 'quantitative', title: o.xLabel ?? 'x', scale: { zero: false } } as const;
   const y = { field: 'y', type: 'quantitative', title: o.yLabel ?? 'y', scale: { zero: false } } as const;
@@ -80,7 +81,12 @@ export function fitPlotSpec(o: FitPlotOptions): TopLevelSpec {
     height: o.height ?? 300,
     background: 'white',
     layer: [
-      { data: { values: lines }, mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y, color } },
+      // one layer per curve, so that each can have its own dash pattern
+      ...o.curves.map((c) => ({
+        data: { values: Array.from(c.x, (xv, i) => ({ x: xv, y: c.y[i], series: c.name })) },
+        mark: { type: 'line' as const, strokeWidth: 2, ...(c.dash ? { strokeDash: c.dash } : {}) },
+        encoding: { x, y, color },
+      })),
       { data: { values: points }, mark: { type: 'point', filled: true, size: 40 }, encoding: { x, y, color } },
     ],
   };

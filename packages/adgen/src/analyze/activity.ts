@@ -1,0 +1,119 @@
+/**
+ * Activity analysis (flow-insensitive, like Tapenade's first approximation): a variable or array
+ * is *varied* when it depends on an active input and *useful* when the result depends on it;
+ * only variables that are both (plus the active inputs themselves) get derivative code.
+ * `stopGradient(…)`, indices, lengths, comparisons and piecewise-constant functions (floor, sign…)
+ * carry no derivative, so they make nothing varied.
+ */
+import { varsOf } from '../ir/builders.ts';
+import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
+import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
+
+/** Which parameters (by position) each user function writes into. */
+export type WriteMap = Map<string, Set<number>>;
+
+export interface Activity {
+  /** variables and arrays that carry a derivative */
+  active: Set<string>;
+}
+
+/** Variables through which an expression's value can carry a derivative. */
+export function diffVars(e: Expr, out: Set<string> = new Set()): Set<string> {
+  switch (e.k) {
+    case 'var': out.add(e.name); break;
+    case 'idx': out.add(e.arr); break; // the index carries no derivative
+    case 'op':
+      if (BOOLEAN_OPS.has(e.op) || ruleFor(e.op)?.zero) break;
+      for (const a of e.args) diffVars(a, out);
+      break;
+    case 'call': for (const a of e.args) diffVars(a, out); break;
+    case 'cond': diffVars(e.a, out); diffVars(e.b, out); break;
+    case 'arr': for (const a of e.elems) diffVars(a, out); break;
+    default: break; // num, bool, len, stop, alloc, ext
+  }
+  return out;
+}
+
+/** Every write in the function as (target, value dependencies). */
+function flows(fn: FunctionIR, writes: WriteMap): { target: string; deps: Set<string> }[] {
+  const out: { target: string; deps: Set<string> }[] = [];
+  const visit = (stmts: Stmt[]) => {
+    for (const s of stmts) {
+      switch (s.k) {
+        case 'decl': if (s.init) out.push({ target: s.name, deps: diffVars(s.init) }); break;
+        case 'assign': out.push({ target: s.name, deps: diffVars(s.e) }); break;
+        case 'store': out.push({ target: s.arr, deps: diffVars(s.e) }); break;
+        case 'expr':
+          if (s.e.k === 'call') {
+            const written = writes.get(s.e.fn) ?? new Set();
+            const deps = diffVars(s.e);
+            s.e.args.forEach((a, i) => {
+              if (written.has(i) && a.k === 'var') out.push({ target: a.name, deps });
+            });
+          }
+          break;
+        case 'if': visit(s.then); visit(s.else); break;
+        case 'loop': visit(s.init); visit(s.body); visit(s.update); break;
+        case 'return':
+          if (s.e) out.push({ target: '_return', deps: diffVars(s.e) });
+          break;
+        default: break;
+      }
+    }
+  };
+  visit(fn.body);
+  return out;
+}
+
+export function analyzeActivity(fn: FunctionIR, activeInputs: Set<string>, writes: WriteMap): Activity {
+  const fl = flows(fn, writes);
+  const varied = new Set(activeInputs);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const f of fl) {
+      if (!varied.has(f.target) && [...f.deps].some((d) => varied.has(d))) {
+        varied.add(f.target);
+        changed = true;
+      }
+    }
+  }
+  const useful = new Set<string>(['_return', ...fn.params.filter((p) => p.out).map((p) => p.name)]);
+  // a written array parameter is an output of the function too (its final contents are observable)
+  for (const p of fn.params) if (p.type !== 'number' && p.type !== 'boolean' && (writes.get(fn.name)?.has(fn.params.indexOf(p)) ?? false)) useful.add(p.name);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const f of fl) {
+      if (useful.has(f.target)) {
+        for (const d of f.deps) {
+          if (!useful.has(d)) {
+            useful.add(d);
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  const active = new Set<string>();
+  for (const name of varied) if (useful.has(name) && name !== '_return') active.add(name);
+  for (const name of activeInputs) active.add(name);
+  return { active };
+}
+
+/** Positions of the parameters a function writes into (directly or through calls). */
+export function writtenParams(fn: FunctionIR, writes: WriteMap): Set<number> {
+  const written = new Set<string>();
+  const visit = (stmts: Stmt[]) => {
+    for (const s of stmts) {
+      if (s.k === 'store') written.add(s.arr);
+      else if (s.k === 'expr' && s.e.k === 'call') {
+        const w = writes.get(s.e.fn) ?? new Set();
+        s.e.args.forEach((a, i) => { if (w.has(i) && a.k === 'var') written.add(a.name); });
+      } else if (s.k === 'if') { visit(s.then); visit(s.else); }
+      else if (s.k === 'loop') { visit(s.init); visit(s.body); visit(s.update); }
+    }
+  };
+  visit(fn.body);
+  return new Set(fn.params.map((p, i) => (written.has(p.name) ? i : -1)).filter((i) => i >= 0));
+}
+
+export { varsOf };

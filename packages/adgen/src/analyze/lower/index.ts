@@ -1,0 +1,734 @@
+/**
+ * Front end, part 2: lower one TypeScript function (ts-morph AST + type checker) to source IR.
+ *
+ * Input: a FunctionUnit. Output: a FunctionIR, or diagnostics for everything outside the
+ * differentiable language of SPEC §1 (all of them, not only the first).
+ * Invariants of the output:
+ *  - expressions are pure; compound assignments and ++/-- are desugared (`s += e` → `s = s + e`);
+ *  - every local has one name and one type in the whole function (shadowing is renamed);
+ *  - `for…of` over an array becomes an index loop;
+ *  - calls name user functions that are lowered too (listed in `callees`).
+ */
+import * as path from 'node:path';
+import { Node, SyntaxKind, type Expression, type FunctionDeclaration, type Statement } from 'ts-morph';
+import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
+import type { DiagCode } from '../../diagnostics/codes.ts';
+import * as b from '../../ir/builders.ts';
+import { isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
+import { BOOLEAN_OPS, MATH_CONSTANTS, REJECTED, ruleFor } from '../../rules/index.ts';
+import type { FunctionUnit } from '../../parse/index.ts';
+import { classifyType, describeType } from './types.ts';
+
+/** How a callee found in the body resolves. */
+export interface CalleeRef {
+  name: string;
+  decl: FunctionDeclaration;
+  /** module specifier used to import it, when it lives in another file */
+  specifier?: string;
+}
+
+const BINARY_OPS: Partial<Record<SyntaxKind, string>> = {
+  [SyntaxKind.PlusToken]: '+',
+  [SyntaxKind.MinusToken]: '-',
+  [SyntaxKind.AsteriskToken]: '*',
+  [SyntaxKind.SlashToken]: '/',
+  [SyntaxKind.PercentToken]: '%',
+  [SyntaxKind.AsteriskAsteriskToken]: '**',
+  [SyntaxKind.LessThanToken]: '<',
+  [SyntaxKind.LessThanEqualsToken]: '<=',
+  [SyntaxKind.GreaterThanToken]: '>',
+  [SyntaxKind.GreaterThanEqualsToken]: '>=',
+  [SyntaxKind.EqualsEqualsEqualsToken]: '===',
+  [SyntaxKind.ExclamationEqualsEqualsToken]: '!==',
+  [SyntaxKind.EqualsEqualsToken]: '===',
+  [SyntaxKind.ExclamationEqualsToken]: '!==',
+  [SyntaxKind.AmpersandAmpersandToken]: '&&',
+  [SyntaxKind.BarBarToken]: '||',
+};
+
+const COMPOUND_OPS: Partial<Record<SyntaxKind, string>> = {
+  [SyntaxKind.PlusEqualsToken]: '+',
+  [SyntaxKind.MinusEqualsToken]: '-',
+  [SyntaxKind.AsteriskEqualsToken]: '*',
+  [SyntaxKind.SlashEqualsToken]: '/',
+  [SyntaxKind.PercentEqualsToken]: '%',
+  [SyntaxKind.AsteriskAsteriskEqualsToken]: '**',
+};
+
+class Lowerer {
+  readonly locals = new Map<string, VarType>();
+  /** scopes of source name → IR name */
+  private scopes: Map<string, string>[] = [];
+  readonly callees = new Map<string, CalleeRef>();
+  private forOfCount = 0;
+
+  constructor(
+    private readonly unit: FunctionUnit,
+    private readonly bag: DiagnosticBag,
+  ) {}
+
+  // ---- diagnostics & locations -----------------------------------------------------------
+
+  private where(node: Node) {
+    const sf = node.getSourceFile();
+    const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+    return { file: this.unit.file, line, column };
+  }
+
+  error(code: DiagCode, node: Node, ...args: string[]): void {
+    this.bag.add(code, this.where(node), ...args);
+  }
+
+  loc(node: Node): Loc {
+    const w = this.where(node);
+    const text = node.getText().split('\n')[0]!.trim();
+    return { ...w, text: text.length > 70 ? `${text.slice(0, 67)}…` : text };
+  }
+
+  // ---- scopes ---------------------------------------------------------------------------
+
+  private lookup(name: string): string | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const hit = this.scopes[i]!.get(name);
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  /** Declares a source name in the current scope; renames it if the IR name is taken. */
+  declare(name: string, type: VarType): string {
+    // user names may not start with '_': those are the compiler's (SPEC naming)
+    const base = name.startsWith('_') && !name.startsWith('_i') ? `u${name}` : name;
+    const visible = (n: string) => this.scopes.some((m) => [...m.values()].includes(n));
+    let irName = base;
+    // a name is reused by a sibling declaration of the same type; otherwise it gets a suffix
+    for (let k = 2; this.locals.has(irName) && (this.locals.get(irName) !== type || visible(irName)); k++) irName = `${base}_${k}`;
+    this.scopes[this.scopes.length - 1]!.set(name, irName);
+    this.locals.set(irName, type);
+    return irName;
+  }
+
+  private inScope<T>(fn: () => T): T {
+    this.scopes.push(new Map());
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  // ---- entry ----------------------------------------------------------------------------
+
+  lower(): FunctionIR | null {
+    const fn = this.unit.node;
+    const before = this.bag.items.length;
+    this.scopes.push(new Map());
+    const params = this.lowerParams(fn);
+    const returns = this.lowerReturnType(fn);
+    const bodyNode = fn.getBody();
+    const body = bodyNode && Node.isBlock(bodyNode) ? this.inScope(() => this.statements(bodyNode.getStatements())) : [];
+    if (!bodyNode) this.error('AD1012', fn, this.unit.name, 'a declaration without a body');
+    if (this.bag.items.length > before || !params || !returns) return null;
+    return {
+      name: this.unit.name,
+      file: this.unit.file,
+      fileBase: path.basename(this.unit.file),
+      line: fn.getStartLineNumber(),
+      params,
+      returns,
+      locals: this.locals,
+      body,
+      exported: fn.isExported(),
+      tagged: this.unit.tagged,
+      gpu: this.unit.gpu,
+      checkTags: this.unit.checkTags,
+      callees: [...this.callees.keys()],
+      importFrom: new Map([...this.callees.values()].filter((c) => c.specifier).map((c) => [c.name, c.specifier!])),
+    };
+  }
+
+  private lowerParams(fn: FunctionDeclaration): Param[] | null {
+    const params: Param[] = [];
+    let ok = true;
+    for (const p of fn.getParameters()) {
+      const name = p.getName();
+      const nameNode = p.getNameNode();
+      if (!Node.isIdentifier(nameNode)) {
+        this.error('AD1001', p, 'A destructured parameter', 'Take each value as its own parameter.');
+        ok = false;
+        continue;
+      }
+      const cls = classifyType(p.getType());
+      if (cls === 'any') {
+        this.error('AD1008', p, name);
+        ok = false;
+        continue;
+      }
+      if (cls === 'void' || cls === 'tuple' || cls === 'other') {
+        this.error('AD1011', p, name, describeType(p.getType()));
+        ok = false;
+        continue;
+      }
+      const irName = this.declare(name, cls);
+      params.push({ name: irName, type: cls, active: false, out: false });
+    }
+    const where = (tag: string) => {
+      const pos = this.unit.tagPos.get(tag);
+      return { file: this.unit.file, line: pos?.line ?? fn.getStartLineNumber(), column: pos?.column ?? 1 };
+    };
+    const numeric = (p: Param) => p.type !== 'boolean';
+    if (this.unit.out !== null) {
+      const out = params.find((p) => p.name === this.unit.out);
+      if (!out || !isArrayType(out.type)) {
+        this.bag.add('AD1006', where('out'), this.unit.out, this.unit.name);
+        ok = false;
+      } else out.out = true;
+    }
+    if (this.unit.wrt !== null) {
+      for (const w of this.unit.wrt) {
+        const p = params.find((q) => q.name === w);
+        if (!p) {
+          this.bag.add('AD1005', where('wrt'), w, this.unit.name, params.map((q) => q.name).join(', ') || '(none)');
+          ok = false;
+        } else if (!numeric(p)) {
+          this.bag.add('AD1015', where('wrt'), this.unit.name, w);
+          ok = false;
+        } else p.active = true;
+      }
+    } else {
+      for (const p of params) p.active = numeric(p) && !p.out;
+    }
+    return ok ? params : null;
+  }
+
+  private lowerReturnType(fn: FunctionDeclaration): Returns | null {
+    const t = fn.getReturnType();
+    const cls = classifyType(t);
+    if (cls === 'number') return { kind: 'number' };
+    if (cls === 'tuple') return { kind: 'tuple', length: t.getTupleElements().length };
+    if (cls === 'number[]' || cls === 'Float64Array' || cls === 'Float32Array') return { kind: 'array' };
+    if (cls === 'void' && this.unit.out) return { kind: 'void' };
+    this.error('AD1010', fn.getNameNode() ?? fn, this.unit.name, cls === 'void' ? 'nothing (add an @out array, or return a value)' : `'${describeType(t)}'`);
+    return null;
+  }
+
+  // ---- statements -----------------------------------------------------------------------
+
+  statements(stmts: Statement[]): Stmt[] {
+    const out: Stmt[] = [];
+    for (const s of stmts) out.push(...this.statement(s));
+    return out;
+  }
+
+  private block(node: Statement): Stmt[] {
+    return this.inScope(() => (Node.isBlock(node) ? this.statements(node.getStatements()) : this.statement(node)));
+  }
+
+  statement(s: Statement): Stmt[] {
+    const loc = this.loc(s);
+    if (Node.isBlock(s)) return this.inScope(() => this.statements(s.getStatements()));
+    if (Node.isEmptyStatement(s)) return [];
+    if (Node.isVariableStatement(s)) return this.variableStatement(s.getDeclarations(), loc);
+    if (Node.isExpressionStatement(s)) return this.expressionStatement(s.getExpression(), loc);
+    if (Node.isIfStatement(s)) {
+      const c = this.expr(s.getExpression());
+      const then = this.block(s.getThenStatement());
+      const elseNode = s.getElseStatement();
+      return [{ k: 'if', c, then, else: elseNode ? this.block(elseNode) : [], loc }];
+    }
+    if (Node.isForStatement(s)) return this.inScope(() => this.forStatement(s, loc));
+    if (Node.isWhileStatement(s)) {
+      return [{ k: 'loop', init: [], test: this.expr(s.getExpression()), update: [], body: this.block(s.getStatement()), doWhile: false, loc }];
+    }
+    if (Node.isDoStatement(s)) {
+      return [{ k: 'loop', init: [], test: this.expr(s.getExpression()), update: [], body: this.block(s.getStatement()), doWhile: true, loc }];
+    }
+    if (Node.isForOfStatement(s)) return this.inScope(() => this.forOfStatement(s, loc));
+    if (Node.isBreakStatement(s) || Node.isContinueStatement(s)) {
+      if (s.getLabel()) {
+        this.error('AD1001', s, 'A labelled break or continue', 'Use a flag variable to leave the outer loop.');
+        return [];
+      }
+      return [{ k: Node.isBreakStatement(s) ? 'break' : 'continue', loc }];
+    }
+    if (Node.isReturnStatement(s)) return this.returnStatement(s.getExpression(), loc);
+    if (Node.isFunctionDeclaration(s) || Node.isClassDeclaration(s)) {
+      this.error('AD1004', s, Node.isFunctionDeclaration(s) ? 'A nested function' : 'A class');
+      return [];
+    }
+    const what: Record<string, [string, string]> = {
+      SwitchStatement: ['A switch statement', 'Use if / else if.'],
+      ThrowStatement: ['A throw statement', 'Check inputs before calling the differentiable function.'],
+      TryStatement: ['A try statement', 'Handle errors outside the differentiable function.'],
+      ForInStatement: ['A for…in loop', 'Use an index loop.'],
+      LabeledStatement: ['A labelled statement', 'Use a flag variable instead of a label.'],
+    };
+    const [desc, hint] = what[s.getKindName()] ?? [`A ${s.getKindName()}`, 'Rewrite it with the constructs of SPEC §1.'];
+    this.error('AD1001', s, desc, hint);
+    return [];
+  }
+
+  private variableStatement(decls: import('ts-morph').VariableDeclaration[], loc: Loc): Stmt[] {
+    const out: Stmt[] = [];
+    for (const d of decls) {
+      const nameNode = d.getNameNode();
+      if (!Node.isIdentifier(nameNode)) {
+        this.error('AD1001', d, 'Destructuring', 'Declare each value on its own.');
+        continue;
+      }
+      const list = d.getParent();
+      const mutable = !(Node.isVariableDeclarationList(list) && list.getDeclarationKind() === 'const');
+      const init = d.getInitializer();
+      const cls = classifyType(d.getType());
+      if (cls === 'any') {
+        this.error('AD1008', d, nameNode.getText());
+        continue;
+      }
+      if (cls === 'void' || cls === 'other' || cls === 'tuple') {
+        this.error(cls === 'tuple' ? 'AD1001' : 'AD1011', d, ...(cls === 'tuple' ? ['A tuple-typed local', 'Use separate number variables or a Float64Array.'] : [nameNode.getText(), describeType(d.getType())]));
+        continue;
+      }
+      if (isArrayType(cls)) {
+        out.push(...this.arrayDeclaration(nameNode.getText(), cls, init, d, loc));
+        continue;
+      }
+      const e = init ? this.expr(init) : null;
+      const irName = this.declare(nameNode.getText(), cls);
+      out.push({ k: 'decl', name: irName, type: cls, init: e ?? (cls === 'number' ? b.num(0) : { k: 'bool', v: false }), mutable: mutable || !init, loc });
+    }
+    return out;
+  }
+
+  /** Local arrays: `new Float64Array(n)`, `new Array(n).fill(0)`, `[a, b, c]`, `x.slice()`. */
+  private arrayDeclaration(name: string, type: VarType, init: Expression | undefined, node: Node, loc: Loc): Stmt[] {
+    if (!init) {
+      this.error('AD1001', node, 'An array declared without a value', 'Initialise it with new Float64Array(n).');
+      return [];
+    }
+    const inner = unwrap(init);
+    const alloc = this.allocation(inner);
+    if (alloc) {
+      const irName = this.declare(name, type);
+      return [{ k: 'decl', name: irName, type, init: alloc, mutable: false, loc }];
+    }
+    if (Node.isArrayLiteralExpression(inner)) {
+      const elems = inner.getElements().map((e) => this.expr(e as Expression));
+      const irName = this.declare(name, type);
+      const ctor = type === 'number[]' ? 'Array' : (type as 'Float64Array' | 'Float32Array');
+      return [
+        { k: 'decl', name: irName, type, init: { k: 'alloc', ctor, len: b.num(elems.length) }, mutable: false, loc },
+        ...elems.map((e, i): Stmt => ({ k: 'store', arr: irName, i: b.num(i), e, loc })),
+      ];
+    }
+    // copies: x.slice(), Float64Array.from(x), [...x]
+    const source = this.copySource(inner);
+    if (source) {
+      const irName = this.declare(name, type);
+      const ctor = type === 'number[]' ? 'Array' : (type as 'Float64Array' | 'Float32Array');
+      const i = this.declare(`_i${this.forOfCount++}`, 'number');
+      return [
+        { k: 'decl', name: irName, type, init: { k: 'alloc', ctor, len: b.len(source) }, mutable: false, loc },
+        {
+          k: 'loop',
+          init: [{ k: 'decl', name: i, type: 'number', init: b.ZERO, mutable: true }],
+          test: b.op('<', b.v(i), b.len(source)),
+          update: [b.assign(i, b.add(b.v(i), b.ONE))],
+          body: [{ k: 'store', arr: irName, i: b.v(i), e: b.idx(source, b.v(i)), loc }],
+          doWhile: false,
+          counter: { name: i, start: b.ZERO, step: 1 },
+          loc,
+        },
+      ];
+    }
+    this.error('AD1013', init, name);
+    return [];
+  }
+
+  private allocation(e: Expression): Expr | null {
+    // new Float64Array(n) / new Float32Array(n) / new Array(n) / Array(n), optionally .fill(0)
+    let target = e;
+    if (Node.isCallExpression(target)) {
+      const callee = target.getExpression();
+      if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'fill') {
+        const arg = target.getArguments()[0];
+        if (!arg || !(Node.isNumericLiteral(arg) && Number(arg.getLiteralValue()) === 0)) return null;
+        target = callee.getExpression();
+      }
+    }
+    target = unwrap(target);
+    if (Node.isNewExpression(target) || Node.isCallExpression(target)) {
+      const ctor = target.getExpression().getText();
+      const args = target.getArguments();
+      if ((ctor === 'Float64Array' || ctor === 'Float32Array' || ctor === 'Array') && args.length === 1) {
+        const arg = args[0] as Expression;
+        if (classifyType(arg.getType()) !== 'number') return null;
+        return { k: 'alloc', ctor, len: this.expr(arg) };
+      }
+    }
+    return null;
+  }
+
+  private copySource(e: Expression): string | null {
+    if (Node.isCallExpression(e)) {
+      const callee = e.getExpression();
+      if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'slice' && e.getArguments().length === 0) {
+        return this.arrayName(callee.getExpression());
+      }
+      if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'from' && ['Float64Array', 'Float32Array', 'Array'].includes(callee.getExpression().getText()) && e.getArguments().length === 1) {
+        return this.arrayName(e.getArguments()[0] as Expression);
+      }
+    }
+    if (Node.isArrayLiteralExpression(e) && e.getElements().length === 1) {
+      const only = e.getElements()[0]!;
+      if (Node.isSpreadElement(only)) return this.arrayName(only.getExpression());
+    }
+    return null;
+  }
+
+  private arrayName(e: Expression): string | null {
+    const inner = unwrap(e);
+    if (!Node.isIdentifier(inner)) return null;
+    const name = this.lookup(inner.getText());
+    return name && isArrayType(this.locals.get(name)!) ? name : null;
+  }
+
+  private expressionStatement(e: Expression, loc: Loc): Stmt[] {
+    e = unwrap(e);
+    if (Node.isBinaryExpression(e)) {
+      const opKind = e.getOperatorToken().getKind();
+      const compound = COMPOUND_OPS[opKind];
+      if (opKind === SyntaxKind.EqualsToken || compound) {
+        return this.assignment(e.getLeft(), compound ?? null, e.getRight(), loc, e);
+      }
+    }
+    if (Node.isPrefixUnaryExpression(e) || Node.isPostfixUnaryExpression(e)) {
+      const tok = e.getOperatorToken();
+      if (tok === SyntaxKind.PlusPlusToken || tok === SyntaxKind.MinusMinusToken) {
+        return this.assignmentOf(e.getOperand(), tok === SyntaxKind.PlusPlusToken ? '+' : '-', b.ONE, loc, e);
+      }
+    }
+    if (Node.isCallExpression(e)) {
+      const call = this.expr(e);
+      return call.k === 'call' ? [{ k: 'expr', e: call, loc }] : [];
+    }
+    this.error('AD1001', e, 'An expression statement that assigns nothing', 'Remove it or assign its value.');
+    return [];
+  }
+
+  private assignment(left: Expression, compound: string | null, right: Expression, loc: Loc, node: Node): Stmt[] {
+    return this.assignmentOf(left, compound, this.expr(right), loc, node);
+  }
+
+  private assignmentOf(left: Expression, compound: string | null, rhs: Expr, loc: Loc, node: Node): Stmt[] {
+    left = unwrap(left);
+    if (Node.isIdentifier(left)) {
+      const name = this.lookup(left.getText());
+      if (!name) {
+        this.error('AD1004', left, `Assigning to '${left.getText()}' outside the function`);
+        return [];
+      }
+      const type = this.locals.get(name)!;
+      if (isArrayType(type)) {
+        this.error('AD1001', node, 'Reassigning an array variable', 'Write into its elements, or use a second array.');
+        return [];
+      }
+      const e = compound ? b.op(compound, b.v(name), rhs) : rhs;
+      return [{ k: 'assign', name, e, loc }];
+    }
+    if (Node.isElementAccessExpression(left)) {
+      const arr = this.arrayName(left.getExpression());
+      if (!arr) {
+        this.error('AD1013', left.getExpression(), left.getExpression().getText());
+        return [];
+      }
+      const i = this.expr(left.getArgumentExpressionOrThrow());
+      const e = compound ? b.op(compound, b.idx(arr, i), rhs) : rhs;
+      return [{ k: 'store', arr, i, e, loc }];
+    }
+    this.error('AD1004', left, `Assigning to '${left.getText()}'`);
+    return [];
+  }
+
+  private forStatement(s: import('ts-morph').ForStatement, loc: Loc): Stmt[] {
+    const initNode = s.getInitializer();
+    let init: Stmt[] = [];
+    if (initNode) {
+      if (Node.isVariableDeclarationList(initNode)) init = this.variableStatement(initNode.getDeclarations(), loc);
+      else init = this.expressionStatement(initNode as Expression, loc);
+    }
+    const condNode = s.getCondition();
+    const test = condNode ? this.expr(condNode) : null;
+    const incr = s.getIncrementor();
+    const update = incr ? this.expressionStatement(incr, loc) : [];
+    const body = this.block(s.getStatement());
+    const loop: Stmt = { k: 'loop', init, test, update, body, doWhile: false, loc };
+    const counter = canonicalCounter(init, test, update, body);
+    if (counter) loop.counter = counter;
+    return [loop];
+  }
+
+  /** `for (const v of arr)` → an index loop over arr with `v = arr[i]`. */
+  private forOfStatement(s: import('ts-morph').ForOfStatement, loc: Loc): Stmt[] {
+    const arr = this.arrayName(s.getExpression());
+    const initNode = s.getInitializer();
+    if (!arr || !Node.isVariableDeclarationList(initNode) || initNode.getDeclarations().length !== 1) {
+      this.error('AD1001', s, 'This for…of loop', 'Loop over a numeric array variable with `for (const v of a)`, or use an index loop.');
+      return [];
+    }
+    const decl = initNode.getDeclarations()[0]!;
+    const i = this.declare(`_i${this.forOfCount++}`, 'number');
+    const body = this.inScope(() => {
+      const v = this.declare(decl.getName(), 'number');
+      const first: Stmt = { k: 'decl', name: v, type: 'number', init: b.idx(arr, b.v(i)), mutable: false, loc };
+      return [first, ...this.block(s.getStatement())];
+    });
+    return [
+      {
+        k: 'loop',
+        init: [{ k: 'decl', name: i, type: 'number', init: b.ZERO, mutable: true }],
+        test: b.op('<', b.v(i), b.len(arr)),
+        update: [b.assign(i, b.add(b.v(i), b.ONE))],
+        body,
+        doWhile: false,
+        counter: { name: i, start: b.ZERO, step: 1 },
+        loc,
+      },
+    ];
+  }
+
+  private returnStatement(e: Expression | undefined, loc: Loc): Stmt[] {
+    if (!e) return [{ k: 'return', e: null, loc }];
+    const inner = unwrap(e);
+    if (Node.isArrayLiteralExpression(inner)) {
+      return [{ k: 'return', e: { k: 'arr', elems: inner.getElements().map((x) => this.expr(x as Expression)) }, loc }];
+    }
+    return [{ k: 'return', e: this.expr(e), loc }];
+  }
+
+  // ---- expressions ----------------------------------------------------------------------
+
+  expr(e: Expression): Expr {
+    e = unwrap(e);
+    if (Node.isNumericLiteral(e)) return b.num(Number(e.getLiteralValue()));
+    if (e.getKind() === SyntaxKind.TrueKeyword) return { k: 'bool', v: true };
+    if (e.getKind() === SyntaxKind.FalseKeyword) return { k: 'bool', v: false };
+    if (Node.isIdentifier(e)) return this.identifier(e);
+    if (Node.isPropertyAccessExpression(e)) {
+      const obj = e.getExpression();
+      const prop = e.getName();
+      if (obj.getText() === 'Math') {
+        if (MATH_CONSTANTS.has(prop)) return b.ext(`Math.${prop}`);
+        this.error('AD1001', e, `'Math.${prop}' used as a value`, 'Call it instead.');
+        return b.ZERO;
+      }
+      if (prop === 'length') {
+        const arr = this.arrayName(obj);
+        if (arr) return b.len(arr);
+      }
+      this.error('AD1004', e, `'${e.getText()}'`);
+      return b.ZERO;
+    }
+    if (Node.isElementAccessExpression(e)) {
+      const arr = this.arrayName(e.getExpression());
+      if (!arr) {
+        this.error('AD1013', e.getExpression(), e.getExpression().getText());
+        return b.ZERO;
+      }
+      return b.idx(arr, this.expr(e.getArgumentExpressionOrThrow()));
+    }
+    if (Node.isBinaryExpression(e)) {
+      const kind = e.getOperatorToken().getKind();
+      const o = BINARY_OPS[kind];
+      if (!o) {
+        this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}' inside an expression`, 'Assign in a statement of its own, and use only arithmetic, comparisons and && || inside expressions.');
+        return b.ZERO;
+      }
+      return b.op(o, this.expr(e.getLeft()), this.expr(e.getRight()));
+    }
+    if (Node.isPrefixUnaryExpression(e)) {
+      const tok = e.getOperatorToken();
+      const a = this.expr(e.getOperand());
+      if (tok === SyntaxKind.MinusToken) return a.k === 'num' ? b.num(-a.v) : b.op('neg', a);
+      if (tok === SyntaxKind.PlusToken) return b.op('pos', a);
+      if (tok === SyntaxKind.ExclamationToken) return b.op('!', a);
+      this.error('AD1001', e, `'${e.getText()}' inside an expression`, 'Increment in a statement of its own.');
+      return b.ZERO;
+    }
+    if (Node.isPostfixUnaryExpression(e)) {
+      this.error('AD1001', e, `'${e.getText()}' inside an expression`, 'Increment in a statement of its own.');
+      return b.ZERO;
+    }
+    if (Node.isConditionalExpression(e)) {
+      return { k: 'cond', c: this.expr(e.getCondition()), a: this.expr(e.getWhenTrue()), b: this.expr(e.getWhenFalse()) };
+    }
+    if (Node.isCallExpression(e)) return this.callExpression(e);
+    if (Node.isArrowFunction(e) || Node.isFunctionExpression(e)) {
+      this.error('AD1004', e, 'A closure');
+      return b.ZERO;
+    }
+    if (Node.isObjectLiteralExpression(e) || Node.isThisExpression(e) || Node.isNewExpression(e)) {
+      this.error('AD1004', e, `'${e.getText().slice(0, 40)}'`);
+      return b.ZERO;
+    }
+    if (Node.isStringLiteral(e) || Node.isNoSubstitutionTemplateLiteral(e) || Node.isTemplateExpression(e)) {
+      this.error('AD1011', e, e.getText().slice(0, 40), 'string');
+      return b.ZERO;
+    }
+    this.error('AD1001', e, `The expression '${e.getText().slice(0, 40)}'`, 'Rewrite it with the constructs of SPEC §1.');
+    return b.ZERO;
+  }
+
+  private identifier(e: Node): Expr {
+    const text = e.getText();
+    const name = this.lookup(text);
+    if (name) return b.v(name);
+    if (text === 'Infinity') return b.num(Infinity);
+    if (text === 'NaN') return b.num(NaN);
+    // a module-level numeric constant with a literal value is inlined
+    const decl = e.getSymbol()?.getValueDeclaration();
+    if (decl && Node.isVariableDeclaration(decl) && decl.getVariableStatement()?.getDeclarationKind() === 'const') {
+      const init = decl.getInitializer();
+      if (init && classifyType(decl.getType()) === 'number') {
+        const value = constantValue(unwrap(init));
+        if (value !== null) return b.num(value);
+      }
+    }
+    if (e.getType().isAny()) this.error('AD1008', e, text);
+    else this.error('AD1004', e, `'${text}' (a value from outside the function)`);
+    return b.ZERO;
+  }
+
+  private callExpression(e: import('ts-morph').CallExpression): Expr {
+    const callee = e.getExpression();
+    const text = callee.getText();
+    const args = e.getArguments() as Expression[];
+    if (text.startsWith('Math.')) {
+      if (text in REJECTED) {
+        this.error(REJECTED[text as keyof typeof REJECTED], e, text);
+        return b.ZERO;
+      }
+      const rule = ruleFor(text);
+      if (!rule || BOOLEAN_OPS.has(text)) {
+        this.error('AD1009', e, text);
+        return b.ZERO;
+      }
+      if (typeof rule.arity === 'number' && args.length !== rule.arity) {
+        this.error('AD1001', e, `'${text}' with ${args.length} arguments`, `It takes ${rule.arity}.`);
+        return b.ZERO;
+      }
+      if (rule.arity === 'variadic' && args.length === 0) {
+        this.error('AD1001', e, `'${text}' without arguments`, 'Pass at least one number.');
+        return b.ZERO;
+      }
+      return b.op(text, ...args.map((a) => this.expr(a)));
+    }
+    if (text === 'stopGradient') {
+      if (args.length !== 1) {
+        this.error('AD1001', e, 'stopGradient with other than one argument', 'Pass exactly one number.');
+        return b.ZERO;
+      }
+      return { k: 'stop', e: this.expr(args[0]!) };
+    }
+    if (text === 'Number' && args.length === 1) return this.expr(args[0]!);
+    if (!Node.isIdentifier(callee)) {
+      this.error('AD1004', e, `The call '${text}(…)'`);
+      return b.ZERO;
+    }
+    const decl = resolveFunction(callee);
+    if (!decl) {
+      this.error('AD1002', callee, text);
+      return b.ZERO;
+    }
+    const ref: CalleeRef = { name: text, decl };
+    if (decl.getSourceFile() !== this.unit.node.getSourceFile()) {
+      const spec = importSpecifier(callee);
+      if (!spec) {
+        this.error('AD1002', callee, text);
+        return b.ZERO;
+      }
+      ref.specifier = spec;
+    }
+    if (decl === this.unit.node) {
+      this.error('AD1007', callee, text);
+      return b.ZERO;
+    }
+    this.callees.set(text, ref);
+    const irArgs = args.map((a) => {
+      const cls = classifyType(a.getType());
+      if (isArrayType(cls as VarType) && cls !== 'any' && cls !== 'other' && cls !== 'void' && cls !== 'tuple') {
+        const arr = this.arrayName(a);
+        if (!arr) this.error('AD1013', a, a.getText());
+        return b.v(arr ?? '_');
+      }
+      return this.expr(a);
+    });
+    return b.call(text, ...irArgs);
+  }
+}
+
+/** Strips parentheses, `as`, `!` and `satisfies`, which do not change values. */
+function unwrap(e: Expression): Expression {
+  for (;;) {
+    if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isSatisfiesExpression(e) || Node.isTypeAssertion(e)) {
+      e = e.getExpression();
+    } else return e;
+  }
+}
+
+function constantValue(e: Expression): number | null {
+  if (Node.isNumericLiteral(e)) return Number(e.getLiteralValue());
+  if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.MinusToken) {
+    const inner = constantValue(unwrap(e.getOperand()));
+    return inner === null ? null : -inner;
+  }
+  return null;
+}
+
+function resolveFunction(id: Node): FunctionDeclaration | null {
+  let sym = id.getSymbol();
+  if (sym?.isAlias()) sym = sym.getAliasedSymbol();
+  const decl = sym?.getDeclarations().find((d) => Node.isFunctionDeclaration(d));
+  return decl && Node.isFunctionDeclaration(decl) && decl.getBody() ? decl : null;
+}
+
+function importSpecifier(id: Node): string | null {
+  const sym = id.getSymbol();
+  const decl = sym?.getDeclarations()[0];
+  if (!decl || !Node.isImportSpecifier(decl)) return null;
+  return decl.getImportDeclaration().getModuleSpecifierValue();
+}
+
+/** Recognises `for (let i = a; i < b; i++)` (or <=, or i += c) whose body never writes i. */
+function canonicalCounter(init: Stmt[], test: Expr | null, update: Stmt[], body: Stmt[]): { name: string; start: Expr; step: number } | undefined {
+  if (init.length !== 1 || update.length !== 1 || !test) return undefined;
+  const d = init[0]!;
+  const u = update[0]!;
+  if (d.k !== 'decl' || d.type !== 'number' || !d.init || u.k !== 'assign' || u.name !== d.name) return undefined;
+  const e = u.e;
+  if (e.k !== 'op' || (e.op !== '+' && e.op !== '-') || e.args[0]!.k !== 'var' || e.args[0]!.name !== d.name || e.args[1]!.k !== 'num') return undefined;
+  const step = e.op === '+' ? e.args[1]!.v : -e.args[1]!.v;
+  if (!Number.isInteger(step) || step === 0) return undefined;
+  if (test.k !== 'op' || !['<', '<=', '>', '>=', '!=='].includes(test.op)) return undefined;
+  if (writes(body, d.name)) return undefined;
+  return { name: d.name, start: d.init, step };
+}
+
+export function writes(stmts: Stmt[], name: string): boolean {
+  return stmts.some((s) => {
+    switch (s.k) {
+      case 'assign': return s.name === name;
+      case 'decl': return s.name === name;
+      case 'if': return writes(s.then, name) || writes(s.else, name);
+      case 'loop': return writes(s.init, name) || writes(s.body, name) || writes(s.update, name);
+      case 'block': return writes(s.body, name);
+      default: return false;
+    }
+  });
+}
+
+/** Lowers a function to source IR; returns null (with diagnostics) when it cannot. */
+export function lowerFunction(unit: FunctionUnit, bag: DiagnosticBag): { ir: FunctionIR; callees: CalleeRef[] } | null {
+  const lowerer = new Lowerer(unit, bag);
+  const ir = lowerer.lower();
+  return ir ? { ir, callees: [...lowerer.callees.values()] } : null;
+}

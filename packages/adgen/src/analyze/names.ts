@@ -1,0 +1,23 @@
+/**
+ * Names of everything adgen generates for a function `f`, in one place so the transformers,
+ * the emitter and cross-file imports agree.
+ */
+export const names = {
+  grad: (f: string) => `${f}Grad`,
+  vjp: (f: string) => `${f}Vjp`,
+  jvp: (f: string) => `${f}Jvp`,
+  jacobian: (f: string) => `${f}Jacobian`,
+  /** private copy of the primal, called where no derivative flows */
+  primal: (f: string) => `_${f}`,
+  /** forward-mode kernel: every numeric parameter followed by its tangent; returns the value */
+  jvpKernel: (f: string) => `_${f}Jvp`,
+  /** where the forward kernel leaves the tangent of a scalar result */
+  jvpKernelDot: (f: string) => `_${f}JvpDot`,
+  /** reverse-mode kernel (joint mode): recomputes f, then accumulates adjoints */
+  vjpKernel: (f: string) => `_${f}Vjp`,
+  /** where the reverse kernel leaves the adjoints of scalar parameters */
+  vjpKernelBar: (f: string) => `_${f}VjpBar`,
+  gpuFactory: (f: string) => `create${f[0]!.toUpperCase()}${f.slice(1)}Gpu`,
+  tangentOf: (v: string) => `${v}_dot`,
+  adjointOf: (v: string) => `${v}_bar`,
+};

@@ -1,0 +1,146 @@
+/**
+ * `adgen check`: proves generated derivatives against finite differences.
+ *
+ * Input: source paths (`runCheck`) or already generated files (`checkGenerated`, which tests use
+ * to feed a deliberately corrupted text). Output: one `CheckResult` per differentiable function
+ * and the report as text or JSON. Nothing is written to the user's tree: `generate` runs with
+ * `write: false`, and the generated modules are loaded from a temporary copy (stage.ts).
+ *
+ * For every function in `units`, at several random points (evaluate.ts has the method and the
+ * tolerances): reverse mode (`fGrad`, `fVjp` with a random cotangent) and forward mode (`fJvp`
+ * with a random tangent) against central finite differences, `fJacobian` likewise, and the
+ * dot-product test ⟨J·v, u⟩ = ⟨v, Jᵀ·u⟩ between the two modes.
+ *
+ * Sizes and ranges of the random inputs come from the `@check` JSDoc tag:
+ *
+ * ```text
+ * @check <clause>, <clause>, …
+ * clause := target [':' size] ['in' '[' lo ',' hi ']']  |  target '=' value
+ * target := a parameter name | '*' (every parameter without a clause of its own)
+ *
+ * @check x: 100, y: 100            arrays x and y have 100 elements
+ * @check w in [-1, 1]              draw w uniformly from [-1, 1]
+ * @check x: 50 in [0, 2]           both
+ * @check n = 4, A: 16              a size parameter (excluded by @wrt) and a flat 4×4 matrix
+ * @check * in [0.5, 2]             positive values everywhere
+ * ```
+ *
+ * Defaults: arrays have 5 elements, values are uniform in [-1, 1], a number parameter that is not
+ * active (excluded by `@wrt`, typically a size or an index) is 3. A point where the function is
+ * NaN, infinite or throws (the log of a negative draw) is drawn again, then from [0.1, 1] and
+ * [1.1, 2]; arrays without a size also try lengths 9 and 3. check-tag.ts has the full grammar.
+ */
+
+import type { Diagnostic, GeneratedFile } from '../api-types.ts';
+import { checkUnit, DEFAULT_POINTS, type CheckResult } from './evaluate.ts';
+import { formatJson, formatText } from './report.ts';
+import { commonDir, stage } from './stage.ts';
+
+export type { CheckResult } from './evaluate.ts';
+export { TOLERANCES, checkUnit } from './evaluate.ts';
+export { parseCheckTags } from './check-tag.ts';
+
+export interface CheckOptions {
+  /** print JSON instead of the text table */
+  json?: boolean;
+  /** receives progress messages ("checking loss (2/5)"); the CLI shows them on a TTY only */
+  progress?: (msg: string) => void;
+  /** seed of the random points (default 1): the same seed gives the same points */
+  seed?: number;
+  /** random points per function (default 3) */
+  points?: number;
+  /** directory that paths in the report are relative to (default: the sources' common folder) */
+  cwd?: string;
+}
+
+export interface CheckRun {
+  /** the report, text or JSON, ending in a newline */
+  output: string;
+  /** false when a function failed or generation reported an error */
+  ok: boolean;
+  results: CheckResult[];
+}
+
+/**
+ * Generates derivatives for `paths` in memory and checks every differentiable function.
+ * Diagnostics from generation are part of the report (and make `ok` false).
+ */
+export async function runCheck(paths: string[], opts: CheckOptions = {}): Promise<CheckRun> {
+  // Imported lazily: the public index re-exports this module, so a static import would be a cycle.
+  const { generate } = await import('../index.ts');
+  opts.progress?.(`generating derivatives for ${paths.length} path${paths.length === 1 ? '' : 's'}`);
+  const generated = await generate(paths, { write: false });
+  return checkGenerated(generated.files, opts, generated.diagnostics);
+}
+
+/**
+ * Checks already generated files (their `text` is what gets loaded, so a test can corrupt it).
+ * The sources are read from `sourcePath`.
+ */
+export async function checkGenerated(
+  files: readonly GeneratedFile[],
+  opts: CheckOptions = {},
+  diagnostics: readonly Diagnostic[] = [],
+): Promise<CheckRun> {
+  const seed = opts.seed ?? 1;
+  const points = opts.points ?? DEFAULT_POINTS;
+  const results: CheckResult[] = [];
+  const total = files.reduce((n, f) => n + f.units.length, 0);
+  if (files.length > 0 && total > 0) {
+    opts.progress?.(`loading ${files.length} generated module${files.length === 1 ? '' : 's'}`);
+    const staged = await stage(files.flatMap((f) => [{ path: f.outPath, text: f.text }, { path: f.sourcePath }]));
+    try {
+      let done = 0;
+      for (const file of files) {
+        let generated: Record<string, unknown>;
+        let source: Record<string, unknown>;
+        try {
+          generated = await staged.load(file.outPath);
+          source = await staged.load(file.sourcePath);
+        } catch (err) {
+          const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+          for (const unit of file.units) {
+            done++;
+            results.push(failedToLoad(unit, `FAIL: could not load ${file.outPath}: ${why}`));
+          }
+          continue;
+        }
+        for (const unit of file.units) {
+          done++;
+          opts.progress?.(`checking ${unit.name} (${done}/${total})`);
+          const primal = source[unit.name];
+          results.push(
+            checkUnit(
+              { unit, primal: typeof primal === 'function' ? (primal as (...a: unknown[]) => unknown) : undefined, generated },
+              { seed, points },
+            ),
+          );
+        }
+      }
+    } finally {
+      await staged.dispose();
+    }
+  }
+  const ok = results.every((r) => r.status !== 'FAIL') && diagnostics.every((d) => d.category !== 'error');
+  const base = opts.cwd ?? commonDir(files.length > 0 ? files.map((f) => f.sourcePath) : diagnostics.map((d) => d.file));
+  const ctx = { seed, points, base, diagnostics };
+  const output = opts.json ? formatJson(results, ctx, ok) : formatText(results, ctx);
+  return { output, ok, results };
+}
+
+function failedToLoad(unit: GeneratedFile['units'][number], message: string): CheckResult {
+  return {
+    name: unit.name,
+    file: unit.file,
+    line: unit.line,
+    inputs: unit.params.map((p) => p.name).join(', '),
+    points: 0,
+    reverseError: null,
+    forwardError: null,
+    jacobianError: null,
+    dotResidual: null,
+    valueError: null,
+    status: 'FAIL',
+    messages: [message],
+  };
+}

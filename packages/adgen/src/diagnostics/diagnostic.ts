@@ -1,0 +1,27 @@
+/** A bag that collects diagnostics; phases add to it and never throw on user errors. */
+import type { Diagnostic } from '../api-types.ts';
+import { DIAGNOSTICS, type DiagCode } from './codes.ts';
+
+export interface Where {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export function diag(code: DiagCode, where: Where, ...args: string[]): Diagnostic {
+  const message = DIAGNOSTICS[code].replace(/\{(\d)\}/g, (_, n: string) => args[Number(n)] ?? '');
+  return { code, message, file: where.file, line: where.line, column: where.column, category: 'error' };
+}
+
+export class DiagnosticBag {
+  readonly items: Diagnostic[] = [];
+  add(code: DiagCode, where: Where, ...args: string[]): void {
+    this.items.push(diag(code, where, ...args));
+  }
+  push(d: Diagnostic): void {
+    this.items.push(d);
+  }
+  get hasErrors(): boolean {
+    return this.items.some((d) => d.category === 'error');
+  }
+}

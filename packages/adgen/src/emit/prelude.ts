@@ -1,0 +1,102 @@
+/**
+ * Helper code that generated files carry inline (generated code never imports adgen, SPEC §2).
+ * Each piece is constant TypeScript, included only when the file uses it.
+ */
+
+/** The typed-array tape of reverse mode (Tapenade's PUSH/POP), shared by the file's functions. */
+export const TAPE = `
+/** The tape: values the adjoint sweep reads after the forward sweep overwrote them. */
+let _tape = new Float64Array(1024);
+let _sp = 0;
+let _tapePeak = 0;
+
+function _push(v: number): void {
+  if (_sp === _tape.length) {
+    const grown = new Float64Array(_tape.length * 2);
+    grown.set(_tape);
+    _tape = grown;
+  }
+  _tape[_sp++] = v;
+  if (_sp > _tapePeak) _tapePeak = _sp;
+}
+
+function _pop(): number {
+  return _tape[--_sp];
+}
+
+/** The most bytes the value tape of this file has held (for benchmarks and tests). */
+export function adgenTapePeakBytes(): number {
+  return _tapePeak * 8;
+}
+`;
+
+/** Arrays allocated inside loops, kept for the adjoint sweep. */
+export const REF_TAPE = `
+const _refs: ArrayLike<number>[] = [];
+
+function _pushRef(a: ArrayLike<number>): void {
+  _refs.push(a);
+}
+
+function _popRef<T extends ArrayLike<number>>(): T {
+  return _refs.pop() as T;
+}
+`;
+
+export const TANGENT_ARRAY = `
+/** A tangent array of the given length: a copy of the one passed, or zeros. */
+function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+  const t = new Float64Array(length);
+  if (given) t.set(given);
+  return t;
+}
+`;
+
+export const JACOBIAN = `
+type _Column = [name: string, length: number];
+
+/**
+ * The Jacobian, row per output and column per input element (arrays expanded), built with
+ * reverse mode when there are fewer outputs than inputs and with forward mode otherwise.
+ */
+function _jacobian<R extends number | ArrayLike<number>>(
+  columns: _Column[],
+  jvp: (tangent: Record<string, number | Float64Array>) => { value: R; tangent: R },
+  vjp: (cotangent: number | Float64Array) => { value: R; grad: Record<string, number | Float64Array> },
+): { value: R; jacobian: Float64Array[] } {
+  const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  const value = jvp({}).value;
+  const m = typeof value === 'number' ? 1 : value.length;
+  const jacobian = Array.from({ length: m }, () => new Float64Array(n));
+  if (m <= n) {
+    for (let r = 0; r < m; r++) {
+      let cotangent: number | Float64Array = 1;
+      if (typeof value !== 'number') {
+        cotangent = new Float64Array(m);
+        cotangent[r] = 1;
+      }
+      const grad = vjp(cotangent).grad;
+      let c = 0;
+      for (const [name, length] of columns) {
+        const g = grad[name]!;
+        if (typeof g === 'number') jacobian[r]![c++] = g;
+        else for (let j = 0; j < length; j++) jacobian[r]![c++] = g[j]!;
+      }
+    }
+  } else {
+    let c = 0;
+    for (const [name, length] of columns) {
+      for (let j = 0; j < (length < 0 ? 1 : length); j++, c++) {
+        let seed: number | Float64Array = 1;
+        if (length >= 0) {
+          seed = new Float64Array(length);
+          seed[j] = 1;
+        }
+        const t = jvp({ [name]: seed }).tangent;
+        for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
+      }
+    }
+  }
+  return { value, jacobian };
+}
+`;

@@ -1,0 +1,232 @@
+/**
+ * IR → TypeScript AST (ts.factory) → text through the TypeScript printer. The printer is dumb and
+ * total: readability comes from the IR's shape; the factory's parenthesizer places parentheses.
+ */
+import ts from 'typescript';
+import type { Expr, Stmt } from '../ir/nodes.ts';
+import type { TargetFunction } from '../ir/target.ts';
+
+const f = ts.factory;
+
+const BINARY: Record<string, ts.BinaryOperator> = {
+  '+': ts.SyntaxKind.PlusToken,
+  '-': ts.SyntaxKind.MinusToken,
+  '*': ts.SyntaxKind.AsteriskToken,
+  '/': ts.SyntaxKind.SlashToken,
+  '%': ts.SyntaxKind.PercentToken,
+  '**': ts.SyntaxKind.AsteriskAsteriskToken,
+  '<': ts.SyntaxKind.LessThanToken,
+  '<=': ts.SyntaxKind.LessThanEqualsToken,
+  '>': ts.SyntaxKind.GreaterThanToken,
+  '>=': ts.SyntaxKind.GreaterThanEqualsToken,
+  '===': ts.SyntaxKind.EqualsEqualsEqualsToken,
+  '!==': ts.SyntaxKind.ExclamationEqualsEqualsToken,
+  '==': ts.SyntaxKind.EqualsEqualsToken,
+  '!=': ts.SyntaxKind.ExclamationEqualsToken,
+  '&&': ts.SyntaxKind.AmpersandAmpersandToken,
+  '||': ts.SyntaxKind.BarBarToken,
+  '??': ts.SyntaxKind.QuestionQuestionToken,
+};
+
+const ASSIGN: Record<string, ts.BinaryOperator> = {
+  '=': ts.SyntaxKind.EqualsToken,
+  '+=': ts.SyntaxKind.PlusEqualsToken,
+  '-=': ts.SyntaxKind.MinusEqualsToken,
+  '*=': ts.SyntaxKind.AsteriskEqualsToken,
+};
+
+/** `a.b.c` and `a.b[0]` of generated names (never user text). */
+function dotted(text: string): ts.Expression {
+  const m = /^(.*)\[(\d+)\]$/.exec(text);
+  if (m) return f.createElementAccessExpression(dotted(m[1]!), f.createNumericLiteral(m[2]!));
+  const parts = text.split('.');
+  let e: ts.Expression = f.createIdentifier(parts[0]!);
+  for (const p of parts.slice(1)) e = f.createPropertyAccessExpression(e, p);
+  return e;
+}
+
+function numberLiteral(v: number): ts.Expression {
+  if (Number.isNaN(v)) return f.createIdentifier('NaN');
+  if (v === Infinity) return f.createIdentifier('Infinity');
+  if (v === -Infinity) return f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, f.createIdentifier('Infinity'));
+  if (v < 0 || Object.is(v, -0)) return f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, f.createNumericLiteral(String(-v)));
+  return f.createNumericLiteral(String(v));
+}
+
+/** Parses type text of our own making and rebuilds it with the factory (so it prints anywhere). */
+export function typeNode(text: string): ts.TypeNode {
+  const sf = ts.createSourceFile('t.ts', `type _T = ${text};`, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const alias = sf.statements[0] as ts.TypeAliasDeclaration;
+  return synth(alias.type);
+}
+
+function synth(t: ts.TypeNode): ts.TypeNode {
+  if (ts.isTypeReferenceNode(t)) {
+    return f.createTypeReferenceNode(f.createIdentifier((t.typeName as ts.Identifier).text), t.typeArguments?.map(synth));
+  }
+  if (ts.isTupleTypeNode(t)) return f.createTupleTypeNode(t.elements.map((e) => synth(e as ts.TypeNode)));
+  if (ts.isArrayTypeNode(t)) return f.createArrayTypeNode(synth(t.elementType));
+  if (ts.isTypeLiteralNode(t)) {
+    return f.createTypeLiteralNode(
+      t.members.map((m) => {
+        const p = m as ts.PropertySignature;
+        return f.createPropertySignature(undefined, (p.name as ts.Identifier).text, p.questionToken ? f.createToken(ts.SyntaxKind.QuestionToken) : undefined, synth(p.type!));
+      }),
+    );
+  }
+  if (ts.isUnionTypeNode(t)) return f.createUnionTypeNode(t.types.map(synth));
+  return f.createKeywordTypeNode(t.kind as ts.KeywordTypeSyntaxKind);
+}
+
+export function expr(e: Expr): ts.Expression {
+  switch (e.k) {
+    case 'num': return numberLiteral(e.v);
+    case 'bool': return e.v ? f.createTrue() : f.createFalse();
+    case 'var': return f.createIdentifier(e.name);
+    case 'idx': return f.createElementAccessExpression(f.createIdentifier(e.arr), expr(e.i));
+    case 'len': return f.createPropertyAccessExpression(f.createIdentifier(e.arr), 'length');
+    case 'ext': return dotted(e.text);
+    case 'op': {
+      if (e.op === 'neg') return f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, paren(expr(e.args[0]!)));
+      if (e.op === 'pos') return f.createPrefixUnaryExpression(ts.SyntaxKind.PlusToken, paren(expr(e.args[0]!)));
+      if (e.op === '!') return f.createPrefixUnaryExpression(ts.SyntaxKind.ExclamationToken, paren(expr(e.args[0]!)));
+      const bin = BINARY[e.op];
+      if (bin !== undefined) {
+        const [l, r] = [expr(e.args[0]!), expr(e.args[1]!)];
+        // (-a) ** b must keep its parentheses
+        const left = e.op === '**' && ts.isPrefixUnaryExpression(l) ? f.createParenthesizedExpression(l) : l;
+        return f.createBinaryExpression(left, bin, r);
+      }
+      return f.createCallExpression(dotted(e.op), undefined, e.args.map(expr));
+    }
+    case 'call': return f.createCallExpression(f.createIdentifier(e.fn), undefined, e.args.map(expr));
+    case 'xcall': return f.createCallExpression(dotted(e.callee), undefined, e.args.map(expr));
+    case 'cond': return f.createConditionalExpression(expr(e.c), f.createToken(ts.SyntaxKind.QuestionToken), expr(e.a), f.createToken(ts.SyntaxKind.ColonToken), expr(e.b));
+    case 'stop': return expr(e.e);
+    case 'alloc':
+      if (e.ctor === 'Array') {
+        const arr = f.createNewExpression(f.createIdentifier('Array'), [f.createKeywordTypeNode(ts.SyntaxKind.NumberKeyword)], [expr(e.len)]);
+        return f.createCallExpression(f.createPropertyAccessExpression(arr, 'fill'), undefined, [f.createNumericLiteral('0')]);
+      }
+      return f.createNewExpression(f.createIdentifier(e.ctor), undefined, [expr(e.len)]);
+    case 'obj':
+      return f.createObjectLiteralExpression(
+        e.props.map(([k, v]) => (v.k === 'var' && v.name === k ? f.createShorthandPropertyAssignment(k) : f.createPropertyAssignment(k, expr(v)))),
+        false,
+      );
+    case 'arr': return f.createArrayLiteralExpression(e.elems.map(expr), false);
+    case 'lambda':
+      return f.createArrowFunction(undefined, undefined, e.params.map((p) => f.createParameterDeclaration(undefined, undefined, p)), undefined, f.createToken(ts.SyntaxKind.EqualsGreaterThanToken), expr(e.body));
+    case 'as': return f.createAsExpression(expr(e.e), typeNode(e.type));
+  }
+}
+
+/** Prefix operators on binary operands keep explicit parentheses. */
+function paren(e: ts.Expression): ts.Expression {
+  return ts.isBinaryExpression(e) || ts.isConditionalExpression(e) ? f.createParenthesizedExpression(e) : e;
+}
+
+function declList(stmts: Stmt[]): ts.VariableDeclarationList | null {
+  if (stmts.length === 0 || !stmts.every((s) => s.k === 'decl')) return null;
+  const decls = stmts as Extract<Stmt, { k: 'decl' }>[];
+  return f.createVariableDeclarationList(
+    decls.map((d) => f.createVariableDeclaration(d.name, undefined, undefined, d.init ? expr(d.init) : undefined)),
+    decls.every((d) => !d.mutable) ? ts.NodeFlags.Const : ts.NodeFlags.Let,
+  );
+}
+
+function assignExpr(s: Stmt): ts.Expression {
+  // i = i + 1, i += 1 → i++ (and i--)
+  if (s.k === 'assign') {
+    const e = s.e;
+    const step = (op: string | undefined, k: string) => (op === '+=' ? k === '+' : op === '-=' ? k === '-' : false);
+    if (e.k === 'num' && e.v === 1 && (s.op === '+=' || s.op === '-=')) {
+      return f.createPostfixUnaryExpression(f.createIdentifier(s.name), step(s.op, '+') ? ts.SyntaxKind.PlusPlusToken : ts.SyntaxKind.MinusMinusToken);
+    }
+    if ((s.op ?? '=') === '=' && e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === s.name && e.args[1]!.k === 'num' && e.args[1]!.v === 1) {
+      return f.createPostfixUnaryExpression(f.createIdentifier(s.name), e.op === '+' ? ts.SyntaxKind.PlusPlusToken : ts.SyntaxKind.MinusMinusToken);
+    }
+  }
+  if (s.k === 'assign') return f.createBinaryExpression(f.createIdentifier(s.name), ASSIGN[s.op ?? '=']!, expr(s.e));
+  if (s.k === 'store') return f.createBinaryExpression(f.createElementAccessExpression(f.createIdentifier(s.arr), expr(s.i)), ASSIGN[s.op ?? '=']!, expr(s.e));
+  if (s.k === 'expr') return expr(s.e);
+  throw new Error(`not an expression statement: ${s.k}`);
+}
+
+export function statements(stmts: Stmt[]): ts.Statement[] {
+  const out: ts.Statement[] = [];
+  let pending: string[] = [];
+  let lastComment: string | null = null;
+  for (const s of stmts) {
+    if (s.k === 'comment') {
+      // consecutive repeats of the same provenance comment say nothing new
+      if (s.text !== lastComment && !pending.includes(s.text)) pending.push(s.text);
+      continue;
+    }
+    const nodes = statement(s);
+    if (nodes.length === 0) continue;
+    for (const text of pending) ts.addSyntheticLeadingComment(nodes[0]!, ts.SyntaxKind.SingleLineCommentTrivia, ` ${text}`, true);
+    if (pending.length > 0) lastComment = pending[pending.length - 1]!;
+    pending = [];
+    out.push(...nodes);
+  }
+  return out;
+}
+
+function block(stmts: Stmt[]): ts.Block {
+  return f.createBlock(statements(stmts), true);
+}
+
+function statement(s: Stmt): ts.Statement[] {
+  switch (s.k) {
+    case 'decl':
+      return [f.createVariableStatement(undefined, declList([s])!)];
+    case 'assign':
+    case 'store':
+    case 'expr':
+      return [f.createExpressionStatement(assignExpr(s))];
+    case 'if': {
+      const elseBranch = s.else.some((x) => x.k !== 'comment') ? block(s.else) : undefined;
+      return [f.createIfStatement(expr(s.c), block(s.then), elseBranch)];
+    }
+    case 'loop': {
+      const test = s.test ? expr(s.test) : undefined;
+      if (s.doWhile) {
+        const body = [...s.body, ...s.update];
+        return [...statements(s.init), f.createDoStatement(block(body), test ?? f.createTrue())];
+      }
+      if (s.init.length === 0 && s.update.length === 0) return [f.createWhileStatement(test ?? f.createTrue(), block(s.body))];
+      const init = declList(s.init);
+      const update = s.update.length === 0 ? undefined : s.update.map(assignExpr).reduce((a, c) => f.createComma(a, c));
+      if (init || s.init.length === 0) return [f.createForStatement(init ?? undefined, test, update, block(s.body))];
+      // initialisers that are not declarations run just before the loop
+      return [...statements(s.init), f.createForStatement(undefined, test, update, block(s.body))];
+    }
+    case 'break': return [f.createBreakStatement()];
+    case 'continue': return [f.createContinueStatement()];
+    case 'return': return [f.createReturnStatement(s.e ? expr(s.e) : undefined)];
+    case 'block': return [block(s.body)];
+    case 'comment': return [];
+  }
+}
+
+export function functionDeclaration(fn: TargetFunction): ts.FunctionDeclaration {
+  const node = f.createFunctionDeclaration(
+    fn.exported ? [f.createModifier(ts.SyntaxKind.ExportKeyword)] : undefined,
+    undefined,
+    fn.name,
+    undefined,
+    fn.params.map((p) => f.createParameterDeclaration(undefined, undefined, p.name, undefined, typeNode(p.type))),
+    fn.returnType ? typeNode(fn.returnType) : undefined,
+    block(fn.body),
+  );
+  if (fn.doc) ts.addSyntheticLeadingComment(node, ts.SyntaxKind.MultiLineCommentTrivia, `* ${fn.doc} `, true);
+  return node;
+}
+
+const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed, removeComments: false });
+const scratch = ts.createSourceFile('generated.ts', '', ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+
+export function printNode(node: ts.Node): string {
+  return printer.printNode(ts.EmitHint.Unspecified, node, scratch);
+}

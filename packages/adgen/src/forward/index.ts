@@ -1,0 +1,289 @@
+/**
+ * Forward mode (tangent propagation, JVP): IR → IR where every active statement is preceded by
+ * the statement computing its tangent (`x_dot`), reading only `RULES[op].jvp`.
+ *
+ * Input: a normalised FunctionIR and its activity. Output: a TargetFunction — either the public
+ * `fJvp(…, tangent)` returning `{ value, tangent }`, or the kernel `_fJvp(p, p_dot, …)` other
+ * derivative code calls. Invariants: control flow is the primal's (break, continue and early
+ * return stay as they are); a tangent is computed before its variable is overwritten, from the
+ * old values; subexpressions a rule reads twice are named `_tN` once.
+ * Refuses nothing: everything it is given has passed the front end.
+ */
+import * as b from '../ir/builders.ts';
+import type { Namer } from '../ir/namer.ts';
+import { isArrayType, type Expr, type FunctionIR, type Param, type Stmt } from '../ir/nodes.ts';
+import type { TargetFunction } from '../ir/target.ts';
+import { names } from '../analyze/names.ts';
+import { ruleFor } from '../rules/index.ts';
+import type { Activity } from '../analyze/activity.ts';
+import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText } from '../analyze/shared.ts';
+
+const dot = names.tangentOf;
+
+interface Ctx {
+  fn: FunctionIR;
+  active: Set<string>;
+  namer: Namer;
+  /** what a `return` turns into */
+  onReturn: (value: Expr | null, tangent: Expr | null, arrays?: { value: Expr[]; tangent: Expr[] }) => Stmt[];
+}
+
+/** Tangent of an expression; named temporaries for values a rule reads go into `pre`. */
+function tangent(e: Expr, ctx: Ctx, pre: Stmt[]): { val: Expr; dot: Expr } {
+  switch (e.k) {
+    case 'var':
+      return { val: e, dot: ctx.active.has(e.name) ? b.v(dot(e.name)) : b.ZERO };
+    case 'idx':
+      return { val: primalExpr(e), dot: ctx.active.has(e.arr) ? b.idx(dot(e.arr), primalExpr(e.i)) : b.ZERO };
+    case 'op': {
+      const rule = ruleFor(e.op);
+      const parts = e.args.map((a) => tangent(a, ctx, pre));
+      const val: Expr = { k: 'op', op: e.op, args: parts.map((p) => p.val) };
+      if (!rule || rule.zero || parts.every((p) => b.isZero(p.dot))) return { val: primalExpr(val), dot: b.ZERO };
+      // name the operands and the result the rule reads, so they are computed once
+      const uses = usesOf(rule, e.args.length);
+      const x = parts.map((p, i) => (uses.x[i] && !isAtom(p.val) ? temp(p.val, ctx, pre) : p.val));
+      let y: Expr = { k: 'op', op: e.op, args: x };
+      if (uses.y) y = temp(y, ctx, pre);
+      return { val: y, dot: rule.jvp({ x, dx: parts.map((p) => p.dot), y }) };
+    }
+    default:
+      // numbers, lengths, stopGradient(…), Math constants: constants to the differentiator
+      return { val: primalExpr(e), dot: b.ZERO };
+  }
+}
+
+function temp(value: Expr, ctx: Ctx, pre: Stmt[]): Expr {
+  const name = ctx.namer.fresh('_t');
+  pre.push(b.decl(name, 'number', primalExpr(value), false));
+  return b.v(name);
+}
+
+/** `name = e`, printed as `name += rest` when e is `name + rest`. */
+function assignSmart(name: string, e: Expr): Stmt {
+  if (e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === name) {
+    return b.assign(name, e.args[1]!, e.op === '+' ? '+=' : '-=');
+  }
+  return b.assign(name, e);
+}
+
+function storeSmart(arr: string, i: Expr, e: Expr): Stmt {
+  if (e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'idx' && e.args[0]!.arr === arr && b.sameExpr(e.args[0]!.i, i)) {
+    return b.store(arr, i, e.args[1]!, e.op === '+' ? '+=' : '-=');
+  }
+  return b.store(arr, i, e);
+}
+
+/** Forward-mode call `g(args)`: the kernel computes value and tangent together. */
+function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { val: Expr; dotExpr: Expr } | null {
+  const anyActive = e.args.some((a) => (a.k === 'var' && ctx.active.has(a.name)) || !b.isZero(tangent(a, ctx, []).dot));
+  if (!anyActive) return null;
+  const args: Expr[] = [];
+  for (const a of e.args) {
+    const isArr = a.k === 'var' && isArrayType(ctx.fn.locals.get(a.name) ?? 'number');
+    args.push(primalExpr(a));
+    if (isArr) {
+      const name = (a as { name: string }).name;
+      args.push(ctx.active.has(name) ? b.v(dot(name)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) });
+    } else if ((ctx.fn.locals.get(a.k === 'var' ? a.name : '') ?? 'number') !== 'boolean') {
+      const t = tangent(a, ctx, pre);
+      args.push(t.dot);
+    }
+  }
+  return { val: b.xcall(names.jvpKernel(e.fn), ...args), dotExpr: b.ext(names.jvpKernelDot(e.fn)) };
+}
+
+function statements(stmts: Stmt[], ctx: Ctx): Stmt[] {
+  const out: Stmt[] = [];
+  for (const s of stmts) out.push(...statement(s, ctx));
+  return out;
+}
+
+function statement(s: Stmt, ctx: Ctx): Stmt[] {
+  const out: Stmt[] = [];
+  const note = provenance(ctx.fn, s);
+  if (note) out.push(note);
+  switch (s.k) {
+    case 'decl': {
+      if (s.init?.k === 'alloc') {
+        out.push(b.decl(s.name, s.type, primalExpr(s.init), false));
+        if (ctx.active.has(s.name)) out.push(b.decl(dot(s.name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: primalExpr(s.init.len) }, false));
+        return out;
+      }
+      if (s.init?.k === 'call') {
+        const pre: Stmt[] = [];
+        const c = callTangent(s.init, ctx, pre);
+        if (c && ctx.active.has(s.name)) {
+          out.push(...pre, b.decl(s.name, s.type, c.val, s.mutable), b.decl(dot(s.name), 'number', c.dotExpr, true));
+          return out;
+        }
+        out.push(b.decl(s.name, s.type, c ? c.val : primalExpr(s.init), s.mutable));
+        return out;
+      }
+      if (!ctx.active.has(s.name) || !s.init) {
+        out.push({ ...s, init: s.init && primalExpr(s.init) });
+        if (ctx.active.has(s.name)) out.push(b.decl(dot(s.name), 'number', b.ZERO, true));
+        return out;
+      }
+      const pre: Stmt[] = [];
+      const t = tangent(s.init, ctx, pre);
+      // the tangent can be mutable even when the value is const (a loop may reassign it)
+      out.push(...pre, b.decl(s.name, s.type, t.val, s.mutable), b.decl(dot(s.name), 'number', t.dot, true));
+      return out;
+    }
+    case 'assign': {
+      if (s.e.k === 'call') {
+        const pre: Stmt[] = [];
+        const c = callTangent(s.e, ctx, pre);
+        out.push(...pre, b.assign(s.name, c ? c.val : primalExpr(s.e)));
+        if (ctx.active.has(s.name)) out.push(b.assign(dot(s.name), c ? c.dotExpr : b.ZERO));
+        return out;
+      }
+      if (!ctx.active.has(s.name)) {
+        out.push(assignSmart(s.name, primalExpr(s.e)));
+        return out;
+      }
+      const pre: Stmt[] = [];
+      const t = tangent(s.e, ctx, pre);
+      // tangent first: it reads the old value of the variable
+      out.push(...pre, assignSmart(dot(s.name), t.dot), assignSmart(s.name, t.val));
+      return out;
+    }
+    case 'store': {
+      if (!ctx.active.has(s.arr)) {
+        out.push(storeSmart(s.arr, primalExpr(s.i), primalExpr(s.e)));
+        return out;
+      }
+      const pre: Stmt[] = [];
+      const t = tangent(s.e, ctx, pre);
+      const i = primalExpr(s.i);
+      out.push(...pre, storeSmart(dot(s.arr), i, t.dot), storeSmart(s.arr, i, t.val));
+      return out;
+    }
+    case 'expr': {
+      if (s.e.k === 'call') {
+        const pre: Stmt[] = [];
+        const c = callTangent(s.e, ctx, pre);
+        out.push(...pre, b.exprStmt(c ? c.val : primalExpr(s.e)));
+      }
+      return out;
+    }
+    case 'if':
+      out.push({ k: 'if', c: primalExpr(s.c), then: statements(s.then, ctx), else: statements(s.else, ctx) });
+      return out;
+    case 'loop':
+      out.push({
+        k: 'loop',
+        init: statements(s.init, ctx).filter((x) => x.k !== 'comment'),
+        test: s.test && primalExpr(s.test),
+        update: statements(s.update, ctx).filter((x) => x.k !== 'comment'),
+        body: statements(s.body, ctx),
+        doWhile: s.doWhile,
+      });
+      return out;
+    case 'break':
+    case 'continue':
+      out.push({ k: s.k });
+      return out;
+    case 'return': {
+      if (!s.e) {
+        out.push(...ctx.onReturn(null, null));
+        return out;
+      }
+      if (s.e.k === 'arr') {
+        const pre: Stmt[] = [];
+        const parts = s.e.elems.map((x) => tangent(x, ctx, pre));
+        out.push(...pre, ...ctx.onReturn(null, null, { value: parts.map((p) => p.val), tangent: parts.map((p) => p.dot) }));
+        return out;
+      }
+      if (s.e.k === 'var' && isArrayType(ctx.fn.locals.get(s.e.name) ?? 'number')) {
+        const name = s.e.name;
+        out.push(...ctx.onReturn(b.v(name), ctx.active.has(name) ? b.v(dot(name)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }));
+        return out;
+      }
+      const pre: Stmt[] = [];
+      const t = tangent(s.e, ctx, pre);
+      out.push(...pre, ...ctx.onReturn(t.val, t.dot));
+      return out;
+    }
+    default:
+      return out;
+  }
+}
+
+/** Parameters of a forward kernel: each numeric parameter followed by its tangent. */
+export function kernelParams(params: Param[]): { name: string; type: string }[] {
+  const out: { name: string; type: string }[] = [];
+  for (const p of params) {
+    out.push({ name: p.name, type: tsType(p.type) });
+    if (p.type !== 'boolean') out.push({ name: dot(p.name), type: p.type === 'number' ? 'number' : 'Float64Array' });
+  }
+  return out;
+}
+
+/** The public `fJvp(…params, tangent)`. */
+export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer): TargetFunction {
+  const activeParams = fn.params.filter((p) => p.active);
+  const outParam = fn.params.find((p) => p.out);
+  const prologue: Stmt[] = [];
+  for (const p of activeParams) {
+    const given = b.ext(`tangent.${p.name}`);
+    if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', { k: 'op', op: '??', args: [given, b.ZERO] }, true));
+    else prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name)), false));
+  }
+  // arrays written by the function (and the @out array) carry tangents too
+  for (const p of fn.params) {
+    if (!p.active && act.active.has(p.name) && isArrayType(p.type)) {
+      prologue.push(b.decl(dot(p.name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
+    }
+  }
+  const ctx: Ctx = {
+    fn,
+    active: act.active,
+    namer,
+    onReturn: (value, tan, arrays) => {
+      if (arrays) return [{ k: 'return', e: { k: 'obj', props: [['value', { k: 'arr', elems: arrays.value }], ['tangent', { k: 'arr', elems: arrays.tangent }]] } }];
+      if (outParam) {
+        const t = act.active.has(outParam.name) ? b.v(dot(outParam.name)) : ({ k: 'alloc', ctor: 'Float64Array', len: b.len(outParam.name) } as Expr);
+        return [{ k: 'return', e: { k: 'obj', props: [['value', b.xcall('Float64Array.from', b.v(outParam.name))], ['tangent', t]] } }];
+      }
+      if (fn.returns.kind === 'array') {
+        return [{ k: 'return', e: { k: 'obj', props: [['value', b.xcall('Float64Array.from', value!)], ['tangent', b.xcall('Float64Array.from', tan!)]] } }];
+      }
+      return [{ k: 'return', e: { k: 'obj', props: [['value', value!], ['tangent', tan!]] } }];
+    },
+  };
+  const body = [...prologue, ...statements(fn.body, ctx)];
+  if (fn.returns.kind === 'void') body.push(...ctx.onReturn(null, null));
+  const tangentType = `{ ${activeParams.map((p) => `${p.name}?: ${p.type === 'number' ? 'number' : 'ArrayLike<number>'}`).join('; ')} }`;
+  const r = returnTypeText(fn);
+  return {
+    name: names.jvp(fn.name),
+    exported: true,
+    doc: `Forward mode (Jacobian–vector product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and its directional derivative along \`tangent\`; a missing tangent is zero.`,
+    params: [...fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })), { name: 'tangent', type: tangentType }],
+    returnType: `{ value: ${r}; tangent: ${r} }`,
+    body,
+  };
+}
+
+/** The kernel `_fJvp(p, p_dot, …)` that derivative code of callers invokes. */
+export function forwardKernel(fn: FunctionIR, act: Activity, namer: Namer): TargetFunction {
+  const ctx: Ctx = {
+    fn,
+    active: act.active,
+    namer,
+    onReturn: (value, tan) => {
+      if (fn.returns.kind !== 'number') return [{ k: 'return', e: null }];
+      return [b.assign(names.jvpKernelDot(fn.name), tan!), { k: 'return', e: value! }];
+    },
+  };
+  return {
+    name: names.jvpKernel(fn.name),
+    exported: true,
+    doc: `Forward-mode kernel of \`${fn.name}\` for derivative code that calls it.`,
+    params: kernelParams(fn.params),
+    returnType: fn.returns.kind === 'number' ? 'number' : 'void',
+    body: statements(fn.body, ctx),
+  };
+}

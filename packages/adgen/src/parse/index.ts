@@ -1,0 +1,133 @@
+/**
+ * Front end, part 1: load source files into a ts-morph Project (with the type checker) and find
+ * the functions to differentiate.
+ *
+ * Input: paths of `.ts` files. Output: the Project and, per file, its `@differentiable` functions
+ * with their JSDoc tags read (`@wrt`, `@out`, `@gpu`, `@check`). Refuses (with diagnostics): files
+ * that do not exist and files with TypeScript syntax errors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Node, Project, ts, type FunctionDeclaration, type SourceFile } from 'ts-morph';
+import type { Diagnostic } from '../api-types.ts';
+import type { DiagnosticBag } from '../diagnostics/diagnostic.ts';
+
+/** A function the user marked (or one found on demand), before lowering. */
+export interface FunctionUnit {
+  name: string;
+  node: FunctionDeclaration;
+  file: string;
+  tagged: boolean;
+  wrt: string[] | null;
+  out: string | null;
+  gpu: boolean;
+  checkTags: string[];
+  /** position of each tag, for diagnostics */
+  tagPos: Map<string, { line: number; column: number }>;
+}
+
+export interface ParsedProject {
+  project: Project;
+  files: SourceFile[];
+}
+
+export function createProject(): Project {
+  return new Project({
+    compilerOptions: {
+      strict: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.Preserve,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      allowImportingTsExtensions: true,
+      noEmit: true,
+      skipLibCheck: true,
+      lib: ['lib.es2022.d.ts'],
+    },
+    skipAddingFilesFromTsConfig: true,
+  });
+}
+
+/** Loads the files; reports missing files and syntax errors like tsc does. */
+export function parseProject(paths: string[], bag: DiagnosticBag, project: Project = createProject()): ParsedProject {
+  const files: SourceFile[] = [];
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    if (!fs.existsSync(abs)) {
+      bag.add('AD2001', { file: p, line: 0, column: 0 }, p);
+      continue;
+    }
+    const sf = project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs);
+    const syntax = project.getProgram().compilerObject.getSyntacticDiagnostics(sf.compilerNode);
+    if (syntax.length > 0) {
+      for (const d of syntax) bag.push(fromTsDiagnostic(d, abs));
+      continue;
+    }
+    files.push(sf);
+  }
+  return { project, files };
+}
+
+function fromTsDiagnostic(d: ts.DiagnosticWithLocation | ts.Diagnostic, file: string): Diagnostic {
+  let line = 0;
+  let column = 0;
+  if (d.file && d.start !== undefined) {
+    const pos = d.file.getLineAndCharacterOfPosition(d.start);
+    line = pos.line + 1;
+    column = pos.character + 1;
+  }
+  return {
+    code: `TS${d.code}`,
+    message: ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+    file,
+    line,
+    column,
+    category: 'error',
+  };
+}
+
+/** Whether a function's JSDoc carries `@differentiable`. */
+export function isTagged(fn: FunctionDeclaration): boolean {
+  return fn.getJsDocs().some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'));
+}
+
+/** Reads the adgen tags of a function declaration. */
+export function readUnit(fn: FunctionDeclaration, tagged: boolean): FunctionUnit {
+  const sf = fn.getSourceFile();
+  const unit: FunctionUnit = {
+    name: fn.getName() ?? '<anonymous>',
+    node: fn,
+    file: sf.getFilePath(),
+    tagged,
+    wrt: null,
+    out: null,
+    gpu: false,
+    checkTags: [],
+    tagPos: new Map(),
+  };
+  for (const doc of fn.getJsDocs()) {
+    for (const tag of doc.getTags()) {
+      const name = tag.getTagName();
+      const text = (tag.getCommentText() ?? '').trim();
+      const pos = sf.getLineAndColumnAtPos(tag.getStart());
+      unit.tagPos.set(name, pos);
+      if (name === 'wrt') unit.wrt = [...(unit.wrt ?? []), ...splitNames(text)];
+      else if (name === 'out') unit.out = splitNames(text)[0] ?? '';
+      else if (name === 'gpu') unit.gpu = true;
+      else if (name === 'check') unit.checkTags.push(text);
+    }
+  }
+  return unit;
+}
+
+function splitNames(text: string): string[] {
+  return text.split(/[\s,]+/).filter((s) => s.length > 0);
+}
+
+/** The `@differentiable` function declarations of a file (also non-exported ones, to diagnose). */
+export function taggedFunctions(sf: SourceFile): FunctionDeclaration[] {
+  const found: FunctionDeclaration[] = [];
+  sf.forEachDescendant((node) => {
+    if (Node.isFunctionDeclaration(node) && isTagged(node)) found.push(node);
+  });
+  return found;
+}

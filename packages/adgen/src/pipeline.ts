@@ -1,0 +1,360 @@
+/**
+ * The only place that runs the phases in order:
+ *   parse (ts-morph) → lower to IR → normalise → activity → forward / reverse → emit → write.
+ * It stops before emitting anything when a phase reported an error, so a file with errors never
+ * gets a half-written derivative file.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Project } from 'ts-morph';
+import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
+import { DiagnosticBag } from './diagnostics/diagnostic.ts';
+import { createProject, parseProject, readUnit, taggedFunctions, type FunctionUnit } from './parse/index.ts';
+import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
+import { normalizeFunction } from './analyze/normalize.ts';
+import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
+import { names } from './analyze/names.ts';
+import { primalExpr, returnTypeText, tsType } from './analyze/shared.ts';
+import { Namer } from './ir/namer.ts';
+import * as b from './ir/builders.ts';
+import { isArrayType, type FunctionIR, type Stmt } from './ir/nodes.ts';
+import type { TargetFunction } from './ir/target.ts';
+import { forwardKernel, forwardPublic } from './forward/index.ts';
+import { reverseKernel, reversePublic } from './reverse/index.ts';
+import { UnsupportedReturn } from './reverse/jumps.ts';
+import { emitFile, HEADER_MARK, type FilePlan } from './emit/index.ts';
+
+/** Expands files, directories and simple globs (`*`, `**`, `?`) into `.ts` sources. */
+export function expandInputs(inputs: string[], bag: DiagnosticBag): string[] {
+  const out: string[] = [];
+  const isSource = (p: string) => p.endsWith('.ts') && !p.endsWith('.ad.ts') && !p.endsWith('.d.ts');
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+      if (d.name === 'node_modules' || d.name.startsWith('.')) return [];
+      const full = path.join(dir, d.name);
+      return d.isDirectory() ? walk(full) : isSource(full) ? [full] : [];
+    });
+  for (const input of inputs) {
+    if (/[*?]/.test(input)) {
+      const base = input.slice(0, input.search(/[*?]/)).replace(/[^/]*$/, '') || '.';
+      const re = globToRegExp(path.resolve(input));
+      const found = fs.existsSync(base) ? walk(base).filter((p) => re.test(path.resolve(p))) : [];
+      if (found.length === 0) bag.add('AD2002', { file: input, line: 0, column: 0 }, input);
+      out.push(...found.sort());
+    } else if (fs.existsSync(input) && fs.statSync(input).isDirectory()) {
+      const found = walk(input).sort();
+      if (found.length === 0) bag.add('AD2002', { file: input, line: 0, column: 0 }, input);
+      out.push(...found);
+    } else out.push(input);
+  }
+  return [...new Set(out.map((p) => path.resolve(p)))];
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+interface Lowered {
+  unit: FunctionUnit;
+  ir: FunctionIR;
+  callees: CalleeRef[];
+}
+
+function outPathFor(source: string, outDir: string | undefined): string {
+  const base = path.basename(source).replace(/\.ts$/, '.ad.ts');
+  return outDir ? path.resolve(outDir, base) : path.join(path.dirname(source), base);
+}
+
+/** A private copy of the primal (`_f`), called where no derivative flows. */
+function primalCopy(fn: FunctionIR): TargetFunction {
+  const convert = (stmts: Stmt[]): Stmt[] =>
+    stmts.map((s): Stmt => {
+      switch (s.k) {
+        case 'decl': return { ...s, init: s.init && primalExpr(s.init) };
+        case 'assign': return { ...s, e: primalExpr(s.e) };
+        case 'store': return { ...s, i: primalExpr(s.i), e: primalExpr(s.e) };
+        case 'expr': return { ...s, e: primalExpr(s.e) };
+        case 'if': return { ...s, c: primalExpr(s.c), then: convert(s.then), else: convert(s.else) };
+        case 'loop': return { ...s, init: convert(s.init), test: s.test && primalExpr(s.test), update: convert(s.update), body: convert(s.body) };
+        case 'return': return { ...s, e: s.e && primalExpr(s.e) };
+        default: return s;
+      }
+    });
+  return {
+    name: names.primal(fn.name),
+    exported: true,
+    doc: `The primal \`${fn.name}\` (${fn.fileBase}:${fn.line}), for derivative code that calls it.`,
+    params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
+    returnType: fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'void' ? 'void' : returnTypeText(fn),
+    body: convert(fn.body),
+  };
+}
+
+function unitInfo(l: Lowered): UnitInfo {
+  const fn = l.ir;
+  return {
+    name: fn.name,
+    file: fn.file,
+    line: fn.line,
+    params: fn.params.map((p) => ({ name: p.name, type: p.type === 'boolean' ? 'other' : p.type, active: p.active, out: p.out })),
+    returns: fn.returns,
+    ...(fn.params.find((p) => p.out) ? { out: fn.params.find((p) => p.out)!.name } : {}),
+    checkTags: fn.checkTags,
+    gpu: fn.gpu,
+    tagged: fn.tagged,
+  };
+}
+
+/** Generates derivative files for the given inputs; writes them unless `write: false`. */
+export async function generate(inputs: string[], opts: GenerateOptions = {}, project?: Project): Promise<GenerateResult> {
+  const bag = new DiagnosticBag();
+  const files = expandInputs(inputs, bag);
+  const parsed = parseProject(files, bag, project ?? createProject());
+  // collect tagged functions and, transitively, the functions they call
+  const lowered = new Map<string, Lowered>(); // key: file#name
+  const key = (file: string, name: string) => `${file}#${name}`;
+  const queue: FunctionUnit[] = [];
+  const sourceFiles = new Set(parsed.files.map((f) => f.getFilePath() as string));
+  for (const sf of parsed.files) {
+    for (const fn of taggedFunctions(sf)) {
+      if (!fn.getName() || !fn.isExported() || fn.getParent() !== sf) {
+        const pos = sf.getLineAndColumnAtPos(fn.getStart());
+        bag.add('AD1012', { file: sf.getFilePath(), ...pos }, fn.getName() ?? '(anonymous)', !fn.getName() ? 'anonymous' : fn.getParent() !== sf ? 'nested in another function' : 'not exported');
+        continue;
+      }
+      queue.push(readUnit(fn, true));
+    }
+  }
+  while (queue.length > 0) {
+    const unit = queue.shift()!;
+    const k = key(unit.file, unit.name);
+    if (lowered.has(k)) continue;
+    const r = lowerFunction(unit, bag);
+    if (!r) continue;
+    lowered.set(k, { unit, ir: r.ir, callees: r.callees });
+    for (const c of r.callees) {
+      const file = c.decl.getSourceFile().getFilePath() as string;
+      if (c.specifier) {
+        // another file: its derivatives come from its own generated file
+        const tagged = readUnit(c.decl, true);
+        if (!c.decl.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === 'differentiable')) || !c.decl.isExported()) {
+          const sf = unit.node.getSourceFile();
+          bag.add('AD1002', { file: unit.file, ...sf.getLineAndColumnAtPos(unit.node.getStart()) }, c.name);
+          continue;
+        }
+        if (!sourceFiles.has(file)) {
+          sourceFiles.add(file);
+          parsed.files.push(c.decl.getSourceFile());
+        }
+        queue.push(tagged);
+      } else {
+        queue.push(readUnit(c.decl, c.decl.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === 'differentiable'))));
+      }
+    }
+  }
+  // recursion (direct or mutual) is outside the language
+  const byName = (file: string, name: string) => lowered.get(key(file, name));
+  const calleeOf = (l: Lowered, c: CalleeRef) => byName(c.decl.getSourceFile().getFilePath() as string, c.name);
+  for (const l of lowered.values()) {
+    const seen = new Set<Lowered>();
+    const stack = l.callees.map((c) => calleeOf(l, c)).filter((x): x is Lowered => !!x);
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (x === l) {
+        const sf = l.unit.node.getSourceFile();
+        bag.add('AD1007', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getNameNode()!.getStart()) }, l.ir.name);
+        break;
+      }
+      if (seen.has(x)) continue;
+      seen.add(x);
+      stack.push(...x.callees.map((c) => calleeOf(x, c)).filter((y): y is Lowered => !!y));
+    }
+  }
+  if (bag.hasErrors) return { files: [], diagnostics: bag.items };
+
+  // which parameters each function writes into, to a fixpoint over calls
+  const writes: WriteMap = new Map();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const l of lowered.values()) {
+      const w = writtenParams(l.ir, writes);
+      if ((writes.get(l.ir.name)?.size ?? -1) !== w.size) {
+        writes.set(l.ir.name, w);
+        changed = true;
+      }
+    }
+  }
+  // functions other derivative code calls need kernels
+  const called = new Set<Lowered>();
+  for (const l of lowered.values()) for (const c of l.callees) { const x = calleeOf(l, c); if (x) called.add(x); }
+  for (const l of called) {
+    if (l.ir.returns.kind !== 'number' && l.ir.returns.kind !== 'void') {
+      const sf = l.unit.node.getSourceFile();
+      bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, l.ir.returns.kind === 'tuple' ? 'a tuple' : 'an array');
+    }
+  }
+  if (bag.hasErrors) return { files: [], diagnostics: bag.items };
+
+  const generated: GeneratedFile[] = [];
+  for (const sf of parsed.files) {
+    const file = sf.getFilePath() as string;
+    const units = [...lowered.values()].filter((l) => l.unit.file === file);
+    if (units.length === 0) continue;
+    const plan: FilePlan = {
+      sourceBase: path.basename(file),
+      imports: [],
+      globals: [],
+      functions: [],
+      uses: { tape: false, refs: false, tangentArray: false, jacobian: false },
+    };
+    const importMap = new Map<string, Set<string>>();
+    try {
+      for (const l of units) {
+        const namer = new Namer(new Set(l.ir.locals.keys()));
+        const fn = normalizeFunction(structuredCloneIR(l.ir), namer);
+        const callees = new Map<string, FunctionIR>();
+        for (const c of l.callees) {
+          const x = calleeOf(l, c);
+          if (!x) continue;
+          callees.set(c.name, x.ir);
+          if (c.specifier) {
+            const from = c.specifier.replace(/(\.ts)?$/, '.ad');
+            const set = importMap.get(from) ?? new Set();
+            for (const n of [names.primal(c.name), names.jvpKernel(c.name), names.jvpKernelDot(c.name), names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
+            importMap.set(from, set);
+          }
+        }
+        const reverseOpts = { writes, callees };
+        if (l.unit.tagged && l.ir.exported) {
+          const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));
+          const act = analyzeActivity(fn, publicInputs, writes);
+          const jvp = forwardPublic(structuredCloneIR(fn), act, namer.fork());
+          const vjp = reversePublic(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
+          plan.uses.tape ||= vjp.usesTape.values;
+          plan.uses.refs ||= vjp.usesTape.refs;
+          plan.uses.tangentArray ||= fn.params.some((p) => p.active && p.type !== 'number');
+          plan.uses.jacobian = true;
+          if (fn.returns.kind === 'number') plan.functions.push(gradWrapper(fn));
+          plan.functions.push(stripTape(vjp), jvp, jacobianWrapper(fn, jvp));
+        }
+        if (called.has(l)) {
+          const all = new Set(fn.params.filter((p) => p.type !== 'boolean' && (!p.out || true)).map((p) => p.name));
+          const act = analyzeActivity(fn, all, writes);
+          const kf = forwardKernel(structuredCloneIR(fn), act, namer.fork());
+          const kr = reverseKernel(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
+          plan.uses.tape ||= kr.usesTape.values;
+          plan.uses.refs ||= kr.usesTape.refs;
+          plan.functions.push(primalCopy(fn), kf, stripTape(kr));
+          if (fn.returns.kind === 'number') plan.globals.push({ name: names.jvpKernelDot(fn.name), type: 'number', init: b.ZERO, mutable: true });
+          const scalars = fn.params.filter((p) => p.type === 'number').length;
+          plan.globals.push({ name: names.vjpKernelBar(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.num(scalars) }, mutable: false });
+        }
+      }
+    } catch (err) {
+      if (err instanceof UnsupportedReturn) {
+        bag.add('AD1001', { file, line: 1, column: 1 }, `A function that ${err.message}`, 'Return one array variable, or a tuple of the same length everywhere.');
+        continue;
+      }
+      throw err;
+    }
+    plan.imports = [...importMap].map(([from, set]) => ({ from, names: [...set] }));
+    const text = await emitFile(plan);
+    generated.push({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text, units: units.filter((l) => l.unit.tagged && l.ir.exported).map(unitInfo) });
+  }
+  if (bag.hasErrors) return { files: [], diagnostics: bag.items };
+  if (opts.write !== false) writeFiles(generated, bag);
+  return { files: bag.hasErrors ? [] : generated, diagnostics: bag.items };
+}
+
+/** Drops the bookkeeping field the emitter does not need. */
+function stripTape(t: TargetFunction & { usesTape: unknown }): TargetFunction {
+  const { usesTape: _unused, ...rest } = t;
+  return rest;
+}
+
+function structuredCloneIR(fn: FunctionIR): FunctionIR {
+  return { ...fn, locals: new Map(fn.locals), params: fn.params.map((p) => ({ ...p })), body: structuredClone(fn.body), importFrom: new Map(fn.importFrom) };
+}
+
+function args(fn: FunctionIR) {
+  return fn.params.map((p) => b.v(p.name));
+}
+
+function gradWrapper(fn: FunctionIR): TargetFunction {
+  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${p.name}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+  return {
+    name: names.grad(fn.name),
+    exported: true,
+    doc: `Gradient of \`${fn.name}\` (${fn.fileBase}:${fn.line}) by reverse mode: the value and ∂${fn.name}/∂input for each active input.`,
+    params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
+    returnType: `{ value: number; grad: ${gradType} }`,
+    body: [{ k: 'return', e: b.xcall(names.vjp(fn.name), ...args(fn), b.ONE) }],
+  };
+}
+
+function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction): TargetFunction {
+  const columns = fn.params.filter((p) => p.active).map((p) => ({ k: 'arr' as const, elems: [{ k: 'ext' as const, text: `'${p.name}'` }, p.type === 'number' ? b.num(-1) : b.len(p.name)] }));
+  const tangentType = jvp.params[jvp.params.length - 1]!.type;
+  const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? returnTypeText(fn) : 'Float64Array';
+  const r = returnTypeText(fn);
+  return {
+    name: names.jacobian(fn.name),
+    exported: true,
+    doc: `Full Jacobian of \`${fn.name}\` (${fn.fileBase}:${fn.line}): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise.`,
+    params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
+    returnType: `{ value: ${r}; jacobian: Float64Array[] }`,
+    body: [
+      {
+        k: 'return',
+        e: b.xcall(
+          '_jacobian',
+          { k: 'arr', elems: columns },
+          { k: 'lambda', params: ['t'], body: b.xcall(names.jvp(fn.name), ...args(fn), { k: 'as', e: b.v('t'), type: tangentType }) },
+          { k: 'lambda', params: ['u'], body: b.xcall(names.vjp(fn.name), ...args(fn), { k: 'as', e: b.v('u'), type: cotType }) },
+        ),
+      },
+    ],
+  };
+}
+
+/** Writes each file through a temporary file and a rename; refuses to overwrite files adgen did not write. */
+function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): void {
+  for (const f of files) {
+    if (fs.existsSync(f.outPath)) {
+      const head = fs.readFileSync(f.outPath, 'utf8').slice(0, 200);
+      if (!head.includes(HEADER_MARK)) {
+        bag.add('AD2003', { file: f.outPath, line: 0, column: 0 }, f.outPath);
+      }
+    }
+  }
+  if (bag.hasErrors) return;
+  for (const f of files) {
+    const tmp = `${f.outPath}.adgen-tmp`;
+    try {
+      fs.mkdirSync(path.dirname(f.outPath), { recursive: true });
+      if (fs.existsSync(f.outPath) && fs.readFileSync(f.outPath, 'utf8') === f.text) continue;
+      fs.writeFileSync(tmp, f.text);
+      fs.renameSync(tmp, f.outPath);
+    } catch (err) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        /* nothing left to clean */
+      }
+      bag.add('AD2004', { file: f.outPath, line: 0, column: 0 }, f.outPath, (err as Error).message);
+    }
+  }
+}
+
+export { isArrayType };

@@ -1,0 +1,1112 @@
+/**
+ * Reverse mode (adjoints, VJP), Tapenade-style: a forward sweep that runs the primal and saves
+ * what the adjoint sweep will need, then the adjoint sweep in reverse order, reading only
+ * `RULES[op].vjp`.
+ *
+ * Input: a normalised FunctionIR and its activity. Output: a TargetFunction — the public
+ * `fVjp(…, cotangent)` or the kernel `_fVjp(p, p_bar, …, seed)` used by callers (joint mode).
+ *
+ * How values reach the adjoint sweep:
+ *  - A statement outside loops ("once") names the values its adjoint reads in the forward sweep
+ *    (`const _t0 = …`) and the adjoint reuses them: no recomputation, no tape.
+ *  - A statement inside a loop recomputes them in the adjoint sweep from restored state: before
+ *    a variable or array element is overwritten it is pushed on the typed-array tape, but only
+ *    when an adjoint that runs later really reads it (the to-be-recorded sites collected in a
+ *    first pass, like clad's TBR analysis). Branch directions and trip counts are pushed only
+ *    when they cannot be recomputed.
+ *  - A loop whose iterations are independent and only accumulate into one active scalar
+ *    (`s += g(i)`) is fused: each iteration runs its own adjoint with a unit seed, and the
+ *    adjoint sweep scales the per-unit sums by s̄ — no tape, one pass (the SPEC §2 shape).
+ *  - Other loops with independent iterations (maps `out[i] = g(i)`, several sums) recompute
+ *    each iteration in the adjoint sweep instead of taping it.
+ * Refuses nothing: jumps were removed (reverse/jumps.ts) and the front end checked the rest.
+ */
+import * as b from '../ir/builders.ts';
+import type { Namer } from '../ir/namer.ts';
+import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
+import type { TargetFunction } from '../ir/target.ts';
+import { names } from '../analyze/names.ts';
+import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
+import { isAtom, primalExpr, provenance, returnTypeText, tsType, usesOf } from '../analyze/shared.ts';
+import { ruleFor } from '../rules/index.ts';
+import { removeJumps, type JumpFree } from './jumps.ts';
+
+const bar = names.adjointOf;
+
+/** A piece of the function whose adjoint runs right after its forward part: the whole function, or one iteration of a fused / recomputed loop. */
+interface Region {
+  id: Stmt | 'top';
+  start: number;
+  end: number;
+  /** adjoint of a variable when it is not `v_bar`: the unit seed of a fused accumulator, per-unit sums */
+  adjoint: Map<string, Expr>;
+  /** declarations placed at the top of the region */
+  hoisted: Stmt[];
+  hoistedNames: Set<string>;
+  /** in a recomputing loop: primal effects already done by the forward sweep are not repeated */
+  recompute: { skipAccumulators: Set<string>; skipStores: Set<string> } | null;
+}
+
+/** A value of the primal that the adjoint of one statement reads, linearised. */
+interface Lin {
+  e: Expr;
+  val: Expr;
+  args: Lin[];
+  active: boolean;
+  /** for `a[i]`: the index expression the adjoint uses */
+  index?: Expr;
+}
+
+interface ReadSite {
+  pos: number;
+  loops: Stmt[];
+}
+
+interface Mode {
+  region: Region;
+  /** loops of this region that enclose the statement (taped loops) */
+  loops: Stmt[];
+  /** directly in the region's top statement list (declarations need no hoisting) */
+  topSeq: boolean;
+  pos: number;
+}
+
+const ZERO_OF: Record<VarType, Expr> = {
+  number: b.ZERO,
+  boolean: { k: 'bool', v: false },
+  Float64Array: { k: 'alloc', ctor: 'Float64Array', len: b.ZERO },
+  Float32Array: { k: 'alloc', ctor: 'Float32Array', len: b.ZERO },
+  'number[]': { k: 'alloc', ctor: 'Array', len: b.ZERO },
+};
+
+const isEmpty = (stmts: Stmt[]) => stmts.every((s) => s.k === 'comment');
+
+export class ReverseTransformer {
+  private pos = new Map<Stmt, number>();
+  private endPos = new Map<Stmt, number>();
+  private writes = new Map<string, number[]>();
+  private declCount = new Map<string, number>();
+  private counters = new Set<string>();
+  /** to-be-recorded sites per region, filled in pass 1 */
+  private reads = new Map<Stmt | 'top', Map<string, ReadSite[]>>();
+  private collecting = true;
+  readonly usesTape = { values: false, refs: false };
+  /** parameter arrays whose elements the adjoint sweep restores */
+  readonly restoredArrays = new Set<string>();
+  private jf: JumpFree;
+  private namer!: Namer;
+  private top!: Region;
+  /** the region each variable is declared in (its adjoint is declared there too) */
+  private declRegion = new Map<string, Region>();
+  private readonly baseNamer: Namer;
+
+  private readonly act: Activity;
+
+  constructor(
+    private readonly fn: FunctionIR,
+    act: Activity,
+    namer: Namer,
+    private readonly writeMap: WriteMap,
+    private readonly callees: Map<string, FunctionIR>,
+  ) {
+    this.baseNamer = namer;
+    this.jf = removeJumps(fn, namer);
+    // the result variables made by removeJumps carry the cotangent
+    const result = this.jf.result;
+    const resultVars = result.kind === 'scalar' ? [result.name] : result.kind === 'tuple' ? result.names : [];
+    this.act = { active: new Set([...act.active, ...resultVars]) };
+    this.number(this.jf.body, 0, true);
+  }
+
+  // ---- positions and writes --------------------------------------------------------------
+
+  private number(stmts: Stmt[], n: number, top: boolean): number {
+    for (const s of stmts) {
+      this.pos.set(s, n++);
+      const w = (name: string) => this.writes.set(name, [...(this.writes.get(name) ?? []), this.pos.get(s)!]);
+      switch (s.k) {
+        case 'decl':
+          this.declCount.set(s.name, (this.declCount.get(s.name) ?? 0) + 1);
+          if (!this.counters.has(s.name)) w(s.name);
+          break;
+        case 'assign': if (!this.counters.has(s.name)) w(s.name); break;
+        case 'store': w(s.arr); break;
+        case 'expr':
+          if (s.e.k === 'call') {
+            const written = this.writeMap.get(s.e.fn) ?? new Set();
+            s.e.args.forEach((a, i) => { if (written.has(i) && a.k === 'var') w(a.name); });
+          }
+          break;
+        case 'if': n = this.number(s.else, this.number(s.then, n, false), false); break;
+        case 'loop':
+          if (s.counter && !this.jf.exits.has(s)) this.counters.add(s.counter.name);
+          else if (s.counter) this.counters.add(s.counter.name);
+          n = this.number(s.update, this.number(s.body, this.number(s.init, n, false), false), false);
+          break;
+        default: break;
+      }
+      this.endPos.set(s, n - 1);
+    }
+    return n;
+  }
+
+  private isActive(name: string): boolean {
+    return this.act.active.has(name);
+  }
+
+  private activeExpr(e: Expr): boolean {
+    return [...diffVars(e)].some((v) => this.isActive(v));
+  }
+
+  /** The adjoint of a scalar variable in this region (a variable name, or a constant seed). */
+  private adjointOf(name: string, m: Mode): Expr {
+    const override = m.region.adjoint.get(name);
+    if (override) return override;
+    if (!this.fn.params.some((p) => p.name === name)) {
+      const region = this.declRegion.get(name) ?? this.top;
+      this.hoistIn(region, bar(name), 'number');
+    }
+    return b.v(bar(name));
+  }
+
+  private adjointArray(name: string, m: Mode): string {
+    const a = m.region.adjoint.get(name);
+    return a && a.k === 'var' ? a.name : bar(name);
+  }
+
+  /** No write of v at or after position p inside the region (so v still holds its value). */
+  private stable(v: string, p: number, m: Mode): boolean {
+    if (this.counters.has(v)) return true;
+    return !(this.writes.get(v) ?? []).some((w) => w >= p && w <= m.region.end && (w >= m.region.start || m.region.id === 'top'));
+  }
+
+  private stableExpr(e: Expr, p: number, m: Mode): boolean {
+    return [...b.varsOf(e)].every((v) => this.stable(v, p, m));
+  }
+
+  /** Whether re-evaluating e in the adjoint sweep reads the values it had (no later write, no write in a shared taped loop). */
+  private reEvaluable(e: Expr, m: Mode): boolean {
+    return [...b.varsOf(e)].every((v) => {
+      if (this.counters.has(v)) return true;
+      return !(this.writes.get(v) ?? []).some((w) => {
+        if (w < m.region.start && m.region.id !== 'top') return false;
+        if (w > m.region.end) return false;
+        return w >= m.pos || m.loops.some((l) => w >= this.pos.get(l)! && w <= this.endPos.get(l)!);
+      });
+    });
+  }
+
+  /** Records that the adjoint sweep reads variables of e at this statement (to-be-recorded). */
+  private registerReads(e: Expr, m: Mode): void {
+    if (!this.collecting) return;
+    let map = this.reads.get(m.region.id);
+    if (!map) this.reads.set(m.region.id, (map = new Map()));
+    for (const v of b.varsOf(e)) {
+      if (this.counters.has(v)) continue;
+      map.set(v, [...(map.get(v) ?? []), { pos: m.pos, loops: m.loops }]);
+    }
+  }
+
+  /** Whether the value of v (or of an element of array v) overwritten at this write must be saved. */
+  private needsSave(v: string, m: Mode): boolean {
+    const sites = this.reads.get(m.region.id)?.get(v) ?? [];
+    return sites.some((s) => s.pos < m.pos || s.loops.some((l) => m.loops.includes(l)));
+  }
+
+  // ---- naming and hoisting -------------------------------------------------------------------
+
+  private hoist(m: Mode, name: string, type: VarType, init: Expr = ZERO_OF[type]): void {
+    this.hoistIn(m.region, name, type, init);
+  }
+
+  private hoistIn(region: Region, name: string, type: VarType, init: Expr = ZERO_OF[type]): void {
+    if (region.hoistedNames.has(name)) return;
+    region.hoistedNames.add(name);
+    region.hoisted.push(b.decl(name, type, init, true));
+  }
+
+  /** A declaration stays in place only when it is the only one of its name, in a region's top list, outside loops. */
+  private inlineDecl(name: string, m: Mode): boolean {
+    return m.topSeq && m.loops.length === 0 && (this.declCount.get(name) ?? 0) === 1;
+  }
+
+  /** `const name = e` in place, or `name = e` with the declaration hoisted. */
+  private define(name: string, type: VarType, e: Expr, m: Mode, mutable = false): Stmt {
+    if (this.inlineDecl(name, m)) return b.decl(name, type, e, mutable);
+    this.hoist(m, name, type);
+    return b.assign(name, e);
+  }
+
+  /** A temporary holding a value for the adjoint sweep. */
+  private temp(e: Expr, out: Stmt[], m: Mode, inForward: boolean, prefix = '_t'): Expr {
+    const name = this.namer.fresh(prefix);
+    if (!inForward || m.topSeq) out.push(b.decl(name, 'number', e, false));
+    else {
+      this.hoist(m, name, 'number');
+      out.push(b.assign(name, e));
+    }
+    return b.v(name);
+  }
+
+  // ---- linearisation ------------------------------------------------------------------------
+
+  /**
+   * Names the values the adjoint of e will read. Once-executed statements compute them in the
+   * forward sweep (`out` = forward code); statements in loops recompute them in the adjoint sweep
+   * (`out` = adjoint code) and record what they read.
+   */
+  private linearize(e: Expr, needed: boolean, out: Stmt[], m: Mode, once: boolean): Lin {
+    const keep = (val: Expr): Expr => {
+      if (!needed) return val;
+      if (once) return isAtom(val) && this.stableExpr(val, m.pos, m) ? val : this.temp(val, out, m, true);
+      this.registerReads(val, m);
+      return isAtom(val) ? val : this.temp(val, out, m, false);
+    };
+    switch (e.k) {
+      case 'var':
+        return { e, val: keep(e), args: [], active: this.isActive(e.name) };
+      case 'idx': {
+        const active = this.isActive(e.arr);
+        let index = primalExpr(e.i);
+        if (active) {
+          if (once && !(isAtom(index) && this.stableExpr(index, m.pos, m))) index = this.temp(index, out, m, true, '_i');
+          else if (!once) this.registerReads(index, m);
+        }
+        const val = needed ? keep(b.idx(e.arr, index)) : b.idx(e.arr, index);
+        return { e, val, args: [], active, index };
+      }
+      case 'op': {
+        const rule = ruleFor(e.op);
+        const active = !!rule && !rule.zero && this.activeExpr(e);
+        if (!active || !rule) return { e, val: keep(primalExpr(e)), args: [], active: false };
+        const uses = usesOf(rule, e.args.length);
+        const args = e.args.map((a, k) => this.linearize(a, uses.x[k] ?? false, out, m, once));
+        let val: Expr = { k: 'op', op: e.op, args: args.map((a) => a.val) };
+        if (uses.y || (needed && !isAtom(val))) val = once ? this.temp(val, out, m, true) : this.temp(val, out, m, false);
+        return { e, val, args, active: true };
+      }
+      default:
+        return { e, val: keep(primalExpr(e)), args: [], active: false };
+    }
+  }
+
+  /** Adjoint of a linearised expression with seed ȳ: x̄ += ∂·ȳ for every active leaf. */
+  private propagate(lin: Lin, seed: Expr, out: Stmt[], m: Mode): void {
+    if (!lin.active || b.isZero(seed)) return;
+    switch (lin.e.k) {
+      case 'var': {
+        const target = this.adjointOf(lin.e.name, m);
+        if (target.k === 'var') out.push(...b.accumulate(target.name, seed));
+        return;
+      }
+      case 'idx':
+        out.push(...b.accumulateAt(this.adjointArray(lin.e.arr, m), lin.index!, seed));
+        return;
+      case 'op': {
+        const rule = ruleFor(lin.e.op)!;
+        const parts = rule.vjp({ x: lin.args.map((a) => a.val), y: lin.val, ybar: seed });
+        // the same variable in several operands (r * r) gets one accumulation
+        for (let k = 0; k < lin.args.length; k++) {
+          const a = lin.args[k]!;
+          if (a.e.k !== 'var' || !a.active) continue;
+          for (let j = k + 1; j < lin.args.length; j++) {
+            const c = lin.args[j]!;
+            if (c.e.k === 'var' && c.e.name === a.e.name) {
+              parts[k] = b.add(parts[k] ?? b.ZERO, parts[j] ?? b.ZERO);
+              parts[j] = b.ZERO;
+            }
+          }
+        }
+        lin.args.forEach((arg, k) => {
+          if (!arg.active) return;
+          let c = parts[k] ?? b.ZERO;
+          if (b.isZero(c)) return;
+          if (arg.e.k === 'op' && !isAtom(c)) {
+            const name = arg.val.k === 'var' && arg.val.name.startsWith('_t') ? `${arg.val.name}_bar` : this.namer.fresh('_b');
+            out.push(b.decl(name, 'number', c, false));
+            c = b.v(name);
+          }
+          this.propagate(arg, c, out, m);
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Adjoint of `v = e`, given its linearisation. */
+  private adjointAssign(v: string, e: Expr, lin: Lin, resetNeeded: boolean, m: Mode): Stmt[] {
+    const out: Stmt[] = [];
+    const seed = this.adjointOf(v, m);
+    // accumulation v = v ± r: v̄ passes through unchanged, r̄ += ±v̄
+    if (e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === v && !diffVars(e.args[1]!).has(v)) {
+      this.propagate(lin.args[1] ?? this.linearize(e.args[1]!, false, out, m, true), e.op === '+' ? seed : b.neg(seed), out, m);
+      return out;
+    }
+    if (!diffVars(e).has(v)) {
+      this.propagate(lin, seed, out, m);
+      if (resetNeeded && seed.k === 'var') out.push(b.assign(seed.name, b.ZERO));
+      return out;
+    }
+    const saved = this.namer.fresh('_b');
+    out.push(b.decl(saved, 'number', seed, false));
+    if (seed.k === 'var') out.push(b.assign(seed.name, b.ZERO));
+    this.propagate(lin, b.v(saved), out, m);
+    return out;
+  }
+
+  // ---- statements ------------------------------------------------------------------------------
+
+  private seq(stmts: Stmt[], m: Omit<Mode, 'pos'>): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    let adj: Stmt[] = [];
+    for (const s of stmts) {
+      const r = this.stmt(s, { ...m, pos: this.pos.get(s)! });
+      fwd.push(...r.fwd);
+      if (!isEmpty(r.adj)) {
+        const note = provenance(this.fn, s, 'adjoint of ');
+        adj = [...(note ? [note] : []), ...r.adj, ...adj];
+      }
+    }
+    return { fwd, adj };
+  }
+
+  private stmt(s: Stmt, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
+    const note = provenance(this.fn, s);
+    const r = this.stmtInner(s, m);
+    if (note && r.fwd.length > 0) r.fwd.unshift(note);
+    return r;
+  }
+
+  private stmtInner(s: Stmt, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
+    if (s.k === 'decl' && !this.declRegion.has(s.name)) this.declRegion.set(s.name, m.region);
+    switch (s.k) {
+      case 'decl':
+        if (s.init?.k === 'alloc') return this.alloc(s.name, s.type, s.init, m);
+        if (s.init?.k === 'call') return this.call(s.init, s.name, m, true);
+        return this.assign(s.name, s.type, s.init ?? ZERO_OF[s.type], m, true, s.mutable);
+      case 'assign':
+        if (s.e.k === 'call') return this.call(s.e, s.name, m, false);
+        return this.assign(s.name, this.fn.locals.get(s.name) ?? 'number', s.e, m, false, true);
+      case 'store':
+        return this.store(s, m);
+      case 'expr':
+        return s.e.k === 'call' ? this.call(s.e, null, m, false) : { fwd: [], adj: [] };
+      case 'if':
+        return this.ifStmt(s, m);
+      case 'loop':
+        return this.loop(s, m);
+      default:
+        return { fwd: [], adj: [] };
+    }
+  }
+
+  /** Saves the old value of scalar v before it is overwritten, when a later adjoint reads it. */
+  private saveScalar(v: string, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
+    if (!this.needsSave(v, m)) return;
+    if (m.loops.length > 0) {
+      this.usesTape.values = true;
+      fwd.push(b.exprStmt(b.xcall('_push', b.v(v))));
+      adj.push(b.assign(v, b.xcall('_pop')));
+    } else {
+      const t = this.temp(b.v(v), fwd, m, true, '_s');
+      adj.push(b.assign(v, t));
+    }
+  }
+
+  private assign(v: string, type: VarType, e: Expr, m: Mode, isDecl: boolean, mutable: boolean): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    const restore: Stmt[] = [];
+    if (this.fn.locals.get(v) !== 'boolean' && (!isDecl || m.loops.length > 0 || !this.inlineDecl(v, m))) this.saveScalar(v, m, fwd, restore);
+    const once = m.loops.length === 0;
+    const active = this.isActive(v) && type === 'number';
+    const singleWrite = (this.writes.get(v)?.length ?? 0) <= 1;
+    const skip = m.region.recompute?.skipAccumulators.has(v) ?? false;
+    // variables the transformation introduced without a declaration (`_ret`)
+    if (!isDecl && !this.declCount.has(v) && !this.fn.params.some((p) => p.name === v)) this.hoistIn(this.top, v, type);
+    const write = (val: Expr): Stmt[] => (skip ? [] : [isDecl ? this.define(v, type, val, m, mutable) : b.assign(v, val)]);
+    if (!active || !this.activeExpr(e)) {
+      fwd.push(...write(primalExpr(e)));
+      const adj = [...restore];
+      if (active && !(isDecl && once && singleWrite)) {
+        const seed = this.adjointOf(v, m);
+        if (seed.k === 'var') adj.push(b.assign(seed.name, b.ZERO));
+      }
+      return { fwd, adj };
+    }
+    if (once) {
+      const lin = this.linearize(e, false, fwd, m, true);
+      fwd.push(...write(lin.val));
+      return { fwd, adj: [...restore, ...this.adjointAssign(v, e, lin, !(isDecl && singleWrite), m)] };
+    }
+    fwd.push(...write(primalExpr(e)));
+    const adj = [...restore];
+    const lin = this.linearize(e, false, adj, m, false);
+    adj.push(...this.adjointAssign(v, e, lin, true, m));
+    return { fwd, adj };
+  }
+
+  private store(s: Extract<Stmt, { k: 'store' }>, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    const adj: Stmt[] = [];
+    const once = m.loops.length === 0;
+    let index = primalExpr(s.i);
+    const active = this.isActive(s.arr);
+    // the index the adjoint sweep uses
+    let adjIndex = index;
+    const needIndex = active || this.needsSave(s.arr, m);
+    if (needIndex) {
+      if (once && !(isAtom(index) && this.stableExpr(index, m.pos, m))) {
+        adjIndex = this.temp(index, fwd, m, true, '_i');
+        index = adjIndex;
+      } else if (!once) this.registerReads(index, m);
+    }
+    if (this.needsSave(s.arr, m)) {
+      if (this.fn.params.some((p) => p.name === s.arr)) this.restoredArrays.add(s.arr);
+      if (once) {
+        const t = this.temp(b.idx(s.arr, index), fwd, m, true, '_s');
+        adj.push(b.store(s.arr, adjIndex, t));
+      } else {
+        this.usesTape.values = true;
+        fwd.push(b.exprStmt(b.xcall('_push', b.idx(s.arr, index))));
+        adj.push(b.store(s.arr, adjIndex, b.xcall('_pop')));
+      }
+    }
+    const skip = m.region.recompute?.skipStores.has(s.arr) ?? false;
+    if (!active || !this.activeExpr(s.e)) {
+      if (!skip) fwd.push(b.store(s.arr, index, primalExpr(s.e)));
+      if (active) adj.push(b.store(this.adjointArray(s.arr, m), adjIndex, b.ZERO));
+      return { fwd, adj };
+    }
+    const slot = b.idx(this.adjointArray(s.arr, m), adjIndex);
+    const e = s.e;
+    const accumulation = e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'idx' && e.args[0]!.arr === s.arr && b.sameExpr(e.args[0]!.i, s.i) && !diffVars(e.args[1]!).has(s.arr);
+    const target = accumulation ? (e as Extract<Expr, { k: 'op' }>).args[1]! : e;
+    let lin: Lin;
+    if (once) {
+      lin = this.linearize(target, false, fwd, m, true);
+      if (!skip) fwd.push(b.store(s.arr, index, accumulation ? b.op((e as Extract<Expr, { k: 'op' }>).op, b.idx(s.arr, index), lin.val) : lin.val));
+    } else {
+      if (!skip) fwd.push(b.store(s.arr, index, primalExpr(e)));
+      lin = this.linearize(target, false, adj, m, false);
+    }
+    if (accumulation) {
+      this.propagate(lin, (e as Extract<Expr, { k: 'op' }>).op === '+' ? slot : b.neg(slot), adj, m);
+    } else {
+      const saved = this.namer.fresh('_b');
+      adj.push(b.decl(saved, 'number', slot, false), b.store(this.adjointArray(s.arr, m), adjIndex, b.ZERO));
+      this.propagate(lin, b.v(saved), adj, m);
+    }
+    return { fwd, adj };
+  }
+
+  private alloc(name: string, type: VarType, init: Extract<Expr, { k: 'alloc' }>, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    const adj: Stmt[] = [];
+    const active = this.isActive(name);
+    const len = primalExpr(init.len);
+    if (m.loops.length > 0 && (active || this.needsSave(name, m))) {
+      // a new array each iteration: keep the previous ones for the adjoint sweep
+      this.usesTape.refs = true;
+      this.hoist(m, name, type);
+      fwd.push(b.exprStmt(b.xcall('_pushRef', b.v(name))));
+      adj.unshift(b.assign(name, b.xcall('_popRef')));
+      if (active) {
+        this.hoist(m, bar(name), 'Float64Array');
+        fwd.push(b.exprStmt(b.xcall('_pushRef', b.v(bar(name)))));
+        adj.unshift(b.assign(bar(name), b.xcall('_popRef')));
+      }
+      fwd.push(b.assign(name, init));
+      if (active) fwd.push(b.assign(bar(name), { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }));
+      return { fwd, adj };
+    }
+    fwd.push(this.define(name, type, { ...init, len }, m));
+    if (active) fwd.push(this.define(bar(name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }, m));
+    return { fwd, adj };
+  }
+
+  /** `v = g(args)` or `g(args)`: the primal in the forward sweep, g's reverse kernel in the adjoint sweep (joint mode). */
+  private call(e: Extract<Expr, { k: 'call' }>, v: string | null, m: Mode, isDecl: boolean): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    const adj: Stmt[] = [];
+    const once = m.loops.length === 0;
+    const callee = this.callees.get(e.fn);
+    const written = this.writeMap.get(e.fn) ?? new Set<number>();
+    if (v && this.fn.locals.get(v) === 'number' && (!isDecl || !this.inlineDecl(v, m))) this.saveScalar(v, m, fwd, adj);
+    const arrayArg = (a: Expr) => a.k === 'var' && isArrayType(this.fn.locals.get(a.name) ?? 'number');
+    const anyActive = (v !== null && this.isActive(v)) || e.args.some((a) => (arrayArg(a) ? this.isActive((a as { name: string }).name) : this.activeExpr(a)));
+    // arrays the callee overwrites: the adjoint needs their contents from before the call
+    const snapshots = new Map<string, Expr>();
+    const refPops: Stmt[] = [];
+    e.args.forEach((a, i) => {
+      if (!arrayArg(a)) return;
+      const name = (a as { name: string }).name;
+      const writtenHere = written.has(i);
+      if (!writtenHere && (!anyActive || !once || this.stable(name, m.pos + 1, m))) return;
+      if (!writtenHere) {
+        // read-only argument overwritten later: the kernel needs today's contents
+        const t = this.namer.fresh('_c');
+        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m));
+        snapshots.set(name, b.v(t));
+        return;
+      }
+      if (!anyActive && !this.needsSave(name, m)) return;
+      if (once) {
+        const t = this.namer.fresh('_c');
+        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m));
+        snapshots.set(name, b.v(t));
+      } else {
+        this.usesTape.refs = true;
+        fwd.push(b.exprStmt(b.xcall('_pushRef', b.xcall('Float64Array.from', b.v(name)))));
+        const t = this.namer.fresh('_c');
+        refPops.unshift(b.decl(t, 'Float64Array', b.xcall('_popRef'), false));
+        snapshots.set(name, b.v(t));
+      }
+    });
+    // scalar arguments as the kernel will need them: named now (once) or recomputed later (loops)
+    const argAdj: Stmt[] = [];
+    const argLins = new Map<number, Lin>();
+    if (anyActive && callee) {
+      e.args.forEach((a, i) => {
+        if (!arrayArg(a)) argLins.set(i, this.linearize(a, true, once ? fwd : argAdj, m, once));
+      });
+    }
+    adj.push(...refPops);
+    const callExpr = primalExpr(e);
+    if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m) : b.assign(v, callExpr));
+    else fwd.push(b.exprStmt(callExpr));
+    if (!anyActive || !callee) {
+      for (const [name, snap] of snapshots) if (written.has(e.args.findIndex((a) => a.k === 'var' && a.name === name))) adj.push(b.exprStmt(b.xcall(`${name}.set`, snap)));
+      return { fwd, adj };
+    }
+    const restoreWritten = (): Stmt[] =>
+      [...snapshots].filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name)).map(([name, snap]) => b.exprStmt(b.xcall(`${name}.set`, snap)));
+    adj.push(...restoreWritten(), ...argAdj);
+    // arguments as the kernel needs them
+    const kernelArgs: Expr[] = [];
+    const scalarLins: { lin: Lin; slot: number }[] = [];
+    let slot = 0;
+    e.args.forEach((a, i) => {
+      const p = callee.params[i]!;
+      if (arrayArg(a)) {
+        const name = (a as { name: string }).name;
+        const snap = snapshots.get(name);
+        kernelArgs.push(snap && !written.has(i) ? snap : b.v(name));
+        if (!once) this.registerReads(b.v(name), m);
+        kernelArgs.push(this.isActive(name) ? b.v(this.adjointArray(name, m)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) });
+        return;
+      }
+      const lin = argLins.get(i)!;
+      kernelArgs.push(lin.val);
+      if (p.type === 'number') scalarLins.push({ lin, slot: slot++ });
+    });
+    if (callee.returns.kind === 'number') kernelArgs.push(v && this.isActive(v) ? this.adjointOf(v, m) : b.ZERO);
+    adj.push(b.exprStmt(b.xcall(names.vjpKernel(e.fn), ...kernelArgs)));
+    if (v && this.isActive(v)) {
+      const seed = this.adjointOf(v, m);
+      if (seed.k === 'var') adj.push(b.assign(seed.name, b.ZERO));
+    }
+    for (const { lin, slot: k } of scalarLins) {
+      if (!lin.active) continue;
+      const c = this.namer.fresh('_b');
+      adj.push(b.decl(c, 'number', b.ext(`${names.vjpKernelBar(e.fn)}[${k}]`), false));
+      this.propagate(lin, b.v(c), adj, m);
+    }
+    adj.push(...restoreWritten());
+    return { fwd, adj };
+  }
+
+  private ifStmt(s: Extract<Stmt, { k: 'if' }>, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
+    const inner = { region: m.region, loops: m.loops, topSeq: false };
+    const t = this.seq(s.then, inner);
+    const e = this.seq(s.else, inner);
+    const c = primalExpr(s.c);
+    if (isEmpty(t.adj) && isEmpty(e.adj)) return { fwd: [b.ifs(c, t.fwd, e.fwd)], adj: [] };
+    if (this.reEvaluable(c, m)) {
+      this.registerReads(c, m);
+      return { fwd: [b.ifs(c, t.fwd, e.fwd)], adj: [b.ifs(c, t.adj, e.adj)] };
+    }
+    if (m.loops.length === 0) {
+      const flag = this.namer.fresh('_branch');
+      this.hoist(m, flag, 'boolean');
+      return { fwd: [b.assign(flag, c), b.ifs(b.v(flag), t.fwd, e.fwd)], adj: [b.ifs(b.v(flag), t.adj, e.adj)] };
+    }
+    this.usesTape.values = true;
+    return {
+      fwd: [b.ifs(c, [...t.fwd, b.exprStmt(b.xcall('_push', b.ONE))], [...e.fwd, b.exprStmt(b.xcall('_push', b.ZERO))])],
+      adj: [b.ifs(b.op('===', b.xcall('_pop'), b.ONE), t.adj, e.adj)],
+    };
+  }
+
+  // ---- loops ---------------------------------------------------------------------------------
+
+  /** Classifies the writes of a loop body: independent iterations or not. */
+  private independence(s: Extract<Stmt, { k: 'loop' }>): { accumulators: string[]; stores: string[]; locals: Set<string> } | null {
+    if (!s.counter || this.jf.exits.has(s)) return null;
+    const locals = new Set<string>([s.counter.name]);
+    const accumulators = new Set<string>();
+    const stores = new Set<string>();
+    let ok = true;
+    const accumulationOf = (st: Stmt): string | null => {
+      if (st.k !== 'assign') return null;
+      const e = st.e;
+      if (e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === st.name && !b.varsOf(e.args[1]!).has(st.name)) return st.name;
+      return null;
+    };
+    const collect = (stmts: Stmt[]) => {
+      for (const st of stmts) {
+        if (st.k === 'decl') locals.add(st.name);
+        else if (st.k === 'if') { collect(st.then); collect(st.else); }
+        else if (st.k === 'loop') { collect(st.init); collect(st.body); collect(st.update); }
+      }
+    };
+    collect(s.body);
+    const check = (stmts: Stmt[]) => {
+      for (const st of stmts) {
+        switch (st.k) {
+          case 'assign':
+            if (locals.has(st.name)) break;
+            if (accumulationOf(st) && this.fn.locals.get(st.name) === 'number') accumulators.add(st.name);
+            else ok = false;
+            break;
+          case 'store':
+            if (!locals.has(st.arr)) stores.add(st.arr);
+            break;
+          case 'expr':
+            if (st.e.k === 'call') {
+              const w = this.writeMap.get(st.e.fn) ?? new Set();
+              st.e.args.forEach((a, i) => { if (w.has(i) && a.k === 'var' && !locals.has(a.name)) ok = false; });
+            }
+            break;
+          case 'if': check(st.then); check(st.else); break;
+          case 'loop': check(st.init); check(st.body); check(st.update); break;
+          default: break;
+        }
+      }
+    };
+    check(s.body);
+    if (!ok) return null;
+    // accumulators and written arrays are not read anywhere else in the body
+    const readElsewhere = (stmts: Stmt[]): boolean =>
+      stmts.some((st) => {
+        const exprs: Expr[] = [];
+        switch (st.k) {
+          case 'decl': if (st.init) exprs.push(st.init); break;
+          case 'assign': exprs.push(accumulationOf(st) && accumulators.has(st.name) ? (st.e as Extract<Expr, { k: 'op' }>).args[1]! : st.e); break;
+          case 'store': exprs.push(st.e, st.i); break;
+          case 'expr': exprs.push(st.e); break;
+          case 'if': return b.varsOf(st.c).size > 0 && [...b.varsOf(st.c)].some((v) => accumulators.has(v) || stores.has(v)) || readElsewhere(st.then) || readElsewhere(st.else);
+          case 'loop': return (st.test ? [...b.varsOf(st.test)].some((v) => accumulators.has(v) || stores.has(v)) : false) || readElsewhere(st.init) || readElsewhere(st.body) || readElsewhere(st.update);
+          default: break;
+        }
+        return exprs.some((x) => {
+          const vs = b.varsOf(x);
+          if ([...accumulators].some((a) => vs.has(a))) return true;
+          // a written array may appear only through .length
+          return [...stores].some((a) => readsElements(x, a));
+        });
+      });
+    if (readElsewhere(s.body)) return null;
+    return { accumulators: [...accumulators], stores: [...stores], locals };
+  }
+
+  private loop(s: Extract<Stmt, { k: 'loop' }>, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
+    const ind = this.independence(s);
+    if (ind) {
+      const activeAcc = ind.accumulators.filter((a) => this.isActive(a));
+      const activeStores = ind.stores.filter((a) => this.isActive(a));
+      if (activeAcc.length === 0 && activeStores.length === 0) return this.primalLoop(s, m, ind);
+      if (activeAcc.length === 1 && activeStores.length === 0 && m.loops.length === 0) return this.fusedLoop(s, m, ind, activeAcc[0]!);
+      return this.recomputedLoop(s, m, ind);
+    }
+    return this.tapedLoop(s, m);
+  }
+
+  /** A loop with nothing to differentiate: the primal only (outer values it overwrites are saved). */
+  private primalLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: { accumulators: string[]; stores: string[] }): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    const adj: Stmt[] = [];
+    this.saveAround(ind, m, fwd, adj);
+    fwd.push(this.plainLoop(s));
+    return { fwd, adj };
+  }
+
+  /** Accumulators and arrays an independent loop overwrites are saved once around the loop. */
+  private saveAround(ind: { accumulators: string[]; stores: string[] }, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
+    for (const a of ind.accumulators) this.saveScalar(a, m, fwd, adj);
+    for (const a of ind.stores) {
+      if (!this.needsSave(a, m)) continue;
+      if (this.fn.params.some((p) => p.name === a)) this.restoredArrays.add(a);
+      const copy = b.xcall('Float64Array.from', b.v(a));
+      if (m.loops.length === 0) {
+        const t = this.namer.fresh('_c');
+        fwd.push(this.define(t, 'Float64Array', copy, m));
+        adj.push(b.exprStmt(b.xcall(`${a}.set`, b.v(t))));
+      } else {
+        this.usesTape.refs = true;
+        fwd.push(b.exprStmt(b.xcall('_pushRef', copy)));
+        adj.push(b.exprStmt(b.xcall(`${a}.set`, b.xcall('_popRef'))));
+      }
+    }
+  }
+
+  /** The primal loop as written (forward sweep of loops whose adjoint recomputes). */
+  private plainLoop(s: Extract<Stmt, { k: 'loop' }>): Stmt {
+    const plain = (stmts: Stmt[]): Stmt[] =>
+      stmts.map((st): Stmt => {
+        switch (st.k) {
+          case 'decl': return { ...st, init: st.init && primalExpr(st.init) };
+          case 'assign': return { ...st, e: primalExpr(st.e) };
+          case 'store': return { ...st, i: primalExpr(st.i), e: primalExpr(st.e) };
+          case 'expr': return { ...st, e: primalExpr(st.e) };
+          case 'if': return { ...st, c: primalExpr(st.c), then: plain(st.then), else: plain(st.else) };
+          case 'loop': return { ...st, init: plain(st.init), test: st.test && primalExpr(st.test), update: plain(st.update), body: plain(st.body) };
+          default: return st;
+        }
+      });
+    const withNotes = (stmts: Stmt[]): Stmt[] => stmts.flatMap((st) => [...(provenance(this.fn, st) ? [provenance(this.fn, st)!] : []), ...plain([st])]);
+    return { ...plain([s])[0]!, body: withNotes(s.body) } as Stmt;
+  }
+
+  /** Reverse iteration over a counting loop: bounds recomputed when they are stable, else a trip count. */
+  private reverseCounting(s: Extract<Stmt, { k: 'loop' }>, m: Mode, fwdPre: Stmt[], body: Stmt[], adjBody: Stmt[], adjPre: Stmt[]): { fwdLoop: Stmt; adjLoop: Stmt } {
+    const counter = s.counter!;
+    const i = counter.name;
+    const test = s.test;
+    const step = counter.step;
+    const bounded = !this.jf.exits.has(s) && test && test.k === 'op' && test.args[0]!.k === 'var' && test.args[0]!.name === i && Math.abs(step) === 1;
+    if (bounded && this.reEvaluable(counter.start, m) && this.reEvaluable(test.args[1]!, m)) {
+      const limit = primalExpr(test.args[1]!);
+      const start = primalExpr(counter.start);
+      this.registerReads(limit, m);
+      this.registerReads(start, m);
+      let first: Expr | null = null;
+      let cond: Expr | null = null;
+      if (step === 1 && (test.op === '<' || test.op === '<=')) {
+        first = test.op === '<' ? b.sub(limit, b.ONE) : limit;
+        cond = b.op('>=', b.v(i), start);
+      } else if (step === -1 && (test.op === '>' || test.op === '>=')) {
+        first = test.op === '>' ? b.add(limit, b.ONE) : limit;
+        cond = b.op('<=', b.v(i), start);
+      }
+      if (first && cond) {
+        const fwdLoop: Stmt = { ...s, init: [b.decl(i, 'number', start)], test: primalExpr(test), update: [b.assign(i, b.num(step), '+=')], body };
+        const adjLoop: Stmt = { k: 'loop', init: [b.decl(i, 'number', first)], test: cond, update: [b.assign(i, b.num(-step), '+=')], body: adjBody, doWhile: false };
+        return { fwdLoop, adjLoop };
+      }
+    }
+    // trip count (and start) saved: once in a local, in loops on the tape
+    const n = this.namer.fresh('_n');
+    this.hoist(m, n, 'number');
+    const once = m.loops.length === 0;
+    let start = primalExpr(counter.start);
+    fwdPre.push(b.assign(n, b.ZERO));
+    if (!(start.k === 'num')) {
+      const st = this.namer.fresh('_start');
+      this.hoist(m, st, 'number');
+      fwdPre.push(b.assign(st, start));
+      if (!once) {
+        this.usesTape.values = true;
+        adjPre.unshift(b.assign(st, b.xcall('_pop')));
+      }
+      start = b.v(st);
+    }
+    const fwdLoop: Stmt = { ...s, init: s.init.map((d) => (d.k === 'decl' ? { ...d, init: d.init && primalExpr(d.init) } : d)), test: s.test && primalExpr(s.test), update: s.update.map((u) => (u.k === 'assign' ? { ...u, e: primalExpr(u.e) } : u)), body: [...body, b.assign(n, b.ONE, '+=')] };
+    const k = this.namer.fresh('_k');
+    const adjLoop: Stmt = {
+      k: 'loop',
+      init: [b.decl(k, 'number', b.sub(b.v(n), b.ONE))],
+      test: b.op('>=', b.v(k), b.ZERO),
+      update: [b.assign(k, b.ONE, '-=')],
+      body: [b.decl(i, 'number', b.add(start, b.mul(b.v(k), b.num(step))), false), ...adjBody],
+      doWhile: false,
+    };
+    if (!once) {
+      this.usesTape.values = true;
+      adjPre.unshift(b.assign(n, b.xcall('_pop')));
+      const post = b.exprStmt(b.xcall('_push', b.v(n)));
+      const pushStart = start.k === 'var' ? [b.exprStmt(b.xcall('_push', start))] : [];
+      return { fwdLoop: { k: 'block', body: [fwdLoop, ...pushStart, post] }, adjLoop };
+    }
+    return { fwdLoop, adjLoop };
+  }
+
+  /** `for (…) s += g(i)`: each iteration runs its own adjoint with s̄ = 1; the sweep scales by s̄. */
+  private fusedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: { accumulators: string[]; stores: string[]; locals: Set<string> }, acc: string): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    const adj: Stmt[] = [];
+    this.saveAround(ind, m, fwd, adj);
+    const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map([[acc, b.ONE]]), hoisted: [], hoistedNames: new Set(), recompute: null };
+    // per-unit sums of the adjoints of outer active values read in the body
+    const outer = new Set<string>();
+    const collectReads = (stmts: Stmt[]) => {
+      for (const st of stmts) {
+        const es: Expr[] = st.k === 'decl' ? (st.init ? [st.init] : []) : st.k === 'assign' || st.k === 'expr' ? [st.e] : st.k === 'store' ? [st.e] : [];
+        for (const e of es) for (const v of diffVars(e)) if (this.isActive(v) && !ind.locals.has(v) && v !== acc) outer.add(v);
+        if (st.k === 'if') { collectReads(st.then); collectReads(st.else); }
+        if (st.k === 'loop') { collectReads(st.init); collectReads(st.body); collectReads(st.update); }
+      }
+    };
+    collectReads(s.body);
+    const scale: Stmt[] = [];
+    const seed = this.adjointOf(acc, m);
+    for (const u of outer) {
+      const unit = `${bar(u)}_${acc}`;
+      region.adjoint.set(u, b.v(unit));
+      const type = this.fn.locals.get(u)!;
+      if (type === 'number') {
+        fwd.push(this.define(unit, 'number', b.ZERO, m, true));
+        const target = this.adjointOf(u, m);
+        if (target.k === 'var') scale.push(...b.accumulate(target.name, b.mul(seed, b.v(unit))));
+      } else {
+        fwd.push(this.define(unit, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(u) }, m));
+        const j = this.namer.fresh('_j');
+        scale.push({
+          k: 'loop',
+          init: [b.decl(j, 'number', b.ZERO)],
+          test: b.op('<', b.v(j), b.len(u)),
+          update: [b.assign(j, b.ONE, '+=')],
+          body: b.accumulateAt(this.adjointArray(u, m), b.v(j), b.mul(seed, b.idx(unit, b.v(j)))),
+          doWhile: false,
+        });
+      }
+    }
+    const body = this.seq(s.body, { region, loops: [], topSeq: true });
+    const loop: Stmt = {
+      ...s,
+      init: s.init.map((d) => (d.k === 'decl' ? { ...d, init: d.init && primalExpr(d.init) } : d)),
+      test: s.test && primalExpr(s.test),
+      update: s.update.map((u) => (u.k === 'assign' ? { ...u, e: primalExpr(u.e) } : u)),
+      body: [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(`adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])],
+    };
+    fwd.push(loop);
+    if (scale.length > 0) adj.push(b.comment(`the loop's adjoint, scaled by ${bar(acc)}`), ...scale);
+    return { fwd, adj };
+  }
+
+  /** Independent iterations with a non-unit adjoint (maps, several sums): each is recomputed in the adjoint sweep. */
+  private recomputedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: { accumulators: string[]; stores: string[]; locals: Set<string> }): { fwd: Stmt[]; adj: Stmt[] } {
+    const fwd: Stmt[] = [];
+    const adj: Stmt[] = [];
+    this.saveAround(ind, m, fwd, adj);
+    const region: Region = {
+      id: s,
+      start: this.pos.get(s)!,
+      end: this.endPos.get(s)!,
+      adjoint: new Map(),
+      hoisted: [],
+      hoistedNames: new Set(),
+      recompute: { skipAccumulators: new Set(ind.accumulators), skipStores: new Set(ind.stores) },
+    };
+    // the adjoint sweep reads every outer value the body reads
+    const bodyReads = new Set<string>();
+    const collect = (stmts: Stmt[]) => {
+      for (const st of stmts) {
+        const es: Expr[] = st.k === 'decl' ? (st.init ? [st.init] : []) : st.k === 'assign' || st.k === 'expr' ? [st.e] : st.k === 'store' ? [st.e, st.i] : st.k === 'if' ? [st.c] : st.k === 'loop' && st.test ? [st.test] : [];
+        for (const e of es) for (const v of b.varsOf(e)) if (!ind.locals.has(v) && !ind.accumulators.includes(v)) bodyReads.add(v);
+        if (st.k === 'if') { collect(st.then); collect(st.else); }
+        if (st.k === 'loop') { collect(st.init); collect(st.body); collect(st.update); }
+      }
+    };
+    collect(s.body);
+    this.registerReads({ k: 'arr', elems: [...bodyReads].map((v) => b.v(v)) }, m);
+    const body = this.seq(s.body, { region, loops: [], topSeq: true });
+    const fwdPre: Stmt[] = [];
+    const adjPre: Stmt[] = [];
+    const iteration = [...region.hoisted, ...body.fwd, ...body.adj];
+    const { fwdLoop, adjLoop } = this.reverseCounting(s, m, fwdPre, [], iteration, adjPre);
+    const primal = this.plainLoop(s);
+    // the forward sweep runs the loop as written, counting if the reverse needs a count
+    const forwardLoop = fwdLoop.k === 'block' ? { ...fwdLoop, body: fwdLoop.body.map((st, k) => (k === 0 ? { ...primal, body: [...(primal as Extract<Stmt, { k: 'loop' }>).body, ...(st as Extract<Stmt, { k: 'loop' }>).body] } : st)) } : { ...primal, body: [...(primal as Extract<Stmt, { k: 'loop' }>).body, ...(fwdLoop as Extract<Stmt, { k: 'loop' }>).body] };
+    fwd.push(...fwdPre, forwardLoop as Stmt);
+    adj.unshift(...adjPre, adjLoop);
+    return { fwd, adj };
+  }
+
+  /** Loops with loop-carried values: the body's forward sweep saves what its adjoint reads. */
+  private tapedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
+    const inner = { region: m.region, loops: [...m.loops, s], topSeq: false };
+    const fwd: Stmt[] = [];
+    let adj: Stmt[] = [];
+    const canonical = !!s.counter;
+    // a loop-local init (the counter of a counting loop stays in the loop head)
+    const init = canonical ? { fwd: [], adj: [] } : this.seq(s.init, { region: m.region, loops: m.loops, topSeq: false });
+    const update = canonical ? { fwd: [], adj: [] } : this.seq(s.update, inner);
+    const body = this.seq(s.body, inner);
+    const bodyFwd = [...body.fwd, ...update.fwd];
+    const bodyAdj = [...update.adj, ...body.adj];
+    fwd.push(...init.fwd);
+    if (isEmpty(bodyAdj)) {
+      fwd.push(canonical ? { ...s, init: s.init.map((d) => (d.k === 'decl' ? { ...d, init: d.init && primalExpr(d.init) } : d)), test: s.test && primalExpr(s.test), update: s.update.map((u) => (u.k === 'assign' ? { ...u, e: primalExpr(u.e) } : u)), body: bodyFwd } : { ...s, init: [], test: s.test && primalExpr(s.test), update: [], body: bodyFwd });
+      return { fwd, adj: init.adj };
+    }
+    const adjPre: Stmt[] = [];
+    if (canonical) {
+      const { fwdLoop, adjLoop } = this.reverseCounting(s, m, fwd, bodyFwd, bodyAdj, adjPre);
+      fwd.push(fwdLoop);
+      adj = [...adjPre, adjLoop, ...init.adj];
+      return { fwd, adj };
+    }
+    const n = this.namer.fresh('_n');
+    this.hoist(m, n, 'number');
+    fwd.push(b.assign(n, b.ZERO));
+    fwd.push({ ...s, init: [], test: s.test && primalExpr(s.test), update: [], body: [...bodyFwd, b.assign(n, b.ONE, '+=')] });
+    if (m.loops.length > 0) {
+      this.usesTape.values = true;
+      fwd.push(b.exprStmt(b.xcall('_push', b.v(n))));
+      adjPre.push(b.assign(n, b.xcall('_pop')));
+    }
+    const k = this.namer.fresh('_k');
+    const adjLoop: Stmt = { k: 'loop', init: [b.decl(k, 'number', b.ZERO)], test: b.op('<', b.v(k), b.v(n)), update: [b.assign(k, b.ONE, '+=')], body: bodyAdj, doWhile: false };
+    adj = [...adjPre, adjLoop, ...init.adj];
+    return { fwd, adj };
+  }
+
+  // ---- the whole function ----------------------------------------------------------------------
+
+  /** Runs the transformation: a first pass finds what the adjoint reads, the second emits. */
+  transform(): { fwd: Stmt[]; adj: Stmt[]; hoisted: Stmt[] } {
+    const run = () => {
+      this.namer = this.baseNamer.fork();
+      this.declRegion.clear();
+      const region: Region = { id: 'top', start: 0, end: Number.MAX_SAFE_INTEGER, adjoint: new Map(), hoisted: [], hoistedNames: new Set(), recompute: null };
+      this.top = region;
+      for (const p of this.fn.params) region.hoistedNames.add(p.name);
+      const r = this.seq(this.jf.body, { region, loops: [], topSeq: true });
+      return { ...r, hoisted: region.hoisted };
+    };
+    this.collecting = true;
+    run();
+    this.collecting = false;
+    this.restoredArrays.clear();
+    this.usesTape.values = false;
+    this.usesTape.refs = false;
+    return run();
+  }
+
+  /** activity including the result variables */
+  get activity(): Activity {
+    return this.act;
+  }
+
+  get result(): JumpFree['result'] {
+    return this.jf.result;
+  }
+}
+
+/** Whether e reads elements of array a (a.length does not count). */
+function readsElements(e: Expr, a: string): boolean {
+  switch (e.k) {
+    case 'idx': return e.arr === a || readsElements(e.i, a);
+    case 'var': return e.name === a;
+    case 'op': case 'call': case 'xcall': return e.args.some((x) => readsElements(x, a));
+    case 'cond': return readsElements(e.c, a) || readsElements(e.a, a) || readsElements(e.b, a);
+    case 'stop': return readsElements(e.e, a);
+    case 'alloc': return readsElements(e.len, a);
+    case 'arr': return e.elems.some((x) => readsElements(x, a));
+    default: return false;
+  }
+}
+
+// ---- public entry points ------------------------------------------------------------------------
+
+interface Options {
+  writes: WriteMap;
+  callees: Map<string, FunctionIR>;
+}
+
+function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean): TargetFunction & { usesTape: { values: boolean; refs: boolean } } {
+  const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees);
+  const { fwd, adj, hoisted } = t.transform();
+  const result = t.result;
+  act = t.activity;
+  const body: Stmt[] = [];
+  const activeParams = fn.params.filter((p) => act.active.has(p.name) && p.type !== 'boolean');
+  // adjoints of the inputs
+  for (const p of activeParams) {
+    if (p.type === 'number') body.push(b.decl(bar(p.name), 'number', b.ZERO, true));
+    else if (!kernel && !p.out) body.push(b.decl(bar(p.name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
+  }
+  const outParam = fn.params.find((p) => p.out);
+  if (!kernel && outParam) body.push(b.decl(bar(outParam.name), 'Float64Array', b.xcall('Float64Array.from', b.v('cotangent')), false));
+  body.push(...hoisted, ...fwd);
+  // the value, before the adjoint sweep restores anything
+  let value: Expr;
+  const seedStmts: Stmt[] = [];
+  const seed = kernel ? b.v('_seed') : b.v('cotangent');
+  switch (result.kind) {
+    case 'scalar':
+      value = b.v(result.name);
+      if (act.active.has(result.name)) seedStmts.push(b.assign(bar(result.name), seed));
+      break;
+    case 'tuple':
+      value = { k: 'arr', elems: result.names.map((n) => b.v(n)) };
+      result.names.forEach((n, i) => { if (act.active.has(n)) seedStmts.push(b.assign(bar(n), b.idx('cotangent', b.num(i)))); });
+      break;
+    case 'array': {
+      const v = '_value';
+      body.push(b.decl(v, 'Float64Array', b.xcall('Float64Array.from', b.v(result.name)), false));
+      value = b.v(v);
+      if (act.active.has(result.name)) {
+        const j = '_j';
+        seedStmts.push({ k: 'loop', init: [b.decl(j, 'number', b.ZERO)], test: b.op('<', b.v(j), b.len(result.name)), update: [b.assign(j, b.ONE, '+=')], body: b.accumulateAt(bar(result.name), b.v(j), b.idx('cotangent', b.v(j))), doWhile: false });
+      }
+      break;
+    }
+    default:
+      value = outParam && !kernel ? b.xcall('Float64Array.from', b.v(outParam.name)) : b.ZERO;
+      if (outParam && !kernel) {
+        body.push(b.decl('_value', 'Float64Array', value, false));
+        value = b.v('_value');
+      }
+  }
+  // parameter arrays the sweep restores get their final contents back afterwards
+  const finals: [string, string][] = [...t.restoredArrays].map((a) => [a, `_final_${a}`]);
+  for (const [a, f] of finals) body.push(b.decl(f, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), false));
+  body.push(...seedStmts);
+  if (!isEmpty(adj)) body.push(b.comment('adjoint sweep'), ...adj);
+  for (const [a, f] of finals) body.push(b.exprStmt(b.xcall(`${a}.set`, b.v(f))));
+  const r = returnTypeText(fn);
+  if (kernel) {
+    const scalars = fn.params.filter((p) => p.type === 'number');
+    scalars.forEach((p, k) => body.push({ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: act.active.has(p.name) ? b.v(bar(p.name)) : b.ZERO, op: '=' }));
+    if (fn.returns.kind === 'number') body.push({ k: 'return', e: value });
+    const params: { name: string; type: string }[] = [];
+    for (const p of fn.params) {
+      params.push({ name: p.name, type: tsType(p.type) });
+      if (isArrayType(p.type)) params.push({ name: bar(p.name), type: 'Float64Array' });
+    }
+    if (fn.returns.kind === 'number') params.push({ name: '_seed', type: 'number' });
+    return {
+      name: names.vjpKernel(fn.name),
+      exported: true,
+      doc: `Reverse-mode kernel of \`${fn.name}\` for derivative code that calls it: adds the adjoints of array arguments into their \`_bar\` arrays and leaves those of number arguments in \`${names.vjpKernelBar(fn.name)}\`.`,
+      params,
+      returnType: fn.returns.kind === 'number' ? 'number' : 'void',
+      body,
+      usesTape: t.usesTape,
+    };
+  }
+  const gradProps: [string, Expr][] = fn.params.filter((p) => p.active).map((p) => [p.name, act.active.has(p.name) ? b.v(bar(p.name)) : p.type === 'number' ? b.ZERO : { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }]);
+  body.push({ k: 'return', e: { k: 'obj', props: [['value', value], ['grad', { k: 'obj', props: gradProps }]] } });
+  const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? r : 'ArrayLike<number>';
+  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${p.name}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+  return {
+    name: names.vjp(fn.name),
+    exported: true,
+    doc: `Reverse mode (vector–Jacobian product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and \`cotangentᵀ·J\` for each active input.`,
+    params: [...fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })), { name: 'cotangent', type: cotType }],
+    returnType: `{ value: ${r}; grad: ${gradType} }`,
+    body,
+    usesTape: t.usesTape,
+  };
+}
+
+export function reversePublic(fn: FunctionIR, act: Activity, namer: Namer, opts: Options) {
+  return build(fn, act, namer, opts, false);
+}
+
+export function reverseKernel(fn: FunctionIR, act: Activity, namer: Namer, opts: Options) {
+  return build(fn, act, namer, opts, true);
+}

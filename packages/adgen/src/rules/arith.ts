@@ -1,0 +1,54 @@
+/** Derivative rules of the arithmetic operators, keyed by their source spelling. */
+import * as b from '../ir/builders.ts';
+import { binary, unary, type Rule } from './helpers.ts';
+
+export const ARITH_RULES = {
+  // y = a + b  ⇒  ẏ = ȧ + ḃ;  ā += ȳ,  b̄ += ȳ
+  '+': binary(({ s }) => s, ({ s }) => s, { gpu: '+' }),
+  // y = a − b  ⇒  ā += ȳ,  b̄ −= ȳ
+  '-': binary(({ s }) => s, ({ s }) => b.neg(s), { gpu: '-' }),
+  // y = −a
+  neg: unary(({ s }) => b.neg(s), { gpu: '-' }),
+  // y = +a (numeric conversion of a number: the identity)
+  pos: unary(({ s }) => s, { gpu: '+' }),
+  // y = a·b  ⇒  ā += ȳ·b,  b̄ += a·ȳ
+  '*': binary(({ x, s }) => b.mul(s, x[1]!), ({ x, s }) => b.mul(x[0]!, s), { gpu: '*' }),
+  // y = a / b  ⇒  ā += ȳ / b,  b̄ −= ȳ·y / b
+  '/': binary(({ x, s }) => b.div(s, x[1]!), ({ x, y, s }) => b.neg(b.div(b.mul(s, y), x[1]!)), {
+    gpu: '/',
+    domain: [[-2, 2], [0.5, 2]],
+  }),
+  // y = a % b = a − trunc(a/b)·b  ⇒  ā += ȳ,  b̄ −= ȳ·trunc(a/b)
+  '%': binary(({ s }) => s, ({ x, s }) => b.neg(b.mul(s, b.math('trunc', b.div(x[0]!, x[1]!)))), {
+    gpu: '%',
+    domain: [[0.1, 3], [0.7, 1.3]],
+    atKink: 'at a jump of a % b the derivative of the piece that was taken',
+  }),
+  // y = a ** b, the same rule as Math.pow
+  '**': powRule('**'),
+} satisfies Record<string, Rule>;
+
+/**
+ * y = aᵇ  ⇒  ∂a = b·aᵇ⁻¹,  ∂b = y·ln a. A literal exponent folds (x ** 2 gives 2·x), and
+ * ∂b is 0 at a = 0 (JAX's convention), not 0·(−∞) = NaN.
+ */
+export function powRule(gpu: string): Rule {
+  return binary(
+    ({ x, s }) => {
+      const [base, p] = [x[0]!, x[1]!];
+      if (p.k === 'num') {
+        if (p.v === 0) return b.ZERO;
+        if (p.v === 1) return s;
+        const lower = p.v - 1 === 1 ? base : b.math('pow', base, b.num(p.v - 1));
+        return b.mul(s, b.mul(p, lower));
+      }
+      return b.mul(s, b.mul(p, b.math('pow', base, b.sub(p, b.ONE))));
+    },
+    ({ x, y, s }) => {
+      const base = x[0]!;
+      const term = b.mul(s, b.mul(y, b.math('log', base)));
+      return base.k === 'num' ? term : { k: 'cond', c: b.op('===', base, b.ZERO), a: b.ZERO, b: term };
+    },
+    { gpu: 'Math.pow', domain: [[0.5, 2], [-2, 2]], atKink: '∂/∂b of a ** b is 0 at a = 0' },
+  );
+}

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { generate } from '../../packages/adgen/src/index.ts';
 import type { GeneratedFile, UnitInfo } from '../../packages/adgen/src/api-types.ts';
@@ -39,8 +40,8 @@ export async function compile(sources: Record<string, string>): Promise<Compiled
   const srcs: Record<string, Module> = {};
   for (const f of result.files) {
     const base = path.basename(f.sourcePath);
-    modules[base] = (await tsImport(f.outPath, import.meta.url)) as Module;
-    srcs[base] = (await tsImport(f.sourcePath, import.meta.url)) as Module;
+    modules[base] = (await tsImport(f.outPath, pathToFileURL(f.outPath).href)) as Module;
+    srcs[base] = (await tsImport(f.sourcePath, pathToFileURL(f.sourcePath).href)) as Module;
   }
   return { dir, files: result.files, modules, sources: srcs };
 }
@@ -64,6 +65,8 @@ export interface InputSpec {
   ranges?: Record<string, [number, number]>;
   /** fixed values for inactive / integer parameters */
   fixed?: Record<string, number>;
+  /** finite-difference step (default 1e-6) */
+  h?: number;
 }
 
 function makeArgs(unit: UnitInfo, spec: InputSpec, rand: () => number): unknown[] {
@@ -130,7 +133,7 @@ export function checkUnit(compiled: Compiled, file: string, name: string, spec: 
     // reverse mode
     const vjpOut = gen[`${name}Vjp`]!(...cloneArgs(args), cot);
     // finite differences of the primal along v
-    const h = 1e-6;
+    const h = spec.h ?? 1e-6;
     const shifted = (sign: number) =>
       args.map((a, i) => {
         const p = unit.params[i]!;

@@ -321,7 +321,11 @@ function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction): TargetFunction {
           '_jacobian',
           { k: 'arr', elems: columns },
           { k: 'lambda', params: ['t'], body: b.xcall(names.jvp(fn.name), ...args(fn), { k: 'as', e: b.v('t'), type: tangentType }) },
-          { k: 'lambda', params: ['u'], body: b.xcall(names.vjp(fn.name), ...args(fn), { k: 'as', e: b.v('u'), type: cotType }) },
+          {
+            k: 'lambda',
+            params: ['u'],
+            body: b.xcall(names.vjp(fn.name), ...args(fn), fn.returns.kind === 'tuple' ? { k: 'as', e: b.xcall('Array.from', { k: 'as', e: b.v('u'), type: 'Float64Array' }), type: cotType } : { k: 'as', e: b.v('u'), type: cotType }),
+          },
         ),
       },
     ],

@@ -22,21 +22,34 @@ export function primalExpr(e: Expr): Expr {
 /** Atoms can be repeated in generated code without recomputation. */
 export const isAtom = (e: Expr): boolean => e.k === 'num' || e.k === 'var' || e.k === 'ext' || e.k === 'len' || (e.k === 'idx' && isAtom(e.i));
 
-const usesCache = new Map<string, { x: boolean[]; y: boolean }>();
+const usesCache = new Map<Rule, Map<number, { x: boolean[]; y: boolean }[]>>();
 
-/** Which operand values and whether the result a rule's derivative reads. */
-export function usesOf(rule: Rule, arity: number): { x: boolean[]; y: boolean } {
-  const key = `${rule.partials.length}:${arity}:${rule.gpu}:${rule.domain.join()}:${String(rule.vjp)}`;
-  const cached = usesCache.get(key);
+/**
+ * For each operand's partial derivative, which operand values and whether the result it reads.
+ * A value is worth naming only when the partial of an *active* operand reads it.
+ */
+export function partialUses(rule: Rule, arity: number): { x: boolean[]; y: boolean }[] {
+  let byArity = usesCache.get(rule);
+  if (!byArity) usesCache.set(rule, (byArity = new Map()));
+  const cached = byArity.get(arity);
   if (cached) return cached;
   const x = Array.from({ length: arity }, (_, i) => b.v(`$x${i}`));
-  const y = b.v('$y');
-  const exprs = [...rule.vjp({ x, y, ybar: b.v('$s') }), rule.jvp({ x, y, dx: x.map((_, i) => b.v(`$d${i}`)) })];
-  const seen = new Set<string>();
-  for (const e of exprs) varsOf(e, seen);
-  const uses = { x: x.map((_, i) => seen.has(`$x${i}`)), y: seen.has('$y') };
-  usesCache.set(key, uses);
+  const parts = rule.vjp({ x, y: b.v('$y'), ybar: b.v('$s') });
+  const uses = parts.map((e) => {
+    const seen = varsOf(e);
+    return { x: x.map((_, i) => seen.has(`$x${i}`)), y: seen.has('$y') };
+  });
+  byArity.set(arity, uses);
   return uses;
+}
+
+/** Which operand values and whether the result the derivative reads, given which operands are active. */
+export function usesOf(rule: Rule, arity: number, activeArgs: boolean[] = Array.from({ length: arity }, () => true)): { x: boolean[]; y: boolean } {
+  const parts = partialUses(rule, arity);
+  return {
+    x: Array.from({ length: arity }, (_, j) => parts.some((u, k) => activeArgs[k] && u.x[j])),
+    y: parts.some((u, k) => activeArgs[k] && u.y),
+  };
 }
 
 /** `// model.ts:12  s += r * r` before the code of a source statement. */

@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import type { Diagnostic } from '../api-types.ts';
+import { formatDiagnostic } from '../diagnostics/format.ts';
 import { TOLERANCES, type CheckResult } from './evaluate.ts';
 
 export interface ReportContext {
@@ -28,16 +29,10 @@ function rel(base: string, file: string): string {
   return r === '' ? path.basename(file) : r.split(path.sep).join('/');
 }
 
-/** tsc-style one-line rendering of a diagnostic. */
-export function formatDiagnosticLine(d: Diagnostic, base: string): string {
-  const file = path.isAbsolute(d.file) ? rel(base, d.file) : d.file;
-  return `${file}:${d.line}:${d.column} - ${d.category} ${d.code}: ${d.message}`;
-}
-
 /** The text table. */
 export function formatText(results: readonly CheckResult[], ctx: ReportContext): string {
   const lines: string[] = [];
-  for (const d of ctx.diagnostics) lines.push(formatDiagnosticLine(d, ctx.base));
+  for (const d of ctx.diagnostics) lines.push(formatDiagnostic(d, ctx.base));
   if (ctx.diagnostics.length > 0) lines.push('');
   if (results.length === 0) {
     lines.push('adgen check: no differentiable functions to check.');

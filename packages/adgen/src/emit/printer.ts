@@ -140,8 +140,9 @@ function assignExpr(s: Stmt): ts.Expression {
   if (s.k === 'assign') {
     const e = s.e;
     const step = (op: string | undefined, k: string) => (op === '+=' ? k === '+' : op === '-=' ? k === '-' : false);
-    if (e.k === 'num' && e.v === 1 && (s.op === '+=' || s.op === '-=')) {
-      return f.createPostfixUnaryExpression(f.createIdentifier(s.name), step(s.op, '+') ? ts.SyntaxKind.PlusPlusToken : ts.SyntaxKind.MinusMinusToken);
+    if (e.k === 'num' && Math.abs(e.v) === 1 && (s.op === '+=' || s.op === '-=')) {
+      const up = step(s.op, '+') === (e.v === 1);
+      return f.createPostfixUnaryExpression(f.createIdentifier(s.name), up ? ts.SyntaxKind.PlusPlusToken : ts.SyntaxKind.MinusMinusToken);
     }
     if ((s.op ?? '=') === '=' && e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === s.name && e.args[1]!.k === 'num' && e.args[1]!.v === 1) {
       return f.createPostfixUnaryExpression(f.createIdentifier(s.name), e.op === '+' ? ts.SyntaxKind.PlusPlusToken : ts.SyntaxKind.MinusMinusToken);

@@ -41,7 +41,7 @@ function tangent(e: Expr, ctx: Ctx, pre: Stmt[]): { val: Expr; dot: Expr } {
       const val: Expr = { k: 'op', op: e.op, args: parts.map((p) => p.val) };
       if (!rule || rule.zero || parts.every((p) => b.isZero(p.dot))) return { val: primalExpr(val), dot: b.ZERO };
       // name the operands and the result the rule reads, so they are computed once
-      const uses = usesOf(rule, e.args.length);
+      const uses = usesOf(rule, e.args.length, parts.map((p) => !b.isZero(p.dot)));
       const x = parts.map((p, i) => (uses.x[i] && !isAtom(p.val) ? temp(p.val, ctx, pre) : p.val));
       let y: Expr = { k: 'op', op: e.op, args: x };
       if (uses.y) y = temp(y, ctx, pre);

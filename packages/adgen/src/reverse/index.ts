@@ -279,7 +279,7 @@ export class ReverseTransformer {
         const rule = ruleFor(e.op);
         const active = !!rule && !rule.zero && this.activeExpr(e);
         if (!active || !rule) return { e, val: keep(primalExpr(e)), args: [], active: false };
-        const uses = usesOf(rule, e.args.length);
+        const uses = usesOf(rule, e.args.length, e.args.map((a) => this.activeExpr(a)));
         const args = e.args.map((a, k) => this.linearize(a, uses.x[k] ?? false, out, m, once));
         let val: Expr = { k: 'op', op: e.op, args: args.map((a) => a.val) };
         if (uses.y || (needed && !isAtom(val))) val = once ? this.temp(val, out, m, true) : this.temp(val, out, m, false);

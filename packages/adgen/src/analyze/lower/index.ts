@@ -207,7 +207,8 @@ class Lowerer {
     if (cls === 'number') return { kind: 'number' };
     if (cls === 'tuple') return { kind: 'tuple', length: t.getTupleElements().length };
     if (cls === 'number[]' || cls === 'Float64Array' || cls === 'Float32Array') return { kind: 'array' };
-    if (cls === 'void' && this.unit.out) return { kind: 'void' };
+    // a helper differentiated on demand may return nothing and write into its array arguments
+    if (cls === 'void' && (this.unit.out || !this.unit.tagged)) return { kind: 'void' };
     this.error('AD1010', fn.getNameNode() ?? fn, this.unit.name, cls === 'void' ? 'nothing (add an @out array, or return a value)' : `'${describeType(t)}'`);
     return null;
   }

@@ -1,0 +1,109 @@
+/**
+ * Code-generation timing: adgen on every example under examples/, (1) as a cold CLI process and
+ * (2) in process through `generate(paths, { write: false })`, first call (cold: loads
+ * TypeScript/ts-morph/prettier) and second call (warm).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { GenerateOptions, GenerateResult } from '../../packages/adgen/src/api-types.ts';
+
+export type GenerateFn = (paths: string[], options?: GenerateOptions) => Promise<GenerateResult>;
+
+export async function loadGenerate(root: string): Promise<GenerateFn> {
+  // not a literal specifier: the compiler may not exist yet when this harness type-checks
+  const spec = path.join(root, 'packages/adgen/src/index.ts');
+  const mod = (await import(spec)) as { generate?: GenerateFn };
+  if (typeof mod.generate !== 'function')
+    throw new Error('packages/adgen/src/index.ts exports no generate()');
+  return mod.generate;
+}
+
+export interface CodegenReport {
+  files: number;
+  sourceLines: number;
+  cli?: { ms: number; exitCode: number | null; message: string };
+  /** time to import the compiler module in this process (TypeScript, ts-morph, prettier) */
+  importMs?: number;
+  inProcessColdMs?: number;
+  inProcessWarmMs?: number;
+  generatedFiles?: number;
+  diagnostics?: number;
+  error?: string;
+}
+
+export function exampleSources(root: string): string[] {
+  const dir = path.join(root, 'examples');
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && e.name !== 'node_modules') walk(p);
+      else if (e.isFile() && e.name.endsWith('.ts') && !/\.(ad|d)\.ts$/.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export async function timeCodegen(
+  root: string,
+  preloaded: GenerateFn | undefined,
+): Promise<CodegenReport> {
+  const files = exampleSources(root);
+  const rep: CodegenReport = {
+    files: files.length,
+    sourceLines: files.reduce((s, f) => s + fs.readFileSync(f, 'utf8').split('\n').length, 0),
+  };
+  if (files.length === 0) {
+    rep.error = 'examples/ has no .ts sources yet';
+    return rep;
+  }
+  // (1) cold CLI process, output to a scratch directory so the working tree is not touched
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-bench-'));
+  try {
+    const t0 = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'packages/adgen/bin/adgen.js'), 'examples', '--out-dir', outDir, '--quiet'],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+    );
+    const ms = performance.now() - t0;
+    const lines = `${r.stdout ?? ''}${r.stderr ?? ''}`
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const message = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1] ?? '';
+    rep.cli = { ms, exitCode: r.status, message };
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+  // (2) in process
+  let generate = preloaded;
+  if (!generate) {
+    try {
+      const t0 = performance.now();
+      generate = await loadGenerate(root);
+      rep.importMs = performance.now() - t0;
+    } catch (e) {
+      rep.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    }
+  }
+  if (generate) {
+    try {
+      let t0 = performance.now();
+      const res = await generate(files, { write: false });
+      rep.inProcessColdMs = performance.now() - t0;
+      t0 = performance.now();
+      await generate(files, { write: false });
+      rep.inProcessWarmMs = performance.now() - t0;
+      rep.generatedFiles = res.files.length;
+      rep.diagnostics = res.diagnostics.length;
+    } catch (e) {
+      rep.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    }
+  }
+  return rep;
+}

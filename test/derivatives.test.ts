@@ -1,0 +1,107 @@
+/**
+ * Every function of the language fixtures (test/fixtures/lang), in both modes: reverse and
+ * forward mode against central finite differences, and the dot-product test between them.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkUnit, compile, type Compiled } from './support/harness.ts';
+import { SPECS, TOLERANCE } from './support/specs.ts';
+
+const dir = path.resolve('test/fixtures/lang');
+const sources = Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.ad.ts')).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+
+let compiled: Compiled;
+test.before(async () => {
+  compiled = await compile(sources);
+});
+
+/** stopGradient changes the derivative on purpose: finite differences cannot be the reference. */
+const ANALYTIC = new Set(['detached']);
+
+test('the fixtures cover at least 40 functions', () => {
+  const count = compiled.files.reduce((n, f) => n + f.units.length, 0);
+  assert.ok(count >= 40, `only ${count} functions`);
+});
+
+for (const file of Object.keys(sources).sort()) {
+  const names = [...sources[file]!.matchAll(/export function (\w+)/g)].map((m) => m[1]!);
+  for (const name of names) {
+    if (ANALYTIC.has(name)) continue;
+    test(`${file}: ${name} agrees with finite differences in both modes`, () => {
+      const r = checkUnit(compiled, file, name, SPECS[name] ?? {}, 4, 7);
+      const tol = TOLERANCE[name] ?? 1e-6;
+      assert.ok(r.fdErrorReverse <= tol, `reverse mode error ${r.fdErrorReverse}`);
+      assert.ok(r.fdErrorForward <= tol, `forward mode error ${r.fdErrorForward}`);
+      assert.ok(r.dotResidual <= 1e-10, `dot-product residual ${r.dotResidual}`);
+    });
+  }
+}
+
+test('stopGradient gives the gradients detach() would', () => {
+  const m = compiled.modules['arrays.ts']!;
+  const x = 0.7;
+  const y = -1.3;
+  const { value, grad } = m['detachedGrad']!(x, y);
+  assert.ok(Math.abs(value - (x * x * y + y)) < 1e-12);
+  // f = x·c + y with c = x·y held constant
+  assert.ok(Math.abs(grad.x - x * y) < 1e-12);
+  assert.ok(Math.abs(grad.y - 1) < 1e-12);
+  const jvp = m['detachedJvp']!(x, y, { x: 1 });
+  assert.ok(Math.abs(jvp.tangent - x * y) < 1e-12);
+});
+
+test('the arm of a branch that did not run contributes nothing: no NaN at 0', () => {
+  const m = compiled.modules['control.ts']!;
+  const { grad } = m['safeSqrtGrad']!(0);
+  assert.is(grad.x, 0);
+  assert.is(m['safeSqrtJvp']!(0, { x: 1 }).tangent, 0);
+  // and sqrt'(0) = +Infinity when the sqrt arm does run
+  const s = m['rootsGrad'] ? null : null;
+  assert.is(s, null);
+});
+
+test('@out functions fill the passed array as the primal does', () => {
+  const m = compiled.modules['arrays.ts']!;
+  const x = Float64Array.from([0.1, -0.4, 0.9]);
+  const out = new Float64Array(3);
+  const r = m['softplusVjp']!(x, 1.5, out, Float64Array.from([1, 1, 1]));
+  for (let i = 0; i < 3; i++) {
+    const expected = Math.log(1 + Math.exp(1.5 * x[i]!)) / 1.5;
+    assert.ok(Math.abs(out[i]! - expected) < 1e-14);
+    assert.ok(Math.abs(r.value[i] - expected) < 1e-14);
+  }
+});
+
+test('writes into input arrays leave the primal result in the array', () => {
+  const m = compiled.modules['arrays.ts']!;
+  const src = compiled.sources['arrays.ts']!;
+  const x = Float64Array.from([0.3, -0.2, 0.8, 0.5]);
+  const expected = Float64Array.from(x);
+  src['inPlace']!(expected, 0.9);
+  m['inPlaceGrad']!(x, 0.9);
+  assert.equal(Array.from(x), Array.from(expected));
+});
+
+test('the Jacobian by forward and by reverse mode agree', () => {
+  const m = compiled.modules['arrays.ts']!;
+  const A = Float64Array.from({ length: 9 }, (_, i) => Math.sin(i + 1));
+  const x = Float64Array.from([0.5, -1, 2]);
+  const J = m['matvecJacobian']!(A, x).jacobian as Float64Array[];
+  // rows: outputs; columns: A (9) then x (3). ∂y_i/∂x_j = A[i*3+j], ∂y_i/∂A[i*3+j] = x_j
+  assert.is(J.length, 3);
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) {
+      assert.ok(Math.abs(J[i]![9 + j]! - A[i * 3 + j]!) < 1e-12);
+      assert.ok(Math.abs(J[i]![i * 3 + j]! - x[j]!) < 1e-12);
+    }
+  }
+  const polar = m['polarJacobian']!(2, 0.3);
+  assert.equal(polar.jacobian.map((r: Float64Array) => Array.from(r).map((v) => +v.toFixed(12))), [
+    [+Math.cos(0.3).toFixed(12), +(-2 * Math.sin(0.3)).toFixed(12)],
+    [+Math.sin(0.3).toFixed(12), +(2 * Math.cos(0.3)).toFixed(12)],
+  ]);
+});
+
+test.run();

@@ -1,0 +1,22 @@
+/** Input sizes and ranges for the language fixtures (test/fixtures/lang). */
+import type { InputSpec } from './harness.ts';
+
+export const SPECS: Record<string, InputSpec> = {
+  ops: { ranges: { a: [0.2, 1], b: [-1, 1] } },
+  roots: { ranges: { x: [0.2, 1], y: [-1, 1] } },
+  piecewise: { ranges: { x: [0.05, 0.45], y: [0.55, 0.95] } },
+  safeSqrt: { ranges: { x: [0.1, 2] } },
+  sumLoop: { fixed: { n: 7 } },
+  recurrence: { ranges: { x: [0.2, 0.8], a: [0.5, 1] } },
+  untilSmall: { ranges: { x: [0.1, 0.5] } },
+  doWhile: { ranges: { x: [-0.5, 0.5] } },
+  nestedLoops: { fixed: { n: 3 }, sizes: { A: 9, x: 3 } },
+  softplus: { ranges: { k: [0.5, 2] }, sizes: { x: 5, out: 5 } },
+  matvec: { sizes: { A: 16, x: 4 } },
+  dot: { sizes: { a: 5, b: 5 } },
+  literals: { sizes: { v: 3 } },
+  float32: { ranges: { w: [-1, 1], a: [-1, 1] }, h: 1e-3 },
+};
+
+/** Tolerances: finite differences of float32 inputs are coarse. */
+export const TOLERANCE: Record<string, number> = { float32: 1e-3 };

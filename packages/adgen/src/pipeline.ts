@@ -118,6 +118,13 @@ function unitInfo(l: Lowered): UnitInfo {
 
 /** Generates derivative files for the given inputs; writes them unless `write: false`. */
 export async function generate(inputs: string[], opts: GenerateOptions = {}, project?: Project): Promise<GenerateResult> {
+  const result = await generateUnsorted(inputs, opts, project);
+  // diagnostics in file and position order, like tsc
+  result.diagnostics.sort((a, c) => a.file.localeCompare(c.file) || a.line - c.line || a.column - c.column);
+  return result;
+}
+
+async function generateUnsorted(inputs: string[], opts: GenerateOptions, project?: Project): Promise<GenerateResult> {
   const bag = new DiagnosticBag();
   const files = expandInputs(inputs, bag);
   const parsed = parseProject(files, bag, project ?? createProject());

@@ -159,14 +159,12 @@ class Lowerer {
         continue;
       }
       const cls = classifyType(p.getType());
-      if (cls === 'any') {
-        this.error('AD1008', p, name);
+      if (cls === 'any' || cls === 'void' || cls === 'tuple' || cls === 'other') {
+        if (cls === 'any') this.error('AD1008', p, name);
+        else this.error('AD1011', p, name, describeType(p.getType()));
         ok = false;
-        continue;
-      }
-      if (cls === 'void' || cls === 'tuple' || cls === 'other') {
-        this.error('AD1011', p, name, describeType(p.getType()));
-        ok = false;
+        // still in scope, so its uses do not report again
+        this.declare(name, 'number');
         continue;
       }
       const irName = this.declare(name, cls);
@@ -280,6 +278,12 @@ class Lowerer {
       const list = d.getParent();
       const mutable = !(Node.isVariableDeclarationList(list) && list.getDeclarationKind() === 'const');
       const init = d.getInitializer();
+      const initInner = init && unwrap(init);
+      if (initInner && (Node.isArrowFunction(initInner) || Node.isFunctionExpression(initInner) || Node.isObjectLiteralExpression(initInner) || Node.isClassExpression(initInner))) {
+        this.error('AD1004', initInner, Node.isObjectLiteralExpression(initInner) ? 'An object' : Node.isClassExpression(initInner) ? 'A class' : 'A closure');
+        this.declare(nameNode.getText(), 'number');
+        continue;
+      }
       const cls = classifyType(d.getType());
       if (cls === 'any') {
         this.error('AD1008', d, nameNode.getText());

@@ -70,10 +70,13 @@ test('polynomial-finite-differences: error table for h = 1e-1 … 1e-12', async 
     close(r.forwardError, Math.abs(r.forward - exact), 0, 'forward error column');
     close(r.centralError, Math.abs(r.central - exact), 0, 'central error column');
   }
-  // For a cubic the truncation errors are exact: forward = 8.5h + 3h², central = 3h².
+  // For a cubic the truncation errors are exact: forward = 8.5h + 3h², central = 3h², so the
+  // central error is about 0.35h times the forward one: ≥ 25× smaller at h = 0.1, and far
+  // smaller for moderate h.
   for (const r of rows.filter((r) => r.h >= 1e-4)) {
     close(r.forwardError, 8.5 * r.h + 3 * r.h ** 2, 1e-3 * r.forwardError, `forward error at h = ${r.h}`);
-    assert.ok(r.centralError < r.forwardError / 100, `central ≪ forward at h = ${r.h}`);
+    const ratio = r.h >= 1e-1 ? 25 : 250;
+    assert.ok(r.centralError < r.forwardError / ratio, `central error ≥ ${ratio}× below forward at h = ${r.h}`);
   }
   for (const r of rows.filter((r) => r.h >= 1e-3)) {
     close(r.centralError, 3 * r.h ** 2, 1e-3 * r.centralError, `central error at h = ${r.h}`);
@@ -189,11 +192,13 @@ test('jacobian-forward-reverse: J by columns (fJvp) equals J by rows (fVjp), fJa
 
 test('matrix-calculus: ∇(aᵀx) = a, ∇(xᵀAx) = (A + Aᵀ)x, ∇(Ax) = Aᵀ, ∂/∂s (x−As)ᵀW(x−As) = −2AᵀW(x−As)', async () => {
   const { checkIdentities } = await import('../examples/matrix-calculus/main.ts');
+  const failures: string[] = [];
   for (let seed = 1; seed <= 10; seed++) {
     const checks = checkIdentities(seed, 3 + (seed % 4), 2 + seed, 1 + (seed % 3));
     assert.is(checks.length, 5);
-    for (const c of checks) assert.ok(c.error < 1e-10, `${c.identity} (seed ${seed}): error ${c.error}`);
+    for (const c of checks) if (!(c.error < 1e-10)) failures.push(`${c.identity} (seed ${seed}): error ${c.error}`);
   }
+  assert.ok(failures.length === 0, `identities that do not hold:\n  ${failures.join('\n  ')}`);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,13 @@
+/**
+ * Mean squared error of the fit y ≈ exp(w·cos(p·x) + b).
+ * @differentiable
+ * @wrt w, b, p
+ */
+export function loss(w: number, b: number, p: number, x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
+    s += r * r;
+  }
+  return s / x.length;
+}

@@ -10,7 +10,8 @@
  *
  *   npm run bench                 full run (a few minutes)
  *   npm run bench -- --quick      under a minute: fewer and shorter samples, smaller FD subset,
- *                                 tfjs's Euler on 10³ steps
+ *                                 fewer tfjs calls, tfjs's Euler on 10³ steps, only the first
+ *                                 in-process code generation
  *   npm run bench -- --only gmm,euler   some models
  *   npm run bench -- --regen      regenerate scripts/bench/models/*.ad.ts with adgen first
  *   npm run bench -- --no-tfjs    skip TensorFlow.js   --no-codegen  skip code-generation timing
@@ -84,7 +85,7 @@ const log = (s = '') => console.log(s);
 
 async function main() {
   log(
-    `adgen benchmark (SPEC §7) — ${cfg.quick ? 'QUICK mode: 5 samples of ≥20 ms per variant, FD on a 10-coordinate subset of GMM, tfjs Euler on 10³ steps; numbers are rough' : 'full mode: 15 samples of ≥100 ms per variant after ≥1 s warm-up'}`,
+    `adgen benchmark (SPEC §7) — ${cfg.quick ? 'QUICK mode: 5 samples of ≥20 ms per variant, FD on 10 GMM coordinates, 2 tfjs calls, tfjs Euler on 10³ steps, codegen first call only; numbers are rough' : 'full mode: 15 samples of ≥100 ms per variant after ≥1 s warm-up'}`,
   );
   log(
     `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} ×${os.cpus().length}, ${os.platform()}`,
@@ -146,7 +147,7 @@ async function main() {
   // code generation
   let codegen: BenchReport['codegen'];
   if (!flag('--no-codegen')) {
-    codegen = await timeCodegen(root, generate);
+    codegen = await timeCodegen(root, generate, cfg.quick);
     log('');
     log(`Code generation on examples/ (${codegen.files} files, ${codegen.sourceLines} lines):`);
     if (codegen.cli) {
@@ -158,7 +159,7 @@ async function main() {
       log(`  in process: import of the compiler ${fmtMs(codegen.importMs)}`);
     if (codegen.inProcessColdMs !== undefined) {
       log(
-        `  in process: generate(…, { write: false }) first call ${fmtMs(codegen.inProcessColdMs)}, second call ${fmtMs(codegen.inProcessWarmMs)} (${codegen.generatedFiles} files, ${codegen.diagnostics} diagnostics)`,
+        `  in process: generate(…, { write: false }) first call ${fmtMs(codegen.inProcessColdMs)}${codegen.inProcessWarmMs === undefined ? '' : `, second call ${fmtMs(codegen.inProcessWarmMs)}`} (${codegen.generatedFiles} files, ${codegen.diagnostics} diagnostics)`,
       );
     }
     if (codegen.error) log(`  ${codegen.error}`);

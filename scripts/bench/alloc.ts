@@ -61,11 +61,15 @@ export function scanTape(source: string): string[] {
   for (const line of source.split('\n')) {
     const m = /^(?:export )?function (\w+)/.exec(line);
     if (m) fn = m[1];
-    else if (/^\S/.test(line) && !line.startsWith('}')) fn = '(top level)';
-    if (fn.startsWith('_') && fn !== '(top level)') continue; // the prelude's own helpers
-    if (re.test(line) || (fn === '(top level)' && /^(let|const|var) .*(Array|\[\])/.test(line))) {
+    const inHelper = fn.startsWith('_'); // the prelude's own helpers (_push, _jacobian, …)
+    if (line.trim().startsWith('//')) continue;
+    if (
+      !inHelper &&
+      (re.test(line) || (fn === '(top level)' && /^(let|const|var) .*(Array|\[\])/.test(line)))
+    ) {
       hits.push(`${fn}: ${line.trim()}`);
     }
+    if (line === '}') fn = '(top level)';
   }
   return hits;
 }

@@ -51,6 +51,7 @@ export function exampleSources(root: string): string[] {
 export async function timeCodegen(
   root: string,
   preloaded: GenerateFn | undefined,
+  quick = false,
 ): Promise<CodegenReport> {
   const files = exampleSources(root);
   const rep: CodegenReport = {
@@ -61,26 +62,9 @@ export async function timeCodegen(
     rep.error = 'examples/ has no .ts sources yet';
     return rep;
   }
-  // (1) cold CLI process, output to a scratch directory so the working tree is not touched
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-bench-'));
-  try {
-    const t0 = performance.now();
-    const r = spawnSync(
-      process.execPath,
-      [path.join(root, 'packages/adgen/bin/adgen.js'), 'examples', '--out-dir', outDir, '--quiet'],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } },
-    );
-    const ms = performance.now() - t0;
-    const lines = `${r.stdout ?? ''}${r.stderr ?? ''}`
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-    const message = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1] ?? '';
-    rep.cli = { ms, exitCode: r.status, message };
-  } finally {
-    fs.rmSync(outDir, { recursive: true, force: true });
-  }
-  // (2) in process
+  // (1) a cold CLI process (full mode only)
+  if (!quick) rep.cli = timeCli(root);
+  // (2) in process: import, first call, second call (full mode only)
   let generate = preloaded;
   if (!generate) {
     try {
@@ -96,9 +80,11 @@ export async function timeCodegen(
       let t0 = performance.now();
       const res = await generate(files, { write: false });
       rep.inProcessColdMs = performance.now() - t0;
-      t0 = performance.now();
-      await generate(files, { write: false });
-      rep.inProcessWarmMs = performance.now() - t0;
+      if (!quick) {
+        t0 = performance.now();
+        await generate(files, { write: false });
+        rep.inProcessWarmMs = performance.now() - t0;
+      }
       rep.generatedFiles = res.files.length;
       rep.diagnostics = res.diagnostics.length;
     } catch (e) {
@@ -106,4 +92,26 @@ export async function timeCodegen(
     }
   }
   return rep;
+}
+
+/** `adgen examples` in a fresh process, writing to a scratch directory (the tree is untouched). */
+function timeCli(root: string): CodegenReport['cli'] {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-bench-'));
+  try {
+    const t0 = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'packages/adgen/bin/adgen.js'), 'examples', '--out-dir', outDir, '--quiet'],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+    );
+    const ms = performance.now() - t0;
+    const lines = `${r.stdout ?? ''}${r.stderr ?? ''}`
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const message = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1] ?? '';
+    return { ms, exitCode: r.status, message };
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
 }

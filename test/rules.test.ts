@@ -42,8 +42,9 @@ test.before(async () => {
 for (const c of cases) {
   test(`${c.name}: jvp and vjp agree with finite differences and with each other`, () => {
     const r = checkUnit(compiled, 'rules.ts', c.name, c.spec, 5, 3);
-    assert.ok(r.fdErrorReverse < 1e-6, `reverse ${r.fdErrorReverse}`);
-    assert.ok(r.fdErrorForward < 1e-6, `forward ${r.fdErrorForward}`);
+    const tol = c.spec.h ? 1e-4 : 1e-6;
+    assert.ok(r.fdErrorReverse < tol, `reverse ${r.fdErrorReverse}`);
+    assert.ok(r.fdErrorForward < tol, `forward ${r.fdErrorForward}`);
     assert.ok(r.dotResidual < 1e-12, `dot ${r.dotResidual}`);
   });
 }

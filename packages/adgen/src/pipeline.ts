@@ -23,6 +23,7 @@ import { forwardKernel, forwardPublic } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
 import { UnsupportedReturn } from './reverse/jumps.ts';
 import { emitFile, HEADER_MARK, type FilePlan } from './emit/index.ts';
+import { lowerGpu } from './lower-gpu/index.ts';
 
 /** Expands files, directories and simple globs (`*`, `**`, `?`) into `.ts` sources. */
 export function expandInputs(inputs: string[], bag: DiagnosticBag): string[] {
@@ -223,6 +224,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       imports: [],
       globals: [],
       functions: [],
+      prelude: [],
       uses: { tape: false, refs: false, tangentArray: false, jacobian: false },
     };
     const importMap = new Map<string, Set<string>>();
@@ -254,6 +256,13 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           plan.uses.jacobian = true;
           if (fn.returns.kind === 'number') plan.functions.push(gradWrapper(fn));
           plan.functions.push(stripTape(vjp), jvp, jacobianWrapper(fn, jvp));
+          if (fn.gpu) {
+            const gpu = lowerGpu(structuredCloneIR(fn), { bag, namer: namer.fork(), activity: act });
+            plan.functions.push(...gpu.functions);
+            plan.globals.push(...gpu.globals);
+            for (const imp of gpu.imports) importMap.set(imp.from, new Set([...(importMap.get(imp.from) ?? []), ...imp.names]));
+            plan.prelude.push(...gpu.prelude.filter((p) => !plan.prelude.includes(p)));
+          }
         }
         if (called.has(l)) {
           const all = new Set(fn.params.filter((p) => p.type !== 'boolean' && (!p.out || true)).map((p) => p.name));

@@ -24,6 +24,8 @@ export interface FilePlan {
   imports: { from: string; names: string[] }[];
   globals: { name: string; type: string; init: Expr; mutable: boolean }[];
   functions: TargetFunction[];
+  /** constant code from later phases (GPU kernels), included once */
+  prelude: string[];
   uses: { tape: boolean; refs: boolean; tangentArray: boolean; jacobian: boolean };
 }
 
@@ -45,6 +47,7 @@ export async function emitFile(plan: FilePlan): Promise<string> {
   if (plan.uses.refs) parts.push(REF_TAPE);
   if (plan.uses.tangentArray) parts.push(TANGENT_ARRAY);
   if (plan.uses.jacobian) parts.push(JACOBIAN);
+  parts.push(...plan.prelude);
   for (const g of plan.globals) {
     const decl = ts.factory.createVariableStatement(
       [ts.factory.createModifier(ts.SyntaxKind.ExportKeyword)],

@@ -20,3 +20,15 @@ export const SPECS: Record<string, InputSpec> = {
 
 /** Tolerances: finite differences of float32 inputs are coarse. */
 export const TOLERANCE: Record<string, number> = { float32: 1e-3 };
+
+Object.assign(SPECS, {
+  rosenbrock: { sizes: { x: 5 } },
+  gmm: { sizes: { alphas: 2, means: 4, icf: 6, x: 10 }, fixed: { d: 2, k: 2 } },
+  triangularSolve: { sizes: { L: 16, b: 4 }, fixed: { n: 4 } },
+  pendulum: { fixed: { steps: 30 }, ranges: { theta0: [0.2, 1], damping: [0.1, 0.5] } },
+  cubeRoot: { ranges: { a: [0.5, 3] } },
+  lstm: { sizes: { weights: 12, seq: 5 }, fixed: { hidden: 3 } },
+  reproject: { sizes: { cam: 5, pts: 9, obs: 6, res: 6 }, ranges: { cam: [0.5, 1], pts: [0.5, 1] } },
+  scopes: { sizes: { v: 3 } },
+  conditionalWrites: { sizes: { v: 6 } },
+} satisfies Record<string, InputSpec>);

@@ -282,7 +282,11 @@ export class ReverseTransformer {
         const uses = usesOf(rule, e.args.length, e.args.map((a) => this.activeExpr(a)));
         const args = e.args.map((a, k) => this.linearize(a, uses.x[k] ?? false, out, m, once));
         let val: Expr = { k: 'op', op: e.op, args: args.map((a) => a.val) };
-        if (uses.y || (needed && !isAtom(val))) val = once ? this.temp(val, out, m, true) : this.temp(val, out, m, false);
+        if (uses.y || (needed && !isAtom(val))) {
+          // recomputed in the adjoint sweep: everything it reads must still hold its value then
+          if (!once) this.registerReads(val, m);
+          val = this.temp(val, out, m, once);
+        }
         return { e, val, args, active: true };
       }
       default:

@@ -356,7 +356,7 @@ class Lowerer {
       const callee = target.getExpression();
       if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'fill') {
         const arg = target.getArguments()[0];
-        if (!arg || !(Node.isNumericLiteral(arg) && Number(arg.getLiteralValue()) === 0)) return null;
+        if (!arg || !(Node.isNumericLiteral(arg) && Number(arg.compilerNode.text) === 0)) return null;
         target = callee.getExpression();
       }
     }
@@ -514,7 +514,7 @@ class Lowerer {
 
   expr(e: Expression): Expr {
     e = unwrap(e);
-    if (Node.isNumericLiteral(e)) return b.num(Number(e.getLiteralValue()));
+    if (Node.isNumericLiteral(e)) return b.num(Number(e.compilerNode.text));
     if (e.getKind() === SyntaxKind.TrueKeyword) return { k: 'bool', v: true };
     if (e.getKind() === SyntaxKind.FalseKeyword) return { k: 'bool', v: false };
     if (Node.isIdentifier(e)) return this.identifier(e);
@@ -681,7 +681,7 @@ function unwrap(e: Expression): Expression {
 }
 
 function constantValue(e: Expression): number | null {
-  if (Node.isNumericLiteral(e)) return Number(e.getLiteralValue());
+  if (Node.isNumericLiteral(e)) return Number(e.compilerNode.text);
   if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.MinusToken) {
     const inner = constantValue(unwrap(e.getOperand()));
     return inner === null ? null : -inner;

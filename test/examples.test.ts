@@ -8,6 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Rng, formatG, maxAbsDiff } from '@adgen/runtime';
@@ -388,6 +389,18 @@ test('every example has model.ts, model.ad.ts, main.ts and README.md and is list
     }
     assert.ok(index.includes(`(${name}/)`), `examples/README.md does not link ${name}/`);
   }
+});
+
+test('npm run example <name> runs an example; without a name it lists them', () => {
+  const root = resolve(import.meta.dirname, '..');
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const out = execFileSync(process.execPath, [tsx, 'scripts/run-example.ts', 'square-derivative'], { cwd: root, encoding: 'utf8' });
+  assert.match(out, /x\.grad \(reverse mode[^\n]*= tensor\(10\.0000\)/);
+  const list = spawnSync(process.execPath, [tsx, 'scripts/run-example.ts'], { cwd: root, encoding: 'utf8' });
+  assert.is(list.status, 0);
+  for (const name of EXAMPLES) assert.ok(list.stderr.includes(`  ${name}\n`), `${name} not listed`);
+  const unknown = spawnSync(process.execPath, [tsx, 'scripts/run-example.ts', 'no-such-example'], { cwd: root, encoding: 'utf8' });
+  assert.is(unknown.status, 2);
 });
 
 for (const name of EXAMPLES) {

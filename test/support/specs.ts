@@ -32,3 +32,10 @@ Object.assign(SPECS, {
   scopes: { sizes: { v: 3 } },
   conditionalWrites: { sizes: { v: 6 } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  doubleSum: { sizes: { A: 9, x: 3 } },
+  normalize: { sizes: { v: 3 }, ranges: { v: [0.5, 1] } },
+  cumprod: { ranges: { x: [0.5, 1.5] } },
+  searchy: { ranges: { t: [0.5, 1.5] } },
+} satisfies Record<string, InputSpec>);

@@ -225,7 +225,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       globals: [],
       functions: [],
       prelude: [],
-      uses: { tape: false, refs: false, tangentArray: false, jacobian: false },
+      uses: { tape: false, refs: false, copies: false, tangentArray: false, jacobian: false },
     };
     const importMap = new Map<string, Set<string>>();
     try {
@@ -252,6 +252,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           const vjp = reversePublic(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
           plan.uses.tape ||= vjp.usesTape.values;
           plan.uses.refs ||= vjp.usesTape.refs;
+          plan.uses.copies ||= vjp.usesTape.copies;
           plan.uses.tangentArray ||= fn.params.some((p) => p.active && p.type !== 'number');
           plan.uses.jacobian = true;
           if (fn.returns.kind === 'number') plan.functions.push(gradWrapper(fn));
@@ -271,6 +272,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           const kr = reverseKernel(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
           plan.uses.tape ||= kr.usesTape.values;
           plan.uses.refs ||= kr.usesTape.refs;
+          plan.uses.copies ||= kr.usesTape.copies;
           plan.functions.push(primalCopy(fn), kf, stripTape(kr));
           if (fn.returns.kind === 'number') plan.globals.push({ name: names.jvpKernelDot(fn.name), type: 'number', init: b.ZERO, mutable: true });
           const scalars = fn.params.filter((p) => p.type === 'number').length;

@@ -100,3 +100,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   return { value, jacobian };
 }
 `;
+
+/** Copies saved contents back into an array (typed or number[]). */
+export const COPY_INTO = `
+function _copyInto(dst: { [i: number]: number; length: number }, src: ArrayLike<number>): void {
+  for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+}
+`;

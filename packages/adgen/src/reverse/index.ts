@@ -90,7 +90,7 @@ export class ReverseTransformer {
   /** to-be-recorded sites per region, filled in pass 1 */
   private reads = new Map<Stmt | 'top', Map<string, ReadSite[]>>();
   private collecting = true;
-  readonly usesTape = { values: false, refs: false };
+  readonly usesTape = { values: false, refs: false, copies: false };
   /** parameter arrays whose elements the adjoint sweep restores */
   readonly restoredArrays = new Set<string>();
   private jf: JumpFree;
@@ -211,6 +211,12 @@ export class ReverseTransformer {
   private needsSave(v: string, m: Mode): boolean {
     const sites = this.reads.get(m.region.id)?.get(v) ?? [];
     return sites.some((s) => s.pos < m.pos || s.loops.some((l) => m.loops.includes(l)));
+  }
+
+  /** `dst` gets the elements of `src` back (works for number[] and typed arrays). */
+  private copyInto(dst: string, src: Expr): Expr {
+    this.usesTape.copies = true;
+    return b.xcall('_copyInto', b.v(dst), src);
   }
 
   // ---- naming and hoisting -------------------------------------------------------------------
@@ -581,11 +587,11 @@ export class ReverseTransformer {
     if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m) : b.assign(v, callExpr));
     else fwd.push(b.exprStmt(callExpr));
     if (!anyActive || !callee) {
-      for (const [name, snap] of snapshots) if (written.has(e.args.findIndex((a) => a.k === 'var' && a.name === name))) adj.push(b.exprStmt(b.xcall(`${name}.set`, snap)));
+      for (const [name, snap] of snapshots) if (written.has(e.args.findIndex((a) => a.k === 'var' && a.name === name))) adj.push(b.exprStmt(this.copyInto(name, snap)));
       return { fwd, adj };
     }
     const restoreWritten = (): Stmt[] =>
-      [...snapshots].filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name)).map(([name, snap]) => b.exprStmt(b.xcall(`${name}.set`, snap)));
+      [...snapshots].filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name)).map(([name, snap]) => b.exprStmt(this.copyInto(name, snap)));
     adj.push(...restoreWritten(), ...argAdj);
     // arguments as the kernel needs them
     const kernelArgs: Expr[] = [];
@@ -746,11 +752,11 @@ export class ReverseTransformer {
       if (m.loops.length === 0) {
         const t = this.namer.fresh('_c');
         fwd.push(this.define(t, 'Float64Array', copy, m));
-        adj.push(b.exprStmt(b.xcall(`${a}.set`, b.v(t))));
+        adj.push(b.exprStmt(this.copyInto(a, b.v(t))));
       } else {
         this.usesTape.refs = true;
         fwd.push(b.exprStmt(b.xcall('_pushRef', copy)));
-        adj.push(b.exprStmt(b.xcall(`${a}.set`, b.xcall('_popRef'))));
+        adj.push(b.exprStmt(this.copyInto(a, b.xcall('_popRef'))));
       }
     }
   }
@@ -986,6 +992,7 @@ export class ReverseTransformer {
     this.restoredArrays.clear();
     this.usesTape.values = false;
     this.usesTape.refs = false;
+    this.usesTape.copies = false;
     return run();
   }
 
@@ -1020,7 +1027,7 @@ interface Options {
   callees: Map<string, FunctionIR>;
 }
 
-function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean): TargetFunction & { usesTape: { values: boolean; refs: boolean } } {
+function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean): TargetFunction & { usesTape: { values: boolean; refs: boolean; copies: boolean } } {
   const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees);
   const { fwd, adj, hoisted } = t.transform();
   const result = t.result;
@@ -1070,7 +1077,10 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
   for (const [a, f] of finals) body.push(b.decl(f, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), false));
   body.push(...seedStmts);
   if (!isEmpty(adj)) body.push(b.comment('adjoint sweep'), ...adj);
-  for (const [a, f] of finals) body.push(b.exprStmt(b.xcall(`${a}.set`, b.v(f))));
+  for (const [a, f] of finals) {
+    t.usesTape.copies = true;
+    body.push(b.exprStmt(b.xcall('_copyInto', b.v(a), b.v(f))));
+  }
   const r = returnTypeText(fn);
   if (kernel) {
     const scalars = fn.params.filter((p) => p.type === 'number');

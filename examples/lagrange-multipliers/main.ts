@@ -5,7 +5,7 @@
  * (2, 1)/√5 and multiplier λ* = 1 − √5, and ∇𝓛 vanishes there.
  * Run: npm run example lagrange-multipliers
  */
-import { SGD, isMain, norm } from '@adgen/runtime';
+import { SGD, fitPlotSpec, isMain, linspace, norm, outPath, writePlot } from '@adgen/runtime';
 import { constraint, objective } from './model.ts';
 import { augmentedLagrangianGrad, lagrangianGrad } from './model.ad.ts';
 
@@ -51,7 +51,7 @@ export function solve(rho = 10, tol = 1e-12, log?: (it: Iterate) => void): { x: 
   return { x: xy[0], y: xy[1], lambda, iterates };
 }
 
-export function main(): void {
+export async function main(): Promise<void> {
   console.log('minimise f(x, y) = (x − 2)² + (y − 1)²  subject to  g(x, y) = x² + y² − 1 = 0');
   console.log('method of multipliers, ρ = 10:');
   const sol = solve(10, 1e-12, (it) =>
@@ -64,6 +64,26 @@ export function main(): void {
   // ∇_{x,y,λ} 𝓛 = (∇f − λ∇g, −g) must vanish at the solution.
   const { grad } = lagrangianGrad(sol.x, sol.y, sol.lambda);
   console.log(`∇𝓛 at the solution: ∂x = ${grad.x.toExponential(2)}, ∂y = ${grad.y.toExponential(2)}, ∂λ = ${grad.lambda.toExponential(2)}`);
+
+  // The constraint circle, the iterates approaching it, and the segment from (2, 1) to x*.
+  const t = linspace(0, 2 * Math.PI, 200);
+  const path = await writePlot(
+    outPath(import.meta.url, 'iterates.svg'),
+    fitPlotSpec({
+      title: 'Method of multipliers: closest point of the unit circle to (2, 1)',
+      // equal units on both axes, so the circle looks round
+      width: 400,
+      height: 300,
+      xDomain: [-1.5, 2.5],
+      yDomain: [-1.5, 1.5],
+      data: { x: [0, ...sol.iterates.map((it) => it.x)], y: [0, ...sol.iterates.map((it) => it.y)], name: 'iterates (x, y)' },
+      curves: [
+        { name: 'constraint x² + y² = 1', x: t.map(Math.cos), y: t.map(Math.sin), dash: [6, 4] },
+        { name: '(2, 1) → analytic optimum', x: [2, ANALYTIC.x], y: [1, ANALYTIC.y] },
+      ],
+    }),
+  );
+  console.log(`plot: ${path}`);
 }
 
-if (isMain(import.meta.url)) main();
+if (isMain(import.meta.url)) await main();

@@ -58,6 +58,9 @@ export interface FitPlotOptions {
   curves: Curve[];
   width?: number;
   height?: number;
+  /** fixed axis ranges (default: fitted to the data, not forced to include zero) */
+  xDomain?: [number, number];
+  yDomain?: [number, number];
 }
 
 /** Scatter of the data with the fitted curve(s) on top: the plot every curve-fitting example writes. */
@@ -65,8 +68,18 @@ export function fitPlotSpec(o: FitPlotOptions): TopLevelSpec {
   const dataName = o.data.name ?? 'data';
   const points = Array.from(o.data.x, (x, i) => ({ x, y: o.data.y[i], series: dataName }));
   const series = [dataName, ...o.curves.map((c) => c.name)];
-  const x = { field: 'x', type: 'quantitative', title: o.xLabel ?? 'x', scale: { zero: false } } as const;
-  const y = { field: 'y', type: 'quantitative', title: o.yLabel ?? 'y', scale: { zero: false } } as const;
+  const x = {
+    field: 'x',
+    type: 'quantitative' as const,
+    title: o.xLabel ?? 'x',
+    scale: o.xDomain ? { domain: o.xDomain, nice: false } : { zero: false },
+  };
+  const y = {
+    field: 'y',
+    type: 'quantitative' as const,
+    title: o.yLabel ?? 'y',
+    scale: o.yDomain ? { domain: o.yDomain, nice: false } : { zero: false },
+  };
   const color = {
     field: 'series',
     type: 'nominal',
@@ -83,9 +96,10 @@ export function fitPlotSpec(o: FitPlotOptions): TopLevelSpec {
     layer: [
       // one layer per curve, so that each can have its own dash pattern
       ...o.curves.map((c) => ({
-        data: { values: Array.from(c.x, (xv, i) => ({ x: xv, y: c.y[i], series: c.name })) },
+        data: { values: Array.from(c.x, (xv, i) => ({ x: xv, y: c.y[i], i, series: c.name })) },
         mark: { type: 'line' as const, strokeWidth: 2, ...(c.dash ? { strokeDash: c.dash } : {}) },
-        encoding: { x, y, color },
+        // connect the points in the order given, so parametric curves (a circle) draw correctly
+        encoding: { x, y, color, order: { field: 'i', type: 'quantitative' as const } },
       })),
       { data: { values: points }, mark: { type: 'point', filled: true, size: 40 }, encoding: { x, y, color } },
     ],

@@ -90,6 +90,12 @@ async function main() {
   log(
     `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} ×${os.cpus().length}, ${os.platform()}`,
   );
+  const load = os.loadavg()[0];
+  if (load > 0.5 * os.cpus().length) {
+    log(
+      `note: the machine is busy (1-minute load ${load.toFixed(1)} on ${os.cpus().length} CPUs); medians will be noisy, see the fastest-sample ratios too`,
+    );
+  }
   log('');
 
   let generate: GenerateFn | undefined;
@@ -159,7 +165,7 @@ async function main() {
       log(`  in process: import of the compiler ${fmtMs(codegen.importMs)}`);
     if (codegen.inProcessColdMs !== undefined) {
       log(
-        `  in process: generate(…, { write: false }) first call ${fmtMs(codegen.inProcessColdMs)}${codegen.inProcessWarmMs === undefined ? '' : `, second call ${fmtMs(codegen.inProcessWarmMs)}`} (${codegen.generatedFiles} files, ${codegen.diagnostics} diagnostics)`,
+        `  in process: generate(…, { write: false }) first call${generate ? ' (compiler already loaded and used by --regen)' : ''} ${fmtMs(codegen.inProcessColdMs)}${codegen.inProcessWarmMs === undefined ? '' : `, second call ${fmtMs(codegen.inProcessWarmMs)}`} (${codegen.generatedFiles} files, ${codegen.diagnostics} diagnostics)`,
       );
     }
     if (codegen.error) log(`  ${codegen.error}`);
@@ -174,6 +180,7 @@ async function main() {
     node: process.version,
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} ×${os.cpus().length}`,
     platform: `${os.platform()} ${os.release()}`,
+    loadAverage: os.loadavg(),
     settings: { timing: timingOpts, fdReps, tolGenerated: TOL_GEN, tolFd: TOL_FD },
     models: results,
     codegen,

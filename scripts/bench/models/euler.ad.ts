@@ -159,10 +159,8 @@ export function eulerLossVjp(
     _push(uv);
     uv = u * v;
     // euler.ts:35  const du = alpha * u - beta * uv;
-    _push(du);
     du = alpha * u - beta * uv;
     // euler.ts:36  const dv = delta * uv - gamma * v;
-    _push(dv);
     dv = delta * uv - gamma * v;
     // euler.ts:37  u = u + h * du;
     _push(u);
@@ -192,7 +190,7 @@ export function eulerLossVjp(
   loss_bar += _ret_bar;
   _ret_bar = 0;
   // adjoint of euler.ts:33
-  for (let i = steps; i >= 1; i += -1) {
+  for (let i = steps; i >= 1; i--) {
     // adjoint of euler.ts:39
     if (i % stride === 0) {
       // adjoint of euler.ts:43  loss += eu * eu + ev * ev;
@@ -214,7 +212,6 @@ export function eulerLossVjp(
     u = _pop();
     du_bar += h * u_bar;
     // adjoint of euler.ts:36  const dv = delta * uv - gamma * v;
-    dv = _pop();
     delta_bar += dv_bar * uv;
     uv_bar += delta * dv_bar;
     const _b1 = -dv_bar;
@@ -222,7 +219,6 @@ export function eulerLossVjp(
     v_bar += gamma * _b1;
     dv_bar = 0;
     // adjoint of euler.ts:35  const du = alpha * u - beta * uv;
-    du = _pop();
     alpha_bar += du_bar * u;
     u_bar += alpha * du_bar;
     const _b0 = -du_bar;

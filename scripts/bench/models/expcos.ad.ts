@@ -121,8 +121,7 @@ export function lossVjp(
     b_bar_s += _b0;
   }
   // expcos.ts:17  return s / x.length;
-  const _t3 = s / x.length;
-  _ret = _t3;
+  _ret = s / x.length;
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of expcos.ts:17  return s / x.length;
@@ -173,8 +172,7 @@ export function lossJvp(
     s += r * r;
   }
   // expcos.ts:17  return s / x.length;
-  const _t3 = s / x.length;
-  return { value: _t3, tangent: s_dot / x.length };
+  return { value: s / x.length, tangent: s_dot / x.length };
 }
 
 /** Full Jacobian of `loss` (expcos.ts:11): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

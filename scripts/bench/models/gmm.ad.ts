@@ -35,6 +35,10 @@ function _popRef<T extends ArrayLike<number>>(): T {
   return _refs.pop() as T;
 }
 
+function _copyInto(dst: { [i: number]: number; length: number }, src: ArrayLike<number>): void {
+  for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+}
+
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
 function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
   const t = new Float64Array(length);
@@ -225,10 +229,8 @@ export function gmmObjectiveVjp(
         }
       }
       // gmm.ts:72  let sqnorm = 0;
-      _push(sqnorm);
       sqnorm = 0;
       // gmm.ts:73
-      _push(sqnorm);
       for (let id = 0; id < d; id++) {
         // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
         sqnorm = sqnorm + qxcentered[id] * qxcentered[id];
@@ -385,7 +387,7 @@ export function gmmObjectiveVjp(
   // adjoint of gmm.ts:95  let asum = 0;
   asum_bar = 0;
   // adjoint of gmm.ts:92
-  for (let ik = k - 1; ik >= 1; ik += -1) {
+  for (let ik = k - 1; ik >= 1; ik--) {
     // adjoint of gmm.ts:93
     if (_pop() === 1) {
       // adjoint of gmm.ts:93  amx = alphas[ik];
@@ -397,12 +399,12 @@ export function gmmObjectiveVjp(
   alphas_bar[0] += amx_bar;
   amx_bar = 0;
   // adjoint of gmm.ts:55
-  for (let ix = n - 1; ix >= 0; ix += -1) {
+  for (let ix = n - 1; ix >= 0; ix--) {
     // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
     semx_bar += slse_bar / semx;
     mx_bar += slse_bar;
     // adjoint of gmm.ts:84
-    for (let ik = k - 1; ik >= 0; ik += -1) {
+    for (let ik = k - 1; ik >= 0; ik--) {
       // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
       const _t1 = Math.exp(mainTerm[ik] - mx);
       // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
@@ -415,7 +417,7 @@ export function gmmObjectiveVjp(
     semx = _pop();
     semx_bar = 0;
     // adjoint of gmm.ts:80
-    for (let ik = k - 1; ik >= 1; ik += -1) {
+    for (let ik = k - 1; ik >= 1; ik--) {
       // adjoint of gmm.ts:81
       if (_pop() === 1) {
         // adjoint of gmm.ts:81  mx = mainTerm[ik];
@@ -429,7 +431,7 @@ export function gmmObjectiveVjp(
     mainTerm_bar[0] += mx_bar;
     mx_bar = 0;
     // adjoint of gmm.ts:56
-    for (let ik = k - 1; ik >= 0; ik += -1) {
+    for (let ik = k - 1; ik >= 0; ik--) {
       // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
       mainTerm[ik] = _pop();
       const _b4 = mainTerm_bar[ik];
@@ -439,19 +441,17 @@ export function gmmObjectiveVjp(
       const _b5 = -_b4;
       sqnorm_bar += 0.5 * _b5;
       // adjoint of gmm.ts:73
-      for (let id = d - 1; id >= 0; id += -1) {
+      for (let id = d - 1; id >= 0; id--) {
         // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
         qxcentered_bar[id] += sqnorm_bar * qxcentered[id];
         qxcentered_bar[id] += qxcentered[id] * sqnorm_bar;
       }
-      sqnorm = _pop();
       // adjoint of gmm.ts:72  let sqnorm = 0;
-      sqnorm = _pop();
       sqnorm_bar = 0;
       // adjoint of gmm.ts:66
-      for (let i = d - 1; i >= 0; i += -1) {
+      for (let i = d - 1; i >= 0; i--) {
         // adjoint of gmm.ts:67
-        for (let j = d - 1; j >= i + 1; j += -1) {
+        for (let j = d - 1; j >= i + 1; j--) {
           // adjoint of gmm.ts:69  li++;
           li = _pop();
           // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
@@ -463,7 +463,7 @@ export function gmmObjectiveVjp(
       // adjoint of gmm.ts:65  let li = ik * icfSz + d;
       li = _pop();
       // adjoint of gmm.ts:62
-      for (let id = d - 1; id >= 0; id += -1) {
+      for (let id = d - 1; id >= 0; id--) {
         // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
         const _i3 = ik * d + id;
         // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
@@ -472,9 +472,9 @@ export function gmmObjectiveVjp(
         qdiags_bar[_i3] += _b3 * xcentered[id];
         xcentered_bar[id] += qdiags[_i3] * _b3;
       }
-      qxcentered.set(_popRef());
+      _copyInto(qxcentered, _popRef());
       // adjoint of gmm.ts:58
-      for (let id = d - 1; id >= 0; id += -1) {
+      for (let id = d - 1; id >= 0; id--) {
         // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
         const _i2 = ik * d + id;
         // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
@@ -482,13 +482,13 @@ export function gmmObjectiveVjp(
         xcentered_bar[id] = 0;
         means_bar[_i2] -= _b2;
       }
-      xcentered.set(_popRef());
+      _copyInto(xcentered, _popRef());
     }
   }
   // adjoint of gmm.ts:54  let slse = 0;
   slse_bar = 0;
   // adjoint of gmm.ts:41
-  for (let ik = k - 1; ik >= 0; ik += -1) {
+  for (let ik = k - 1; ik >= 0; ik--) {
     let sq_bar = 0;
     // gmm.ts:42  let sq = 0;
     let sq = 0;
@@ -506,7 +506,7 @@ export function gmmObjectiveVjp(
     sumQs_bar[ik] = 0;
     sq_bar += _b1;
     // adjoint of gmm.ts:43
-    for (let id = d - 1; id >= 0; id += -1) {
+    for (let id = d - 1; id >= 0; id--) {
       let q_bar = 0;
       // gmm.ts:44  const q = icf[ik * icfSz + id];
       const _i0 = ik * icfSz + id;

@@ -107,8 +107,7 @@ export function leastSquaresVjp(
     b_bar_s += r_bar;
   }
   // leastsq.ts:18  return s / x.length;
-  const _t0 = s / x.length;
-  _ret = _t0;
+  _ret = s / x.length;
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of leastsq.ts:18  return s / x.length;
@@ -152,8 +151,7 @@ export function leastSquaresJvp(
     s += r * r;
   }
   // leastsq.ts:18  return s / x.length;
-  const _t0 = s / x.length;
-  return { value: _t0, tangent: s_dot / x.length };
+  return { value: s / x.length, tangent: s_dot / x.length };
 }
 
 /** Full Jacobian of `leastSquares` (leastsq.ts:12): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

@@ -21,8 +21,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -33,6 +35,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -50,12 +53,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 
 /** Reverse mode (vector–Jacobian product) of `doubling` (model.ts:12): the value and `cotangentᵀ·J` for each active input. */
@@ -168,16 +183,18 @@ export function doublingJacobian(
   value: Float64Array;
   jacobian: Float64Array[];
 } {
+  const _saved_y = Float64Array.from(y);
   return _jacobian(
     [['x', x.length]],
-    (t) =>
+    (_tangent) =>
       doublingJvp(
         x,
         y,
-        t as {
+        _tangent as {
           x?: ArrayLike<number>;
         },
       ),
-    (u) => doublingVjp(x, y, u as Float64Array),
+    (_cotangent) => doublingVjp(x, y, _cotangent as Float64Array),
+    () => _copyEach([y], [_saved_y]),
   );
 }

@@ -14,8 +14,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -26,6 +28,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -43,12 +46,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 export let _objectiveJvpDot: number = 0;
 export const _objectiveVjpBar: Float64Array = new Float64Array(2);
@@ -133,16 +148,16 @@ export function objectiveJacobian(
       ['x', -1],
       ['y', -1],
     ],
-    (t) =>
+    (_tangent) =>
       objectiveJvp(
         x,
         y,
-        t as {
+        _tangent as {
           x?: number;
           y?: number;
         },
       ),
-    (u) => objectiveVjp(x, y, u as number),
+    (_cotangent) => objectiveVjp(x, y, _cotangent as number),
   );
 }
 
@@ -255,16 +270,16 @@ export function constraintJacobian(
       ['x', -1],
       ['y', -1],
     ],
-    (t) =>
+    (_tangent) =>
       constraintJvp(
         x,
         y,
-        t as {
+        _tangent as {
           x?: number;
           y?: number;
         },
       ),
-    (u) => constraintVjp(x, y, u as number),
+    (_cotangent) => constraintVjp(x, y, _cotangent as number),
   );
 }
 
@@ -403,18 +418,18 @@ export function lagrangianJacobian(
       ['y', -1],
       ['lambda', -1],
     ],
-    (t) =>
+    (_tangent) =>
       lagrangianJvp(
         x,
         y,
         lambda,
-        t as {
+        _tangent as {
           x?: number;
           y?: number;
           lambda?: number;
         },
       ),
-    (u) => lagrangianVjp(x, y, lambda, u as number),
+    (_cotangent) => lagrangianVjp(x, y, lambda, _cotangent as number),
   );
 }
 
@@ -532,17 +547,17 @@ export function augmentedLagrangianJacobian(
       ['x', -1],
       ['y', -1],
     ],
-    (t) =>
+    (_tangent) =>
       augmentedLagrangianJvp(
         x,
         y,
         lambda,
         rho,
-        t as {
+        _tangent as {
           x?: number;
           y?: number;
         },
       ),
-    (u) => augmentedLagrangianVjp(x, y, lambda, rho, u as number),
+    (_cotangent) => augmentedLagrangianVjp(x, y, lambda, rho, _cotangent as number),
   );
 }

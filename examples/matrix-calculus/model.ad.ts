@@ -21,8 +21,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -33,6 +35,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -50,12 +53,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 
 /** Gradient of `innerProduct` (model.ts:11) by reverse mode: the value and ∂innerProduct/∂input for each active input. */
@@ -150,15 +165,15 @@ export function innerProductJacobian(
 } {
   return _jacobian(
     [['x', x.length]],
-    (t) =>
+    (_tangent) =>
       innerProductJvp(
         a,
         x,
-        t as {
+        _tangent as {
           x?: ArrayLike<number>;
         },
       ),
-    (u) => innerProductVjp(a, x, u as number),
+    (_cotangent) => innerProductVjp(a, x, _cotangent as number),
   );
 }
 
@@ -198,9 +213,7 @@ export function quadraticFormVjp(
   // model.ts:27
   x_bar_s = new Float64Array(x.length);
   for (let i = 0; i < n; i++) {
-    let x_bar_s = new Float64Array(0);
     // model.ts:28
-    x_bar_s = new Float64Array(x.length);
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
@@ -210,12 +223,6 @@ export function quadraticFormVjp(
       // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
       x_bar_s[i] += x[j] * _t0;
       x_bar_s[j] += _t1;
-    }
-    // adjoint of the iteration, with s_bar = 1
-    // adjoint of model.ts:28
-    // the loop's adjoint, scaled by s_bar
-    for (let _j1 = 0; _j1 < x.length; _j1++) {
-      x_bar_s[_j1] += x_bar_s[_j1];
     }
   }
   // model.ts:32  return s;
@@ -277,15 +284,15 @@ export function quadraticFormJacobian(
 } {
   return _jacobian(
     [['x', x.length]],
-    (t) =>
+    (_tangent) =>
       quadraticFormJvp(
         A,
         x,
-        t as {
+        _tangent as {
           x?: ArrayLike<number>;
         },
       ),
-    (u) => quadraticFormVjp(A, x, u as number),
+    (_cotangent) => quadraticFormVjp(A, x, _cotangent as number),
   );
 }
 
@@ -397,18 +404,20 @@ export function matVecJacobian(
   value: Float64Array;
   jacobian: Float64Array[];
 } {
+  const _saved_y = Float64Array.from(y);
   return _jacobian(
     [['x', x.length]],
-    (t) =>
+    (_tangent) =>
       matVecJvp(
         A,
         x,
         y,
-        t as {
+        _tangent as {
           x?: ArrayLike<number>;
         },
       ),
-    (u) => matVecVjp(A, x, y, u as Float64Array),
+    (_cotangent) => matVecVjp(A, x, y, _cotangent as Float64Array),
+    () => _copyEach([y], [_saved_y]),
   );
 }
 
@@ -472,9 +481,7 @@ export function weightedResidualVjp(
   // model.ts:73
   r_bar_f = new Float64Array(r.length);
   for (let i = 0; i < m; i++) {
-    let r_bar_f = new Float64Array(0);
     // model.ts:74
-    r_bar_f = new Float64Array(r.length);
     for (let j = 0; j < m; j++) {
       // model.ts:75  f += r[i] * W[i * m + j] * r[j];
       const _t1 = W[i * m + j];
@@ -484,12 +491,6 @@ export function weightedResidualVjp(
       // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
       r_bar_f[i] += r[j] * _t1;
       r_bar_f[j] += _t2;
-    }
-    // adjoint of the iteration, with f_bar = 1
-    // adjoint of model.ts:74
-    // the loop's adjoint, scaled by f_bar
-    for (let _j2 = 0; _j2 < r.length; _j2++) {
-      r_bar_f[_j2] += r_bar_f[_j2];
     }
   }
   // model.ts:78  return f;
@@ -610,17 +611,17 @@ export function weightedResidualJacobian(
       ['x', x.length],
       ['s', s.length],
     ],
-    (t) =>
+    (_tangent) =>
       weightedResidualJvp(
         x,
         A,
         s,
         W,
-        t as {
+        _tangent as {
           x?: ArrayLike<number>;
           s?: ArrayLike<number>;
         },
       ),
-    (u) => weightedResidualVjp(x, A, s, W, u as number),
+    (_cotangent) => weightedResidualVjp(x, A, s, W, _cotangent as number),
   );
 }

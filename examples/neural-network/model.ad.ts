@@ -21,8 +21,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -33,6 +35,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -50,12 +53,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 export let _logitJvpDot: number = 0;
 export const _logitVjpBar: Float64Array = new Float64Array(3);
@@ -240,7 +255,7 @@ export function lossJacobian(
       ['W2', W2.length],
       ['b2', -1],
     ],
-    (t) =>
+    (_tangent) =>
       lossJvp(
         W1,
         b1,
@@ -248,14 +263,14 @@ export function lossJacobian(
         b2,
         X,
         labels,
-        t as {
+        _tangent as {
           W1?: ArrayLike<number>;
           b1?: ArrayLike<number>;
           W2?: ArrayLike<number>;
           b2?: number;
         },
       ),
-    (u) => lossVjp(W1, b1, W2, b2, X, labels, u as number),
+    (_cotangent) => lossVjp(W1, b1, W2, b2, X, labels, _cotangent as number),
   );
 }
 

@@ -21,8 +21,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -33,6 +35,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -50,12 +53,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 
 /** Gradient of `detached` (model.ts:11) by reverse mode: the value and ∂detached/∂input for each active input. */
@@ -146,14 +161,14 @@ export function detachedJacobian(x: Float64Array): {
 } {
   return _jacobian(
     [['x', x.length]],
-    (t) =>
+    (_tangent) =>
       detachedJvp(
         x,
-        t as {
+        _tangent as {
           x?: ArrayLike<number>;
         },
       ),
-    (u) => detachedVjp(x, u as number),
+    (_cotangent) => detachedVjp(x, _cotangent as number),
   );
 }
 
@@ -251,14 +266,14 @@ export function attachedJacobian(x: Float64Array): {
 } {
   return _jacobian(
     [['x', x.length]],
-    (t) =>
+    (_tangent) =>
       attachedJvp(
         x,
-        t as {
+        _tangent as {
           x?: ArrayLike<number>;
         },
       ),
-    (u) => attachedVjp(x, u as number),
+    (_cotangent) => attachedVjp(x, _cotangent as number),
   );
 }
 
@@ -316,14 +331,14 @@ export function noGradJacobian(x: number): {
 } {
   return _jacobian(
     [['x', -1]],
-    (t) =>
+    (_tangent) =>
       noGradJvp(
         x,
-        t as {
+        _tangent as {
           x?: number;
         },
       ),
-    (u) => noGradVjp(x, u as number),
+    (_cotangent) => noGradVjp(x, _cotangent as number),
   );
 }
 
@@ -409,15 +424,15 @@ export function fixedTargetLossJacobian(
 } {
   return _jacobian(
     [['w', -1]],
-    (t) =>
+    (_tangent) =>
       fixedTargetLossJvp(
         w,
         a,
         b,
-        t as {
+        _tangent as {
           w?: number;
         },
       ),
-    (u) => fixedTargetLossVjp(w, a, b, u as number),
+    (_cotangent) => fixedTargetLossVjp(w, a, b, _cotangent as number),
   );
 }

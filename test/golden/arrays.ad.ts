@@ -45,8 +45,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -57,6 +59,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -74,12 +77,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 
 /** Reverse mode (vector–Jacobian product) of `matvec` (arrays.ts:6): the value and `cotangentᵀ·J` for each active input. */
@@ -203,22 +218,24 @@ export function matvecJacobian(
   value: Float64Array;
   jacobian: Float64Array[];
 } {
+  const _saved_y = Float64Array.from(y);
   return _jacobian(
     [
       ['A', A.length],
       ['x', x.length],
     ],
-    (t) =>
+    (_tangent) =>
       matvecJvp(
         A,
         x,
         y,
-        t as {
+        _tangent as {
           A?: ArrayLike<number>;
           x?: ArrayLike<number>;
         },
       ),
-    (u) => matvecVjp(A, x, y, u as Float64Array),
+    (_cotangent) => matvecVjp(A, x, y, _cotangent as Float64Array),
+    () => _copyEach([y], [_saved_y]),
   );
 }
 
@@ -353,14 +370,14 @@ export function softmaxCrossEntropyJacobian(
 } {
   return _jacobian(
     [['z', z.length]],
-    (t) =>
+    (_tangent) =>
       softmaxCrossEntropyJvp(
         z,
         label,
-        t as {
+        _tangent as {
           z?: ArrayLike<number>;
         },
       ),
-    (u) => softmaxCrossEntropyVjp(z, label, u as number),
+    (_cotangent) => softmaxCrossEntropyVjp(z, label, _cotangent as number),
   );
 }

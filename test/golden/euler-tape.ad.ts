@@ -38,8 +38,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -50,6 +52,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -67,12 +70,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 
 /** Gradient of `euler` (euler-tape.ts:7) by reverse mode: the value and ∂euler/∂input for each active input. */
@@ -207,18 +222,18 @@ export function eulerJacobian(
       ['a', -1],
       ['h', -1],
     ],
-    (t) =>
+    (_tangent) =>
       eulerJvp(
         y0,
         a,
         h,
         steps,
-        t as {
+        _tangent as {
           y0?: number;
           a?: number;
           h?: number;
         },
       ),
-    (u) => eulerVjp(y0, a, h, steps, u as number),
+    (_cotangent) => eulerVjp(y0, a, h, steps, _cotangent as number),
   );
 }

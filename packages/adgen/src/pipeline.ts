@@ -17,7 +17,7 @@ import { names } from './analyze/names.ts';
 import { primalExpr, returnTypeText, tsType } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import * as b from './ir/builders.ts';
-import { isArrayType, type FunctionIR, type Stmt } from './ir/nodes.ts';
+import { isArrayType, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
 import { forwardKernel, forwardPublic } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
@@ -189,8 +189,6 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       stack.push(...x.callees.map((c) => calleeOf(x, c)).filter((y): y is Lowered => !!y));
     }
   }
-  if (bag.hasErrors) return { files: [], diagnostics: bag.items };
-
   // which parameters each function writes into, to a fixpoint over calls
   const writes: WriteMap = new Map();
   for (let changed = true; changed; ) {
@@ -212,11 +210,24 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, l.ir.returns.kind === 'tuple' ? 'a tuple' : 'an array');
     }
   }
-  if (bag.hasErrors) return { files: [], diagnostics: bag.items };
+  // a file with errors gets no output, nor does a file whose functions call into one
+  const badFiles = new Set(bag.items.filter((d) => d.category === 'error').map((d) => path.resolve(d.file)));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const l of lowered.values()) {
+      if (badFiles.has(l.unit.file)) continue;
+      const callsBad = l.callees.some((c) => badFiles.has(c.decl.getSourceFile().getFilePath() as string) || !calleeOf(l, c));
+      if (callsBad) {
+        badFiles.add(l.unit.file);
+        changed = true;
+      }
+    }
+  }
 
   const generated: GeneratedFile[] = [];
   for (const sf of parsed.files) {
     const file = sf.getFilePath() as string;
+    if (badFiles.has(file)) continue;
     const units = [...lowered.values()].filter((l) => l.unit.file === file);
     if (units.length === 0) continue;
     const plan: FilePlan = {
@@ -256,7 +267,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           plan.uses.tangentArray ||= fn.params.some((p) => p.active && p.type !== 'number');
           plan.uses.jacobian = true;
           if (fn.returns.kind === 'number') plan.functions.push(gradWrapper(fn));
-          plan.functions.push(stripTape(vjp), jvp, jacobianWrapper(fn, jvp));
+          plan.functions.push(stripTape(vjp), jvp, jacobianWrapper(fn, jvp, writes.get(fn.name) ?? new Set()));
           if (fn.gpu) {
             const gpu = lowerGpu(structuredCloneIR(fn), { bag, namer: namer.fork(), activity: act });
             plan.functions.push(...gpu.functions);
@@ -290,9 +301,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     const text = await emitFile(plan);
     generated.push({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text, units: units.filter((l) => l.unit.tagged && l.ir.exported).map(unitInfo) });
   }
-  if (bag.hasErrors) return { files: [], diagnostics: bag.items };
-  if (opts.write !== false) writeFiles(generated, bag);
-  return { files: bag.hasErrors ? [] : generated, diagnostics: bag.items };
+  const written = opts.write !== false ? writeFiles(generated, bag) : generated;
+  return { files: written, diagnostics: bag.items };
 }
 
 /** Drops the bookkeeping field the emitter does not need. */
@@ -321,53 +331,58 @@ function gradWrapper(fn: FunctionIR): TargetFunction {
   };
 }
 
-function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction): TargetFunction {
+function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction, written: Set<number>): TargetFunction {
   const columns = fn.params.filter((p) => p.active).map((p) => ({ k: 'arr' as const, elems: [{ k: 'ext' as const, text: `'${p.name}'` }, p.type === 'number' ? b.num(-1) : b.len(p.name)] }));
   const tangentType = jvp.params[jvp.params.length - 1]!.type;
   const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? returnTypeText(fn) : 'Float64Array';
   const r = returnTypeText(fn);
+  // arrays the function writes are put back before every evaluation, so each sees the caller's contents
+  const arrays = fn.params.filter((_, i) => written.has(i));
+  const body: Stmt[] = arrays.map((p) => b.decl(`_saved_${p.name}`, 'Float64Array', b.xcall('Float64Array.from', b.v(p.name)), false));
+  const reset: Expr[] = arrays.length === 0 ? [] : [{ k: 'lambda', params: [], body: b.xcall('_copyEach', { k: 'arr', elems: arrays.map((p) => b.v(p.name)) }, { k: 'arr', elems: arrays.map((p) => b.v(`_saved_${p.name}`)) }) }];
+  const cot: Expr = { k: 'as', e: b.v('_cotangent'), type: fn.returns.kind === 'tuple' ? 'Float64Array' : cotType };
+  body.push({
+    k: 'return',
+    e: b.xcall(
+      '_jacobian',
+      { k: 'arr', elems: columns },
+      { k: 'lambda', params: ['_tangent'], body: b.xcall(names.jvp(fn.name), ...args(fn), { k: 'as', e: b.v('_tangent'), type: tangentType }) },
+      { k: 'lambda', params: ['_cotangent'], body: b.xcall(names.vjp(fn.name), ...args(fn), fn.returns.kind === 'tuple' ? { k: 'as', e: b.xcall('Array.from', cot), type: cotType } : cot) },
+      ...reset,
+    ),
+  });
   return {
     name: names.jacobian(fn.name),
     exported: true,
     doc: `Full Jacobian of \`${fn.name}\` (${fn.fileBase}:${fn.line}): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise.`,
     params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
     returnType: `{ value: ${r}; jacobian: Float64Array[] }`,
-    body: [
-      {
-        k: 'return',
-        e: b.xcall(
-          '_jacobian',
-          { k: 'arr', elems: columns },
-          { k: 'lambda', params: ['t'], body: b.xcall(names.jvp(fn.name), ...args(fn), { k: 'as', e: b.v('t'), type: tangentType }) },
-          {
-            k: 'lambda',
-            params: ['u'],
-            body: b.xcall(names.vjp(fn.name), ...args(fn), fn.returns.kind === 'tuple' ? { k: 'as', e: b.xcall('Array.from', { k: 'as', e: b.v('u'), type: 'Float64Array' }), type: cotType } : { k: 'as', e: b.v('u'), type: cotType }),
-          },
-        ),
-      },
-    ],
+    body,
   };
 }
 
-/** Writes each file through a temporary file and a rename; refuses to overwrite files adgen did not write. */
-function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): void {
+/**
+ * Writes each file through a temporary file and a rename; refuses to overwrite files adgen did
+ * not write. Returns the files written (or already up to date).
+ */
+function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): GeneratedFile[] {
+  const done: GeneratedFile[] = [];
   for (const f of files) {
     if (fs.existsSync(f.outPath)) {
       const head = fs.readFileSync(f.outPath, 'utf8').slice(0, 200);
       if (!head.includes(HEADER_MARK)) {
         bag.add('AD2003', { file: f.outPath, line: 0, column: 0 }, f.outPath);
+        continue;
       }
     }
-  }
-  if (bag.hasErrors) return;
-  for (const f of files) {
     const tmp = `${f.outPath}.adgen-tmp`;
     try {
       fs.mkdirSync(path.dirname(f.outPath), { recursive: true });
-      if (fs.existsSync(f.outPath) && fs.readFileSync(f.outPath, 'utf8') === f.text) continue;
-      fs.writeFileSync(tmp, f.text);
-      fs.renameSync(tmp, f.outPath);
+      if (!(fs.existsSync(f.outPath) && fs.readFileSync(f.outPath, 'utf8') === f.text)) {
+        fs.writeFileSync(tmp, f.text);
+        fs.renameSync(tmp, f.outPath);
+      }
+      done.push(f);
     } catch (err) {
       try {
         fs.rmSync(tmp, { force: true });
@@ -377,6 +392,7 @@ function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): void {
       bag.add('AD2004', { file: f.outPath, line: 0, column: 0 }, f.outPath, (err as Error).message);
     }
   }
+  return done;
 }
 
 export { isArrayType };

@@ -63,8 +63,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   columns: _Column[],
   jvp: (tangent: Record<string, number | Float64Array>) => { value: R; tangent: R },
   vjp: (cotangent: number | Float64Array) => { value: R; grad: Record<string, number | Float64Array> },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -75,6 +77,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -92,12 +95,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+`;
+
+/** Copies saved contents back into several arrays. */
+export const COPY_EACH = `
+function _copyEach(dsts: { [i: number]: number; length: number }[], srcs: ArrayLike<number>[]): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 `;
 

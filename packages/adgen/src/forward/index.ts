@@ -111,13 +111,15 @@ function statement(s: Stmt, ctx: Ctx): Stmt[] {
         return out;
       }
       if (s.init?.k === 'call') {
+        // only a result that carries a derivative needs the forward kernel
         const pre: Stmt[] = [];
-        const c = callTangent(s.init, ctx, pre);
-        if (c && ctx.active.has(s.name)) {
+        const c = ctx.active.has(s.name) ? callTangent(s.init, ctx, pre) : null;
+        if (c) {
           out.push(...pre, b.decl(s.name, s.type, c.val, s.mutable), b.decl(dot(s.name), 'number', c.dotExpr, true));
           return out;
         }
-        out.push(b.decl(s.name, s.type, c ? c.val : primalExpr(s.init), s.mutable));
+        out.push(b.decl(s.name, s.type, primalExpr(s.init), s.mutable));
+        if (ctx.active.has(s.name)) out.push(b.decl(dot(s.name), 'number', b.ZERO, true));
         return out;
       }
       if (!ctx.active.has(s.name) || !s.init) {
@@ -134,7 +136,7 @@ function statement(s: Stmt, ctx: Ctx): Stmt[] {
     case 'assign': {
       if (s.e.k === 'call') {
         const pre: Stmt[] = [];
-        const c = callTangent(s.e, ctx, pre);
+        const c = ctx.active.has(s.name) ? callTangent(s.e, ctx, pre) : null;
         out.push(...pre, b.assign(s.name, c ? c.val : primalExpr(s.e)));
         if (ctx.active.has(s.name)) out.push(b.assign(dot(s.name), c ? c.dotExpr : b.ZERO));
         return out;

@@ -98,6 +98,8 @@ export class ReverseTransformer {
   private top!: Region;
   /** the region each variable is declared in (its adjoint is declared there too) */
   private declRegion = new Map<string, Region>();
+  /** names of the per-unit adjoint sums of fused loops */
+  private unitNames = new Set<string>();
   private readonly baseNamer: Namer;
 
   private readonly act: Activity;
@@ -861,8 +863,15 @@ export class ReverseTransformer {
     collectReads(s.body);
     const scale: Stmt[] = [];
     const seed = this.adjointOf(acc, m);
+    if (b.isOne(seed)) {
+      // already a unit seed (a sum inside a fused sum): accumulate straight into the outer adjoints
+      for (const [v, a] of m.region.adjoint) if (v !== acc) region.adjoint.set(v, a);
+      outer.clear();
+    }
     for (const u of outer) {
-      const unit = `${bar(u)}_${acc}`;
+      let unit = `${bar(u)}_${acc}`;
+      for (let k = 2; this.unitNames.has(unit); k++) unit = `${bar(u)}_${acc}_${k}`;
+      this.unitNames.add(unit);
       region.adjoint.set(u, b.v(unit));
       const type = this.fn.locals.get(u)!;
       if (type === 'number') {
@@ -980,6 +989,7 @@ export class ReverseTransformer {
     const run = () => {
       this.namer = this.baseNamer.fork();
       this.declRegion.clear();
+      this.unitNames.clear();
       const region: Region = { id: 'top', start: 0, end: Number.MAX_SAFE_INTEGER, adjoint: new Map(), hoisted: [], hoistedNames: new Set(), recompute: null };
       this.top = region;
       for (const p of this.fn.params) region.hoistedNames.add(p.name);

@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Project } from 'ts-morph';
 import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
 import { createProject, parseProject, readUnit, taggedFunctions, type FunctionUnit } from './parse/index.ts';
@@ -118,6 +117,8 @@ function unitInfo(l: Lowered): UnitInfo {
 }
 
 /** Generates derivative files for the given inputs; writes them unless `write: false`. */
+type Project = ReturnType<typeof createProject>;
+
 export async function generate(inputs: string[], opts: GenerateOptions = {}, project?: Project): Promise<GenerateResult> {
   const result = await generateUnsorted(inputs, opts, project);
   // diagnostics in file and position order, like tsc

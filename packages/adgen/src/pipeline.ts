@@ -13,7 +13,7 @@ import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { normalizeFunction } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
-import { primalExpr, returnTypeText, tsType } from './analyze/shared.ts';
+import { primalStmts, returnTypeText, tsType } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import * as b from './ir/builders.ts';
 import { isArrayType, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
@@ -78,26 +78,13 @@ function outPathFor(source: string, outDir: string | undefined): string {
 
 /** A private copy of the primal (`_f`), called where no derivative flows. */
 function primalCopy(fn: FunctionIR): TargetFunction {
-  const convert = (stmts: Stmt[]): Stmt[] =>
-    stmts.map((s): Stmt => {
-      switch (s.k) {
-        case 'decl': return { ...s, init: s.init && primalExpr(s.init) };
-        case 'assign': return { ...s, e: primalExpr(s.e) };
-        case 'store': return { ...s, i: primalExpr(s.i), e: primalExpr(s.e) };
-        case 'expr': return { ...s, e: primalExpr(s.e) };
-        case 'if': return { ...s, c: primalExpr(s.c), then: convert(s.then), else: convert(s.else) };
-        case 'loop': return { ...s, init: convert(s.init), test: s.test && primalExpr(s.test), update: convert(s.update), body: convert(s.body) };
-        case 'return': return { ...s, e: s.e && primalExpr(s.e) };
-        default: return s;
-      }
-    });
   return {
     name: names.primal(fn.name),
     exported: true,
     doc: `The primal \`${fn.name}\` (${fn.fileBase}:${fn.line}), for derivative code that calls it.`,
     params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
     returnType: fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'void' ? 'void' : returnTypeText(fn),
-    body: convert(fn.body),
+    body: primalStmts(fn.body),
   };
 }
 

@@ -19,6 +19,27 @@ export function primalExpr(e: Expr): Expr {
   }
 }
 
+/** Primal form of statements: what the user wrote, with calls to primal copies. */
+export function primalStmts(stmts: Stmt[]): Stmt[] {
+  return stmts.map((s): Stmt => {
+    switch (s.k) {
+      case 'decl': return { ...s, init: s.init && primalExpr(s.init) };
+      case 'assign': return { ...s, e: primalExpr(s.e) };
+      case 'store': return { ...s, i: primalExpr(s.i), e: primalExpr(s.e) };
+      case 'expr': return { ...s, e: primalExpr(s.e) };
+      case 'if': return { ...s, c: primalExpr(s.c), then: primalStmts(s.then), else: primalStmts(s.else) };
+      case 'loop': return { ...s, init: primalStmts(s.init), test: s.test && primalExpr(s.test), update: primalStmts(s.update), body: primalStmts(s.body) };
+      case 'return': return { ...s, e: s.e && primalExpr(s.e) };
+      default: return s;
+    }
+  });
+}
+
+/** A loop's head (init, test, update) in primal form, with a new body. */
+export function loopWithBody(s: Extract<Stmt, { k: 'loop' }>, body: Stmt[]): Stmt {
+  return { ...s, init: primalStmts(s.init), test: s.test && primalExpr(s.test), update: primalStmts(s.update), body };
+}
+
 /** Atoms can be repeated in generated code without recomputation. */
 export const isAtom = (e: Expr): boolean => e.k === 'num' || e.k === 'var' || e.k === 'ext' || e.k === 'len' || (e.k === 'idx' && isAtom(e.i));
 

@@ -1,6 +1,6 @@
 /** A bag that collects diagnostics; phases add to it and never throw on user errors. */
 import type { Diagnostic } from '../api-types.ts';
-import { DIAGNOSTICS, type DiagCode } from './codes.ts';
+import { DIAGNOSTICS, WARNINGS, type DiagCode } from './codes.ts';
 
 export interface Where {
   file: string;
@@ -10,7 +10,7 @@ export interface Where {
 
 export function diag(code: DiagCode, where: Where, ...args: string[]): Diagnostic {
   const message = DIAGNOSTICS[code].replace(/\{(\d)\}/g, (_, n: string) => args[Number(n)] ?? '');
-  return { code, message, file: where.file, line: where.line, column: where.column, category: 'error' };
+  return { code, message, file: where.file, line: where.line, column: where.column, category: WARNINGS.has(code) ? 'warning' : 'error' };
 }
 
 export class DiagnosticBag {

@@ -27,7 +27,7 @@ import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { isAtom, primalExpr, provenance, returnTypeText, tsType, usesOf } from '../analyze/shared.ts';
+import { isAtom, loopWithBody, primalExpr, primalStmts, provenance, returnTypeText, tsType, usesOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 
@@ -765,20 +765,11 @@ export class ReverseTransformer {
 
   /** The primal loop as written (forward sweep of loops whose adjoint recomputes). */
   private plainLoop(s: Extract<Stmt, { k: 'loop' }>): Stmt {
-    const plain = (stmts: Stmt[]): Stmt[] =>
-      stmts.map((st): Stmt => {
-        switch (st.k) {
-          case 'decl': return { ...st, init: st.init && primalExpr(st.init) };
-          case 'assign': return { ...st, e: primalExpr(st.e) };
-          case 'store': return { ...st, i: primalExpr(st.i), e: primalExpr(st.e) };
-          case 'expr': return { ...st, e: primalExpr(st.e) };
-          case 'if': return { ...st, c: primalExpr(st.c), then: plain(st.then), else: plain(st.else) };
-          case 'loop': return { ...st, init: plain(st.init), test: st.test && primalExpr(st.test), update: plain(st.update), body: plain(st.body) };
-          default: return st;
-        }
-      });
-    const withNotes = (stmts: Stmt[]): Stmt[] => stmts.flatMap((st) => [...(provenance(this.fn, st) ? [provenance(this.fn, st)!] : []), ...plain([st])]);
-    return { ...plain([s])[0]!, body: withNotes(s.body) } as Stmt;
+    const withNotes = s.body.flatMap((st) => {
+      const note = provenance(this.fn, st);
+      return [...(note ? [note] : []), ...primalStmts([st])];
+    });
+    return loopWithBody(s, withNotes);
   }
 
   /** Reverse iteration over a counting loop: bounds recomputed when they are stable, else a trip count. */
@@ -824,7 +815,7 @@ export class ReverseTransformer {
       }
       start = b.v(st);
     }
-    const fwdLoop: Stmt = { ...s, init: s.init.map((d) => (d.k === 'decl' ? { ...d, init: d.init && primalExpr(d.init) } : d)), test: s.test && primalExpr(s.test), update: s.update.map((u) => (u.k === 'assign' ? { ...u, e: primalExpr(u.e) } : u)), body: [...body, b.assign(n, b.ONE, '+=')] };
+    const fwdLoop = loopWithBody(s, [...body, b.assign(n, b.ONE, '+=')]);
     const k = this.namer.fresh('_k');
     const adjLoop: Stmt = {
       k: 'loop',
@@ -892,13 +883,7 @@ export class ReverseTransformer {
       }
     }
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
-    const loop: Stmt = {
-      ...s,
-      init: s.init.map((d) => (d.k === 'decl' ? { ...d, init: d.init && primalExpr(d.init) } : d)),
-      test: s.test && primalExpr(s.test),
-      update: s.update.map((u) => (u.k === 'assign' ? { ...u, e: primalExpr(u.e) } : u)),
-      body: [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(`adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])],
-    };
+    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(`adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
     fwd.push(loop);
     if (scale.length > 0) adj.push(b.comment(`the loop's adjoint, scaled by ${bar(acc)}`), ...scale);
     return { fwd, adj };
@@ -957,7 +942,7 @@ export class ReverseTransformer {
     const bodyAdj = [...update.adj, ...body.adj];
     fwd.push(...init.fwd);
     if (isEmpty(bodyAdj)) {
-      fwd.push(canonical ? { ...s, init: s.init.map((d) => (d.k === 'decl' ? { ...d, init: d.init && primalExpr(d.init) } : d)), test: s.test && primalExpr(s.test), update: s.update.map((u) => (u.k === 'assign' ? { ...u, e: primalExpr(u.e) } : u)), body: bodyFwd } : { ...s, init: [], test: s.test && primalExpr(s.test), update: [], body: bodyFwd });
+      fwd.push(canonical ? loopWithBody(s, bodyFwd) : { ...s, init: [], test: s.test && primalExpr(s.test), update: [], body: bodyFwd });
       return { fwd, adj: init.adj };
     }
     const adjPre: Stmt[] = [];

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkUnit, compile, type Compiled } from './support/harness.ts';
@@ -19,6 +20,23 @@ test.before(async () => {
 
 /** stopGradient changes the derivative on purpose: finite differences cannot be the reference. */
 const ANALYTIC = new Set(['detached']);
+
+test('the generated files pass tsc --noEmit --strict', () => {
+  const files = fs.readdirSync(compiled.dir).filter((f) => f.endsWith('.ad.ts')).map((f) => path.join(compiled.dir, f));
+  const program = ts.createProgram(files, {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.Preserve,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    skipLibCheck: true,
+    types: [],
+  });
+  assert.ok(files.length >= 6);
+  const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.includes(path.resolve(d.file.fileName)));
+  assert.equal(problems.map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`), []);
+});
 
 test('the fixtures cover at least 40 functions', () => {
   const count = compiled.files.reduce((n, f) => n + f.units.length, 0);

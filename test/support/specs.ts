@@ -39,3 +39,9 @@ Object.assign(SPECS, {
   cumprod: { ranges: { x: [0.5, 1.5] } },
   searchy: { ranges: { t: [0.5, 1.5] } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  uninitialised: { fixed: { flag: 1 } },
+  powForms: { ranges: { x: [0.5, 2] } },
+  compound: { ranges: { s: [0.5, 1] } },
+} satisfies Record<string, InputSpec>);

@@ -244,7 +244,11 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer): Targ
     active: act.active,
     namer,
     onReturn: (value, tan, arrays) => {
-      if (arrays) return [{ k: 'return', e: { k: 'obj', props: [['value', { k: 'arr', elems: arrays.value }], ['tangent', { k: 'arr', elems: arrays.tangent }]] } }];
+      if (arrays) {
+        // `return [a, b]`: a tuple, or a fresh Float64Array when the declared result is an array
+        const pack = (elems: Expr[]): Expr => (fn.returns.kind === 'array' ? b.xcall('Float64Array.of', ...elems) : { k: 'arr', elems });
+        return [{ k: 'return', e: { k: 'obj', props: [['value', pack(arrays.value)], ['tangent', pack(arrays.tangent)]] } }];
+      }
       if (outParam) {
         const t = act.active.has(outParam.name) ? b.v(dot(outParam.name)) : ({ k: 'alloc', ctor: 'Float64Array', len: b.len(outParam.name) } as Expr);
         return [{ k: 'return', e: { k: 'obj', props: [['value', b.xcall('Float64Array.from', b.v(outParam.name))], ['tangent', t]] } }];

@@ -1047,7 +1047,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       if (act.active.has(result.name)) seedStmts.push(b.assign(bar(result.name), seed));
       break;
     case 'tuple':
-      value = { k: 'arr', elems: result.names.map((n) => b.v(n)) };
+      value = fn.returns.kind === 'array' ? b.xcall('Float64Array.of', ...result.names.map((n) => b.v(n))) : { k: 'arr', elems: result.names.map((n) => b.v(n)) };
       result.names.forEach((n, i) => { if (act.active.has(n)) seedStmts.push(b.assign(bar(n), b.idx('cotangent', b.num(i)))); });
       break;
     case 'array': {

@@ -38,8 +38,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -50,6 +52,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -67,12 +70,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 
 /** Gradient of `eulerLoss` (euler.ts:18) by reverse mode: the value and ∂eulerLoss/∂input for each active input. */
@@ -352,7 +367,7 @@ export function eulerLossJacobian(
       ['u0', -1],
       ['v0', -1],
     ],
-    (t) =>
+    (_tangent) =>
       eulerLossJvp(
         alpha,
         beta,
@@ -364,7 +379,7 @@ export function eulerLossJacobian(
         steps,
         stride,
         obs,
-        t as {
+        _tangent as {
           alpha?: number;
           beta?: number;
           gamma?: number;
@@ -373,6 +388,7 @@ export function eulerLossJacobian(
           v0?: number;
         },
       ),
-    (u) => eulerLossVjp(alpha, beta, gamma, delta, u0, v0, h, steps, stride, obs, u as number),
+    (_cotangent) =>
+      eulerLossVjp(alpha, beta, gamma, delta, u0, v0, h, steps, stride, obs, _cotangent as number),
   );
 }

@@ -59,8 +59,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
     value: R;
     grad: Record<string, number | Float64Array>;
   },
+  reset: () => void = () => {},
 ): { value: R; jacobian: Float64Array[] } {
   const n = columns.reduce((sum, [, length]) => sum + (length < 0 ? 1 : length), 0);
+  reset();
   const value = jvp({}).value;
   const m = typeof value === 'number' ? 1 : value.length;
   const jacobian = Array.from({ length: m }, () => new Float64Array(n));
@@ -71,6 +73,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
         cotangent = new Float64Array(m);
         cotangent[r] = 1;
       }
+      reset();
       const grad = vjp(cotangent).grad;
       let c = 0;
       for (const [name, length] of columns) {
@@ -88,12 +91,24 @@ function _jacobian<R extends number | ArrayLike<number>>(
           seed = new Float64Array(length);
           seed[j] = 1;
         }
+        reset();
         const t = jvp({ [name]: seed }).tangent;
         for (let r = 0; r < m; r++) jacobian[r]![c] = typeof t === 'number' ? t : t[r]!;
       }
     }
   }
   return { value, jacobian };
+}
+
+function _copyEach(
+  dsts: { [i: number]: number; length: number }[],
+  srcs: ArrayLike<number>[],
+): void {
+  for (let k = 0; k < dsts.length; k++) {
+    const dst = dsts[k]!;
+    const src = srcs[k]!;
+    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  }
 }
 
 /** Gradient of `gmmObjective` (gmm.ts:25) by reverse mode: the value and ∂gmmObjective/∂input for each active input. */
@@ -747,7 +762,7 @@ export function gmmObjectiveJacobian(
       ['means', means.length],
       ['icf', icf.length],
     ],
-    (t) =>
+    (_tangent) =>
       gmmObjectiveJvp(
         alphas,
         means,
@@ -757,12 +772,13 @@ export function gmmObjectiveJacobian(
         k,
         wishartGamma,
         wishartM,
-        t as {
+        _tangent as {
           alphas?: ArrayLike<number>;
           means?: ArrayLike<number>;
           icf?: ArrayLike<number>;
         },
       ),
-    (u) => gmmObjectiveVjp(alphas, means, icf, x, d, k, wishartGamma, wishartM, u as number),
+    (_cotangent) =>
+      gmmObjectiveVjp(alphas, means, icf, x, d, k, wishartGamma, wishartM, _cotangent as number),
   );
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
-import { createProject, parseProject, readUnit, taggedFunctions, type FunctionUnit } from './parse/index.ts';
+import { createProject, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, type FunctionUnit } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { normalizeFunction } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
@@ -124,9 +124,9 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   const sourceFiles = new Set(parsed.files.map((f) => f.getFilePath() as string));
   for (const sf of parsed.files) {
     for (const fn of taggedFunctions(sf)) {
-      if (!fn.getName() || !fn.isExported() || fn.getParent() !== sf) {
+      if (!nameOf(fn) || !isExportedTopLevel(fn)) {
         const pos = sf.getLineAndColumnAtPos(fn.getStart());
-        bag.add('AD1012', { file: sf.getFilePath(), ...pos }, fn.getName() ?? '(anonymous)', !fn.getName() ? 'anonymous' : fn.getParent() !== sf ? 'nested in another function' : 'not exported');
+        bag.add('AD1012', { file: sf.getFilePath(), ...pos }, nameOf(fn) ?? '(anonymous)', !nameOf(fn) ? 'anonymous' : 'not an exported top-level function');
         continue;
       }
       queue.push(readUnit(fn, true));
@@ -144,7 +144,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       if (c.specifier) {
         // another file: its derivatives come from its own generated file
         const tagged = readUnit(c.decl, true);
-        if (!c.decl.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === 'differentiable')) || !c.decl.isExported()) {
+        if (!isTagged(c.decl) || !isExportedTopLevel(c.decl)) {
           const sf = unit.node.getSourceFile();
           bag.add('AD1002', { file: unit.file, ...sf.getLineAndColumnAtPos(unit.node.getStart()) }, c.name);
           continue;
@@ -155,7 +155,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         }
         queue.push(tagged);
       } else {
-        queue.push(readUnit(c.decl, c.decl.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === 'differentiable'))));
+        queue.push(readUnit(c.decl, isTagged(c.decl)));
       }
     }
   }
@@ -169,7 +169,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       const x = stack.pop()!;
       if (x === l) {
         const sf = l.unit.node.getSourceFile();
-        bag.add('AD1007', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getNameNode()!.getStart()) }, l.ir.name);
+        bag.add('AD1007', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name);
         break;
       }
       if (seen.has(x)) continue;
@@ -257,7 +257,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           if (fn.returns.kind === 'number') plan.functions.push(gradWrapper(fn));
           plan.functions.push(stripTape(vjp), jvp, jacobianWrapper(fn, jvp, writes.get(fn.name) ?? new Set()));
           if (fn.gpu) {
-            const gpu = lowerGpu(structuredCloneIR(fn), { bag, namer: namer.fork(), activity: act });
+            const gpu = lowerGpu(structuredCloneIR(fn), { bag, namer: namer.fork(), activity: act, ...reverseOpts });
+            plan.uses.tape ||= gpu.usesTape.values;
+            plan.uses.refs ||= gpu.usesTape.refs;
+            plan.uses.copies ||= gpu.usesTape.copies;
             plan.functions.push(...gpu.functions);
             plan.globals.push(...gpu.globals);
             for (const imp of gpu.imports) importMap.set(imp.from, new Set([...(importMap.get(imp.from) ?? []), ...imp.names]));

@@ -71,10 +71,9 @@ const interactive = () => process.stdout.isTTY === true && !process.env['CI'];
 async function runGenerate(args: Args): Promise<number> {
   const started = performance.now();
   const result = await generate(args.inputs, { ...(args.outDir ? { outDir: args.outDir } : {}) });
-  if (result.diagnostics.length > 0) {
-    process.stderr.write(formatDiagnostics(result.diagnostics, process.cwd()) + '\n');
-    return 1;
-  }
+  if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics, process.cwd()) + '\n');
+  // warnings (a loop that stays on the CPU) are printed; only errors fail the run
+  if (result.diagnostics.some((d) => d.category === 'error')) return 1;
   if (!args.quiet) {
     for (const f of result.files) {
       const fns = f.units.map((u) => u.name).join(', ');

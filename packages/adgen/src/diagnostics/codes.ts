@@ -30,7 +30,7 @@ export const DIAGNOSTICS = {
   AD4005: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: '{1}'{2} has no gpu.js equivalent. Use operations whose rule has a gpu spelling (rules/math.ts).",
   AD4006: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: it contains '{1}'. Kernels run every iteration to its end; put the rest of the body under an 'if' instead.",
   AD4007: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: {1}.",
-  AD4008: "'@gpu' on '{0}' lowers no loop to a gpu.js kernel, so '{1}' runs on the CPU. Write its parallel work as a sum 's += …' or a map 'out[i] = …' over a counting loop.",
+  AD4008: "'@gpu' on '{0}' has no effect: it has no loop to run as a gpu.js kernel, so '{1}' runs on the CPU. Write its parallel work as a sum 's += …' or a map 'out[i] = …' over a counting loop.",
 } as const;
 
 export type DiagCode = keyof typeof DIAGNOSTICS;

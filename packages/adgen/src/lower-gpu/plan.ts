@@ -130,7 +130,7 @@ function renameApart(stmts: Stmt[], namer: Namer, declared: Set<string>, origin:
       return name;
     }
     const base = origin.get(name) ?? name;
-    const renamed = namer.fresh(`_${base.replace(/^_+/, '')}`);
+    const renamed = namer.fresh(`_${base.replace(/^_+/, '')}_`);
     declared.add(renamed);
     origin.set(renamed, base);
     scope.set(name, renamed);
@@ -166,10 +166,16 @@ function renameApart(stmts: Stmt[], namer: Namer, declared: Set<string>, origin:
         break;
       }
       case 'block': out.push({ ...s, body: renameApart(s.body, namer, declared, origin, map) }); break;
+      case 'return': out.push({ ...s, e: s.e && renameExpr(s.e, map) }); break;
       default: out.push(s);
     }
   }
   return out;
+}
+
+/** The statements with every name declared once (gpu.js's JavaScript backend declares each in function scope). */
+export function declareOnce(stmts: Stmt[], namer: Namer): Stmt[] {
+  return renameApart(stmts, namer, new Set(), new Map(), new Map());
 }
 
 // ---- the plan ----------------------------------------------------------------------------------

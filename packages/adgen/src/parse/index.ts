@@ -8,14 +8,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Node, Project, ts, type FunctionDeclaration, type SourceFile } from 'ts-morph';
+import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type JSDoc, type SourceFile } from 'ts-morph';
 import type { Diagnostic } from '../api-types.ts';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.ts';
+
+/**
+ * A differentiable function: a function declaration, or (stretch goal of SPEC §1) an arrow
+ * function or function expression assigned to a `const`.
+ */
+export type FunctionLike = FunctionDeclaration | ArrowFunction | FunctionExpression;
 
 /** A function the user marked (or one found on demand), before lowering. */
 export interface FunctionUnit {
   name: string;
-  node: FunctionDeclaration;
+  node: FunctionLike;
   file: string;
   tagged: boolean;
   wrt: string[] | null;
@@ -85,16 +91,40 @@ function fromTsDiagnostic(d: ts.DiagnosticWithLocation | ts.Diagnostic, file: st
   };
 }
 
-/** Whether a function's JSDoc carries `@differentiable`. */
-export function isTagged(fn: FunctionDeclaration): boolean {
-  return fn.getJsDocs().some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'));
+/** The `const` an arrow function or function expression is assigned to. */
+function holder(fn: FunctionLike) {
+  if (Node.isFunctionDeclaration(fn)) return undefined;
+  const decl = fn.getParent();
+  return Node.isVariableDeclaration(decl) ? decl : undefined;
 }
 
-/** Reads the adgen tags of a function declaration. */
-export function readUnit(fn: FunctionDeclaration, tagged: boolean): FunctionUnit {
+/** The JSDoc comments of a function (for an arrow function: of its `const` statement). */
+export function docsOf(fn: FunctionLike): JSDoc[] {
+  if (Node.isFunctionDeclaration(fn)) return fn.getJsDocs();
+  return holder(fn)?.getVariableStatement()?.getJsDocs() ?? [];
+}
+
+export function nameOf(fn: FunctionLike): string | undefined {
+  return Node.isFunctionDeclaration(fn) ? fn.getName() : holder(fn)?.getName();
+}
+
+/** Exported, and declared at the top level of its file. */
+export function isExportedTopLevel(fn: FunctionLike): boolean {
+  if (Node.isFunctionDeclaration(fn)) return fn.isExported() && fn.getParent() === fn.getSourceFile();
+  const stmt = holder(fn)?.getVariableStatement();
+  return !!stmt && stmt.isExported() && stmt.getParent() === fn.getSourceFile();
+}
+
+/** Whether a function's JSDoc carries `@differentiable`. */
+export function isTagged(fn: FunctionLike): boolean {
+  return docsOf(fn).some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'));
+}
+
+/** Reads the adgen tags of a function. */
+export function readUnit(fn: FunctionLike, tagged: boolean): FunctionUnit {
   const sf = fn.getSourceFile();
   const unit: FunctionUnit = {
-    name: fn.getName() ?? '<anonymous>',
+    name: nameOf(fn) ?? '<anonymous>',
     node: fn,
     file: sf.getFilePath(),
     tagged,
@@ -104,7 +134,7 @@ export function readUnit(fn: FunctionDeclaration, tagged: boolean): FunctionUnit
     checkTags: [],
     tagPos: new Map(),
   };
-  for (const doc of fn.getJsDocs()) {
+  for (const doc of docsOf(fn)) {
     for (const tag of doc.getTags()) {
       const name = tag.getTagName();
       const text = (tag.getCommentText() ?? '').trim();
@@ -123,11 +153,11 @@ function splitNames(text: string): string[] {
   return text.split(/[\s,]+/).filter((s) => s.length > 0);
 }
 
-/** The `@differentiable` function declarations of a file (also non-exported ones, to diagnose). */
-export function taggedFunctions(sf: SourceFile): FunctionDeclaration[] {
-  const found: FunctionDeclaration[] = [];
+/** The `@differentiable` functions of a file (also non-exported ones, to diagnose). */
+export function taggedFunctions(sf: SourceFile): FunctionLike[] {
+  const found: FunctionLike[] = [];
   sf.forEachDescendant((node) => {
-    if (Node.isFunctionDeclaration(node) && isTagged(node)) found.push(node);
+    if ((Node.isFunctionDeclaration(node) || Node.isArrowFunction(node) || Node.isFunctionExpression(node)) && isTagged(node)) found.push(node);
   });
   return found;
 }

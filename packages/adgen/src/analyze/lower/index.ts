@@ -10,19 +10,19 @@
  *  - calls name user functions that are lowered too (listed in `callees`).
  */
 import * as path from 'node:path';
-import { Node, SyntaxKind, type Expression, type FunctionDeclaration, type Statement } from 'ts-morph';
+import { Node, SyntaxKind, type Expression, type Statement } from 'ts-morph';
 import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
 import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
 import { BOOLEAN_OPS, MATH_CONSTANTS, REJECTED, ruleFor } from '../../rules/index.ts';
-import type { FunctionUnit } from '../../parse/index.ts';
+import { isExportedTopLevel, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
 import { classifyType, describeType } from './types.ts';
 
 /** How a callee found in the body resolves. */
 export interface CalleeRef {
   name: string;
-  decl: FunctionDeclaration;
+  decl: FunctionLike;
   /** module specifier used to import it, when it lives in another file */
   specifier?: string;
 }
@@ -126,7 +126,12 @@ class Lowerer {
     const params = this.lowerParams(fn);
     const returns = this.lowerReturnType(fn);
     const bodyNode = fn.getBody();
-    const body = bodyNode && Node.isBlock(bodyNode) ? this.inScope(() => this.statements(bodyNode.getStatements())) : [];
+    // an arrow function's expression body is its return value
+    const body = !bodyNode
+      ? []
+      : Node.isBlock(bodyNode)
+        ? this.inScope(() => this.statements(bodyNode.getStatements()))
+        : this.returnStatement(bodyNode as Expression, this.loc(bodyNode));
     if (!bodyNode) this.error('AD1012', fn, this.unit.name, 'a declaration without a body');
     if (this.bag.items.length > before || !params || !returns) return null;
     return {
@@ -138,7 +143,7 @@ class Lowerer {
       returns,
       locals: this.locals,
       body,
-      exported: fn.isExported(),
+      exported: isExportedTopLevel(fn),
       tagged: this.unit.tagged,
       gpu: this.unit.gpu,
       checkTags: this.unit.checkTags,
@@ -147,7 +152,7 @@ class Lowerer {
     };
   }
 
-  private lowerParams(fn: FunctionDeclaration): Param[] | null {
+  private lowerParams(fn: FunctionLike): Param[] | null {
     const params: Param[] = [];
     let ok = true;
     for (const p of fn.getParameters()) {
@@ -199,7 +204,7 @@ class Lowerer {
     return ok ? params : null;
   }
 
-  private lowerReturnType(fn: FunctionDeclaration): Returns | null {
+  private lowerReturnType(fn: FunctionLike): Returns | null {
     const t = fn.getReturnType();
     const cls = classifyType(t);
     if (cls === 'number') return { kind: 'number' };
@@ -207,7 +212,7 @@ class Lowerer {
     if (cls === 'number[]' || cls === 'Float64Array' || cls === 'Float32Array') return { kind: 'array' };
     // a helper differentiated on demand may return nothing and write into its array arguments
     if (cls === 'void' && (this.unit.out || !this.unit.tagged)) return { kind: 'void' };
-    this.error('AD1010', fn.getNameNode() ?? fn, this.unit.name, cls === 'void' ? 'nothing (add an @out array, or return a value)' : `'${describeType(t)}'`);
+    this.error('AD1010', (Node.isFunctionDeclaration(fn) ? fn.getNameNode() : undefined) ?? fn, this.unit.name, cls === 'void' ? 'nothing (add an @out array, or return a value)' : `'${describeType(t)}'`);
     return null;
   }
 
@@ -689,11 +694,18 @@ function constantValue(e: Expression): number | null {
   return null;
 }
 
-function resolveFunction(id: Node): FunctionDeclaration | null {
+function resolveFunction(id: Node): FunctionLike | null {
   let sym = id.getSymbol();
   if (sym?.isAlias()) sym = sym.getAliasedSymbol();
-  const decl = sym?.getDeclarations().find((d) => Node.isFunctionDeclaration(d));
-  return decl && Node.isFunctionDeclaration(decl) && decl.getBody() ? decl : null;
+  for (const d of sym?.getDeclarations() ?? []) {
+    if (Node.isFunctionDeclaration(d) && d.getBody()) return d;
+    // const f = (…) => … / function (…) { … }
+    if (Node.isVariableDeclaration(d) && d.getVariableStatement()?.getDeclarationKind() === 'const') {
+      const init = d.getInitializer();
+      if (init && (Node.isArrowFunction(init) || Node.isFunctionExpression(init))) return init;
+    }
+  }
+  return null;
 }
 
 function importSpecifier(id: Node): string | null {

@@ -1,6 +1,7 @@
 /**
- * adgen runtime. Generated derivative code does not depend on this package; user models import
- * `stopGradient` from it, and examples use its optimizers, random numbers, helpers and plots.
+ * adgen runtime. Generated derivative code does not depend on this package, except the GPU code of
+ * `@gpu` functions (kernel cache and float64 sums, gpu.ts); user models import `stopGradient`
+ * from it, and examples use its optimizers, random numbers, helpers and plots.
  */
 
 /**
@@ -38,3 +39,15 @@ export {
   type FitPlotOptions,
   type LinePlotOptions,
 } from './plot.ts';
+export {
+  GpuKernels,
+  createKernels,
+  bindKernels,
+  sumRow,
+  storeRow,
+  addRow,
+  addRowSums,
+  type GpuLike,
+  type KernelArg,
+  type KernelRow,
+} from './gpu.ts';

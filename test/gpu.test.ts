@@ -205,6 +205,18 @@ for (const mode of MODES) {
   });
 }
 
+test(`example challenge-exp-cos-gpu [${MODES[0]}]: Adam with the GPU gradient recovers p*, w*, b* within 0.01`, async () => {
+  const ex = (await import('../examples/challenge-exp-cos-gpu/main.ts')) as typeof import('../examples/challenge-exp-cos-gpu/main.ts');
+  const gen = (await import('../examples/challenge-exp-cos-gpu/model.ad.ts')) as typeof import('../examples/challenge-exp-cos-gpu/model.ad.ts');
+  const g = gen.createLossGpu(gpuFor(MODES[0]!));
+  const { x, y } = ex.makeData(11);
+  const { best } = await ex.fit(g, x, y);
+  assert.ok(Math.abs(best.p - ex.P_STAR) < 0.01, `p = ${best.p}`);
+  assert.ok(Math.abs(best.w - ex.W_STAR) < 0.01, `w = ${best.w}`);
+  assert.ok(Math.abs(best.b - ex.B_STAR) < 0.01, `b = ${best.b}`);
+  assert.equal(g.kernels.backends, [MODES[0]]);
+});
+
 test('the backends that ran', () => {
   const line = `gpu.test: backends that ran: ${[...ran].join(', ') || 'none'} (ADGEN_GPU_MODES=${MODES.join(',')})`;
   console.log(line);

@@ -178,6 +178,14 @@ test('runCheck: generates in memory and checks the fixture through the compiler'
   assert.ok(run.ok, run.output);
 });
 
+test('runCheck: defaults handle flat matrices, stopGradient, positive domains and size parameters', async () => {
+  const run = await runCheck([path.join(fixtures, 'defaults.ts')], quiet);
+  for (const r of run.results) assert.is(r.status, 'PASS', `${r.name}: ${r.messages.join('; ')}\n${run.output}`);
+  const inputs = Object.fromEntries(run.results.map((r) => [r.name, r.inputs]));
+  assert.equal(inputs, { quadraticForm: 'A[9], x[3]', detached: 'x[5]', logs: 'x[5]', power: 'a, n=3' });
+  assert.ok(run.ok);
+});
+
 test('runCheck: a generated derivative broken on purpose FAILs (corrupted compiler output)', async () => {
   const { generate } = await import('../packages/adgen/src/index.ts');
   const gen = await generate([source], { write: false });

@@ -19,9 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import type { GeneratedFile } from '../packages/adgen/src/api-types.ts';
+import type { GenerateOptions, GenerateResult } from '../packages/adgen/src/api-types.ts';
 import { checkGenerated, runCheck } from '../packages/adgen/src/check/index.ts';
-import { fileArb, renderFile, type FileAst } from './helpers/random-program.ts';
+import { fileArb, renderProgram, type FileAst } from './helpers/random-program.ts';
 
 const SEED = Number(process.env.RANDOM_PROGRAMS_SEED ?? 20250601);
 const RUNS = Number(process.env.RANDOM_PROGRAMS_RUNS ?? 55);
@@ -29,7 +29,7 @@ const MAX_FUNCTIONS_PER_FILE = 40;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const regressions = path.join(here, 'fixtures', 'regressions');
 
-type Generate = (paths: string[], opts?: { write?: boolean }) => Promise<{ files: GeneratedFile[]; diagnostics: { code: string; message: string; line: number; column: number; category: string }[] }>;
+type Generate = (paths: string[], opts?: GenerateOptions) => Promise<GenerateResult>;
 
 interface Stats {
   files: number;
@@ -54,24 +54,27 @@ function expectedUnits(text: string): string[] {
 
 /** Compiles and checks one random program; throws (with the program text) on any failure. */
 async function checkProgram(generate: Generate, file: FileAst, stats: Stats | null): Promise<void> {
-  const text = renderFile(file);
+  const texts = renderProgram(file);
+  const all = Object.values(texts).join('\n');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'adgen-random-'));
-  const source = path.join(dir, 'program.ts');
-  writeFileSync(source, text);
+  const sources = Object.entries(texts).map(([name, text]) => {
+    writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  });
   const problems: string[] = [];
   try {
     let gen: Awaited<ReturnType<Generate>>;
     try {
-      gen = await generate([source], { write: false });
+      gen = await generate(sources, { write: false });
     } catch (err) {
       problems.push(`the compiler threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      throw new Error(await report(problems, text));
+      throw new Error(await report(problems, texts));
     }
     for (const d of gen.diagnostics) {
-      if (d.category === 'error') problems.push(`program.ts:${d.line}:${d.column} - error ${d.code}: ${d.message}`);
+      if (d.category === 'error') problems.push(`${path.basename(d.file)}:${d.line}:${d.column} - error ${d.code}: ${d.message}`);
     }
     const units = new Set(gen.files.flatMap((f) => f.units.map((u) => u.name)));
-    const missing = expectedUnits(text).filter((n) => !units.has(n));
+    const missing = expectedUnits(all).filter((n) => !units.has(n));
     if (problems.length === 0 && missing.length > 0) problems.push(`no generated exports for ${missing.join(', ')}`);
     if (problems.length === 0) {
       const run = await checkGenerated(gen.files, { seed: 1 });
@@ -86,14 +89,15 @@ async function checkProgram(generate: Generate, file: FileAst, stats: Stats | nu
       }
     }
     if (stats) stats.files++;
-    if (problems.length > 0) throw new Error(await report(problems, text));
+    if (problems.length > 0) throw new Error(await report(problems, texts));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function report(problems: readonly string[], text: string): Promise<string> {
-  return `${problems.join('\n')}\n\n--- program.ts ---\n${await pretty(text)}`;
+async function report(problems: readonly string[], texts: Record<string, string>): Promise<string> {
+  const files = await Promise.all(Object.entries(texts).map(async ([name, text]) => `--- ${name} ---\n${await pretty(text)}`));
+  return `${problems.join('\n')}\n\n${files.join('\n')}`;
 }
 
 test(`random programs: ${RUNS} files from seed ${SEED} differentiate correctly`, async () => {

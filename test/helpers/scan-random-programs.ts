@@ -19,7 +19,7 @@ import path from 'node:path';
 import * as prettier from 'prettier';
 import { generate } from '../../packages/adgen/src/index.ts';
 import { checkGenerated } from '../../packages/adgen/src/check/index.ts';
-import { fileArb, renderFile, type FileAst, type FnAst } from './random-program.ts';
+import { fileArb, renderProgram, type FileAst, type FnAst } from './random-program.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -33,10 +33,12 @@ const files = fc.sample(fileArb(40), { numRuns: nFiles, seed });
 /** Compiles and checks a program; returns one message per failing function (or diagnostic). */
 async function failures(file: FileAst): Promise<{ name: string; message: string }[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'adgen-scan-'));
-  const source = path.join(dir, 'program.ts');
-  writeFileSync(source, renderFile(file));
+  const sources = Object.entries(renderProgram(file)).map(([name, text]) => {
+    writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  });
   try {
-    const gen = await generate([source], { write: false });
+    const gen = await generate(sources, { write: false });
     const errors = gen.diagnostics.filter((d) => d.category === 'error');
     if (errors.length > 0) return errors.map((d) => ({ name: `line ${d.line}`, message: `${d.code}: ${d.message}` }));
     const run = await checkGenerated(gen.files, { seed: 1 });
@@ -119,8 +121,8 @@ async function reduce(target: string, match: RegExp): Promise<void> {
   if (!original) throw new Error(`no file ${fileIndex}`);
   const index = Number(fnName.replace(/^f/, ''));
   // Other functions become trivial but keep their places, so names (and check's seeds) stay.
-  const trivial: FnAst = { t: 0, body: [], ret: { k: 'num', v: 1 }, ret2: { k: 'num', v: 1 } };
-  let ast: FileAst = { helpers: original.helpers, fns: original.fns.map((f, i) => (i === index ? f : trivial)) };
+  const trivial: FnAst = { t: 0, check: null, body: [], ret: { k: 'num', v: 1 }, ret2: { k: 'num', v: 1 } };
+  let ast: FileAst = { ...original, fns: original.fns.map((f, i) => (i === index ? f : trivial)) };
   const fails = async (a: FileAst): Promise<boolean> => (await failures(a)).some((f) => match.test(f.message));
   if (!(await fails(ast))) throw new Error(`${target} does not fail with ${match} on its own`);
   for (let progress = true; progress; ) {
@@ -133,14 +135,16 @@ async function reduce(target: string, match: RegExp): Promise<void> {
     const fn = ast.fns[index];
     if (!fn || progress) continue;
     for (const simpler of simplifications({ helpers: ast.helpers, fn })) {
-      const candidate = { helpers: simpler.helpers, fns: ast.fns.map((f, i) => (i === index ? simpler.fn : f)) };
+      const candidate = { ...ast, helpers: simpler.helpers, fns: ast.fns.map((f, i) => (i === index ? simpler.fn : f)) };
       if (await fails(candidate)) {
         [ast, progress] = [candidate, true];
         break;
       }
     }
   }
-  console.log(await prettier.format(renderFile(ast), { parser: 'typescript', singleQuote: true, printWidth: 100 }));
+  for (const [name, text] of Object.entries(renderProgram(ast))) {
+    console.log(`// ---- ${name}\n${await prettier.format(text, { parser: 'typescript', singleQuote: true, printWidth: 100 })}`);
+  }
 }
 
 const target = opt('reduce', '');

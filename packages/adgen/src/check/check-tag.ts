@@ -26,9 +26,12 @@
  *
  * Defaults: values are uniform in [-1, 1]. A point where the function returns NaN or ±Infinity
  * or throws (a logarithm or square root of a negative draw, say) is drawn again, first in
- * [-1, 1], then in [0.1, 1], then in [1.1, 2] for parameters without a range of their own;
- * arrays without a size also try lengths 9 (a 3×3 matrix, for the default size parameter 3) and
- * 3. Only when every draw fails does the check report "no valid point".
+ * [-1, 1], then in [0.1, 1], then in [1.1, 2] for parameters without a range of their own.
+ * Arrays without a size have 5 elements; when no point is valid with that, the check retries
+ * with matrix-shaped defaults, where an array whose name starts with a capital letter (A, W, X)
+ * has n² elements and the others n, for n = 3 (the default of a size parameter) and n = 5, and
+ * then with 9 and 3 elements for every array. Only when every draw fails does the check report
+ * "no valid point".
  *
  * Examples (tag lines of a function's JSDoc):
  * ```text

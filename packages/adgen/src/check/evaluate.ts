@@ -34,6 +34,7 @@
 import type { ParamInfo, UnitInfo } from '../api-types.ts';
 import { parseCheckTags, specFor, type CheckSpec, type ParamSpec } from './check-tag.ts';
 import { hashString, Rng } from './random.ts';
+import { recordStops, replayStops } from './stop-gradient.ts';
 
 /** Tolerances of `adgen check`, documented in the module comment above. */
 export const TOLERANCES = {
@@ -56,8 +57,22 @@ export const TOLERANCES = {
 
 /** Default number of random points per function. */
 export const DEFAULT_POINTS = 3;
-/** Default array length; the retries use 9 (a 3×3 matrix) and 3. */
-export const DEFAULT_LENGTHS = [5, 9, 3] as const;
+/**
+ * Default array lengths, tried in order until a point is valid: first every array has 5
+ * elements; then arrays named with a capital letter (A, W, X: matrices, by convention) have
+ * n² elements and the others n, for n = 3 (the default of a size parameter) and n = 5; then 9
+ * and 3 for every array.
+ */
+export const DEFAULT_SHAPES: readonly { matrix: number; vector: number }[] = [
+  { matrix: 5, vector: 5 },
+  { matrix: 9, vector: 3 },
+  { matrix: 25, vector: 5 },
+  { matrix: 9, vector: 9 },
+  { matrix: 3, vector: 3 },
+];
+type Shape = (typeof DEFAULT_SHAPES)[number];
+
+const isMatrixName = (name: string): boolean => /^[A-Z]/.test(name);
 /** Default value of an inactive number parameter (a size, count or index). */
 export const DEFAULT_INT = 3;
 /** Value ranges tried, in order, for parameters without a `@check` range. */
@@ -138,6 +153,8 @@ interface Coord {
 interface Outputs {
   y: Float64Array;
   float32: boolean;
+  /** the values `stopGradient` returned, in call order */
+  stops: number[];
 }
 
 /**
@@ -207,7 +224,7 @@ function describeInputs(slots: readonly Slot[], args: readonly unknown[]): strin
  * Draws the arguments of one point. `level` picks the default value range, `length` the default
  * array length; `@check` clauses override both.
  */
-function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, length: number): unknown[] {
+function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shape): unknown[] {
   const fallback = DEFAULT_RANGES[Math.min(level, DEFAULT_RANGES.length - 1)] ?? [-1, 1];
   const draw = (spec: ParamSpec): number => {
     if (spec.value !== undefined) return spec.value;
@@ -226,7 +243,7 @@ function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, length: num
       }
       return DEFAULT_INT;
     }
-    const n = spec.size ?? length;
+    const n = spec.size ?? (isMatrixName(s.param.name) ? shape.matrix : shape.vector);
     const arr = makeArray(s.param.type, n);
     if (s.kind === 'out') return arr;
     for (let i = 0; i < n; i++) arr[i] = draw(spec);
@@ -320,21 +337,21 @@ class UnitChecker {
 
   run(): void {
     const nPoints = this.opts.points ?? DEFAULT_POINTS;
-    // Try the default array length, then the fallbacks, until the first point can be drawn.
+    // Try the default array lengths, then the fallbacks, until the first point can be drawn.
     const sized = this.slots.some((s) => s.kind !== 'scalar' && s.spec.size === undefined);
-    const lengths = sized ? DEFAULT_LENGTHS : DEFAULT_LENGTHS.slice(0, 1);
+    const shapes = sized ? DEFAULT_SHAPES : DEFAULT_SHAPES.slice(0, 1);
     let level = 0;
     let failures: string[] = [];
-    for (const length of lengths) {
+    for (const [shapeIndex, shape] of shapes.entries()) {
       failures = [];
       for (let p = 0; p < nPoints; p++) {
-        const drawn = this.drawPoint(level, length, p, failures);
+        const drawn = this.drawPoint(level, shape, p, failures);
         if (!drawn) break;
         level = drawn.level;
         if (p === 0) {
           this.result.inputs = describeInputs(this.slots, drawn.args);
-          if (length !== DEFAULT_LENGTHS[0] && sized) {
-            this.result.messages.push(`note: arrays without a @check size have length ${length} (length ${DEFAULT_LENGTHS[0]} gave no valid point)`);
+          if (shapeIndex > 0) {
+            this.result.messages.push(`note: default array lengths gave no valid point; used ${describeInputs(this.slots, drawn.args)} (set sizes with @check)`);
           }
         }
         this.comparePoint(drawn.args, drawn.y0, drawn.fd, p);
@@ -345,7 +362,8 @@ class UnitChecker {
     if (this.result.points === 0) {
       const reasons = [...new Set(failures)].slice(0, 3).join('; ');
       throw new CheckFailure(
-        `FAIL: no valid point: every draw gave NaN/Infinity, threw, or sat on a kink (${reasons}); give input sizes and ranges with a @check tag`,
+        `FAIL: no valid point: every draw gave NaN/Infinity, threw, or sat on a kink (${reasons}); ` +
+          'give input sizes and ranges with a @check tag (an index past the end of an array reads undefined, which is NaN)',
       );
     }
     this.finish();
@@ -365,24 +383,30 @@ class UnitChecker {
     return out;
   }
 
-  /** Runs the primal on a copy of `args` and flattens what it computed; a string on failure. */
-  private evalPrimal(args: readonly unknown[]): Outputs | string {
+  /**
+   * Runs the primal on a copy of `args` and flattens what it computed; a string on failure.
+   * Without `stops` it records the values of `stopGradient` calls (the unperturbed point); with
+   * them, `stopGradient` returns those values (a perturbed point), see stop-gradient.ts.
+   */
+  private evalPrimal(args: readonly unknown[], stops?: readonly number[]): Outputs | string {
     const a = copyArgs(args);
     let r: unknown;
+    let recorded: number[] = [];
     try {
-      r = this.primal(...a);
+      if (stops) r = replayStops(stops, () => this.primal(...a));
+      else ({ result: r, stops: recorded } = recordStops(() => this.primal(...a)));
     } catch (err) {
       return `threw ${err instanceof Error ? err.message : String(err)}`;
     }
     const y = this.flattenValue(this.unit.returns.kind === 'void' ? a[this.outIndex] : r);
     if (typeof y === 'string') return y;
     for (const v of y.y) if (!Number.isFinite(v)) return 'NaN/Infinity';
-    return y;
+    return { ...y, stops: stops ? [...stops] : recorded };
   }
 
   private flattenValue(r: unknown): Outputs | string {
-    if (typeof r === 'number') return { y: Float64Array.of(r), float32: false };
-    if (isNumArray(r)) return { y: Float64Array.from(r), float32: r instanceof Float32Array };
+    if (typeof r === 'number') return { y: Float64Array.of(r), float32: false, stops: [] };
+    if (isNumArray(r)) return { y: Float64Array.from(r), float32: r instanceof Float32Array, stops: [] };
     return `returned ${typeof r}, not a number or number array`;
   }
 
@@ -392,14 +416,14 @@ class UnitChecker {
    */
   private drawPoint(
     startLevel: number,
-    length: number,
+    shape: Shape,
     pointIndex: number,
     failures: string[],
   ): { args: unknown[]; y0: Outputs; fd: FdJacobian; level: number } | null {
     const attempts = DEFAULT_RANGES.length * DRAWS_PER_RANGE;
     for (let attempt = startLevel * DRAWS_PER_RANGE; attempt < attempts; attempt++) {
       const level = Math.floor(attempt / DRAWS_PER_RANGE);
-      const args = sampleArgs(this.slots, this.rng, level, length);
+      const args = sampleArgs(this.slots, this.rng, level, shape);
       const y0 = this.evalPrimal(args);
       if (typeof y0 === 'string') {
         failures.push(`primal ${y0}`);
@@ -440,9 +464,9 @@ class UnitChecker {
       if (!coord) continue;
       const x = this.read(args, coord);
       const h = Math.cbrt(EPS64) * Math.max(1, Math.abs(x));
-      const q1 = this.quotient(args, coord, h);
+      const q1 = this.quotient(args, y0.stops, coord, h);
       if (typeof q1 === 'string') return `${q1} near the point (${coord.label})`;
-      const q2 = this.quotient(args, coord, h / 2);
+      const q2 = this.quotient(args, y0.stops, coord, h / 2);
       if (typeof q2 === 'string') return `${q2} near the point (${coord.label})`;
       const r = new Float64Array(m);
       const e = new Float64Array(m);
@@ -496,12 +520,17 @@ class UnitChecker {
   }
 
   /** Central difference quotient along coordinate c with step h, over the steps actually taken. */
-  private quotient(args: readonly unknown[], c: Coord, h: number): { d: Float64Array; fmax: Float64Array; step: number } | string {
+  private quotient(
+    args: readonly unknown[],
+    stops: readonly number[],
+    c: Coord,
+    h: number,
+  ): { d: Float64Array; fmax: Float64Array; step: number } | string {
     const plus = this.perturb(args, c, h);
     const minus = this.perturb(args, c, -h);
-    const fp = this.evalPrimal(plus.args);
+    const fp = this.evalPrimal(plus.args, stops);
     if (typeof fp === 'string') return `primal ${fp}`;
-    const fm = this.evalPrimal(minus.args);
+    const fm = this.evalPrimal(minus.args, stops);
     if (typeof fm === 'string') return `primal ${fm}`;
     const step = plus.x - minus.x;
     const m = fp.y.length;

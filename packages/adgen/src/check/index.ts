@@ -28,7 +28,12 @@
  * Defaults: arrays have 5 elements, values are uniform in [-1, 1], a number parameter that is not
  * active (excluded by `@wrt`, typically a size or an index) is 3. A point where the function is
  * NaN, infinite or throws (the log of a negative draw) is drawn again, then from [0.1, 1] and
- * [1.1, 2]; arrays without a size also try lengths 9 and 3. check-tag.ts has the full grammar.
+ * [1.1, 2]; when arrays of 5 give no valid point, capitalised arrays (matrices: A, W) get n² and
+ * the others n elements, n = 3 then 5. check-tag.ts has the full grammar.
+ *
+ * `stopGradient` (from `@adgen/runtime`) is a constant to the finite differences as well: the
+ * staged sources get a version that replays, at perturbed points, the values it returned at the
+ * point itself (stop-gradient.ts).
  */
 
 import type { Diagnostic, GeneratedFile } from '../api-types.ts';

@@ -75,7 +75,7 @@ const only = opt('--only')?.split(',');
 const useTfjs = !flag('--no-tfjs');
 const timingOpts: TimingOptions = cfg.quick
   ? { warmupCalls: 5, warmupMs: 150, reps: 5, minSampleMs: 20 }
-  : { warmupCalls: 20, warmupMs: 1000, reps: 15, minSampleMs: 100 };
+  : { warmupCalls: 20, warmupMs: 1000, reps: 25, minSampleMs: 50 };
 const fdReps = cfg.quick ? 3 : 7;
 const TOL_GEN = 1e-7; // generated vs hand-written, both float64
 const TOL_FD = 1e-4; // advisory
@@ -85,7 +85,7 @@ const log = (s = '') => console.log(s);
 
 async function main() {
   log(
-    `adgen benchmark (SPEC §7) — ${cfg.quick ? 'QUICK mode: 5 samples of ≥20 ms per variant, FD on 10 GMM coordinates, 2 tfjs calls, tfjs Euler on 10³ steps, codegen first call only; numbers are rough' : 'full mode: 15 samples of ≥100 ms per variant after ≥1 s warm-up'}`,
+    `adgen benchmark (SPEC §7) — ${cfg.quick ? 'QUICK mode: 5 samples of ≥20 ms per variant, FD on 10 GMM coordinates, 2 tfjs calls, tfjs Euler on 10³ steps, codegen first call only; numbers are rough' : 'full mode: 25 samples of ≥50 ms per variant after ≥1 s warm-up'}`,
   );
   log(
     `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} ×${os.cpus().length}, ${os.platform()}`,

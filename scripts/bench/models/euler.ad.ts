@@ -13,11 +13,15 @@ function _push(v: number): void {
     _tape = grown;
   }
   _tape[_sp++] = v;
-  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 function _pop(): number {
   return _tape[--_sp];
+}
+
+/** Called at the end of each forward sweep, where the tape is at its highest. */
+function _notePeak(): void {
+  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 /** The most bytes the value tape of this file has held (for benchmarks and tests). */
@@ -171,7 +175,6 @@ export function eulerLossVjp(
   // euler.ts:33
   for (let i = 1; i <= steps; i++) {
     // euler.ts:34  const uv = u * v;
-    _push(uv);
     uv = u * v;
     // euler.ts:35  const du = alpha * u - beta * uv;
     du = alpha * u - beta * uv;
@@ -186,12 +189,11 @@ export function eulerLossVjp(
     // euler.ts:39
     if (i % stride === 0) {
       // euler.ts:40  const j = 2 * (i / stride - 1);
+      _push(j);
       j = 2 * (i / stride - 1);
       // euler.ts:41  const eu = u - obs[j];
-      _push(eu);
       eu = u - obs[j];
       // euler.ts:42  const ev = v - obs[j + 1];
-      _push(ev);
       ev = v - obs[j + 1];
       // euler.ts:43  loss += eu * eu + ev * ev;
       loss = loss + (eu * eu + ev * ev);
@@ -200,6 +202,7 @@ export function eulerLossVjp(
   // euler.ts:46  return loss;
   _ret = loss;
   _ret_bar = cotangent;
+  _notePeak();
   // adjoint sweep
   // adjoint of euler.ts:46  return loss;
   loss_bar += _ret_bar;
@@ -209,16 +212,20 @@ export function eulerLossVjp(
     // adjoint of euler.ts:39
     if (i % stride === 0) {
       // adjoint of euler.ts:43  loss += eu * eu + ev * ev;
-      eu_bar += loss_bar * eu + eu * loss_bar;
-      ev_bar += loss_bar * ev + ev * loss_bar;
+      const _t2 = u - obs[j];
+      const _t3 = u - obs[j];
+      const _t4 = v - obs[j + 1];
+      const _t5 = v - obs[j + 1];
+      eu_bar += loss_bar * _t3 + _t2 * loss_bar;
+      ev_bar += loss_bar * _t5 + _t4 * loss_bar;
       // adjoint of euler.ts:42  const ev = v - obs[j + 1];
-      ev = _pop();
       v_bar += ev_bar;
       ev_bar = 0;
       // adjoint of euler.ts:41  const eu = u - obs[j];
-      eu = _pop();
       u_bar += eu_bar;
       eu_bar = 0;
+      // adjoint of euler.ts:40  const j = 2 * (i / stride - 1);
+      j = _pop();
     }
     // adjoint of euler.ts:38  v = v + h * dv;
     v = _pop();
@@ -227,21 +234,22 @@ export function eulerLossVjp(
     u = _pop();
     du_bar += h * u_bar;
     // adjoint of euler.ts:36  const dv = delta * uv - gamma * v;
-    delta_bar += dv_bar * uv;
+    const _t1 = u * v;
+    delta_bar += dv_bar * _t1;
     uv_bar += delta * dv_bar;
     const _b1 = -dv_bar;
     gamma_bar += _b1 * v;
     v_bar += gamma * _b1;
     dv_bar = 0;
     // adjoint of euler.ts:35  const du = alpha * u - beta * uv;
+    const _t0 = u * v;
     alpha_bar += du_bar * u;
     u_bar += alpha * du_bar;
     const _b0 = -du_bar;
-    beta_bar += _b0 * uv;
+    beta_bar += _b0 * _t0;
     uv_bar += beta * _b0;
     du_bar = 0;
     // adjoint of euler.ts:34  const uv = u * v;
-    uv = _pop();
     u_bar += uv_bar * v;
     v_bar += u * uv_bar;
     uv_bar = 0;

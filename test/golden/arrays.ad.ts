@@ -13,11 +13,15 @@ function _push(v: number): void {
     _tape = grown;
   }
   _tape[_sp++] = v;
-  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 function _pop(): number {
   return _tape[--_sp];
+}
+
+/** Called at the end of each forward sweep, where the tape is at its highest. */
+function _notePeak(): void {
+  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 /** The most bytes the value tape of this file has held (for benchmarks and tests). */
@@ -295,6 +299,7 @@ export function softmaxCrossEntropyVjp(
   // arrays.ts:24  return m + Math.log(s) - z[label]!;
   _ret = m + Math.log(s) - z[label];
   _ret_bar = cotangent;
+  _notePeak();
   // adjoint sweep
   // adjoint of arrays.ts:24  return m + Math.log(s) - z[label]!;
   m_bar += _ret_bar;

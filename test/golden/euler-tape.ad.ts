@@ -13,11 +13,15 @@ function _push(v: number): void {
     _tape = grown;
   }
   _tape[_sp++] = v;
-  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 function _pop(): number {
   return _tape[--_sp];
+}
+
+/** Called at the end of each forward sweep, where the tape is at its highest. */
+function _notePeak(): void {
+  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 /** The most bytes the value tape of this file has held (for benchmarks and tests). */
@@ -135,7 +139,6 @@ export function eulerVjp(
   // euler-tape.ts:9
   for (let k = 0; k < steps; k++) {
     // euler-tape.ts:10  const dy = a * y - y * y * y;
-    _push(dy);
     dy = a * y - y * y * y;
     // euler-tape.ts:11  y = y + h * dy;
     _push(y);
@@ -144,6 +147,7 @@ export function eulerVjp(
   // euler-tape.ts:13  return y;
   _ret = y;
   _ret_bar = cotangent;
+  _notePeak();
   // adjoint sweep
   // adjoint of euler-tape.ts:13  return y;
   y_bar += _ret_bar;
@@ -152,10 +156,11 @@ export function eulerVjp(
   for (let k = steps - 1; k >= 0; k--) {
     // adjoint of euler-tape.ts:11  y = y + h * dy;
     y = _pop();
-    h_bar += y_bar * dy;
+    const _t1 = y * y;
+    const _t2 = a * y - _t1 * y;
+    h_bar += y_bar * _t2;
     dy_bar += h * y_bar;
     // adjoint of euler-tape.ts:10  const dy = a * y - y * y * y;
-    dy = _pop();
     const _t0 = y * y;
     a_bar += dy_bar * y;
     y_bar += a * dy_bar;

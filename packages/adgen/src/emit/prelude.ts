@@ -17,11 +17,15 @@ function _push(v: number): void {
     _tape = grown;
   }
   _tape[_sp++] = v;
-  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 function _pop(): number {
   return _tape[--_sp];
+}
+
+/** Called at the end of each forward sweep, where the tape is at its highest. */
+function _notePeak(): void {
+  if (_sp > _tapePeak) _tapePeak = _sp;
 }
 
 /** The most bytes the value tape of this file has held (for benchmarks and tests). */

@@ -86,6 +86,8 @@ export class ReverseTransformer {
   private endPos = new Map<Stmt, number>();
   private writes = new Map<string, number[]>();
   private declCount = new Map<string, number>();
+  /** the declaration of each variable declared once */
+  private declOf = new Map<string, Extract<Stmt, { k: 'decl' }>>();
   private counters = new Set<string>();
   /** to-be-recorded sites per region, filled in pass 1 */
   private reads = new Map<Stmt | 'top', Map<string, ReadSite[]>>();
@@ -129,6 +131,7 @@ export class ReverseTransformer {
       switch (s.k) {
         case 'decl':
           this.declCount.set(s.name, (this.declCount.get(s.name) ?? 0) + 1);
+          this.declOf.set(s.name, s);
           if (!this.counters.has(s.name)) w(s.name);
           break;
         case 'assign': if (!this.counters.has(s.name)) w(s.name); break;
@@ -271,8 +274,12 @@ export class ReverseTransformer {
       return isAtom(val) ? val : this.temp(val, out, m, false);
     };
     switch (e.k) {
-      case 'var':
+      case 'var': {
+        // a cheap loop-local constant is recomputed from its definition instead of taped
+        const def = needed && !once ? this.recomputable(e.name, m) : null;
+        if (def) return { e, val: this.linearize(def, true, out, m, false).val, args: [], active: this.isActive(e.name) };
         return { e, val: keep(e), args: [], active: this.isActive(e.name) };
+      }
       case 'idx': {
         const active = this.isActive(e.arr);
         let index = primalExpr(e.i);
@@ -300,6 +307,32 @@ export class ReverseTransformer {
       default:
         return { e, val: keep(primalExpr(e)), args: [], active: false };
     }
+  }
+
+  /**
+   * The definition of `name` when the adjoint sweep can recompute it at this statement rather
+   * than read it back from the tape: a variable written only by one declaration in the same
+   * taped loop body, defined by a few arithmetic operations (no calls, no Math functions) on
+   * values that nothing writes between the declaration and here.
+   */
+  private recomputable(name: string, m: Mode): Expr | null {
+    const def = this.declOf.get(name);
+    const loop = m.loops[m.loops.length - 1];
+    if (!def?.init || !loop || (this.writes.get(name)?.length ?? 0) !== 1 || this.declCount.get(name) !== 1) return null;
+    const d = this.pos.get(def)!;
+    if (!(d > this.pos.get(loop)! && d < m.pos && d <= this.endPos.get(loop)!)) return null;
+    let ops = 0;
+    const cheap = (e: Expr): boolean => {
+      switch (e.k) {
+        case 'num': case 'var': case 'len': return true;
+        case 'idx': return cheap(e.i);
+        case 'op': return ['+', '-', '*', '/', 'neg', 'pos'].includes(e.op) && ++ops <= 4 && e.args.every(cheap);
+        default: return false;
+      }
+    };
+    if (!cheap(def.init)) return null;
+    const untouched = [...b.varsOf(def.init)].every((v) => v !== name && !(this.writes.get(v) ?? []).some((w) => w > d && w < m.pos));
+    return untouched ? def.init : null;
   }
 
   /** Adjoint of a linearised expression with seed ȳ: x̄ += ∂·ȳ for every active leaf. */
@@ -1071,6 +1104,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
   const finals: [string, string][] = [...t.restoredArrays].map((a) => [a, `_final_${a}`]);
   for (const [a, f] of finals) body.push(b.decl(f, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), false));
   body.push(...seedStmts);
+  if (t.usesTape.values) body.push(b.exprStmt(b.xcall('_notePeak')));
   if (!isEmpty(adj)) body.push(b.comment('adjoint sweep'), ...adj);
   for (const [a, f] of finals) {
     t.usesTape.copies = true;

@@ -3,7 +3,7 @@
  * are compiled by adgen and every generated derivative is checked with the `adgen check` machinery
  * (finite differences + the dot-product test between forward and reverse mode).
  *
- * Runs `RANDOM_PROGRAMS_RUNS` files (default 55, about 1,000 functions: files hold 1-40 functions
+ * Runs `RANDOM_PROGRAMS_RUNS` files (default 60, over 1,000 functions: files hold 1-40 functions
  * each, because compiling and formatting costs per file) from the fixed seed
  * `RANDOM_PROGRAMS_SEED`. On a failure fast-check shrinks the program and the error shows the
  * smallest failing program; keep it under test/fixtures/regressions/ (checked by the last test).
@@ -24,7 +24,7 @@ import { checkGenerated, runCheck } from '../packages/adgen/src/check/index.ts';
 import { fileArb, renderProgram, type FileAst } from './helpers/random-program.ts';
 
 const SEED = Number(process.env.RANDOM_PROGRAMS_SEED ?? 20250601);
-const RUNS = Number(process.env.RANDOM_PROGRAMS_RUNS ?? 55);
+const RUNS = Number(process.env.RANDOM_PROGRAMS_RUNS ?? 60);
 const MAX_FUNCTIONS_PER_FILE = 40;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const regressions = path.join(here, 'fixtures', 'regressions');
@@ -49,7 +49,7 @@ async function pretty(text: string): Promise<string> {
 
 /** Names the compiler must report as units: functions f0… and the tagged (exported) helpers. */
 function expectedUnits(text: string): string[] {
-  return [...text.matchAll(/@differentiable[^/]*?\*\/\nexport function (\w+)/g)].map((m) => m[1] ?? '');
+  return [...text.matchAll(/@differentiable[^/]*?\*\/\nexport (?:function|const) (\w+)/g)].map((m) => m[1] ?? '');
 }
 
 /** Compiles and checks one random program; throws (with the program text) on any failure. */
@@ -119,7 +119,7 @@ test(`random programs: ${RUNS} files from seed ${SEED} differentiate correctly`,
     `  random programs: ${stats.files} files, ${stats.functions} functions checked, ${stats.passed} passed, ` +
       `${stats.noValidPoint} without a valid point (primal NaN or non-smooth everywhere)`,
   );
-  if (RUNS >= 55 && !process.env.RANDOM_PROGRAMS_SEED) assert.ok(stats.functions >= 1000, `only ${stats.functions} functions`);
+  if (RUNS >= 60 && !process.env.RANDOM_PROGRAMS_SEED) assert.ok(stats.functions >= 1000, `only ${stats.functions} functions`);
   assert.ok(stats.noValidPoint <= 0.05 * stats.functions, `${stats.noValidPoint} of ${stats.functions} functions had no valid point`);
 });
 

@@ -47,6 +47,8 @@ export type Stmt =
 export interface FnAst {
   /** index into TEMPLATES (signature and return shape) */
   t: number;
+  /** `export function f(…)` or `export const f = (…) => {…}` (SPEC §1 stretch goal) */
+  arrow: boolean;
   /** a `@check` tag: array length (all arrays alike) and/or a positive range for `a` */
   check: { size: number | null; positive: boolean } | null;
   body: Stmt[];
@@ -57,6 +59,8 @@ export interface FnAst {
 export interface HelperAst {
   kind: 'scalar' | 'array' | 'out';
   tagged: boolean;
+  /** `function h(…) {…}`, `const h = (…) => {…}` or `const h = function (…) {…}` */
+  style: 'function' | 'arrow' | 'expression';
   body: Stmt[];
   ret: Expr;
 }
@@ -252,6 +256,7 @@ export const stmtArb = arbs.stmt;
 
 export const fnArb: fc.Arbitrary<FnAst> = fc.record({
   t: fc.nat(TEMPLATES.length - 1),
+  arrow: fc.boolean(),
   check: fc.option(fc.record({ size: fc.option(fc.integer({ min: 1, max: 9 }), { freq: 2 }), positive: fc.boolean() }), { freq: 3 }),
   body: fc.array(arbs.stmt, { maxLength: 6 }),
   ret: arbs.expr,
@@ -261,6 +266,7 @@ export const fnArb: fc.Arbitrary<FnAst> = fc.record({
 export const helperArb: fc.Arbitrary<HelperAst> = fc.record({
   kind: fc.constantFrom('scalar' as const, 'array' as const, 'out' as const),
   tagged: fc.boolean(),
+  style: fc.constantFrom('function' as const, 'function' as const, 'arrow' as const, 'expression' as const),
   body: fc.array(arbs.stmt, { maxLength: 3 }),
   ret: arbs.expr,
 });
@@ -521,18 +527,26 @@ function renderLoop(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx, ind: string): str
   });
 }
 
+/** `function name(params): ret {` in the given style; the closing line is `}` or `};`. */
+function opening(style: HelperAst['style'], exported: boolean, name: string, params: string, ret: string): [string, string] {
+  const exp = exported ? 'export ' : '';
+  if (style === 'arrow') return [`${exp}const ${name} = (${params}): ${ret} => {`, '};'];
+  if (style === 'expression') return [`${exp}const ${name} = function (${params}): ${ret} {`, '};'];
+  return [`${exp}function ${name}(${params}): ${ret} {`, '}'];
+}
+
 function jsdoc(tags: readonly string[], extra = ''): string {
   return ['/**', ...(extra ? [` * ${extra}`] : []), ' * @differentiable', ...tags.map((t) => ` * ${t}`), ' */'].join('\n');
 }
 
 function renderHelper(h: HelperAst, name: string, callable: HelperNames): string {
-  const exp = h.tagged ? 'export ' : '';
   const doc = h.tagged ? jsdoc([]) + '\n' : '';
   if (h.kind === 'scalar') {
     const ctx = new Ctx('3', null, 'number', callable, null);
     ctx.scalars.push({ name: 'u', mutable: true }, { name: 'v', mutable: true });
     const body = renderStmts(h.body, ctx, '  ');
-    return `${doc}${exp}function ${name}(u: number, v: number): number {\n${[...body, `  ${renderReturn(h.ret, ctx)}`].join('\n')}\n}`;
+    const [open, close] = opening(h.style, h.tagged, name, 'u: number, v: number', 'number');
+    return `${doc}${open}\n${[...body, `  ${renderReturn(h.ret, ctx)}`].join('\n')}\n${close}`;
   }
   if (h.kind === 'array') {
     const ctx = new Ctx('z.length', null, 'number', callable, null);
@@ -542,15 +556,16 @@ function renderHelper(h: HelperAst, name: string, callable: HelperNames): string
     ctx.ints.push('i');
     const body = renderStmts(h.body, ctx, '    ');
     const ret = renderExpr(h.ret, ctx);
+    const [open, close] = opening(h.style, h.tagged, name, 'z: Float64Array, u: number', 'number');
     return [
-      `${doc}${exp}function ${name}(z: Float64Array, u: number): number {`,
+      `${doc}${open}`,
       '  let s = 0;',
       '  for (let i = 0; i < z.length; i++) {',
       ...body,
       `    s += ${ret};`,
       '  }',
       '  return s;',
-      '}',
+      close,
     ].join('\n');
   }
   const ctx = new Ctx('z.length', null, 'void', callable, 'out');
@@ -560,14 +575,15 @@ function renderHelper(h: HelperAst, name: string, callable: HelperNames): string
   ctx.ints.push('i');
   const body = renderStmts(h.body, ctx, '    ');
   const ret = renderExpr(h.ret, ctx);
+  const [open, close] = opening(h.style, true, name, 'z: Float64Array, u: number, out: Float64Array', 'void');
   return [
     jsdoc(['@out out']),
-    `export function ${name}(z: Float64Array, u: number, out: Float64Array): void {`,
+    open,
     '  for (let i = 0; i < z.length; i++) {',
     ...body,
     `    out[i] = ${ret};`,
     '  }',
-    '}',
+    close,
   ].join('\n');
 }
 
@@ -605,7 +621,8 @@ function renderFn(f: FnAst, name: string, helpers: HelperNames): string {
     if (f.check.positive) clauses.push('a in [0.5, 2]');
     if (clauses.length > 0) tags.push(`@check ${clauses.join(', ')}`);
   }
-  return `${jsdoc(tags)}\nexport function ${name}(${t.params}): ${retType} {\n${lines.join('\n')}\n}`;
+  const [open, close] = opening(f.arrow ? 'arrow' : 'function', true, name, t.params, retType);
+  return `${jsdoc(tags)}\n${open}\n${lines.join('\n')}\n${close}`;
 }
 
 /** Renders a program as one file: helpers first (h0, hs1, hw2 …), then functions f0, f1 … */

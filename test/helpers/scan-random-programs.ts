@@ -121,7 +121,7 @@ async function reduce(target: string, match: RegExp): Promise<void> {
   if (!original) throw new Error(`no file ${fileIndex}`);
   const index = Number(fnName.replace(/^f/, ''));
   // Other functions become trivial but keep their places, so names (and check's seeds) stay.
-  const trivial: FnAst = { t: 0, check: null, body: [], ret: { k: 'num', v: 1 }, ret2: { k: 'num', v: 1 } };
+  const trivial: FnAst = { t: 0, arrow: false, check: null, body: [], ret: { k: 'num', v: 1 }, ret2: { k: 'num', v: 1 } };
   let ast: FileAst = { ...original, fns: original.fns.map((f, i) => (i === index ? f : trivial)) };
   const fails = async (a: FileAst): Promise<boolean> => (await failures(a)).some((f) => match.test(f.message));
   if (!(await fails(ast))) throw new Error(`${target} does not fail with ${match} on its own`);

@@ -45,3 +45,8 @@ Object.assign(SPECS, {
   powForms: { ranges: { x: [0.5, 2] } },
   compound: { ranges: { s: [0.5, 1] } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  scratchArrays: { sizes: { x: 6, w: 2 }, fixed: { k: 3 } },
+  carriedScratch: { sizes: { x: 5 } },
+} satisfies Record<string, InputSpec>);

@@ -1,16 +1,17 @@
 /**
  * Kernel functions for a planned loop: plain `function (…) { … this.thread.x … }` bodies that
- * gpu.js compiles, one thread per iteration, built from the loop's IR.
+ * gpu.js compiles, one thread per iteration, built from the loop's IR. Iteration i − start is
+ * thread x + width·y of a plane (`this.output.x` wide; runtime gpu.ts picks the width), and
+ * `this.thread.z` numbers the outputs when an iteration has several.
  *
  *  - The *value kernel* runs the iteration and returns what it contributes: the value stored into
- *    each mapped array and the term added to each accumulator (several outputs are rows of a 2-D
- *    output, chosen by `this.thread.y`).
+ *    each mapped array and the term added to each accumulator.
  *  - The *gradient kernel* runs the iteration, then its adjoint with the seeds the host passes in
- *    (s̄ for a sum, out̄[i] for a map), reading only `RULES[op].vjp`. Each thread returns one
- *    partial derivative (row y of an n × rows output): one row per outer number the iteration
- *    reads; one per array read at i + c (the adjoint of element i + c, added on the host); and, for
- *    an array read at any other index (a shared weight), one row per element: each thread adds
- *    only the terms whose index is its element (gather, no scatter), and the host sums the rows.
+ *    (s̄ for a sum, out̄[i] for a map), reading only `RULES[op].vjp`. Output z of a thread is one
+ *    partial derivative of its iteration: one per outer number the iteration reads; one per array
+ *    read at i + c (the adjoint of element i + c, added on the host); and, for an array read at
+ *    any other index (a shared weight), one per element: each thread adds only the terms whose
+ *    index is its element (gather, no scatter), and the host sums over iterations.
  *    Values are never taped: inner loops are summed again in the adjoint (their iterations are
  *    independent), and every local keeps one value once read (plan.ts), so any value the adjoint
  *    needs is recomputed or still in place.
@@ -31,6 +32,10 @@ import { accumulation, declareOnce, type LoopPlan, type LoopStmt } from './plan.
 const bar = names.adjointOf;
 const THREAD_X = b.ext('this.thread.x');
 const THREAD_Y = b.ext('this.thread.y');
+const THREAD_Z = b.ext('this.thread.z');
+const OUTPUT_X = b.ext('this.output.x');
+/** iteration i − start of a thread: outputs are planes of width `this.output.x`, so that GL textures stay within their size limit */
+const ITERATION = b.add(THREAD_X, b.mul(OUTPUT_X, THREAD_Y));
 
 /** One row of the gradient kernel's output. */
 export type Row =
@@ -221,12 +226,12 @@ class KernelBuilder {
     };
   }
 
-  /** `const i = this.thread.x + start` */
+  /** `const i = this.thread.x + this.output.x * this.thread.y + start` */
   private indexDecl(params: KernelParam[]): Stmt {
     const start = this.plan.start;
-    if (start.k === 'num') return b.decl(this.plan.counter, 'number', b.add(THREAD_X, start), false);
+    if (start.k === 'num') return b.decl(this.plan.counter, 'number', b.add(ITERATION, start), false);
     params.push({ name: '_start', type: 'number', host: b.v('_start') });
-    return b.decl(this.plan.counter, 'number', b.add(THREAD_X, b.v('_start')), false);
+    return b.decl(this.plan.counter, 'number', b.add(ITERATION, b.v('_start')), false);
   }
 
   /** The outer values a kernel reads, as parameters (after the ones already in `params`). */
@@ -237,11 +242,11 @@ class KernelBuilder {
     for (const a of this.plan.arrays) params.push({ name: a, type: tsType(this.fn.locals.get(a)!), host: b.v(a) });
   }
 
-  /** `if (this.thread.y === 0) return a; … return z;` */
+  /** `if (this.thread.z === 0) return a; … return z;` */
   private selectRow(values: Expr[]): Stmt[] {
     const out: Stmt[] = [];
     values.forEach((v, r) => {
-      if (r < values.length - 1) out.push(b.ifs(b.op('===', THREAD_Y, b.num(r)), [{ k: 'return', e: v }]));
+      if (r < values.length - 1) out.push(b.ifs(b.op('===', THREAD_Z, b.num(r)), [{ k: 'return', e: v }]));
       else out.push({ k: 'return', e: v });
     });
     return out;
@@ -270,8 +275,8 @@ class KernelBuilder {
 
   private valueDoc(): string {
     const what = [...this.plan.maps.map((o) => `\`${o}[${this.plan.counter}]\``), ...this.plan.accumulators.map((s) => `the term added to \`${s}\``)];
-    const rows = what.length > 1 ? ` (row y = ${what.map((w, r) => `${r}: ${w}`).join(', ')})` : '';
-    return `gpu.js kernel of the loop at ${this.fn.fileBase}:${this.plan.loop.loc?.line ?? '?'}: iteration \`${this.plan.counter}\` of thread x computes ${what.join(' and ')}${rows}.`;
+    const rows = what.length > 1 ? ` (output z = ${what.map((w, r) => `${r}: ${w}`).join(', ')})` : '';
+    return `gpu.js kernel of the loop at ${this.fn.fileBase}:${this.plan.loop.loc?.line ?? '?'}: thread (x, y) runs iteration \`${this.plan.counter}\` = x + width·y (+ the first index) and computes ${what.join(' and ')}${rows}.`;
   }
 
   private kernelFunction(name: string, params: KernelParam[], body: Stmt[], doc: string): TargetFunction {
@@ -523,7 +528,7 @@ class KernelBuilder {
     for (const a of gathered) {
       const e = this.namer.fresh(`_${a}_element`);
       elementOf.set(a, e);
-      elementDecls.push(b.decl(e, 'number', b.sub(THREAD_Y, first), false));
+      elementDecls.push(b.decl(e, 'number', b.sub(THREAD_Z, first), false));
       first = b.add(first, b.v(lengthName(a)));
     }
     const rewrite = (stmts: Stmt[]): Stmt[] =>
@@ -541,12 +546,12 @@ class KernelBuilder {
     const rowDecls = rows.map((r) => b.decl(rowVar(r), 'number', b.ZERO, true));
     const returns: Stmt[] = [];
     rows.slice(0, fixedRows).forEach((r, k) => {
-      if (k < rows.length - 1) returns.push(b.ifs(b.op('===', THREAD_Y, b.num(k)), [{ k: 'return', e: b.v(rowVar(r)) }]));
+      if (k < rows.length - 1) returns.push(b.ifs(b.op('===', THREAD_Z, b.num(k)), [{ k: 'return', e: b.v(rowVar(r)) }]));
     });
     let end: Expr = b.num(fixedRows);
     gathered.forEach((a, k) => {
       end = b.add(end, b.v(lengthName(a)));
-      if (k < gathered.length - 1) returns.push(b.ifs(b.op('<', THREAD_Y, end), [{ k: 'return', e: b.v(bar(a)) }]));
+      if (k < gathered.length - 1) returns.push(b.ifs(b.op('<', THREAD_Z, end), [{ k: 'return', e: b.v(bar(a)) }]));
     });
     returns.push({ k: 'return', e: b.v(rowVar(rows[rows.length - 1]!)) });
     this.inputParams(params, gathered);
@@ -563,7 +568,7 @@ class KernelBuilder {
     const what = rows.map((r, k) =>
       r.kind === 'scalar' ? `${k}: ∂/∂${r.name}` : r.kind === 'shift' ? `${k}: ∂/∂${r.arr}[${this.plan.counter}${r.shift === 0 ? '' : r.shift > 0 ? ` + ${r.shift}` : ` - ${-r.shift}`}]` : `one row per element of ${r.arr}`,
     );
-    return `Adjoint of one iteration of the loop at ${this.fn.fileBase}:${this.plan.loop.loc?.line ?? '?'} with the seeds ${seeds.join(', ')}: thread (x, y) returns row y of the iteration's partial derivatives (${what.join('; ')}).`;
+    return `Adjoint of one iteration of the loop at ${this.fn.fileBase}:${this.plan.loop.loc?.line ?? '?'} with the seeds ${seeds.join(', ')}: thread (x, y, z) runs iteration x + width·y and returns its partial derivative number z (${what.join('; ')}).`;
   }
 
   build(kernelName: (kind: 'Value' | 'Grad') => string): LoopKernels {

@@ -707,6 +707,8 @@ export class ReverseTransformer {
       }
     };
     collect(s.body);
+    // scratch arrays declared outside but fully rewritten before use in every iteration
+    for (const a of this.privateArrays(s, locals)) locals.add(a);
     const check = (stmts: Stmt[]) => {
       for (const st of stmts) {
         switch (st.k) {
@@ -754,6 +756,103 @@ export class ReverseTransformer {
       });
     if (readElsewhere(s.body)) return null;
     return { accumulators: [...accumulators], stores: [...stores], locals };
+  }
+
+  /**
+   * Local arrays that loop `s` uses as per-iteration scratch: declared outside the loop, used
+   * nowhere else, and in every iteration completely overwritten by a counting loop
+   * `for (let j = 0; j < n; j++) a[j] = …` (n the allocated length) before anything reads them.
+   * Such an array carries nothing from one iteration to the next, so it does not make the
+   * iterations dependent (the classic privatisation test, kept syntactic so that it is sound).
+   */
+  private privateArrays(s: Extract<Stmt, { k: 'loop' }>, bodyLocals: Set<string>): string[] {
+    const stored = new Set<string>();
+    const collectStores = (stmts: Stmt[]) => {
+      for (const st of stmts) {
+        if (st.k === 'store') stored.add(st.arr);
+        if (st.k === 'if') { collectStores(st.then); collectStores(st.else); }
+        if (st.k === 'loop') { collectStores(st.init); collectStores(st.body); collectStores(st.update); }
+      }
+    };
+    collectStores(s.body);
+    const found: string[] = [];
+    for (const a of stored) {
+      if (bodyLocals.has(a)) continue;
+      const def = this.declOf.get(a);
+      if (!def || def.init?.k !== 'alloc' || this.declCount.get(a) !== 1 || this.fn.params.some((p) => p.name === a)) continue;
+      const len = def.init.len;
+      if (![...b.varsOf(len)].every((v) => (this.writes.get(v)?.length ?? 0) <= 1)) continue;
+      if (this.usedOutside(a, s, def)) continue;
+      if (this.coverBeforeRead(s.body, a, len, false) === null) continue;
+      found.push(a);
+    }
+    return found;
+  }
+
+  /** Whether array a appears anywhere but its declaration and loop s. */
+  private usedOutside(a: string, s: Stmt, def: Stmt): boolean {
+    const mentions = (st: Stmt): boolean => {
+      if (st === s || st === def) return false;
+      switch (st.k) {
+        case 'decl': return !!st.init && b.varsOf(st.init).has(a);
+        case 'assign': return b.varsOf(st.e).has(a);
+        case 'store': return st.arr === a || b.varsOf(st.e).has(a) || b.varsOf(st.i).has(a);
+        case 'expr': case 'return': return !!st.e && b.varsOf(st.e).has(a);
+        case 'if': return b.varsOf(st.c).has(a) || st.then.some(mentions) || st.else.some(mentions);
+        case 'loop': return (!!st.test && b.varsOf(st.test).has(a)) || [...st.init, ...st.body, ...st.update].some(mentions);
+        default: return false;
+      }
+    };
+    return this.jf.body.some(mentions);
+  }
+
+  /**
+   * Walks statements in order: null when some read of a may see a value from an earlier
+   * iteration, else whether a is completely overwritten at the end.
+   */
+  private coverBeforeRead(stmts: Stmt[], a: string, len: Expr, covered: boolean): boolean | null {
+    const reads = (st: Stmt): boolean => {
+      const inExpr = (e: Expr | null | undefined) => !!e && readsElements(e, a);
+      switch (st.k) {
+        case 'decl': return inExpr(st.init);
+        case 'assign': return inExpr(st.e);
+        case 'store': return inExpr(st.e) || inExpr(st.i);
+        case 'expr': case 'return': return inExpr(st.e);
+        case 'if': return inExpr(st.c) || st.then.some(reads) || st.else.some(reads);
+        case 'loop': return inExpr(st.test) || [...st.init, ...st.body, ...st.update].some(reads);
+        default: return false;
+      }
+    };
+    for (const st of stmts) {
+      if (!covered && this.isCoveringLoop(st, a, len, reads)) {
+        covered = true;
+        continue;
+      }
+      if (covered || !reads(st)) continue;
+      // a read before the array is covered: only fine inside a nested loop that covers it first in each of its iterations
+      if (st.k === 'loop' && !(st.test && readsElements(st.test, a)) && !st.init.some(reads) && !st.update.some(reads)) {
+        if (this.coverBeforeRead(st.body, a, len, false) === null) return null;
+        continue;
+      }
+      if (st.k === 'if' && !readsElements(st.c, a)) {
+        if (this.coverBeforeRead(st.then, a, len, false) === null || this.coverBeforeRead(st.else, a, len, false) === null) return null;
+        continue;
+      }
+      return null;
+    }
+    return covered;
+  }
+
+  /** `for (let j = 0; j < n; j++) { … a[j] = e … }` with n the allocated length and no read of a. */
+  private isCoveringLoop(st: Stmt, a: string, len: Expr, reads: (st: Stmt) => boolean): boolean {
+    if (st.k !== 'loop' || !st.counter || this.jf.exits.has(st) || !st.test || st.counter.step !== 1 || !b.isZero(st.counter.start)) return false;
+    const t = st.test;
+    if (t.k !== 'op' || t.op !== '<' || t.args[0]!.k !== 'var' || t.args[0]!.name !== st.counter.name) return false;
+    const bound = t.args[1]!;
+    if (!b.sameExpr(bound, len) && !(bound.k === 'len' && bound.arr === a)) return false;
+    const j = st.counter.name;
+    const writesAll = st.body.some((x) => x.k === 'store' && x.arr === a && x.i.k === 'var' && x.i.name === j);
+    return writesAll && !st.body.some(reads);
   }
 
   private loop(s: Extract<Stmt, { k: 'loop' }>, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
@@ -931,7 +1030,8 @@ export class ReverseTransformer {
       id: s,
       start: this.pos.get(s)!,
       end: this.endPos.get(s)!,
-      adjoint: new Map(),
+      // adjoints of outer values are where the enclosing region keeps them (per-unit sums in a fused loop)
+      adjoint: new Map(m.region.adjoint),
       hoisted: [],
       hoistedNames: new Set(),
       recompute: { skipAccumulators: new Set(ind.accumulators), skipStores: new Set(ind.stores) },

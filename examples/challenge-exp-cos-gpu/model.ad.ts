@@ -268,7 +268,7 @@ function __lossLoop0Vjp(
   __lossLoop0VjpBar[4] = sumRow(_rows[2]);
 }
 
-/** gpu.js kernel of the loop at model.ts:11: iteration `i` of thread x computes the term added to `s`. */
+/** gpu.js kernel of the loop at model.ts:11: thread (x, y) runs iteration `i` = x + width·y (+ the first index) and computes the term added to `s`. */
 function _lossLoop0Value(
   this: IKernelFunctionThis,
   w: number,
@@ -277,7 +277,7 @@ function _lossLoop0Value(
   x: Float64Array,
   y: Float64Array,
 ): number {
-  const i = this.thread.x;
+  const i = this.thread.x + this.output.x * this.thread.y;
   let _acc0 = 0;
   // model.ts:12  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
   const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
@@ -286,7 +286,7 @@ function _lossLoop0Value(
   return _acc0;
 }
 
-/** Adjoint of one iteration of the loop at model.ts:11 with the seeds _seed = s_bar: thread (x, y) returns row y of the iteration's partial derivatives (0: ∂/∂w; 1: ∂/∂b; 2: ∂/∂p). */
+/** Adjoint of one iteration of the loop at model.ts:11 with the seeds _seed = s_bar: thread (x, y, z) runs iteration x + width·y and returns its partial derivative number z (0: ∂/∂w; 1: ∂/∂b; 2: ∂/∂p). */
 function _lossLoop0Grad(
   this: IKernelFunctionThis,
   _seed: number,
@@ -296,7 +296,7 @@ function _lossLoop0Grad(
   x: Float64Array,
   y: Float64Array,
 ): number {
-  const i = this.thread.x;
+  const i = this.thread.x + this.output.x * this.thread.y;
   // model.ts:12  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
   const _t0 = p * x[i];
   const _t1 = Math.cos(_t0);
@@ -316,10 +316,10 @@ function _lossLoop0Grad(
   const _t0_bar = -(_t1_bar * Math.sin(_t0));
   p_bar += _t0_bar * x[i];
   b_bar += _b0;
-  if (this.thread.y === 0) {
+  if (this.thread.z === 0) {
     return w_bar;
   }
-  if (this.thread.y === 1) {
+  if (this.thread.z === 1) {
     return b_bar;
   }
   return p_bar;

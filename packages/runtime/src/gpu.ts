@@ -34,6 +34,16 @@ const KERNEL_SETTINGS = {
   loopMaxIterations: 100_000,
 } as const;
 
+/** gpu.js kernel classes → the mode that selects them. */
+const BACKEND_OF_CLASS: Record<string, string> = {
+  CPUKernel: 'cpu',
+  WebAssemblyKernel: 'webasm',
+  HeadlessGLKernel: 'headlessgl',
+  WebGLKernel: 'webgl',
+  WebGL2Kernel: 'webgl2',
+  WebGPUKernel: 'webgpu',
+};
+
 /** Most compiled shapes kept per kernel function; the least recently used one is destroyed. */
 const SHAPES_PER_KERNEL = 8;
 
@@ -54,14 +64,43 @@ export class GpuKernels {
     }
   }
 
-  /** Runs a kernel with a 1-D output of n cells: one value per loop iteration. */
+  /**
+   * Runs a kernel over n iterations, one value each. Iteration x + width·y is thread (x, y) of a
+   * width × height plane: one row (width n) on the JavaScript and WebAssembly backends, close to
+   * square on the GL backends, whose textures are at most 16384 texels wide.
+   */
   run(kernel: Function, n: number, args: KernelArg[]): KernelRow {
-    return this.call(kernel, [n], args) as KernelRow;
+    const [width, height] = this.plane(n);
+    return this.flatten(this.call(kernel, [width, height], args) as KernelRow[], n);
   }
 
-  /** Runs a kernel with an n × rows output and returns its rows (row r holds output r of every iteration). */
+  /** Runs a kernel with `rows` values per iteration (thread z is the row) and returns each row. */
   runRows(kernel: Function, n: number, rows: number, args: KernelArg[]): KernelRow[] {
-    return this.call(kernel, [n, rows], args) as KernelRow[];
+    const [width, height] = this.plane(n);
+    const planes = this.call(kernel, [width, height, rows], args) as KernelRow[][];
+    return planes.map((p) => this.flatten(p, n));
+  }
+
+  private plane(n: number): [number, number] {
+    const mode = this.gpu.mode;
+    if (mode === 'cpu' || mode === 'webasm' || mode === 'dev') return [n, 1];
+    const width = Math.ceil(Math.sqrt(n));
+    return [width, Math.ceil(n / width)];
+  }
+
+  /** The first n values of a plane, in iteration order. */
+  private flatten(plane: KernelRow[], n: number): KernelRow {
+    if (plane.length === 1 && plane[0]!.length === n) return plane[0]!;
+    const out = new Float32Array(n);
+    let k = 0;
+    for (const row of plane) {
+      const take = Math.min(row.length, n - k);
+      if (take <= 0) break;
+      if (row instanceof Float32Array) out.set(row.subarray(0, take), k);
+      else for (let j = 0; j < take; j++) out[k + j] = row[j]!;
+      k += take;
+    }
+    return out;
   }
 
   private call(kernel: Function, output: number[], args: KernelArg[]): unknown {
@@ -100,7 +139,9 @@ export class GpuKernels {
     const modes = new Set<string>();
     for (const shapes of this.compiled.values()) {
       for (const k of shapes.values()) {
-        const mode = (k as { kernel?: { constructor?: { mode?: string } } }).kernel?.constructor?.mode;
+        const kind = (k as { kernel?: { constructor?: { name?: string; mode?: string } } }).kernel?.constructor;
+        // the GL kernels all report mode 'gpu'; their class says which
+        const mode = BACKEND_OF_CLASS[kind?.name ?? ''] ?? kind?.mode;
         if (mode) modes.add(mode);
       }
     }

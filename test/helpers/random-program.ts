@@ -30,7 +30,8 @@ export type Expr =
   | { k: 'call'; h: number; a: Expr; b: Expr }
   | { k: 'acall'; h: number; arr: number; a: Expr };
 
-export type Cond = { k: 'cmp'; op: Cmp; l: Expr; r: Expr } | { k: 'and' | 'or'; a: Cond; b: Cond } | { k: 'not'; a: Cond };
+export type Cond =
+  { k: 'cmp'; op: Cmp; l: Expr; r: Expr } | { k: 'and' | 'or'; a: Cond; b: Cond } | { k: 'not'; a: Cond };
 
 export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=';
 
@@ -40,7 +41,13 @@ export type Stmt =
   | { k: 'newarr' }
   | { k: 'awrite'; a: number; ix: Index; op: '=' | '+=' | '-=' | '*='; e: Expr }
   | { k: 'if'; c: Cond; then: Stmt[]; else: Stmt[] }
-  | { k: 'loop'; variant: 'for' | 'while' | 'do'; bound: 'L' | 'K' | '3'; guard: null | { c: Cond; brk: boolean; atEnd: boolean }; body: Stmt[] }
+  | {
+      k: 'loop';
+      variant: 'for' | 'while' | 'do';
+      bound: 'L' | 'K' | '3';
+      guard: null | { c: Cond; brk: boolean; atEnd: boolean };
+      body: Stmt[];
+    }
   | { k: 'ret'; c: Cond; e: Expr }
   | { k: 'callout'; h: number; src: number; dst: number; e: Expr };
 
@@ -73,13 +80,55 @@ export interface FileAst {
 }
 
 export const UNARY = [
-  'sin', 'cos', 'tanh', 'atan', 'asinh', 'exp', 'log', 'sqrt', 'log1p', 'log2', 'log10', 'asin', 'acos',
-  'atanh', 'acosh', 'cbrt', 'sinh', 'cosh', 'tan', 'expm1', 'abs', 'sq', 'cube', 'neg', 'floor', 'round',
-  'sign', 'trunc', 'ceil', 'pos',
+  'sin',
+  'cos',
+  'tanh',
+  'atan',
+  'asinh',
+  'exp',
+  'log',
+  'sqrt',
+  'log1p',
+  'log2',
+  'log10',
+  'asin',
+  'acos',
+  'atanh',
+  'acosh',
+  'cbrt',
+  'sinh',
+  'cosh',
+  'tan',
+  'expm1',
+  'abs',
+  'sq',
+  'cube',
+  'neg',
+  'floor',
+  'round',
+  'sign',
+  'trunc',
+  'ceil',
+  'pos',
 ] as const;
 export type Unary = (typeof UNARY)[number];
 
-export const BINARY = ['+', '-', '*', '+', '-', '*', 'div', 'div2', 'max', 'min', 'hypot', 'atan2', 'pow', 'mod'] as const;
+export const BINARY = [
+  '+',
+  '-',
+  '*',
+  '+',
+  '-',
+  '*',
+  'div',
+  'div2',
+  'max',
+  'min',
+  'hypot',
+  'atan2',
+  'pow',
+  'mod',
+] as const;
 export type Binary = (typeof BINARY)[number];
 
 /** How Math functions are kept in their domain: `#` is the (parenthesised) argument. */
@@ -144,8 +193,24 @@ export interface Template {
 }
 
 export const TEMPLATES: Template[] = [
-  { params: 'a: number, b: number, c: number', scalars: ['a', 'b', 'c'], arrays: [], L: '4', K: null, ret: 'number', tags: [] },
-  { params: 'a: number, x: Float64Array', scalars: ['a'], arrays: [{ name: 'x', f64: true, writable: false }], L: 'x.length', K: null, ret: 'number', tags: [] },
+  {
+    params: 'a: number, b: number, c: number',
+    scalars: ['a', 'b', 'c'],
+    arrays: [],
+    L: '4',
+    K: null,
+    ret: 'number',
+    tags: [],
+  },
+  {
+    params: 'a: number, x: Float64Array',
+    scalars: ['a'],
+    arrays: [{ name: 'x', f64: true, writable: false }],
+    L: 'x.length',
+    K: null,
+    ret: 'number',
+    tags: [],
+  },
   {
     params: 'a: number, x: Float64Array, y: number[]',
     scalars: ['a'],
@@ -167,8 +232,24 @@ export const TEMPLATES: Template[] = [
     ret: 'number',
     tags: ['@wrt a, b, x'],
   },
-  { params: 'a: number, x: Float64Array', scalars: ['a'], arrays: [{ name: 'x', f64: true, writable: false }], L: 'x.length', K: null, ret: 'vector', tags: [] },
-  { params: 'a: number, b: number', scalars: ['a', 'b'], arrays: [], L: '4', K: null, ret: 'tuple', tags: [] },
+  {
+    params: 'a: number, x: Float64Array',
+    scalars: ['a'],
+    arrays: [{ name: 'x', f64: true, writable: false }],
+    L: 'x.length',
+    K: null,
+    ret: 'vector',
+    tags: [],
+  },
+  {
+    params: 'a: number, b: number',
+    scalars: ['a', 'b'],
+    arrays: [],
+    L: '4',
+    K: null,
+    ret: 'tuple',
+    tags: [],
+  },
   {
     params: 'a: number, x: Float64Array, out: Float64Array',
     scalars: ['a'],
@@ -178,104 +259,217 @@ export const TEMPLATES: Template[] = [
     ret: 'void',
     tags: ['@out out'],
   },
-  { params: 'a: number, x: Float32Array', scalars: ['a'], arrays: [{ name: 'x', f64: false, writable: false }], L: 'x.length', K: null, ret: 'number', tags: [] },
+  {
+    params: 'a: number, x: Float32Array',
+    scalars: ['a'],
+    arrays: [{ name: 'x', f64: false, writable: false }],
+    L: 'x.length',
+    K: null,
+    ret: 'number',
+    tags: [],
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
 
 const indexArb: fc.Arbitrary<Index> = fc.oneof(
-  fc.record({ k: fc.constant('loop' as const), form: fc.constantFrom('i' as const, 'shift' as const, 'rev' as const), c: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({
+    k: fc.constant('loop' as const),
+    form: fc.constantFrom('i' as const, 'shift' as const, 'rev' as const),
+    c: fc.integer({ min: 1, max: 3 }),
+  }),
   fc.record({ k: fc.constant('const' as const), c: fc.nat(6) }),
 );
 
 const leafArb: fc.Arbitrary<Expr> = fc.oneof(
   fc.record({ k: fc.constant('var' as const), i: fc.nat(9) }),
-  fc.record({ k: fc.constant('num' as const), v: fc.constantFrom(0.5, 2, 1.5, 3, 0.25, -0.75, 1) }),
+  fc.record({
+    k: fc.constant('num' as const),
+    v: fc.constantFrom(0.5, 2, 1.5, 3, 0.25, -0.75, 1),
+  }),
   fc.record({ k: fc.constant('read' as const), a: fc.nat(9), ix: indexArb }),
   fc.record({ k: fc.constant('var' as const), i: fc.nat(9) }),
   fc.record({ k: fc.constant('read' as const), a: fc.nat(9), ix: indexArb }),
   fc.record({ k: fc.constant('int' as const), i: fc.nat(9) }),
-  fc.record({ k: fc.constant('mconst' as const), c: fc.constantFrom('PI' as const, 'E' as const) }),
+  fc.record({
+    k: fc.constant('mconst' as const),
+    c: fc.constantFrom('PI' as const, 'E' as const),
+  }),
 );
 
 const cmpArb = fc.constantFrom<Cmp>('<', '>', '<=', '>=');
 
-const arbs = fc.letrec<{ expr: Expr; cond: Cond; stmt: Stmt; block: Stmt[] }>((tie) => ({
-  expr: fc.oneof(
-    { depthIdentifier: 'expr', maxDepth: 3, depthSize: 'small', withCrossShrink: true },
-    leafArb,
-    fc.record({ k: fc.constant('un' as const), f: fc.constantFrom(...UNARY), a: tie('expr') }),
-    fc.record({ k: fc.constant('bin' as const), op: fc.constantFrom(...BINARY), a: tie('expr'), b: tie('expr') }),
-    fc.record({ k: fc.constant('bin' as const), op: fc.constantFrom(...BINARY), a: tie('expr'), b: tie('expr') }),
-    fc.record({ k: fc.constant('cond' as const), c: tie('cond'), a: tie('expr'), b: tie('expr') }),
-    fc.record({ k: fc.constant('call' as const), h: fc.nat(3), a: tie('expr'), b: tie('expr') }),
-    fc.record({ k: fc.constant('acall' as const), h: fc.nat(3), arr: fc.nat(9), a: tie('expr') }),
-  ),
-  cond: fc.oneof(
-    { depthIdentifier: 'cond', maxDepth: 1, withCrossShrink: true },
-    fc.record({ k: fc.constant('cmp' as const), op: cmpArb, l: tie('expr'), r: tie('expr') }),
-    fc.record({ k: fc.constantFrom('and' as const, 'or' as const), a: tie('cond'), b: tie('cond') }),
-    fc.record({ k: fc.constant('not' as const), a: tie('cond') }),
-  ),
-  stmt: fc.oneof(
-    { depthIdentifier: 'stmt', maxDepth: 2, depthSize: 'small', withCrossShrink: true },
-    fc.record({ k: fc.constant('let' as const), konst: fc.boolean(), e: tie('expr') }),
-    fc.record({ k: fc.constant('assign' as const), v: fc.nat(9), op: fc.constantFrom<AssignOp>('=', '+=', '-=', '*=', '/='), e: tie('expr') }),
-    fc.record({ k: fc.constant('newarr' as const) }),
-    fc.record({
-      k: fc.constant('awrite' as const),
-      a: fc.nat(9),
-      ix: indexArb,
-      op: fc.constantFrom('=' as const, '+=' as const, '-=' as const, '*=' as const),
-      e: tie('expr'),
-    }),
-    fc.record({ k: fc.constant('if' as const), c: tie('cond'), then: tie('block'), else: tie('block') }),
-    fc.record({
-      k: fc.constant('loop' as const),
-      variant: fc.constantFrom('for' as const, 'for' as const, 'while' as const, 'do' as const),
-      bound: fc.constantFrom('L' as const, 'L' as const, 'K' as const, '3' as const),
-      guard: fc.option(fc.record({ c: tie('cond'), brk: fc.boolean(), atEnd: fc.boolean() }), { freq: 3 }),
-      body: tie('block'),
-    }),
-    fc.record({
-      k: fc.constant('loop' as const),
-      variant: fc.constant('for' as const),
-      bound: fc.constant('L' as const),
-      guard: fc.constant(null),
-      body: tie('block'),
-    }),
-    fc.record({ k: fc.constant('ret' as const), c: tie('cond'), e: tie('expr') }),
-    fc.record({ k: fc.constant('callout' as const), h: fc.nat(3), src: fc.nat(9), dst: fc.nat(9), e: tie('expr') }),
-  ),
-  block: fc.array(tie('stmt'), { maxLength: 4, depthIdentifier: 'stmt' }),
-}));
+/** How deep expressions and statements nest (the defaults keep compile time per file low). */
+export interface Depth {
+  expr: number;
+  stmt: number;
+  /** most statements in a function body */
+  body: number;
+}
+export const DEFAULT_DEPTH: Depth = { expr: 3, stmt: 2, body: 6 };
 
-export const exprArb = arbs.expr;
-export const stmtArb = arbs.stmt;
+function makeArbs(depth: Depth) {
+  const arbs = fc.letrec<{ expr: Expr; cond: Cond; stmt: Stmt; block: Stmt[] }>((tie) => ({
+    expr: fc.oneof(
+      {
+        depthIdentifier: 'expr',
+        maxDepth: depth.expr,
+        depthSize: 'small',
+        withCrossShrink: true,
+      },
+      leafArb,
+      fc.record({
+        k: fc.constant('un' as const),
+        f: fc.constantFrom(...UNARY),
+        a: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('bin' as const),
+        op: fc.constantFrom(...BINARY),
+        a: tie('expr'),
+        b: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('bin' as const),
+        op: fc.constantFrom(...BINARY),
+        a: tie('expr'),
+        b: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('cond' as const),
+        c: tie('cond'),
+        a: tie('expr'),
+        b: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('call' as const),
+        h: fc.nat(3),
+        a: tie('expr'),
+        b: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('acall' as const),
+        h: fc.nat(3),
+        arr: fc.nat(9),
+        a: tie('expr'),
+      }),
+    ),
+    cond: fc.oneof(
+      { depthIdentifier: 'cond', maxDepth: 1, withCrossShrink: true },
+      fc.record({
+        k: fc.constant('cmp' as const),
+        op: cmpArb,
+        l: tie('expr'),
+        r: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constantFrom('and' as const, 'or' as const),
+        a: tie('cond'),
+        b: tie('cond'),
+      }),
+      fc.record({ k: fc.constant('not' as const), a: tie('cond') }),
+    ),
+    stmt: fc.oneof(
+      {
+        depthIdentifier: 'stmt',
+        maxDepth: depth.stmt,
+        depthSize: 'small',
+        withCrossShrink: true,
+      },
+      fc.record({
+        k: fc.constant('let' as const),
+        konst: fc.boolean(),
+        e: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('assign' as const),
+        v: fc.nat(9),
+        op: fc.constantFrom<AssignOp>('=', '+=', '-=', '*=', '/='),
+        e: tie('expr'),
+      }),
+      fc.record({ k: fc.constant('newarr' as const) }),
+      fc.record({
+        k: fc.constant('awrite' as const),
+        a: fc.nat(9),
+        ix: indexArb,
+        op: fc.constantFrom('=' as const, '+=' as const, '-=' as const, '*=' as const),
+        e: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('if' as const),
+        c: tie('cond'),
+        then: tie('block'),
+        else: tie('block'),
+      }),
+      fc.record({
+        k: fc.constant('loop' as const),
+        variant: fc.constantFrom('for' as const, 'for' as const, 'while' as const, 'do' as const),
+        bound: fc.constantFrom('L' as const, 'L' as const, 'K' as const, '3' as const),
+        guard: fc.option(
+          fc.record({
+            c: tie('cond'),
+            brk: fc.boolean(),
+            atEnd: fc.boolean(),
+          }),
+          { freq: 3 },
+        ),
+        body: tie('block'),
+      }),
+      fc.record({
+        k: fc.constant('loop' as const),
+        variant: fc.constant('for' as const),
+        bound: fc.constant('L' as const),
+        guard: fc.constant(null),
+        body: tie('block'),
+      }),
+      fc.record({
+        k: fc.constant('ret' as const),
+        c: tie('cond'),
+        e: tie('expr'),
+      }),
+      fc.record({
+        k: fc.constant('callout' as const),
+        h: fc.nat(3),
+        src: fc.nat(9),
+        dst: fc.nat(9),
+        e: tie('expr'),
+      }),
+    ),
+    block: fc.array(tie('stmt'), { maxLength: 4, depthIdentifier: 'stmt' }),
+  }));
 
-export const fnArb: fc.Arbitrary<FnAst> = fc.record({
-  t: fc.nat(TEMPLATES.length - 1),
-  arrow: fc.boolean(),
-  check: fc.option(fc.record({ size: fc.option(fc.integer({ min: 1, max: 9 }), { freq: 2 }), positive: fc.boolean() }), { freq: 3 }),
-  body: fc.array(arbs.stmt, { maxLength: 6 }),
-  ret: arbs.expr,
-  ret2: arbs.expr,
-});
+  const fn: fc.Arbitrary<FnAst> = fc.record({
+    t: fc.nat(TEMPLATES.length - 1),
+    arrow: fc.boolean(),
+    check: fc.option(
+      fc.record({
+        size: fc.option(fc.integer({ min: 1, max: 9 }), { freq: 2 }),
+        positive: fc.boolean(),
+      }),
+      { freq: 3 },
+    ),
+    body: fc.array(arbs.stmt, { maxLength: depth.body }),
+    ret: arbs.expr,
+    ret2: arbs.expr,
+  });
 
-export const helperArb: fc.Arbitrary<HelperAst> = fc.record({
-  kind: fc.constantFrom('scalar' as const, 'array' as const, 'out' as const),
-  tagged: fc.boolean(),
-  style: fc.constantFrom('function' as const, 'function' as const, 'arrow' as const, 'expression' as const),
-  body: fc.array(arbs.stmt, { maxLength: 3 }),
-  ret: arbs.expr,
-});
+  const helper: fc.Arbitrary<HelperAst> = fc.record({
+    kind: fc.constantFrom('scalar' as const, 'array' as const, 'out' as const),
+    tagged: fc.boolean(),
+    style: fc.constantFrom('function' as const, 'function' as const, 'arrow' as const, 'expression' as const),
+    body: fc.array(arbs.stmt, { maxLength: Math.ceil(depth.body / 2) }),
+    ret: arbs.expr,
+  });
+  return { ...arbs, fn, helper };
+}
 
 /** A file: a few helpers and up to `maxFns` differentiable functions. */
-export function fileArb(maxFns: number): fc.Arbitrary<FileAst> {
+export function fileArb(maxFns: number, depth: Depth = DEFAULT_DEPTH): fc.Arbitrary<FileAst> {
+  const arbs = makeArbs(depth);
   return fc.record({
-    helpers: fc.array(helperArb, { maxLength: 4 }),
-    fns: fc.array(fnArb, { minLength: 1, maxLength: maxFns, size: 'max' }),
+    helpers: fc.array(arbs.helper, { maxLength: 4 }),
+    fns: fc.array(arbs.fn, { minLength: 1, maxLength: maxFns, size: 'max' }),
     split: fc.boolean(),
   });
 }
@@ -520,15 +714,23 @@ function renderLoop(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx, ind: string): str
     }
     const body = ctx.block(() => renderStmts(s.body, ctx, inner));
     const content = s.guard?.atEnd ? [...body, ...guard] : [...guard, ...body];
-    if (s.variant === 'for') return [`${ind}for (let ${idx} = 0; ${idx} < ${bound}; ${idx}++) {`, ...content, `${ind}}`];
+    if (s.variant === 'for')
+      return [`${ind}for (let ${idx} = 0; ${idx} < ${bound}; ${idx}++) {`, ...content, `${ind}}`];
     const incr = `${inner}${idx}++;`;
-    if (s.variant === 'while') return [`${ind}let ${idx} = 0;`, `${ind}while (${idx} < ${bound}) {`, ...content, incr, `${ind}}`];
+    if (s.variant === 'while')
+      return [`${ind}let ${idx} = 0;`, `${ind}while (${idx} < ${bound}) {`, ...content, incr, `${ind}}`];
     return [`${ind}let ${idx} = 0;`, `${ind}do {`, ...content, incr, `${ind}} while (${idx} < ${bound});`];
   });
 }
 
 /** `function name(params): ret {` in the given style; the closing line is `}` or `};`. */
-function opening(style: HelperAst['style'], exported: boolean, name: string, params: string, ret: string): [string, string] {
+function opening(
+  style: HelperAst['style'],
+  exported: boolean,
+  name: string,
+  params: string,
+  ret: string,
+): [string, string] {
   const exp = exported ? 'export ' : '';
   if (style === 'arrow') return [`${exp}const ${name} = (${params}): ${ret} => {`, '};'];
   if (style === 'expression') return [`${exp}const ${name} = function (${params}): ${ret} {`, '};'];
@@ -536,7 +738,9 @@ function opening(style: HelperAst['style'], exported: boolean, name: string, par
 }
 
 function jsdoc(tags: readonly string[], extra = ''): string {
-  return ['/**', ...(extra ? [` * ${extra}`] : []), ' * @differentiable', ...tags.map((t) => ` * ${t}`), ' */'].join('\n');
+  return ['/**', ...(extra ? [` * ${extra}`] : []), ' * @differentiable', ...tags.map((t) => ` * ${t}`), ' */'].join(
+    '\n',
+  );
 }
 
 function renderHelper(h: HelperAst, name: string, callable: HelperNames): string {
@@ -604,7 +808,11 @@ function renderFn(f: FnAst, name: string, helpers: HelperNames): string {
     ctx.block(() => {
       ctx.loops.push({ idx, bound: 'L' });
       ctx.ints.push(idx);
-      lines.push(`  for (let ${idx} = 0; ${idx} < ${t.L}; ${idx}++) {`, `    ${result}[${idx}] += ${renderExpr(f.ret, ctx)};`, '  }');
+      lines.push(
+        `  for (let ${idx} = 0; ${idx} < ${t.L}; ${idx}++) {`,
+        `    ${result}[${idx}] += ${renderExpr(f.ret, ctx)};`,
+        '  }',
+      );
     });
     if (t.ret === 'vector') lines.push('  return r;');
   } else if (t.ret === 'tuple') {
@@ -612,7 +820,12 @@ function renderFn(f: FnAst, name: string, helpers: HelperNames): string {
   } else {
     lines.push(`  return ${renderExpr(f.ret, ctx)};`);
   }
-  const retType = { number: 'number', vector: 'Float64Array', tuple: '[number, number]', void: 'void' }[t.ret];
+  const retType = {
+    number: 'number',
+    vector: 'Float64Array',
+    tuple: '[number, number]',
+    void: 'void',
+  }[t.ret];
   const tags = [...t.tags];
   if (f.check) {
     // every array gets the same length: indices run over x.length
@@ -636,7 +849,10 @@ export function renderFile(file: FileAst): string {
  * `@differentiable` and exported (an untagged helper must live in the caller's file), and
  * program.ts imports them.
  */
-export function renderProgram(file: FileAst): { 'program.ts': string; 'lib.ts'?: string } {
+export function renderProgram(file: FileAst): {
+  'program.ts': string;
+  'lib.ts'?: string;
+} {
   const split = file.split && file.helpers.length > 0;
   const names: HelperNames = { scalar: [], array: [], out: [] };
   const header = '// Generated by test/random-programs.test.ts (fast-check).';
@@ -644,7 +860,11 @@ export function renderProgram(file: FileAst): { 'program.ts': string; 'lib.ts'?:
   file.helpers.forEach((h, i) => {
     const name = `${{ scalar: 'h', array: 'hs', out: 'hw' }[h.kind]}${i}`;
     // a helper may call the helpers before it (no recursion)
-    const callable = { scalar: [...names.scalar], array: [...names.array], out: [...names.out] };
+    const callable = {
+      scalar: [...names.scalar],
+      array: [...names.array],
+      out: [...names.out],
+    };
     helpers.push(renderHelper(split ? { ...h, tagged: true } : h, name, callable));
     names[h.kind].push(name);
   });

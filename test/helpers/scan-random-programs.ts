@@ -10,7 +10,7 @@
  *       their operands or leaves) while `adgen check` still fails with a message matching RE
  *
  * Files come from `fc.sample(fileArb(40), { numRuns: files, seed })`, so use the same --files
- * for the scan and the reduction.
+ * (and --deep) for the scan and the reduction. `--deep` nests deeper and writes longer bodies.
  */
 import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import path from 'node:path';
 import * as prettier from 'prettier';
 import { generate } from '../../packages/adgen/src/index.ts';
 import { checkGenerated } from '../../packages/adgen/src/check/index.ts';
-import { fileArb, renderProgram, type FileAst, type FnAst } from './random-program.ts';
+import { DEFAULT_DEPTH, fileArb, renderProgram, type FileAst, type FnAst } from './random-program.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -28,7 +28,8 @@ const opt = (name: string, fallback: string): string => {
 };
 const seed = Number(opt('seed', '7'));
 const nFiles = Number(opt('files', '40'));
-const files = fc.sample(fileArb(40), { numRuns: nFiles, seed });
+const depth = argv.includes('--deep') ? { expr: 4, stmt: 3, body: 10 } : DEFAULT_DEPTH;
+const files = fc.sample(fileArb(40, depth), { numRuns: nFiles, seed });
 
 /** Compiles and checks a program; returns one message per failing function (or diagnostic). */
 async function failures(file: FileAst): Promise<{ name: string; message: string }[]> {

@@ -189,6 +189,19 @@ for (const mode of MODES) {
     assertGradClose(got.grad, want.grad, 'shiftedGrad');
   });
 
+  test(`[${mode}] a helper outside the loops, a loop in an if that maps and sums, a boolean, a sum read later`, async () => {
+    const { gen, src } = await fixture();
+    const g = gen['createMixedGpu']!(gpuFor(mode));
+    for (const flag of [true, false]) {
+      const args = [0.7, data(900, 16, -1, 1), flag];
+      assertClose(await g.mixed(...args), src['mixed']!(...args), `mixed flag=${flag}`);
+      const got = await g.mixedGrad(...args);
+      const want = gen['mixedGrad']!(...args);
+      assertClose(got.value, want.value, `mixedGrad value flag=${flag}`);
+      assertGradClose(got.grad, want.grad, `mixedGrad flag=${flag}`);
+    }
+  });
+
   test(`[${mode}] kernels are compiled once per shape and reused`, async () => {
     const { gen } = await fixture();
     const g = gen['createLossGpu']!(new GPU({ mode: mode as 'cpu' }));

@@ -100,8 +100,7 @@ export function fVjp(
   const _t0_bar = x[0] * _b1;
   x_bar[1] += _t0_bar * _t0;
   const _b2 = -_b1;
-  x_bar[2] += _b2 * x[2];
-  x_bar[2] += x[2] * _b2;
+  x_bar[2] += _b2 * x[2] + x[2] * _b2;
   // adjoint of model.ts:10  y[0] = x[0] * x[1] + Math.sin(x[2]);
   const _b0 = y_bar[0];
   y_bar[0] = 0;

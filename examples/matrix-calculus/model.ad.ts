@@ -216,10 +216,14 @@ export function quadraticFormVjp(
     // model.ts:28
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
+      s = s + x[i] * A[i * n + j] * x[j];
+    }
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of model.ts:28
+    for (let j = n - 1; j >= 0; j--) {
+      // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
       const _t1 = x[i] * _t0;
-      s = s + _t1 * x[j];
-      // adjoint of the iteration, with s_bar = 1
       // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
       x_bar_s[i] += x[j] * _t0;
       x_bar_s[j] += _t1;
@@ -330,27 +334,23 @@ export function matVecVjp(
   // adjoint of model.ts:45
   for (let i = m - 1; i >= 0; i--) {
     let s_bar = 0;
-    let x_bar_s = new Float64Array(0);
     // model.ts:46  let s = 0;
     let s = 0;
     // model.ts:47
-    x_bar_s = new Float64Array(x.length);
     for (let j = 0; j < n; j++) {
       // model.ts:48  s += A[i * n + j] * x[j];
-      const _t0 = A[i * n + j];
-      s = s + _t0 * x[j];
-      // adjoint of the iteration, with s_bar = 1
-      // adjoint of model.ts:48  s += A[i * n + j] * x[j];
-      x_bar_s[j] += _t0;
+      s = s + A[i * n + j] * x[j];
     }
     // adjoint of model.ts:50  y[i] = s;
     const _b0 = y_bar[i];
     y_bar[i] = 0;
     s_bar += _b0;
     // adjoint of model.ts:47
-    // the loop's adjoint, scaled by s_bar
-    for (let _j0 = 0; _j0 < x.length; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    for (let j = n - 1; j >= 0; j--) {
+      // model.ts:48  s += A[i * n + j] * x[j];
+      const _t0 = A[i * n + j];
+      // adjoint of model.ts:48  s += A[i * n + j] * x[j];
+      x_bar[j] += _t0 * s_bar;
     }
     // adjoint of model.ts:46  let s = 0;
     s_bar = 0;
@@ -484,10 +484,14 @@ export function weightedResidualVjp(
     // model.ts:74
     for (let j = 0; j < m; j++) {
       // model.ts:75  f += r[i] * W[i * m + j] * r[j];
+      f = f + r[i] * W[i * m + j] * r[j];
+    }
+    // adjoint of the iteration, with f_bar = 1
+    // adjoint of model.ts:74
+    for (let j = m - 1; j >= 0; j--) {
+      // model.ts:75  f += r[i] * W[i * m + j] * r[j];
       const _t1 = W[i * m + j];
       const _t2 = r[i] * _t1;
-      f = f + _t2 * r[j];
-      // adjoint of the iteration, with f_bar = 1
       // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
       r_bar_f[i] += r[j] * _t1;
       r_bar_f[j] += _t2;
@@ -502,26 +506,20 @@ export function weightedResidualVjp(
   _ret_bar = 0;
   // adjoint of model.ts:73
   // the loop's adjoint, scaled by f_bar
-  for (let _j1 = 0; _j1 < r.length; _j1++) {
-    r_bar[_j1] += f_bar * r_bar_f[_j1];
+  for (let _j0 = 0; _j0 < r.length; _j0++) {
+    r_bar[_j0] += f_bar * r_bar_f[_j0];
   }
   // adjoint of model.ts:72  let f = 0;
   f_bar = 0;
   // adjoint of model.ts:65
   for (let i = m - 1; i >= 0; i--) {
     let as_bar = 0;
-    let s_bar_as = new Float64Array(0);
     // model.ts:66  let as = 0;
     let as = 0;
     // model.ts:67
-    s_bar_as = new Float64Array(s.length);
     for (let j = 0; j < k; j++) {
       // model.ts:68  as += A[i * k + j] * s[j];
-      const _t0 = A[i * k + j];
-      as = as + _t0 * s[j];
-      // adjoint of the iteration, with as_bar = 1
-      // adjoint of model.ts:68  as += A[i * k + j] * s[j];
-      s_bar_as[j] += _t0;
+      as = as + A[i * k + j] * s[j];
     }
     // adjoint of model.ts:70  r[i] = x[i] - as;
     const _b0 = r_bar[i];
@@ -529,9 +527,11 @@ export function weightedResidualVjp(
     x_bar[i] += _b0;
     as_bar -= _b0;
     // adjoint of model.ts:67
-    // the loop's adjoint, scaled by as_bar
-    for (let _j0 = 0; _j0 < s.length; _j0++) {
-      s_bar[_j0] += as_bar * s_bar_as[_j0];
+    for (let j = k - 1; j >= 0; j--) {
+      // model.ts:68  as += A[i * k + j] * s[j];
+      const _t0 = A[i * k + j];
+      // adjoint of model.ts:68  as += A[i * k + j] * s[j];
+      s_bar[j] += _t0 * as_bar;
     }
     // adjoint of model.ts:66  let as = 0;
     as_bar = 0;

@@ -212,8 +212,7 @@ export function attachedVjp(
     u_bar += x[i];
     x_bar_z[i] += u;
     // adjoint of model.ts:27  const u = x[i] * x[i];
-    x_bar_z[i] += u_bar * x[i];
-    x_bar_z[i] += x[i] * u_bar;
+    x_bar_z[i] += u_bar * x[i] + x[i] * u_bar;
   }
   // model.ts:30  return z;
   _ret = z;

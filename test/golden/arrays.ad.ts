@@ -15,6 +15,15 @@ function _push(v: number): void {
   _tape[_sp++] = v;
 }
 
+/** Makes room for n more values (loops with a known trip count push without checks). */
+function _reserve(n: number): void {
+  if (_sp + n > _tape.length) {
+    const grown = new Float64Array(Math.max(_tape.length * 2, _sp + n));
+    grown.set(_tape);
+    _tape = grown;
+  }
+}
+
 function _pop(): number {
   return _tape[--_sp];
 }
@@ -139,21 +148,12 @@ export function matvecVjp(
   for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
     const i = _k0;
     let s_bar = 0;
-    let A_bar_s = new Float64Array(0);
-    let x_bar_s = new Float64Array(0);
     // arrays.ts:9  let s = 0;
     let s = 0;
     // arrays.ts:10
-    A_bar_s = new Float64Array(A.length);
-    x_bar_s = new Float64Array(x.length);
     for (let j = 0; j < n; j++) {
       // arrays.ts:10  s += A[i * n + j]! * x[j]!;
-      const _i0 = i * n + j;
-      s = s + A[_i0] * x[j];
-      // adjoint of the iteration, with s_bar = 1
-      // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
-      A_bar_s[_i0] += x[j];
-      x_bar_s[j] += A[_i0];
+      s = s + A[i * n + j] * x[j];
     }
     // arrays.ts:11  y[i] = Math.tanh(s);
     const _t0 = Math.tanh(s);
@@ -162,12 +162,12 @@ export function matvecVjp(
     y_bar[i] = 0;
     s_bar += _b0 * (1 - _t0 * _t0);
     // adjoint of arrays.ts:10
-    // the loop's adjoint, scaled by s_bar
-    for (let _j0 = 0; _j0 < A.length; _j0++) {
-      A_bar[_j0] += s_bar * A_bar_s[_j0];
-    }
-    for (let _j1 = 0; _j1 < x.length; _j1++) {
-      x_bar[_j1] += s_bar * x_bar_s[_j1];
+    for (let j = n - 1; j >= 0; j--) {
+      // arrays.ts:10  s += A[i * n + j]! * x[j]!;
+      const _i0 = i * n + j;
+      // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
+      A_bar[_i0] += s_bar * x[j];
+      x_bar[j] += A[_i0] * s_bar;
     }
     // adjoint of arrays.ts:9  let s = 0;
     s_bar = 0;
@@ -269,6 +269,8 @@ export function softmaxCrossEntropyVjp(
 } {
   const z_bar = new Float64Array(z.length);
   let m_bar = 0;
+  let _tp0 = new Float64Array(0);
+  let _sp0 = 0;
   let s_bar = 0;
   let z_bar_s = new Float64Array(0);
   let m_bar_s = 0;
@@ -277,10 +279,16 @@ export function softmaxCrossEntropyVjp(
   // arrays.ts:20  let m = -Infinity;
   let m = -Infinity;
   // arrays.ts:21
-  for (let i = 0; i < z.length; i++) {
-    // arrays.ts:21  m = Math.max(m, z[i]!);
-    _push(m);
-    m = Math.max(m, z[i]);
+  _reserve(z.length);
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    for (let i = 0; i < z.length; i++) {
+      // arrays.ts:21  m = Math.max(m, z[i]!);
+      _tp0[_sp0++] = m;
+      m = Math.max(m, z[i]);
+    }
+    _sp = _sp0;
   }
   // arrays.ts:22  let s = 0;
   let s = 0;
@@ -315,14 +323,19 @@ export function softmaxCrossEntropyVjp(
   // adjoint of arrays.ts:22  let s = 0;
   s_bar = 0;
   // adjoint of arrays.ts:21
-  for (let i = z.length - 1; i >= 0; i--) {
-    // adjoint of arrays.ts:21  m = Math.max(m, z[i]!);
-    m = _pop();
-    const _t0 = Math.max(m, z[i]);
-    const _b0 = m_bar;
-    m_bar = 0;
-    m_bar += m === _t0 ? _b0 : 0;
-    z_bar[i] += z[i] === _t0 && m !== _t0 ? _b0 : 0;
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let i = z.length - 1; i >= 0; i--) {
+      // adjoint of arrays.ts:21  m = Math.max(m, z[i]!);
+      m = _tp0[--_sp0];
+      const _t0 = Math.max(m, z[i]);
+      const _b0 = m_bar;
+      m_bar = 0;
+      m_bar += m === _t0 ? _b0 : 0;
+      z_bar[i] += z[i] === _t0 && m !== _t0 ? _b0 : 0;
+    }
+    _sp = _sp0;
   }
   // adjoint of arrays.ts:20  let m = -Infinity;
   m_bar = 0;

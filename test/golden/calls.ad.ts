@@ -121,19 +121,13 @@ export function nllVjp(
   w_bar_s = new Float64Array(w.length);
   for (let i = 0; i < y.length; i++) {
     let z_bar = 0;
-    let w_bar_z = new Float64Array(0);
     let p_bar = 0;
     // calls.ts:14  let z = b;
     let z = b;
     // calls.ts:15
-    w_bar_z = new Float64Array(w.length);
     for (let j = 0; j < d; j++) {
       // calls.ts:15  z += w[j]! * X[i * d + j]!;
-      const _t0 = X[i * d + j];
-      z = z + w[j] * _t0;
-      // adjoint of the iteration, with z_bar = 1
-      // adjoint of calls.ts:15  z += w[j]! * X[i * d + j]!;
-      w_bar_z[j] += _t0;
+      z = z + w[j] * X[i * d + j];
     }
     // calls.ts:16  const p = sigmoid(z);
     const p = _sigmoid(z);
@@ -154,9 +148,11 @@ export function nllVjp(
     const _b0 = _sigmoidVjpBar[0];
     z_bar += _b0;
     // adjoint of calls.ts:15
-    // the loop's adjoint, scaled by z_bar
-    for (let _j1 = 0; _j1 < w.length; _j1++) {
-      w_bar_s[_j1] += z_bar * w_bar_z[_j1];
+    for (let j = d - 1; j >= 0; j--) {
+      // calls.ts:15  z += w[j]! * X[i * d + j]!;
+      const _t0 = X[i * d + j];
+      // adjoint of calls.ts:15  z += w[j]! * X[i * d + j]!;
+      w_bar_s[j] += z_bar * _t0;
     }
     // adjoint of calls.ts:14  let z = b;
     b_bar_s += z_bar;

@@ -15,6 +15,15 @@ function _push(v: number): void {
   _tape[_sp++] = v;
 }
 
+/** Makes room for n more values (loops with a known trip count push without checks). */
+function _reserve(n: number): void {
+  if (_sp + n > _tape.length) {
+    const grown = new Float64Array(Math.max(_tape.length * 2, _sp + n));
+    grown.set(_tape);
+    _tape = grown;
+  }
+}
+
 function _pop(): number {
   return _tape[--_sp];
 }
@@ -132,17 +141,25 @@ export function eulerVjp(
   let y_bar = 0;
   let dy = 0;
   let dy_bar = 0;
+  let _tp0 = new Float64Array(0);
+  let _sp0 = 0;
   let _ret = 0;
   let _ret_bar = 0;
   // euler-tape.ts:8  let y = y0;
   let y = y0;
   // euler-tape.ts:9
-  for (let k = 0; k < steps; k++) {
-    // euler-tape.ts:10  const dy = a * y - y * y * y;
-    dy = a * y - y * y * y;
-    // euler-tape.ts:11  y = y + h * dy;
-    _push(y);
-    y = y + h * dy;
+  _reserve(steps);
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    for (let k = 0; k < steps; k++) {
+      // euler-tape.ts:10  const dy = a * y - y * y * y;
+      dy = a * y - y * y * y;
+      // euler-tape.ts:11  y = y + h * dy;
+      _tp0[_sp0++] = y;
+      y = y + h * dy;
+    }
+    _sp = _sp0;
   }
   // euler-tape.ts:13  return y;
   _ret = y;
@@ -153,22 +170,27 @@ export function eulerVjp(
   y_bar += _ret_bar;
   _ret_bar = 0;
   // adjoint of euler-tape.ts:9
-  for (let k = steps - 1; k >= 0; k--) {
-    // adjoint of euler-tape.ts:11  y = y + h * dy;
-    y = _pop();
-    const _t1 = y * y;
-    const _t2 = a * y - _t1 * y;
-    h_bar += y_bar * _t2;
-    dy_bar += h * y_bar;
-    // adjoint of euler-tape.ts:10  const dy = a * y - y * y * y;
-    const _t0 = y * y;
-    a_bar += dy_bar * y;
-    y_bar += a * dy_bar;
-    const _b0 = -dy_bar;
-    const _t0_bar = _b0 * y;
-    y_bar += _t0_bar * y + y * _t0_bar;
-    y_bar += _t0 * _b0;
-    dy_bar = 0;
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let k = steps - 1; k >= 0; k--) {
+      // adjoint of euler-tape.ts:11  y = y + h * dy;
+      y = _tp0[--_sp0];
+      const _t1 = y * y;
+      const _t2 = a * y - _t1 * y;
+      h_bar += y_bar * _t2;
+      dy_bar += h * y_bar;
+      // adjoint of euler-tape.ts:10  const dy = a * y - y * y * y;
+      const _t0 = y * y;
+      a_bar += dy_bar * y;
+      y_bar += a * dy_bar;
+      const _b0 = -dy_bar;
+      const _t0_bar = _b0 * y;
+      y_bar += _t0_bar * y + y * _t0_bar;
+      y_bar += _t0 * _b0;
+      dy_bar = 0;
+    }
+    _sp = _sp0;
   }
   // adjoint of euler-tape.ts:8  let y = y0;
   y0_bar += y_bar;

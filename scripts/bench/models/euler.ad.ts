@@ -15,6 +15,15 @@ function _push(v: number): void {
   _tape[_sp++] = v;
 }
 
+/** Makes room for n more values (loops with a known trip count push without checks). */
+function _reserve(n: number): void {
+  if (_sp + n > _tape.length) {
+    const grown = new Float64Array(Math.max(_tape.length * 2, _sp + n));
+    grown.set(_tape);
+    _tape = grown;
+  }
+}
+
 function _pop(): number {
   return _tape[--_sp];
 }
@@ -164,6 +173,8 @@ export function eulerLossVjp(
   let eu_bar = 0;
   let ev = 0;
   let ev_bar = 0;
+  let _tp0 = new Float64Array(0);
+  let _sp0 = 0;
   let _ret = 0;
   let _ret_bar = 0;
   // euler.ts:30  let u = u0;
@@ -173,31 +184,37 @@ export function eulerLossVjp(
   // euler.ts:32  let loss = 0;
   let loss = 0;
   // euler.ts:33
-  for (let i = 1; i <= steps; i++) {
-    // euler.ts:34  const uv = u * v;
-    uv = u * v;
-    // euler.ts:35  const du = alpha * u - beta * uv;
-    du = alpha * u - beta * uv;
-    // euler.ts:36  const dv = delta * uv - gamma * v;
-    dv = delta * uv - gamma * v;
-    // euler.ts:37  u = u + h * du;
-    _push(u);
-    u = u + h * du;
-    // euler.ts:38  v = v + h * dv;
-    _push(v);
-    v = v + h * dv;
-    // euler.ts:39
-    if (i % stride === 0) {
-      // euler.ts:40  const j = 2 * (i / stride - 1);
-      _push(j);
-      j = 2 * (i / stride - 1);
-      // euler.ts:41  const eu = u - obs[j];
-      eu = u - obs[j];
-      // euler.ts:42  const ev = v - obs[j + 1];
-      ev = v - obs[j + 1];
-      // euler.ts:43  loss += eu * eu + ev * ev;
-      loss = loss + (eu * eu + ev * ev);
+  _reserve(3 * steps);
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    for (let i = 1; i <= steps; i++) {
+      // euler.ts:34  const uv = u * v;
+      uv = u * v;
+      // euler.ts:35  const du = alpha * u - beta * uv;
+      du = alpha * u - beta * uv;
+      // euler.ts:36  const dv = delta * uv - gamma * v;
+      dv = delta * uv - gamma * v;
+      // euler.ts:37  u = u + h * du;
+      _tp0[_sp0++] = u;
+      u = u + h * du;
+      // euler.ts:38  v = v + h * dv;
+      _tp0[_sp0++] = v;
+      v = v + h * dv;
+      // euler.ts:39
+      if (i % stride === 0) {
+        // euler.ts:40  const j = 2 * (i / stride - 1);
+        _tp0[_sp0++] = j;
+        j = 2 * (i / stride - 1);
+        // euler.ts:41  const eu = u - obs[j];
+        eu = u - obs[j];
+        // euler.ts:42  const ev = v - obs[j + 1];
+        ev = v - obs[j + 1];
+        // euler.ts:43  loss += eu * eu + ev * ev;
+        loss = loss + (eu * eu + ev * ev);
+      }
     }
+    _sp = _sp0;
   }
   // euler.ts:46  return loss;
   _ret = loss;
@@ -208,51 +225,56 @@ export function eulerLossVjp(
   loss_bar += _ret_bar;
   _ret_bar = 0;
   // adjoint of euler.ts:33
-  for (let i = steps; i >= 1; i--) {
-    // adjoint of euler.ts:39
-    if (i % stride === 0) {
-      // adjoint of euler.ts:43  loss += eu * eu + ev * ev;
-      const _t2 = u - obs[j];
-      const _t3 = u - obs[j];
-      const _t4 = v - obs[j + 1];
-      const _t5 = v - obs[j + 1];
-      eu_bar += loss_bar * _t3 + _t2 * loss_bar;
-      ev_bar += loss_bar * _t5 + _t4 * loss_bar;
-      // adjoint of euler.ts:42  const ev = v - obs[j + 1];
-      v_bar += ev_bar;
-      ev_bar = 0;
-      // adjoint of euler.ts:41  const eu = u - obs[j];
-      u_bar += eu_bar;
-      eu_bar = 0;
-      // adjoint of euler.ts:40  const j = 2 * (i / stride - 1);
-      j = _pop();
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let i = steps; i >= 1; i--) {
+      // adjoint of euler.ts:39
+      if (i % stride === 0) {
+        // adjoint of euler.ts:43  loss += eu * eu + ev * ev;
+        const _t2 = u - obs[j];
+        const _t3 = u - obs[j];
+        const _t4 = v - obs[j + 1];
+        const _t5 = v - obs[j + 1];
+        eu_bar += loss_bar * _t3 + _t2 * loss_bar;
+        ev_bar += loss_bar * _t5 + _t4 * loss_bar;
+        // adjoint of euler.ts:42  const ev = v - obs[j + 1];
+        v_bar += ev_bar;
+        ev_bar = 0;
+        // adjoint of euler.ts:41  const eu = u - obs[j];
+        u_bar += eu_bar;
+        eu_bar = 0;
+        // adjoint of euler.ts:40  const j = 2 * (i / stride - 1);
+        j = _tp0[--_sp0];
+      }
+      // adjoint of euler.ts:38  v = v + h * dv;
+      v = _tp0[--_sp0];
+      dv_bar += h * v_bar;
+      // adjoint of euler.ts:37  u = u + h * du;
+      u = _tp0[--_sp0];
+      du_bar += h * u_bar;
+      // adjoint of euler.ts:36  const dv = delta * uv - gamma * v;
+      const _t1 = u * v;
+      delta_bar += dv_bar * _t1;
+      uv_bar += delta * dv_bar;
+      const _b1 = -dv_bar;
+      gamma_bar += _b1 * v;
+      v_bar += gamma * _b1;
+      dv_bar = 0;
+      // adjoint of euler.ts:35  const du = alpha * u - beta * uv;
+      const _t0 = u * v;
+      alpha_bar += du_bar * u;
+      u_bar += alpha * du_bar;
+      const _b0 = -du_bar;
+      beta_bar += _b0 * _t0;
+      uv_bar += beta * _b0;
+      du_bar = 0;
+      // adjoint of euler.ts:34  const uv = u * v;
+      u_bar += uv_bar * v;
+      v_bar += u * uv_bar;
+      uv_bar = 0;
     }
-    // adjoint of euler.ts:38  v = v + h * dv;
-    v = _pop();
-    dv_bar += h * v_bar;
-    // adjoint of euler.ts:37  u = u + h * du;
-    u = _pop();
-    du_bar += h * u_bar;
-    // adjoint of euler.ts:36  const dv = delta * uv - gamma * v;
-    const _t1 = u * v;
-    delta_bar += dv_bar * _t1;
-    uv_bar += delta * dv_bar;
-    const _b1 = -dv_bar;
-    gamma_bar += _b1 * v;
-    v_bar += gamma * _b1;
-    dv_bar = 0;
-    // adjoint of euler.ts:35  const du = alpha * u - beta * uv;
-    const _t0 = u * v;
-    alpha_bar += du_bar * u;
-    u_bar += alpha * du_bar;
-    const _b0 = -du_bar;
-    beta_bar += _b0 * _t0;
-    uv_bar += beta * _b0;
-    du_bar = 0;
-    // adjoint of euler.ts:34  const uv = u * v;
-    u_bar += uv_bar * v;
-    v_bar += u * uv_bar;
-    uv_bar = 0;
+    _sp = _sp0;
   }
   // adjoint of euler.ts:32  let loss = 0;
   loss_bar = 0;

@@ -13,30 +13,29 @@ function _push(v: number): void {
     _tape = grown;
   }
   _tape[_sp++] = v;
-  if (_sp > _tapePeak) _tapePeak = _sp;
+}
+
+/** Makes room for n more values (loops with a known trip count push without checks). */
+function _reserve(n: number): void {
+  if (_sp + n > _tape.length) {
+    const grown = new Float64Array(Math.max(_tape.length * 2, _sp + n));
+    grown.set(_tape);
+    _tape = grown;
+  }
 }
 
 function _pop(): number {
   return _tape[--_sp];
 }
 
+/** Called at the end of each forward sweep, where the tape is at its highest. */
+function _notePeak(): void {
+  if (_sp > _tapePeak) _tapePeak = _sp;
+}
+
 /** The most bytes the value tape of this file has held (for benchmarks and tests). */
 export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
-}
-
-const _refs: ArrayLike<number>[] = [];
-
-function _pushRef(a: ArrayLike<number>): void {
-  _refs.push(a);
-}
-
-function _popRef<T extends ArrayLike<number>>(): T {
-  return _refs.pop() as T;
-}
-
-function _copyInto(dst: { [i: number]: number; length: number }, src: ArrayLike<number>): void {
-  for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
 }
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
@@ -160,14 +159,14 @@ export function gmmObjectiveVjp(
   let qxcentered_bar = new Float64Array(0);
   let mainTerm_bar = new Float64Array(0);
   let slse_bar = 0;
-  let li = 0;
-  let sqnorm = 0;
-  let sqnorm_bar = 0;
-  let mx = 0;
-  let mx_bar = 0;
-  let semx = 0;
-  let semx_bar = 0;
+  let means_bar_slse = new Float64Array(0);
+  let qdiags_bar_slse = new Float64Array(0);
+  let icf_bar_slse = new Float64Array(0);
+  let alphas_bar_slse = new Float64Array(0);
+  let sumQs_bar_slse = new Float64Array(0);
   let amx_bar = 0;
+  let _tp1 = new Float64Array(0);
+  let _sp1 = 0;
   let asum_bar = 0;
   let alphas_bar_asum = new Float64Array(0);
   let amx_bar_asum = 0;
@@ -213,86 +212,200 @@ export function gmmObjectiveVjp(
   // gmm.ts:54  let slse = 0;
   let slse = 0;
   // gmm.ts:55
+  means_bar_slse = new Float64Array(means.length);
+  qdiags_bar_slse = new Float64Array(qdiags.length);
+  icf_bar_slse = new Float64Array(icf.length);
+  alphas_bar_slse = new Float64Array(alphas.length);
+  sumQs_bar_slse = new Float64Array(sumQs.length);
   for (let ix = 0; ix < n; ix++) {
+    let mx_bar = 0;
+    let _tp0 = new Float64Array(0);
+    let _sp0 = 0;
+    let semx_bar = 0;
     // gmm.ts:56
     for (let ik = 0; ik < k; ik++) {
       // gmm.ts:58
-      _pushRef(Float64Array.from(xcentered));
       for (let id = 0; id < d; id++) {
-        // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
         xcentered[id] = x[ix * d + id] - means[ik * d + id];
       }
       // gmm.ts:62
-      _pushRef(Float64Array.from(qxcentered));
       for (let id = 0; id < d; id++) {
-        // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
         qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
       }
       // gmm.ts:65  let li = ik * icfSz + d;
-      _push(li);
-      li = ik * icfSz + d;
+      let li = ik * icfSz + d;
       // gmm.ts:66
       for (let i = 0; i < d; i++) {
-        // gmm.ts:67
         for (let j = i + 1; j < d; j++) {
-          // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
-          _push(qxcentered[j]);
           qxcentered[j] = qxcentered[j] + icf[li] * xcentered[i];
-          // gmm.ts:69  li++;
-          _push(li);
           li++;
         }
       }
       // gmm.ts:72  let sqnorm = 0;
-      sqnorm = 0;
+      let sqnorm = 0;
       // gmm.ts:73
       for (let id = 0; id < d; id++) {
-        // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
         sqnorm = sqnorm + qxcentered[id] * qxcentered[id];
       }
       // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
-      _push(mainTerm[ik]);
       mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
     }
     // gmm.ts:79  let mx = mainTerm[0];
-    _push(mx);
-    mx = mainTerm[0];
+    let mx = mainTerm[0];
     // gmm.ts:80
-    for (let ik = 1; ik < k; ik++) {
-      // gmm.ts:81
-      if (mainTerm[ik] > mx) {
-        // gmm.ts:81  mx = mainTerm[ik];
-        _push(mx);
-        mx = mainTerm[ik];
-        _push(1);
-      } else {
-        _push(0);
+    _reserve(k - 1);
+    _tp0 = _tape;
+    _sp0 = _sp;
+    {
+      for (let ik = 1; ik < k; ik++) {
+        // gmm.ts:81
+        if (mainTerm[ik] > mx) {
+          // gmm.ts:81  mx = mainTerm[ik];
+          mx = mainTerm[ik];
+          _tp0[_sp0++] = 1;
+        } else {
+          _tp0[_sp0++] = 0;
+        }
       }
+      _sp = _sp0;
     }
     // gmm.ts:83  let semx = 0;
-    _push(semx);
-    semx = 0;
+    let semx = 0;
     // gmm.ts:84
-    _push(semx);
     for (let ik = 0; ik < k; ik++) {
       // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
       semx = semx + Math.exp(mainTerm[ik] - mx);
     }
     // gmm.ts:87  slse += Math.log(semx) + mx;
     slse = slse + (Math.log(semx) + mx);
+    // adjoint of the iteration, with slse_bar = 1
+    // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
+    semx_bar += 1 / semx;
+    mx_bar++;
+    // adjoint of gmm.ts:84
+    for (let ik = k - 1; ik >= 0; ik--) {
+      // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
+      const _t1 = Math.exp(mainTerm[ik] - mx);
+      // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
+      const _b6 = semx_bar * _t1;
+      mainTerm_bar[ik] += _b6;
+      mx_bar -= _b6;
+    }
+    // adjoint of gmm.ts:83  let semx = 0;
+    semx_bar = 0;
+    // adjoint of gmm.ts:80
+    {
+      _tp0 = _tape;
+      _sp0 = _sp;
+      for (let ik = k - 1; ik >= 1; ik--) {
+        // adjoint of gmm.ts:81
+        if (_tp0[--_sp0] === 1) {
+          // adjoint of gmm.ts:81  mx = mainTerm[ik];
+          mainTerm_bar[ik] += mx_bar;
+          mx_bar = 0;
+        }
+      }
+      _sp = _sp0;
+    }
+    // adjoint of gmm.ts:79  let mx = mainTerm[0];
+    mainTerm_bar[0] += mx_bar;
+    mx_bar = 0;
+    // adjoint of gmm.ts:56
+    for (let ik = k - 1; ik >= 0; ik--) {
+      let sqnorm_bar = 0;
+      // gmm.ts:58
+      for (let id = 0; id < d; id++) {
+        // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+        xcentered[id] = x[ix * d + id] - means[ik * d + id];
+      }
+      // gmm.ts:62
+      for (let id = 0; id < d; id++) {
+        // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+        qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+      }
+      // gmm.ts:65  let li = ik * icfSz + d;
+      let li = ik * icfSz + d;
+      // gmm.ts:66
+      for (let i = 0; i < d; i++) {
+        // gmm.ts:67
+        for (let j = i + 1; j < d; j++) {
+          // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
+          qxcentered[j] = qxcentered[j] + icf[li] * xcentered[i];
+          // gmm.ts:69  li++;
+          li++;
+        }
+      }
+      // gmm.ts:72  let sqnorm = 0;
+      let sqnorm = 0;
+      // gmm.ts:73
+      for (let id = 0; id < d; id++) {
+        // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
+        sqnorm = sqnorm + qxcentered[id] * qxcentered[id];
+      }
+      // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+      const _b4 = mainTerm_bar[ik];
+      mainTerm_bar[ik] = 0;
+      alphas_bar_slse[ik] += _b4;
+      sumQs_bar_slse[ik] += _b4;
+      const _b5 = -_b4;
+      sqnorm_bar += 0.5 * _b5;
+      // adjoint of gmm.ts:73
+      for (let id = d - 1; id >= 0; id--) {
+        // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
+        qxcentered_bar[id] += sqnorm_bar * qxcentered[id] + qxcentered[id] * sqnorm_bar;
+      }
+      // adjoint of gmm.ts:72  let sqnorm = 0;
+      sqnorm_bar = 0;
+      // adjoint of gmm.ts:66
+      for (let i = d - 1; i >= 0; i--) {
+        // adjoint of gmm.ts:67
+        for (let j = d - 1; j >= i + 1; j--) {
+          // adjoint of gmm.ts:69  li++;
+          li--;
+          // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
+          icf_bar_slse[li] += qxcentered_bar[j] * xcentered[i];
+          xcentered_bar[i] += icf[li] * qxcentered_bar[j];
+        }
+      }
+      // adjoint of gmm.ts:62
+      for (let id = d - 1; id >= 0; id--) {
+        // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+        const _i3 = ik * d + id;
+        // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+        const _b3 = qxcentered_bar[id];
+        qxcentered_bar[id] = 0;
+        qdiags_bar_slse[_i3] += _b3 * xcentered[id];
+        xcentered_bar[id] += qdiags[_i3] * _b3;
+      }
+      // adjoint of gmm.ts:58
+      for (let id = d - 1; id >= 0; id--) {
+        // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+        const _i2 = ik * d + id;
+        // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+        const _b2 = xcentered_bar[id];
+        xcentered_bar[id] = 0;
+        means_bar_slse[_i2] -= _b2;
+      }
+    }
   }
   // gmm.ts:91  let amx = alphas[0];
   let amx = alphas[0];
   // gmm.ts:92
-  for (let ik = 1; ik < k; ik++) {
-    // gmm.ts:93
-    if (alphas[ik] > amx) {
-      // gmm.ts:93  amx = alphas[ik];
-      amx = alphas[ik];
-      _push(1);
-    } else {
-      _push(0);
+  _reserve(k - 1);
+  _tp1 = _tape;
+  _sp1 = _sp;
+  {
+    for (let ik = 1; ik < k; ik++) {
+      // gmm.ts:93
+      if (alphas[ik] > amx) {
+        // gmm.ts:93  amx = alphas[ik];
+        amx = alphas[ik];
+        _tp1[_sp1++] = 1;
+      } else {
+        _tp1[_sp1++] = 0;
+      }
     }
+    _sp = _sp1;
   }
   // gmm.ts:95  let asum = 0;
   let asum = 0;
@@ -318,33 +431,17 @@ export function gmmObjectiveVjp(
   sumQs_bar_prior = new Float64Array(sumQs.length);
   for (let ik = 0; ik < k; ik++) {
     let frobenius_bar = 0;
-    let qdiags_bar_frobenius = new Float64Array(0);
-    let icf_bar_frobenius = new Float64Array(0);
     // gmm.ts:104  let frobenius = 0;
     let frobenius = 0;
     // gmm.ts:105
-    qdiags_bar_frobenius = new Float64Array(qdiags.length);
     for (let id = 0; id < d; id++) {
       // gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
-      const _i4 = ik * d + id;
-      const _i5 = ik * d + id;
-      frobenius = frobenius + qdiags[_i4] * qdiags[_i5];
-      // adjoint of the iteration, with frobenius_bar = 1
-      // adjoint of gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
-      qdiags_bar_frobenius[_i4] += qdiags[_i5];
-      qdiags_bar_frobenius[_i5] += qdiags[_i4];
+      frobenius = frobenius + qdiags[ik * d + id] * qdiags[ik * d + id];
     }
     // gmm.ts:108
-    icf_bar_frobenius = new Float64Array(icf.length);
     for (let j = d; j < icfSz; j++) {
       // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      const _i6 = ik * icfSz + j;
-      const _i7 = ik * icfSz + j;
-      frobenius = frobenius + icf[_i6] * icf[_i7];
-      // adjoint of the iteration, with frobenius_bar = 1
-      // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      icf_bar_frobenius[_i6] += icf[_i7];
-      icf_bar_frobenius[_i7] += icf[_i6];
+      frobenius = frobenius + icf[ik * icfSz + j] * icf[ik * icfSz + j];
     }
     // gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
     const _t3 = 0.5 * wishartGamma * wishartGamma;
@@ -354,13 +451,22 @@ export function gmmObjectiveVjp(
     frobenius_bar += _t3;
     sumQs_bar_prior[ik] -= wishartM;
     // adjoint of gmm.ts:108
-    // the loop's adjoint, scaled by frobenius_bar
-    for (let _j5 = 0; _j5 < icf.length; _j5++) {
-      icf_bar_prior[_j5] += frobenius_bar * icf_bar_frobenius[_j5];
+    for (let j = icfSz - 1; j >= d; j--) {
+      // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
+      const _i6 = ik * icfSz + j;
+      const _i7 = ik * icfSz + j;
+      // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
+      icf_bar_prior[_i6] += frobenius_bar * icf[_i7];
+      icf_bar_prior[_i7] += icf[_i6] * frobenius_bar;
     }
     // adjoint of gmm.ts:105
-    for (let _j4 = 0; _j4 < qdiags.length; _j4++) {
-      qdiags_bar_prior[_j4] += frobenius_bar * qdiags_bar_frobenius[_j4];
+    for (let id = d - 1; id >= 0; id--) {
+      // gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
+      const _i4 = ik * d + id;
+      const _i5 = ik * d + id;
+      // adjoint of gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
+      qdiags_bar_prior[_i4] += frobenius_bar * qdiags[_i5];
+      qdiags_bar_prior[_i5] += qdiags[_i4] * frobenius_bar;
     }
     // adjoint of gmm.ts:104  let frobenius = 0;
     frobenius_bar = 0;
@@ -370,6 +476,7 @@ export function gmmObjectiveVjp(
   // gmm.ts:115  return constant + slse - n * lseAlphas + prior;
   _ret = constant + slse - n * lseAlphas + prior;
   _ret_bar = cotangent;
+  _notePeak();
   // adjoint sweep
   // adjoint of gmm.ts:115  return constant + slse - n * lseAlphas + prior;
   slse_bar += _ret_bar;
@@ -379,14 +486,14 @@ export function gmmObjectiveVjp(
   _ret_bar = 0;
   // adjoint of gmm.ts:103
   // the loop's adjoint, scaled by prior_bar
-  for (let _j1 = 0; _j1 < qdiags.length; _j1++) {
-    qdiags_bar[_j1] += prior_bar * qdiags_bar_prior[_j1];
+  for (let _j6 = 0; _j6 < qdiags.length; _j6++) {
+    qdiags_bar[_j6] += prior_bar * qdiags_bar_prior[_j6];
   }
-  for (let _j2 = 0; _j2 < icf.length; _j2++) {
-    icf_bar[_j2] += prior_bar * icf_bar_prior[_j2];
+  for (let _j7 = 0; _j7 < icf.length; _j7++) {
+    icf_bar[_j7] += prior_bar * icf_bar_prior[_j7];
   }
-  for (let _j3 = 0; _j3 < sumQs.length; _j3++) {
-    sumQs_bar[_j3] += prior_bar * sumQs_bar_prior[_j3];
+  for (let _j8 = 0; _j8 < sumQs.length; _j8++) {
+    sumQs_bar[_j8] += prior_bar * sumQs_bar_prior[_j8];
   }
   // adjoint of gmm.ts:102  let prior = 0;
   prior_bar = 0;
@@ -395,110 +502,45 @@ export function gmmObjectiveVjp(
   amx_bar += lseAlphas_bar;
   // adjoint of gmm.ts:96
   // the loop's adjoint, scaled by asum_bar
-  for (let _j0 = 0; _j0 < alphas.length; _j0++) {
-    alphas_bar[_j0] += asum_bar * alphas_bar_asum[_j0];
+  for (let _j5 = 0; _j5 < alphas.length; _j5++) {
+    alphas_bar[_j5] += asum_bar * alphas_bar_asum[_j5];
   }
   amx_bar += asum_bar * amx_bar_asum;
   // adjoint of gmm.ts:95  let asum = 0;
   asum_bar = 0;
   // adjoint of gmm.ts:92
-  for (let ik = k - 1; ik >= 1; ik--) {
-    // adjoint of gmm.ts:93
-    if (_pop() === 1) {
-      // adjoint of gmm.ts:93  amx = alphas[ik];
-      alphas_bar[ik] += amx_bar;
-      amx_bar = 0;
+  {
+    _tp1 = _tape;
+    _sp1 = _sp;
+    for (let ik = k - 1; ik >= 1; ik--) {
+      // adjoint of gmm.ts:93
+      if (_tp1[--_sp1] === 1) {
+        // adjoint of gmm.ts:93  amx = alphas[ik];
+        alphas_bar[ik] += amx_bar;
+        amx_bar = 0;
+      }
     }
+    _sp = _sp1;
   }
   // adjoint of gmm.ts:91  let amx = alphas[0];
   alphas_bar[0] += amx_bar;
   amx_bar = 0;
   // adjoint of gmm.ts:55
-  for (let ix = n - 1; ix >= 0; ix--) {
-    // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
-    semx_bar += slse_bar / semx;
-    mx_bar += slse_bar;
-    // adjoint of gmm.ts:84
-    for (let ik = k - 1; ik >= 0; ik--) {
-      // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
-      const _t1 = Math.exp(mainTerm[ik] - mx);
-      // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
-      const _b6 = semx_bar * _t1;
-      mainTerm_bar[ik] += _b6;
-      mx_bar -= _b6;
-    }
-    semx = _pop();
-    // adjoint of gmm.ts:83  let semx = 0;
-    semx = _pop();
-    semx_bar = 0;
-    // adjoint of gmm.ts:80
-    for (let ik = k - 1; ik >= 1; ik--) {
-      // adjoint of gmm.ts:81
-      if (_pop() === 1) {
-        // adjoint of gmm.ts:81  mx = mainTerm[ik];
-        mx = _pop();
-        mainTerm_bar[ik] += mx_bar;
-        mx_bar = 0;
-      }
-    }
-    // adjoint of gmm.ts:79  let mx = mainTerm[0];
-    mx = _pop();
-    mainTerm_bar[0] += mx_bar;
-    mx_bar = 0;
-    // adjoint of gmm.ts:56
-    for (let ik = k - 1; ik >= 0; ik--) {
-      // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
-      mainTerm[ik] = _pop();
-      const _b4 = mainTerm_bar[ik];
-      mainTerm_bar[ik] = 0;
-      alphas_bar[ik] += _b4;
-      sumQs_bar[ik] += _b4;
-      const _b5 = -_b4;
-      sqnorm_bar += 0.5 * _b5;
-      // adjoint of gmm.ts:73
-      for (let id = d - 1; id >= 0; id--) {
-        // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
-        qxcentered_bar[id] += sqnorm_bar * qxcentered[id];
-        qxcentered_bar[id] += qxcentered[id] * sqnorm_bar;
-      }
-      // adjoint of gmm.ts:72  let sqnorm = 0;
-      sqnorm_bar = 0;
-      // adjoint of gmm.ts:66
-      for (let i = d - 1; i >= 0; i--) {
-        // adjoint of gmm.ts:67
-        for (let j = d - 1; j >= i + 1; j--) {
-          // adjoint of gmm.ts:69  li++;
-          li = _pop();
-          // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
-          qxcentered[j] = _pop();
-          icf_bar[li] += qxcentered_bar[j] * xcentered[i];
-          xcentered_bar[i] += icf[li] * qxcentered_bar[j];
-        }
-      }
-      // adjoint of gmm.ts:65  let li = ik * icfSz + d;
-      li = _pop();
-      // adjoint of gmm.ts:62
-      for (let id = d - 1; id >= 0; id--) {
-        // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-        const _i3 = ik * d + id;
-        // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-        const _b3 = qxcentered_bar[id];
-        qxcentered_bar[id] = 0;
-        qdiags_bar[_i3] += _b3 * xcentered[id];
-        xcentered_bar[id] += qdiags[_i3] * _b3;
-      }
-      _copyInto(qxcentered, _popRef());
-      // adjoint of gmm.ts:58
-      for (let id = d - 1; id >= 0; id--) {
-        // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-        const _i2 = ik * d + id;
-        // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-        const _b2 = xcentered_bar[id];
-        xcentered_bar[id] = 0;
-        means_bar[_i2] -= _b2;
-      }
-      _copyInto(xcentered, _popRef());
-    }
+  // the loop's adjoint, scaled by slse_bar
+  for (let _j0 = 0; _j0 < means.length; _j0++) {
+    means_bar[_j0] += slse_bar * means_bar_slse[_j0];
+  }
+  for (let _j1 = 0; _j1 < qdiags.length; _j1++) {
+    qdiags_bar[_j1] += slse_bar * qdiags_bar_slse[_j1];
+  }
+  for (let _j2 = 0; _j2 < icf.length; _j2++) {
+    icf_bar[_j2] += slse_bar * icf_bar_slse[_j2];
+  }
+  for (let _j3 = 0; _j3 < alphas.length; _j3++) {
+    alphas_bar[_j3] += slse_bar * alphas_bar_slse[_j3];
+  }
+  for (let _j4 = 0; _j4 < sumQs.length; _j4++) {
+    sumQs_bar[_j4] += slse_bar * sumQs_bar_slse[_j4];
   }
   // adjoint of gmm.ts:54  let slse = 0;
   slse_bar = 0;

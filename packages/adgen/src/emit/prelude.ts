@@ -19,6 +19,15 @@ function _push(v: number): void {
   _tape[_sp++] = v;
 }
 
+/** Makes room for n more values (loops with a known trip count push without checks). */
+function _reserve(n: number): void {
+  if (_sp + n > _tape.length) {
+    const grown = new Float64Array(Math.max(_tape.length * 2, _sp + n));
+    grown.set(_tape);
+    _tape = grown;
+  }
+}
+
 function _pop(): number {
   return _tape[--_sp];
 }

@@ -37,6 +37,9 @@ const ASSIGN: Record<string, ts.BinaryOperator> = {
 
 /** `a.b.c` and `a.b[0]` of generated names (never user text). */
 function dotted(text: string): ts.Expression {
+  // `_sp++`: the tape's stack pointer, post-incremented (fast pushes)
+  if (text.endsWith('++')) return f.createPostfixUnaryExpression(f.createIdentifier(text.slice(0, -2)), ts.SyntaxKind.PlusPlusToken);
+  if (text.startsWith('--')) return f.createPrefixUnaryExpression(ts.SyntaxKind.MinusMinusToken, f.createIdentifier(text.slice(2)));
   const m = /^(.*)\[(\d+)\]$/.exec(text);
   if (m) return f.createElementAccessExpression(dotted(m[1]!), f.createNumericLiteral(m[2]!));
   const parts = text.split('.');

@@ -28,6 +28,11 @@ export function add(a: Expr, c: Expr): Expr {
   if (a.k === 'num' && c.k === 'num') return num(a.v + c.v);
   if (c.k === 'op' && c.op === 'neg') return sub(a, c.args[0]!);
   if (sameExpr(a, c)) return mul(num(2), a);
+  // (x − c1) + c2 → x + (c2 − c1)
+  if (c.k === 'num' && a.k === 'op' && (a.op === '-' || a.op === '+') && a.args[1]!.k === 'num') {
+    const k = a.op === '-' ? c.v - a.args[1]!.v : c.v + a.args[1]!.v;
+    return k === 0 ? a.args[0]! : k > 0 ? op('+', a.args[0]!, num(k)) : op('-', a.args[0]!, num(-k));
+  }
   return op('+', a, c);
 }
 

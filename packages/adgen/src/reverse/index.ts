@@ -30,6 +30,7 @@ import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
 import { isAtom, loopWithBody, primalExpr, primalStmts, provenance, returnTypeText, tsType, usesOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
+import { mapStmtExprs, someExpr } from '../ir/walk.ts';
 
 const bar = names.adjointOf;
 
@@ -86,6 +87,8 @@ export class ReverseTransformer {
   private endPos = new Map<Stmt, number>();
   private writes = new Map<string, number[]>();
   private declCount = new Map<string, number>();
+  /** variables used in array indices */
+  private indexVars = new Set<string>();
   /** the declaration of each variable declared once */
   private declOf = new Map<string, Extract<Stmt, { k: 'decl' }>>();
   private counters = new Set<string>();
@@ -120,6 +123,26 @@ export class ReverseTransformer {
     const resultVars = result.kind === 'scalar' ? [result.name] : result.kind === 'tuple' ? result.names : [];
     this.act = { active: new Set([...act.active, ...resultVars]) };
     this.number(this.jf.body, 0, true);
+    this.collectIndexVars(this.jf.body);
+  }
+
+  private collectIndexVars(stmts: Stmt[]): void {
+    const inExpr = (e: Expr | null | undefined): void => {
+      if (!e) return;
+      if (e.k === 'idx') b.varsOf(e.i, this.indexVars);
+      if (e.k === 'op' || e.k === 'call' || e.k === 'xcall') e.args.forEach(inExpr);
+      if (e.k === 'cond') [e.c, e.a, e.b].forEach(inExpr);
+      if (e.k === 'stop') inExpr(e.e);
+      if (e.k === 'idx') inExpr(e.i);
+    };
+    for (const st of stmts) {
+      if (st.k === 'store') b.varsOf(st.i, this.indexVars);
+      if (st.k === 'decl') inExpr(st.init);
+      if (st.k === 'assign' || st.k === 'expr' || st.k === 'return') inExpr(st.e);
+      if (st.k === 'store') inExpr(st.e);
+      if (st.k === 'if') { inExpr(st.c); this.collectIndexVars(st.then); this.collectIndexVars(st.else); }
+      if (st.k === 'loop') { inExpr(st.test); this.collectIndexVars(st.init); this.collectIndexVars(st.body); this.collectIndexVars(st.update); }
+    }
   }
 
   // ---- positions and writes --------------------------------------------------------------
@@ -353,10 +376,11 @@ export class ReverseTransformer {
         // the same variable in several operands (r * r) gets one accumulation
         for (let k = 0; k < lin.args.length; k++) {
           const a = lin.args[k]!;
-          if (a.e.k !== 'var' || !a.active) continue;
+          if ((a.e.k !== 'var' && a.e.k !== 'idx') || !a.active) continue;
           for (let j = k + 1; j < lin.args.length; j++) {
             const c = lin.args[j]!;
-            if (c.e.k === 'var' && c.e.name === a.e.name) {
+            const same = a.e.k === 'var' ? c.e.k === 'var' && c.e.name === a.e.name : c.e.k === 'idx' && b.sameExpr(c.e, a.e) && !!a.index && !!c.index && b.sameExpr(a.index, c.index);
+            if (same) {
               parts[k] = b.add(parts[k] ?? b.ZERO, parts[j] ?? b.ZERO);
               parts[j] = b.ZERO;
             }
@@ -447,6 +471,17 @@ export class ReverseTransformer {
     }
   }
 
+  /**
+   * For `v = v ± c` with an integer literal c, where v serves as an array index somewhere (so
+   * its values are integers, and stepping back is exact): the step, else null.
+   */
+  private inductionStep(v: string, e: Expr): number | null {
+    if (e.k !== 'op' || (e.op !== '+' && e.op !== '-') || e.args[0]!.k !== 'var' || e.args[0]!.name !== v) return null;
+    const c = e.args[1]!;
+    if (c.k !== 'num' || !Number.isInteger(c.v)) return null;
+    return this.indexVars.has(v) ? (e.op === '+' ? c.v : -c.v) : null;
+  }
+
   /** Saves the old value of scalar v before it is overwritten, when a later adjoint reads it. */
   private saveScalar(v: string, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
     if (!this.needsSave(v, m)) return;
@@ -463,7 +498,11 @@ export class ReverseTransformer {
   private assign(v: string, type: VarType, e: Expr, m: Mode, isDecl: boolean, mutable: boolean): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const restore: Stmt[] = [];
-    if (this.fn.locals.get(v) !== 'boolean' && (!isDecl || m.loops.length > 0 || !this.inlineDecl(v, m))) this.saveScalar(v, m, fwd, restore);
+    const step = !isDecl ? this.inductionStep(v, e) : null;
+    if (step !== null && m.loops.length > 0 && this.needsSave(v, m)) {
+      // an index counter stepped by an integer: the adjoint sweep steps it back instead of taping it
+      restore.push(b.assign(v, b.num(-step), '+='));
+    } else if (this.fn.locals.get(v) !== 'boolean' && (!isDecl || m.loops.length > 0 || !this.inlineDecl(v, m))) this.saveScalar(v, m, fwd, restore);
     const once = m.loops.length === 0;
     const active = this.isActive(v) && type === 'number';
     const singleWrite = (this.writes.get(v)?.length ?? 0) <= 1;
@@ -861,10 +900,33 @@ export class ReverseTransformer {
       const activeAcc = ind.accumulators.filter((a) => this.isActive(a));
       const activeStores = ind.stores.filter((a) => this.isActive(a));
       if (activeAcc.length === 0 && activeStores.length === 0) return this.primalLoop(s, m, ind);
-      if (activeAcc.length === 1 && activeStores.length === 0 && m.loops.length === 0) return this.fusedLoop(s, m, ind, activeAcc[0]!);
+      if (activeAcc.length === 1 && activeStores.length === 0 && m.loops.length === 0 && this.fusionPays(s, m, ind.locals)) return this.fusedLoop(s, m, ind, activeAcc[0]!);
       return this.recomputedLoop(s, m, ind);
     }
     return this.tapedLoop(s, m);
+  }
+
+  /**
+   * Fusion keeps a per-unit sum for every outer active value the body reads. At the top of the
+   * function that costs one pass over each array; inside another fused or recomputed loop it
+   * would cost a pass per execution, so there only loops that read outer scalars are fused and
+   * the others recompute their iterations.
+   */
+  private fusionPays(s: Extract<Stmt, { k: 'loop' }>, m: Mode, locals: Set<string>): boolean {
+    if (m.region.id === 'top') return true;
+    const outerArrays = [...this.readsIn(s.body)].filter((v) => !locals.has(v) && this.isActive(v) && isArrayType(this.fn.locals.get(v) ?? 'number'));
+    return outerArrays.length === 0;
+  }
+
+  /** Every variable read by expressions in the statements (values, indices, conditions). */
+  private readsIn(stmts: Stmt[], out = new Set<string>()): Set<string> {
+    for (const st of stmts) {
+      const es: (Expr | null | undefined)[] = st.k === 'decl' ? [st.init] : st.k === 'assign' || st.k === 'expr' || st.k === 'return' ? [st.e] : st.k === 'store' ? [st.e, st.i] : st.k === 'if' ? [st.c] : st.k === 'loop' ? [st.test] : [];
+      for (const e of es) if (e) b.varsOf(e, out);
+      if (st.k === 'if') { this.readsIn(st.then, out); this.readsIn(st.else, out); }
+      if (st.k === 'loop') { this.readsIn(st.init, out); this.readsIn(st.body, out); this.readsIn(st.update, out); }
+    }
+    return out;
   }
 
   /** A loop with nothing to differentiate: the primal only (outer values it overwrites are saved). */
@@ -906,6 +968,7 @@ export class ReverseTransformer {
 
   /** Reverse iteration over a counting loop: bounds recomputed when they are stable, else a trip count. */
   private reverseCounting(s: Extract<Stmt, { k: 'loop' }>, m: Mode, fwdPre: Stmt[], body: Stmt[], adjBody: Stmt[], adjPre: Stmt[]): { fwdLoop: Stmt; adjLoop: Stmt } {
+    // (body may be rewritten below to push without capacity checks)
     const counter = s.counter!;
     const i = counter.name;
     const test = s.test;
@@ -926,8 +989,19 @@ export class ReverseTransformer {
         cond = b.op('<=', b.v(i), start);
       }
       if (first && cond) {
-        const fwdLoop: Stmt = { ...s, init: [b.decl(i, 'number', start)], test: primalExpr(test), update: [b.assign(i, b.num(step), '+=')], body };
-        const adjLoop: Stmt = { k: 'loop', init: [b.decl(i, 'number', first)], test: cond, update: [b.assign(i, b.num(-step), '+=')], body: adjBody, doWhile: false };
+        // the trip count, for reserving tape space up front
+        const trips = step === 1 ? b.add(b.sub(first, start), b.ONE) : b.add(b.sub(start, first), b.ONE);
+        const reserved = this.reserveTape(body, trips, m);
+        if (reserved) {
+          fwdPre.push(...reserved.pre);
+          body = reserved.body;
+        }
+        let fwdLoop: Stmt = { ...s, init: [b.decl(i, 'number', start)], test: primalExpr(test), update: [b.assign(i, b.num(step), '+=')], body };
+        let adjLoop: Stmt = { k: 'loop', init: [b.decl(i, 'number', first)], test: cond, update: [b.assign(i, b.num(-step), '+=')], body: adjBody, doWhile: false };
+        if (reserved) {
+          fwdLoop = { k: 'block', body: [fwdLoop, ...reserved.post] };
+          adjLoop = this.localPops(adjLoop, reserved.tp, reserved.sp);
+        }
         return { fwdLoop, adjLoop };
       }
     }
@@ -965,6 +1039,58 @@ export class ReverseTransformer {
       return { fwdLoop: { k: 'block', body: [fwdLoop, ...pushStart, post] }, adjLoop };
     }
     return { fwdLoop, adjLoop };
+  }
+
+  /**
+   * A counting loop whose body pushes at most k values per iteration outside nested loops:
+   * reserve k·trips tape slots before the loop, so its pushes need no capacity check.
+   */
+  private reserveTape(body: Stmt[], trips: Expr, m: Mode): { pre: Stmt[]; body: Stmt[]; post: Stmt[]; tp: string; sp: string } | null {
+    const isPush = (st: Stmt) => st.k === 'expr' && st.e.k === 'xcall' && st.e.callee === '_push';
+    let nested = false;
+    const count = (stmts: Stmt[]): number => {
+      let n = 0;
+      for (const st of stmts) {
+        if (isPush(st)) n++;
+        else if (st.k === 'if') n += Math.max(count(st.then), count(st.else));
+        else if (st.k === 'loop' || st.k === 'block') {
+          const inner = st.k === 'loop' ? [...st.init, ...st.body, ...st.update] : st.body;
+          // pushes in a nested loop (plain, or already reserved) make the count unknown
+          if (someExpr(inner, (e) => e.k === 'xcall' && (e.callee === '_push' || e.callee === '_reserve'))) nested = true;
+        }
+      }
+      return n;
+    };
+    const k = count(body);
+    // a nested loop that reserved its own tape space moves the stack pointer too
+    if (someExpr(body, (e) => e.k === 'xcall' && e.callee === '_reserve')) nested = true;
+    if (nested || k === 0) return null;
+    // the tape and its stack pointer in locals while the loop runs (module variables are slower)
+    const tp = this.namer.fresh('_tp');
+    const sp = this.namer.fresh('_sp');
+    this.hoist(m, tp, 'Float64Array');
+    this.hoist(m, sp, 'number');
+    const fast = (stmts: Stmt[]): Stmt[] =>
+      stmts.map((st) => {
+        if (isPush(st)) return b.store(tp, b.ext(`${sp}++`), ((st as Extract<Stmt, { k: 'expr' }>).e as Extract<Expr, { k: 'xcall' }>).args[0]!);
+        if (st.k === 'if') return { ...st, then: fast(st.then), else: fast(st.else) };
+        return st;
+      });
+    return {
+      pre: [b.exprStmt(b.xcall('_reserve', b.mul(b.num(k), trips))), b.assign(tp, b.ext('_tape')), b.assign(sp, b.ext('_sp'))],
+      body: fast(body),
+      post: [b.assign('_sp', b.v(sp))],
+      tp,
+      sp,
+    };
+  }
+
+  /** The adjoint loop of a reserved loop pops from the local tape too, unless it calls kernels (which use the module tape). */
+  private localPops(loop: Stmt, tp: string, sp: string): Stmt {
+    const callsKernel = someExpr([loop], (e) => e.k === 'xcall' && e.callee.startsWith('_') && e.callee.endsWith('Vjp'));
+    if (callsKernel) return loop;
+    const body = mapStmtExprs([loop], (e) => (e.k === 'xcall' && e.callee === '_pop' ? b.idx(tp, b.ext(`--${sp}`)) : e));
+    return { k: 'block', body: [b.assign(tp, b.ext('_tape')), b.assign(sp, b.ext('_sp')), ...body, b.assign('_sp', b.v(sp))] };
   }
 
   /** `for (…) s += g(i)`: each iteration runs its own adjoint with s̄ = 1; the sweep scales by s̄. */

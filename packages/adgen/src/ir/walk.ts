@@ -1,0 +1,49 @@
+/** Generic rewriting of IR trees. */
+import type { Expr, Stmt } from './nodes.ts';
+
+/** Rewrites every expression bottom-up with f. */
+export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
+  const m = (x: Expr) => mapExpr(x, f);
+  switch (e.k) {
+    case 'idx': return f({ ...e, i: m(e.i) });
+    case 'op': return f({ ...e, args: e.args.map(m) });
+    case 'call': return f({ ...e, args: e.args.map(m) });
+    case 'xcall': return f({ ...e, args: e.args.map(m) });
+    case 'cond': return f({ ...e, c: m(e.c), a: m(e.a), b: m(e.b) });
+    case 'stop': return f({ ...e, e: m(e.e) });
+    case 'alloc': return f({ ...e, len: m(e.len) });
+    case 'obj': return f({ ...e, props: e.props.map(([k, v]) => [k, m(v)] as [string, Expr]) });
+    case 'arr': return f({ ...e, elems: e.elems.map(m) });
+    case 'lambda': return f({ ...e, body: m(e.body) });
+    case 'as': return f({ ...e, e: m(e.e) });
+    default: return f(e);
+  }
+}
+
+/** Rewrites every expression of the statements (recursively) with f. */
+export function mapStmtExprs(stmts: Stmt[], f: (e: Expr) => Expr): Stmt[] {
+  const m = (x: Expr) => mapExpr(x, f);
+  return stmts.map((s): Stmt => {
+    switch (s.k) {
+      case 'decl': return { ...s, init: s.init && m(s.init) };
+      case 'assign': return { ...s, e: m(s.e) };
+      case 'store': return { ...s, i: m(s.i), e: m(s.e) };
+      case 'expr': return { ...s, e: m(s.e) };
+      case 'return': return { ...s, e: s.e && m(s.e) };
+      case 'if': return { ...s, c: m(s.c), then: mapStmtExprs(s.then, f), else: mapStmtExprs(s.else, f) };
+      case 'loop': return { ...s, init: mapStmtExprs(s.init, f), test: s.test && m(s.test), update: mapStmtExprs(s.update, f), body: mapStmtExprs(s.body, f) };
+      case 'block': return { ...s, body: mapStmtExprs(s.body, f) };
+      default: return s;
+    }
+  });
+}
+
+/** Whether some expression of the statements satisfies p. */
+export function someExpr(stmts: Stmt[], p: (e: Expr) => boolean): boolean {
+  let found = false;
+  mapStmtExprs(stmts, (e) => {
+    if (p(e)) found = true;
+    return e;
+  });
+  return found;
+}

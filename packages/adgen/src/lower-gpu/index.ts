@@ -14,6 +14,12 @@
  *  3. host.ts   — the rest of the function in float64: each loop becomes a call whose primal and
  *                 reverse kernel run those kernels and sum their rows on the host (pairwise, in
  *                 float64), and reverse/ differentiates the host program like any other.
+ * What a model's loops become, e.g. a two-layer network's batch loss written as a per-sample
+ * loop with inner loops over hidden units and inputs: the per-sample loop is one kernel (its inner
+ * loops run inside each thread); the gradient of the shared weights is a gather — output z of
+ * thread i is ∂loss_i/∂W[z], summed over samples on the host — so it costs n × (number of
+ * weights) threads, each recomputing its sample. Lowering layers as separate maps would need the
+ * same gather for the first layer's weights, so the per-sample loop is the unit.
  * Invariants: kernels are plain `function (…) { … this.thread.x … }` bodies with no closures or
  * calls, only operations whose rule has a gpu spelling; the host program computes what `f`
  * computes, so `createFGpu(gpu)` agrees with `f`/`fGrad` to single precision.

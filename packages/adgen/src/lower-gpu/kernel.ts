@@ -94,16 +94,16 @@ class KernelBuilder {
   private readonly lins = new Map<Stmt, Lin>();
   private readonly lengths = new Set<string>();
   private unsupported: string | null = null;
-  private namer: Namer;
+  private readonly namer: Namer;
 
   constructor(
     private readonly plan: LoopPlan,
     private readonly fn: FunctionIR,
     private readonly act: Activity,
-    private readonly baseNamer: Namer,
+    namer: Namer,
     private readonly seeds: Seeds,
   ) {
-    this.namer = baseNamer.fork();
+    this.namer = namer.fork();
     const collect = (stmts: Stmt[]) => {
       for (const s of stmts) {
         if (s.k === 'decl') this.localTypes.set(s.name, s.type);

@@ -15,6 +15,8 @@ export type WriteMap = Map<string, Set<number>>;
 export interface Activity {
   /** variables and arrays that carry a derivative */
   active: Set<string>;
+  /** variables and arrays the result depends on (an active input outside it gets a zero adjoint) */
+  useful?: Set<string>;
 }
 
 /** Variables through which an expression's value can carry a derivative. */
@@ -96,7 +98,7 @@ export function analyzeActivity(fn: FunctionIR, activeInputs: Set<string>, write
   const active = new Set<string>();
   for (const name of varied) if (useful.has(name) && name !== '_return') active.add(name);
   for (const name of activeInputs) active.add(name);
-  return { active };
+  return { active, useful };
 }
 
 /** Positions of the parameters a function writes into (directly or through calls). */

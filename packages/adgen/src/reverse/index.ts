@@ -121,7 +121,7 @@ export class ReverseTransformer {
     // the result variables made by removeJumps carry the cotangent
     const result = this.jf.result;
     const resultVars = result.kind === 'scalar' ? [result.name] : result.kind === 'tuple' ? result.names : [];
-    this.act = { active: new Set([...act.active, ...resultVars]) };
+    this.act = { active: new Set([...act.active, ...resultVars]), useful: new Set([...(act.useful ?? act.active), ...resultVars]) };
     this.number(this.jf.body, 0, true);
     this.collectIndexVars(this.jf.body);
   }
@@ -180,6 +180,11 @@ export class ReverseTransformer {
 
   private isActive(name: string): boolean {
     return this.act.active.has(name);
+  }
+
+  /** Whether writes to this variable carry an adjoint (it can reach the result). */
+  private carriesAdjoint(name: string): boolean {
+    return this.act.active.has(name) && (this.act.useful?.has(name) ?? true);
   }
 
   private activeExpr(e: Expr): boolean {
@@ -453,7 +458,7 @@ export class ReverseTransformer {
     switch (s.k) {
       case 'decl':
         if (s.init?.k === 'alloc') return this.alloc(s.name, s.type, s.init, m);
-        if (s.init?.k === 'call') return this.call(s.init, s.name, m, true);
+        if (s.init?.k === 'call') return this.call(s.init, s.name, m, true, s.mutable);
         return this.assign(s.name, s.type, s.init ?? ZERO_OF[s.type], m, true, s.mutable);
       case 'assign':
         if (s.e.k === 'call') return this.call(s.e, s.name, m, false);
@@ -504,7 +509,7 @@ export class ReverseTransformer {
       restore.push(b.assign(v, b.num(-step), '+='));
     } else if (this.fn.locals.get(v) !== 'boolean' && (!isDecl || m.loops.length > 0 || !this.inlineDecl(v, m))) this.saveScalar(v, m, fwd, restore);
     const once = m.loops.length === 0;
-    const active = this.isActive(v) && type === 'number';
+    const active = this.carriesAdjoint(v) && type === 'number';
     const singleWrite = (this.writes.get(v)?.length ?? 0) <= 1;
     const skip = m.region.recompute?.skipAccumulators.has(v) ?? false;
     // variables the transformation introduced without a declaration (`_ret`)
@@ -558,7 +563,7 @@ export class ReverseTransformer {
       }
     }
     const skip = m.region.recompute?.skipStores.has(s.arr) ?? false;
-    if (!active || !this.activeExpr(s.e)) {
+    if (!active || !this.carriesAdjoint(s.arr) || !this.activeExpr(s.e)) {
       if (!skip) fwd.push(b.store(s.arr, index, primalExpr(s.e)));
       if (active) adj.push(b.store(this.adjointArray(s.arr, m), adjIndex, b.ZERO));
       return { fwd, adj };
@@ -611,7 +616,7 @@ export class ReverseTransformer {
   }
 
   /** `v = g(args)` or `g(args)`: the primal in the forward sweep, g's reverse kernel in the adjoint sweep (joint mode). */
-  private call(e: Extract<Expr, { k: 'call' }>, v: string | null, m: Mode, isDecl: boolean): { fwd: Stmt[]; adj: Stmt[] } {
+  private call(e: Extract<Expr, { k: 'call' }>, v: string | null, m: Mode, isDecl: boolean, mutable = false): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
     const once = m.loops.length === 0;
@@ -619,7 +624,7 @@ export class ReverseTransformer {
     const written = this.writeMap.get(e.fn) ?? new Set<number>();
     if (v && this.fn.locals.get(v) === 'number' && (!isDecl || !this.inlineDecl(v, m))) this.saveScalar(v, m, fwd, adj);
     const arrayArg = (a: Expr) => a.k === 'var' && isArrayType(this.fn.locals.get(a.name) ?? 'number');
-    const anyActive = (v !== null && this.isActive(v)) || e.args.some((a) => (arrayArg(a) ? this.isActive((a as { name: string }).name) : this.activeExpr(a)));
+    const anyActive = (v !== null && this.carriesAdjoint(v)) || e.args.some((a) => (arrayArg(a) ? this.isActive((a as { name: string }).name) : this.activeExpr(a)));
     // arrays the callee overwrites: the adjoint needs their contents from before the call
     const snapshots = new Map<string, Expr>();
     const refPops: Stmt[] = [];
@@ -658,7 +663,7 @@ export class ReverseTransformer {
     }
     adj.push(...refPops);
     const callExpr = primalExpr(e);
-    if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m) : b.assign(v, callExpr));
+    if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m, mutable) : b.assign(v, callExpr));
     else fwd.push(b.exprStmt(callExpr));
     if (!anyActive || !callee) {
       for (const [name, snap] of snapshots) if (written.has(e.args.findIndex((a) => a.k === 'var' && a.name === name))) adj.push(b.exprStmt(this.copyInto(name, snap)));
@@ -830,6 +835,8 @@ export class ReverseTransformer {
 
   /** Whether array a appears anywhere but its declaration and loop s. */
   private usedOutside(a: string, s: Stmt, def: Stmt): boolean {
+    // the returned array is used by the caller
+    if (this.jf.result.kind === 'array' && this.jf.result.name === a) return true;
     const mentions = (st: Stmt): boolean => {
       if (st === s || st === def) return false;
       switch (st.k) {

@@ -106,6 +106,22 @@ function unitInfo(l: Lowered): UnitInfo {
 /** Generates derivative files for the given inputs; writes them unless `write: false`. */
 type Project = ReturnType<typeof createProject>;
 
+/**
+ * A generator that keeps its TypeScript project between runs (for --watch): each run re-reads
+ * the files from disk, and the type checker reuses what did not change.
+ */
+export function createSession(): { generate: (inputs: string[], opts?: GenerateOptions) => Promise<GenerateResult> } {
+  const project = createProject();
+  return {
+    generate: async (inputs, opts = {}) => {
+      for (const sf of project.getSourceFiles()) {
+        if (!sf.getFilePath().includes('/node_modules/')) sf.refreshFromFileSystemSync();
+      }
+      return generate(inputs, opts, project);
+    },
+  };
+}
+
 export async function generate(inputs: string[], opts: GenerateOptions = {}, project?: Project): Promise<GenerateResult> {
   const result = await generateUnsorted(inputs, opts, project);
   // diagnostics in file and position order, like tsc

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { generate } from '../pipeline.ts';
+import { createSession, generate } from '../pipeline.ts';
 import { formatDiagnostics } from '../diagnostics/format.ts';
 
 const USAGE = `Usage:
@@ -68,9 +68,10 @@ function version(): string {
 
 const interactive = () => process.stdout.isTTY === true && !process.env['CI'];
 
-async function runGenerate(args: Args): Promise<number> {
+async function runGenerate(args: Args, session?: ReturnType<typeof createSession>): Promise<number> {
   const started = performance.now();
-  const result = await generate(args.inputs, { ...(args.outDir ? { outDir: args.outDir } : {}) });
+  const run = session ? session.generate : generate;
+  const result = await run(args.inputs, { ...(args.outDir ? { outDir: args.outDir } : {}) });
   if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics, process.cwd()) + '\n');
   // warnings (a loop that stays on the CPU) are printed; only errors fail the run
   if (result.diagnostics.some((d) => d.category === 'error')) return 1;
@@ -95,6 +96,7 @@ async function runCheck(args: Args): Promise<number> {
 }
 
 async function watch(args: Args): Promise<number> {
+  const session = createSession();
   let running = false;
   let again = false;
   const run = async () => {
@@ -107,7 +109,7 @@ async function watch(args: Args): Promise<number> {
       again = false;
       const started = performance.now();
       try {
-        const code = await runGenerate({ ...args, quiet: true });
+        const code = await runGenerate({ ...args, quiet: true }, session);
         const ms = Math.round(performance.now() - started);
         process.stdout.write(code === 0 ? `[adgen] regenerated in ${ms} ms\n` : `[adgen] errors; waiting for changes\n`);
       } catch (err) {

@@ -6,7 +6,7 @@
  * Input: a FilePlan. Output: the file's text, starting with the adgen header.
  */
 import * as prettier from 'prettier';
-import ts from 'typescript';
+import { ts } from '../parse/typescript.ts';
 import type { Expr } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { expr, functionDeclaration, printNode, typeNode } from './printer.ts';

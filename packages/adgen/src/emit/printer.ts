@@ -2,7 +2,7 @@
  * IR → TypeScript AST (ts.factory) → text through the TypeScript printer. The printer is dumb and
  * total: readability comes from the IR's shape; the factory's parenthesizer places parentheses.
  */
-import ts from 'typescript';
+import { ts } from '../parse/typescript.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 

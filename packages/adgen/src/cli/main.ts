@@ -89,7 +89,7 @@ async function runGenerate(args: Args, session?: ReturnType<typeof createSession
 async function runCheck(args: Args): Promise<number> {
   const { runCheck: check } = await import('../check/index.ts');
   const progress = interactive() ? (msg: string) => process.stderr.write(`\r\x1b[K${msg}`) : () => {};
-  const r = await check(args.inputs, { json: args.json, progress });
+  const r = await check(args.inputs, { json: args.json, progress, cwd: process.cwd() });
   if (interactive()) process.stderr.write('\r\x1b[K');
   process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
   return r.ok ? 0 : 1;

@@ -1,0 +1,48 @@
+/**
+ * `adgen --watch` keeps running through errors: it regenerates when the file changes, reports
+ * diagnostics without exiting, and regenerates again once the file is fixed.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const good = (k: number) => `/** @differentiable */\nexport function f(x: number): number {\n  return ${k} * x * x;\n}\n`;
+
+test('--watch regenerates on change, survives an error, and recovers', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-watch-'));
+  const file = path.join(dir, 'model.ts');
+  const out = path.join(dir, 'model.ad.ts');
+  fs.writeFileSync(file, good(2));
+  const child = spawn(process.execPath, [path.resolve('packages/adgen/bin/adgen.js'), file, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += String(d)));
+  child.stderr.on('data', (d) => (log += String(d)));
+  const waitFor = async (pattern: RegExp, from: number) => {
+    for (let t = 0; t < 600; t++) {
+      if (pattern.test(log.slice(from))) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${pattern}; log:\n${log}`);
+  };
+  try {
+    await waitFor(/watching 1 file/, 0);
+    assert.match(fs.readFileSync(out, 'utf8'), '2 * x');
+    let mark = log.length;
+    fs.writeFileSync(file, good(3).replace('return', 'return Math.random() +'));
+    await waitFor(/errors; waiting for changes/, mark);
+    assert.match(log.slice(mark), 'AD1003');
+    assert.ok(child.exitCode === null, 'still running after an error');
+    assert.match(fs.readFileSync(out, 'utf8'), '2 * x', 'the previous output is left alone');
+    mark = log.length;
+    fs.writeFileSync(file, good(5));
+    await waitFor(/regenerated in \d+ ms/, mark);
+    assert.match(fs.readFileSync(out, 'utf8'), '5 * x');
+  } finally {
+    child.kill();
+  }
+});
+
+test.run();

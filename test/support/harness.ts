@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { generate } from '../../packages/adgen/src/index.ts';
 import type { GeneratedFile, UnitInfo } from '../../packages/adgen/src/api-types.ts';
+import { mulberry32 } from '../../packages/runtime/src/random.ts';
 
 export type Module = Record<string, (...args: unknown[]) => any>;
 
@@ -46,17 +47,8 @@ export async function compile(sources: Record<string, string>): Promise<Compiled
   return { dir, files: result.files, modules, sources: srcs };
 }
 
-/** A small deterministic random generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic random generator (the runtime's mulberry32). */
+export const rng = mulberry32;
 
 export interface InputSpec {
   /** array lengths per parameter (default 4) */

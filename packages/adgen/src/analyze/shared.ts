@@ -2,42 +2,48 @@
 import * as b from '../ir/builders.ts';
 import { varsOf } from '../ir/builders.ts';
 import type { Expr, FunctionIR, Stmt, VarType } from '../ir/nodes.ts';
-import type { Rule } from '../rules/index.ts';
+import { ruleFor, type Rule } from '../rules/index.ts';
+import { mapExpr, mapStmtExprs } from '../ir/walk.ts';
 import { names } from './names.ts';
 
-/** Primal (value) form of a source expression: calls go to the primal copy, stopGradient vanishes. */
-export function primalExpr(e: Expr): Expr {
-  switch (e.k) {
-    case 'call': return b.xcall(names.primal(e.fn), ...e.args.map(primalExpr));
-    case 'stop': return primalExpr(e.e);
-    case 'op': return { ...e, args: e.args.map(primalExpr) };
-    case 'idx': return { ...e, i: primalExpr(e.i) };
-    case 'cond': return { ...e, c: primalExpr(e.c), a: primalExpr(e.a), b: primalExpr(e.b) };
-    case 'alloc': return { ...e, len: primalExpr(e.len) };
-    case 'arr': return { ...e, elems: e.elems.map(primalExpr) };
-    default: return e;
-  }
+/** One node in primal form: a call goes to the primal copy, stopGradient vanishes. */
+function primalNode(e: Expr): Expr {
+  if (e.k === 'call') return b.xcall(names.primal(e.fn), ...e.args);
+  if (e.k === 'stop') return e.e;
+  return e;
 }
 
+/** Primal (value) form of a source expression. */
+export const primalExpr = (e: Expr): Expr => mapExpr(e, primalNode);
+
 /** Primal form of statements: what the user wrote, with calls to primal copies. */
-export function primalStmts(stmts: Stmt[]): Stmt[] {
-  return stmts.map((s): Stmt => {
-    switch (s.k) {
-      case 'decl': return { ...s, init: s.init && primalExpr(s.init) };
-      case 'assign': return { ...s, e: primalExpr(s.e) };
-      case 'store': return { ...s, i: primalExpr(s.i), e: primalExpr(s.e) };
-      case 'expr': return { ...s, e: primalExpr(s.e) };
-      case 'if': return { ...s, c: primalExpr(s.c), then: primalStmts(s.then), else: primalStmts(s.else) };
-      case 'loop': return { ...s, init: primalStmts(s.init), test: s.test && primalExpr(s.test), update: primalStmts(s.update), body: primalStmts(s.body) };
-      case 'return': return { ...s, e: s.e && primalExpr(s.e) };
-      default: return s;
-    }
-  });
-}
+export const primalStmts = (stmts: Stmt[]): Stmt[] => mapStmtExprs(stmts, primalNode);
 
 /** A loop's head (init, test, update) in primal form, with a new body. */
 export function loopWithBody(s: Extract<Stmt, { k: 'loop' }>, body: Stmt[]): Stmt {
   return { ...s, init: primalStmts(s.init), test: s.test && primalExpr(s.test), update: primalStmts(s.update), body };
+}
+
+/**
+ * The adjoint contributions of an operation's operands, x̄ᵢ += ∂ᵢ·ȳ from its rule, with the
+ * contributions of operands that are the same leaf (`r * r`, `a[i] * a[i]`) added into one.
+ * Used by reverse mode and by the GPU kernels' adjoints.
+ */
+export function operandAdjoints(op: string, args: { e: Expr; val: Expr; index?: Expr; active: boolean }[], y: Expr, seed: Expr): Expr[] {
+  const parts = ruleFor(op)!.vjp({ x: args.map((a) => a.val), y, ybar: seed });
+  const sameLeaf = (a: (typeof args)[number], c: (typeof args)[number]) =>
+    a.e.k === 'var' ? c.e.k === 'var' && c.e.name === a.e.name : a.e.k === 'idx' && c.e.k === 'idx' && b.sameExpr(a.e, c.e) && !!a.index && !!c.index && b.sameExpr(a.index, c.index);
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k]!;
+    if ((a.e.k !== 'var' && a.e.k !== 'idx') || !a.active) continue;
+    for (let j = k + 1; j < args.length; j++) {
+      if (sameLeaf(a, args[j]!)) {
+        parts[k] = b.add(parts[k] ?? b.ZERO, parts[j] ?? b.ZERO);
+        parts[j] = b.ZERO;
+      }
+    }
+  }
+  return args.map((_, k) => parts[k] ?? b.ZERO);
 }
 
 /** Atoms can be repeated in generated code without recomputation. */

@@ -20,7 +20,7 @@ import { isArrayType, type Expr, type FunctionIR, type Param, type Stmt, type Va
 import type { TargetFunction } from '../ir/target.ts';
 import { analyzeActivity, type Activity, type WriteMap } from '../analyze/activity.ts';
 import { names } from '../analyze/names.ts';
-import { primalExpr, returnTypeText, tsType } from '../analyze/shared.ts';
+import { primalExpr, primalStmts, returnTypeText, tsType } from '../analyze/shared.ts';
 import { reversePublic } from '../reverse/index.ts';
 import type { LoopKernels, Row } from './kernel.ts';
 import type { LoopPlan } from './plan.ts';
@@ -281,22 +281,6 @@ function replaceLoops(stmts: Stmt[], replacement: Map<Stmt, Stmt[]>): Stmt[] {
   });
 }
 
-/** The primal of host IR: calls go to the primal copies (`_g`, `__fLoopK`), stopGradient vanishes. */
-function primalStmts(stmts: Stmt[]): Stmt[] {
-  return stmts.map((s): Stmt => {
-    switch (s.k) {
-      case 'decl': return { ...s, init: s.init && primalExpr(s.init) };
-      case 'assign': return { ...s, e: primalExpr(s.e) };
-      case 'store': return { ...s, i: primalExpr(s.i), e: primalExpr(s.e) };
-      case 'expr': return { ...s, e: primalExpr(s.e) };
-      case 'if': return { ...s, c: primalExpr(s.c), then: primalStmts(s.then), else: primalStmts(s.else) };
-      case 'loop': return { ...s, init: primalStmts(s.init), test: s.test && primalExpr(s.test), update: primalStmts(s.update), body: primalStmts(s.body) };
-      case 'return': return { ...s, e: s.e && primalExpr(s.e) };
-      case 'block': return { ...s, body: primalStmts(s.body) };
-      default: return s;
-    }
-  });
-}
 
 /** Arrays the function writes: stored into, or passed to a callee that writes them. */
 function arraysWritten(fn: FunctionIR, writes: WriteMap): Set<string> {

@@ -24,7 +24,7 @@ import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { diffVars, type Activity } from '../analyze/activity.ts';
-import { isAtom, provenance, tsType, usesOf } from '../analyze/shared.ts';
+import { isAtom, operandAdjoints, provenance, tsType, usesOf } from '../analyze/shared.ts';
 import { names } from '../analyze/names.ts';
 import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
 import { accumulation, declareOnce, type LoopPlan, type LoopStmt } from './plan.ts';
@@ -328,19 +328,7 @@ class KernelBuilder {
       case 'var': out.push(...b.accumulate(bar(lin.e.name), seed)); return;
       case 'idx': out.push(...b.accumulateAt(bar(lin.e.arr), lin.index!, seed)); return;
       case 'op': {
-        const parts = ruleFor(lin.e.op)!.vjp({ x: lin.args.map((a) => a.val), y: lin.val, ybar: seed });
-        // the same variable in several operands (r * r) gets one accumulation
-        for (let k = 0; k < lin.args.length; k++) {
-          const a = lin.args[k]!;
-          if (a.e.k !== 'var' || !a.active) continue;
-          for (let j = k + 1; j < lin.args.length; j++) {
-            const c = lin.args[j]!;
-            if (c.e.k === 'var' && c.e.name === a.e.name) {
-              parts[k] = b.add(parts[k] ?? b.ZERO, parts[j] ?? b.ZERO);
-              parts[j] = b.ZERO;
-            }
-          }
-        }
+        const parts = operandAdjoints(lin.e.op, lin.args, lin.val, seed);
         lin.args.forEach((arg, k) => {
           if (!arg.active) return;
           let c = parts[k] ?? b.ZERO;

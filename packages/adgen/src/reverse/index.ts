@@ -27,7 +27,7 @@ import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { isAtom, loopWithBody, primalExpr, primalStmts, provenance, returnTypeText, tsType, usesOf } from '../analyze/shared.ts';
+import { isAtom, loopWithBody, operandAdjoints, primalExpr, primalStmts, provenance, returnTypeText, tsType, usesOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { mapStmtExprs, someExpr } from '../ir/walk.ts';
@@ -376,21 +376,7 @@ export class ReverseTransformer {
         out.push(...b.accumulateAt(this.adjointArray(lin.e.arr, m), lin.index!, seed));
         return;
       case 'op': {
-        const rule = ruleFor(lin.e.op)!;
-        const parts = rule.vjp({ x: lin.args.map((a) => a.val), y: lin.val, ybar: seed });
-        // the same variable in several operands (r * r) gets one accumulation
-        for (let k = 0; k < lin.args.length; k++) {
-          const a = lin.args[k]!;
-          if ((a.e.k !== 'var' && a.e.k !== 'idx') || !a.active) continue;
-          for (let j = k + 1; j < lin.args.length; j++) {
-            const c = lin.args[j]!;
-            const same = a.e.k === 'var' ? c.e.k === 'var' && c.e.name === a.e.name : c.e.k === 'idx' && b.sameExpr(c.e, a.e) && !!a.index && !!c.index && b.sameExpr(a.index, c.index);
-            if (same) {
-              parts[k] = b.add(parts[k] ?? b.ZERO, parts[j] ?? b.ZERO);
-              parts[j] = b.ZERO;
-            }
-          }
-        }
+        const parts = operandAdjoints(lin.e.op, lin.args, lin.val, seed);
         lin.args.forEach((arg, k) => {
           if (!arg.active) return;
           let c = parts[k] ?? b.ZERO;

@@ -50,3 +50,7 @@ Object.assign(SPECS, {
   scratchArrays: { sizes: { x: 6, w: 2 }, fixed: { k: 3 } },
   carriedScratch: { sizes: { x: 5 } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  withDefaults: { ranges: { x: [0.5, 2] }, sizes: { v: 3 } },
+} satisfies Record<string, InputSpec>);

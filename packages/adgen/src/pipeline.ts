@@ -13,7 +13,7 @@ import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { normalizeFunction } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
-import { primalStmts, returnTypeText, tsType } from './analyze/shared.ts';
+import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import * as b from './ir/builders.ts';
 import { isArrayType, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
@@ -82,7 +82,7 @@ function primalCopy(fn: FunctionIR): TargetFunction {
     name: names.primal(fn.name),
     exported: true,
     doc: `The primal \`${fn.name}\` (${fn.fileBase}:${fn.line}), for derivative code that calls it.`,
-    params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
+    params: userParams(fn),
     returnType: fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'void' ? 'void' : returnTypeText(fn),
     body: primalStmts(fn.body),
   };
@@ -332,7 +332,7 @@ function gradWrapper(fn: FunctionIR): TargetFunction {
     name: names.grad(fn.name),
     exported: true,
     doc: `Gradient of \`${fn.name}\` (${fn.fileBase}:${fn.line}) by reverse mode: the value and ∂${fn.name}/∂input for each active input.`,
-    params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
+    params: userParams(fn),
     returnType: `{ value: number; grad: ${gradType} }`,
     body: [{ k: 'return', e: b.xcall(names.vjp(fn.name), ...args(fn), b.ONE) }],
   };
@@ -362,7 +362,7 @@ function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction, written: Set<numbe
     name: names.jacobian(fn.name),
     exported: true,
     doc: `Full Jacobian of \`${fn.name}\` (${fn.fileBase}:${fn.line}): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise.`,
-    params: fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })),
+    params: userParams(fn),
     returnType: `{ value: ${r}; jacobian: Float64Array[] }`,
     body,
   };

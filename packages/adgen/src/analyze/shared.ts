@@ -86,6 +86,11 @@ export function provenance(fn: FunctionIR, s: Stmt, prefix = ''): Stmt | null {
   return b.comment(`${prefix}${fn.fileBase}:${s.loc.line}  ${s.loc.text}`);
 }
 
+/** The user's parameters as generated signatures declare them (with their default values). */
+export function userParams(fn: FunctionIR): { name: string; type: string; init?: Expr }[] {
+  return fn.params.map((p) => ({ name: p.name, type: tsType(p.type), ...(p.init ? { init: p.init } : {}) }));
+}
+
 export function tsType(t: VarType): string {
   return t;
 }

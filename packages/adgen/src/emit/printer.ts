@@ -220,7 +220,7 @@ export function functionDeclaration(fn: TargetFunction): ts.FunctionDeclaration 
     undefined,
     fn.name,
     undefined,
-    fn.params.map((p) => f.createParameterDeclaration(undefined, undefined, p.name, undefined, typeNode(p.type))),
+    fn.params.map((p) => f.createParameterDeclaration(undefined, undefined, p.name, undefined, typeNode(p.type), p.init ? expr(p.init) : undefined)),
     fn.returnType ? typeNode(fn.returnType) : undefined,
     block(fn.body),
   );

@@ -16,7 +16,7 @@ import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { ruleFor } from '../rules/index.ts';
 import type { Activity } from '../analyze/activity.ts';
-import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText } from '../analyze/shared.ts';
+import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
 
@@ -267,7 +267,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer): Targ
     name: names.jvp(fn.name),
     exported: true,
     doc: `Forward mode (Jacobian–vector product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and its directional derivative along \`tangent\`; a missing tangent is zero.`,
-    params: [...fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })), { name: 'tangent', type: tangentType }],
+    params: [...userParams(fn), { name: 'tangent', type: tangentType }],
     returnType: `{ value: ${r}; tangent: ${r} }`,
     body,
   };

@@ -101,6 +101,8 @@ export interface Param {
   active: boolean;
   /** named by @out */
   out: boolean;
+  /** the default value, `k: number = 2` */
+  init?: Expr;
 }
 
 /** What the function returns. */

@@ -9,7 +9,8 @@ export interface TargetFunction {
   exported: boolean;
   /** TSDoc text (one paragraph) */
   doc: string;
-  params: { name: string; type: string }[];
+  /** parameters; `init` is a default value */
+  params: { name: string; type: string; init?: import('./nodes.ts').Expr }[];
   returnType: string | null;
   body: Stmt[];
 }

@@ -27,7 +27,7 @@ import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { isAtom, loopWithBody, operandAdjoints, primalExpr, primalStmts, provenance, returnTypeText, tsType, usesOf } from '../analyze/shared.ts';
+import { isAtom, loopWithBody, operandAdjoints, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { mapStmtExprs, someExpr } from '../ir/walk.ts';
@@ -1358,7 +1358,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
     name: names.vjp(fn.name),
     exported: true,
     doc: `Reverse mode (vector–Jacobian product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and \`cotangentᵀ·J\` for each active input.`,
-    params: [...fn.params.map((p) => ({ name: p.name, type: tsType(p.type) })), { name: 'cotangent', type: cotType }],
+    params: [...userParams(fn), { name: 'cotangent', type: cotType }],
     returnType: `{ value: ${r}; grad: ${gradType} }`,
     body,
     usesTape: t.usesTape,

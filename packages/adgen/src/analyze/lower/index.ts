@@ -173,7 +173,10 @@ class Lowerer {
         continue;
       }
       const irName = this.declare(name, cls);
-      params.push({ name: irName, type: cls, active: false, out: false });
+      const initNode = p.getInitializer();
+      // a default value is kept in the generated signatures
+      const init = !initNode ? undefined : isArrayType(cls) ? (this.allocation(unwrap(initNode)) ?? this.expr(initNode)) : this.expr(initNode);
+      params.push({ name: irName, type: cls, active: false, out: false, ...(init ? { init } : {}) });
     }
     const where = (tag: string) => {
       const pos = this.unit.tagPos.get(tag);

@@ -402,4 +402,3 @@ function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): GeneratedFile[]
   return done;
 }
 
-export { isArrayType };

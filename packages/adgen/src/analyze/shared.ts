@@ -24,12 +24,22 @@ export function loopWithBody(s: Extract<Stmt, { k: 'loop' }>, body: Stmt[]): Stm
   return { ...s, init: primalStmts(s.init), test: s.test && primalExpr(s.test), update: primalStmts(s.update), body };
 }
 
+/** An expression linearised for its adjoint: each node's value (an atom or a named temporary). */
+export interface Lin {
+  e: Expr;
+  val: Expr;
+  args: Lin[];
+  active: boolean;
+  /** for `a[i]`: the index expression the adjoint uses */
+  index?: Expr;
+}
+
 /**
  * The adjoint contributions of an operation's operands, x̄ᵢ += ∂ᵢ·ȳ from its rule, with the
  * contributions of operands that are the same leaf (`r * r`, `a[i] * a[i]`) added into one.
  * Used by reverse mode and by the GPU kernels' adjoints.
  */
-export function operandAdjoints(op: string, args: { e: Expr; val: Expr; index?: Expr; active: boolean }[], y: Expr, seed: Expr): Expr[] {
+export function operandAdjoints(op: string, args: Lin[], y: Expr, seed: Expr): Expr[] {
   const parts = ruleFor(op)!.vjp({ x: args.map((a) => a.val), y, ybar: seed });
   const sameLeaf = (a: (typeof args)[number], c: (typeof args)[number]) =>
     a.e.k === 'var' ? c.e.k === 'var' && c.e.name === a.e.name : a.e.k === 'idx' && c.e.k === 'idx' && b.sameExpr(a.e, c.e) && !!a.index && !!c.index && b.sameExpr(a.index, c.index);

@@ -255,9 +255,9 @@ function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shap
  * Verifies the generated derivatives of one function; see the module comment for the method.
  * Never throws for a problem in the generated or user code: that is a FAIL with a message.
  */
-export function checkUnit(loaded: LoadedUnit, opts: EvaluateOptions = {}): CheckResult {
-  const { unit } = loaded;
-  const result: CheckResult = {
+/** A result with nothing measured yet. */
+export function emptyResult(unit: LoadedUnit['unit'], status: CheckResult['status'], messages: string[] = []): CheckResult {
+  return {
     name: unit.name,
     file: unit.file,
     line: unit.line,
@@ -268,9 +268,14 @@ export function checkUnit(loaded: LoadedUnit, opts: EvaluateOptions = {}): Check
     jacobianError: null,
     dotResidual: null,
     valueError: null,
-    status: 'PASS',
-    messages: [],
+    status,
+    messages,
   };
+}
+
+export function checkUnit(loaded: LoadedUnit, opts: EvaluateOptions = {}): CheckResult {
+  const { unit } = loaded;
+  const result = emptyResult(unit, 'PASS');
   const spec = parseCheckTags(unit.checkTags, unit.params);
   if (spec.errors.length > 0) {
     result.status = 'FAIL';

@@ -37,7 +37,7 @@
  */
 
 import type { Diagnostic, GeneratedFile } from '../api-types.ts';
-import { checkUnit, DEFAULT_POINTS, type CheckResult } from './evaluate.ts';
+import { checkUnit, DEFAULT_POINTS, emptyResult, type CheckResult } from './evaluate.ts';
 import { formatJson, formatText } from './report.ts';
 import { commonDir, stage } from './stage.ts';
 
@@ -134,18 +134,5 @@ export async function checkGenerated(
 }
 
 function failedToLoad(unit: GeneratedFile['units'][number], message: string): CheckResult {
-  return {
-    name: unit.name,
-    file: unit.file,
-    line: unit.line,
-    inputs: unit.params.map((p) => p.name).join(', '),
-    points: 0,
-    reverseError: null,
-    forwardError: null,
-    jacobianError: null,
-    dotResidual: null,
-    valueError: null,
-    status: 'FAIL',
-    messages: [message],
-  };
+  return emptyResult(unit, 'FAIL', [message]);
 }

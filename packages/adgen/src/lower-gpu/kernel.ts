@@ -24,7 +24,7 @@ import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { diffVars, type Activity } from '../analyze/activity.ts';
-import { isAtom, operandAdjoints, provenance, tsType, usesOf } from '../analyze/shared.ts';
+import { isAtom, operandAdjoints, type Lin, provenance, tsType, usesOf } from '../analyze/shared.ts';
 import { names } from '../analyze/names.ts';
 import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
 import { accumulation, declareOnce, type LoopPlan, type LoopStmt } from './plan.ts';
@@ -72,14 +72,6 @@ export interface LoopKernels {
   unsupported: string | null;
 }
 
-interface Lin {
-  e: Expr;
-  val: Expr;
-  args: Lin[];
-  active: boolean;
-  /** for `a[i]`: the index expression in kernel terms */
-  index?: Expr;
-}
 
 const lengthName = (a: string) => `_${a}_length`;
 const zeroOf = (t: VarType): Expr => (t === 'boolean' ? { k: 'bool', v: false } : b.ZERO);

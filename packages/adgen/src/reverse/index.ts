@@ -27,7 +27,7 @@ import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { isAtom, loopWithBody, operandAdjoints, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf } from '../analyze/shared.ts';
+import { isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { mapStmtExprs, someExpr } from '../ir/walk.ts';
@@ -48,15 +48,6 @@ interface Region {
   recompute: { skipAccumulators: Set<string>; skipStores: Set<string> } | null;
 }
 
-/** A value of the primal that the adjoint of one statement reads, linearised. */
-interface Lin {
-  e: Expr;
-  val: Expr;
-  args: Lin[];
-  active: boolean;
-  /** for `a[i]`: the index expression the adjoint uses */
-  index?: Expr;
-}
 
 interface ReadSite {
   pos: number;

@@ -16,7 +16,7 @@ import { names } from './analyze/names.ts';
 import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import * as b from './ir/builders.ts';
-import { isArrayType, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
+import type { Expr, FunctionIR, Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
 import { forwardKernel, forwardPublic } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';

@@ -13,10 +13,8 @@ import { SPECS, TOLERANCE } from './support/specs.ts';
 const dir = path.resolve('test/fixtures/lang');
 const sources = Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.ad.ts')).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
 
-let compiled: Compiled;
-test.before(async () => {
-  compiled = await compile(sources);
-});
+// compiled at load time: an error here fails the run (uvu only skips a suite whose `before` throws)
+const compiled: Compiled = await compile(sources);
 
 /** stopGradient changes the derivative on purpose: finite differences cannot be the reference. */
 const ANALYTIC = new Set(['detached']);

@@ -34,10 +34,8 @@ for (const [op, rule] of Object.entries(RULES)) {
   cases.push({ name, spec: { ranges, ...(op === 'Math.fround' ? { h: 1e-2 } : {}) }, source: `/** @differentiable */\nexport function ${name}(${params.map((p) => `${p}: number`).join(', ')}): number {\n  return ${call};\n}\n` });
 }
 
-let compiled: Compiled;
-test.before(async () => {
-  compiled = await compile({ 'rules.ts': cases.map((c) => c.source).join('\n') });
-});
+// compiled at load time: an error here fails the run (uvu only skips a suite whose `before` throws)
+const compiled: Compiled = await compile({ 'rules.ts': cases.map((c) => c.source).join('\n') });
 
 for (const c of cases) {
   test(`${c.name}: jvp and vjp agree with finite differences and with each other`, () => {

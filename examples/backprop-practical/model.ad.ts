@@ -114,7 +114,7 @@ export function sampleLossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:13  return r * r;
-  r_bar += _ret_bar * r + r * _ret_bar;
+  r_bar += 2 * _ret_bar * r;
   _ret_bar = 0;
   // adjoint of model.ts:12  const r = yhat - y;
   yhat_bar += r_bar;
@@ -152,7 +152,7 @@ export function sampleLossJvp(
   const r = yhat - y;
   let r_dot = yhat_dot;
   // model.ts:13  return r * r;
-  return { value: r * r, tangent: r_dot * r + r * r_dot };
+  return { value: r * r, tangent: 2 * r_dot * r };
 }
 
 /** Full Jacobian of `sampleLoss` (model.ts:9): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

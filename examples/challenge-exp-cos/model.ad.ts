@@ -108,7 +108,8 @@ export function lossVjp(
   // model.ts:9
   w_bar_s = 0;
   b_bar_s = 0;
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     let r_bar = 0;
     // model.ts:10  const r = Math.exp(w * Math.cos(x[i]) + b) - y[i];
     const _t0 = Math.cos(x[i]);
@@ -160,14 +161,15 @@ export function lossJvp(
   let s = 0;
   let s_dot = 0;
   // model.ts:9
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // model.ts:10  const r = Math.exp(w * Math.cos(x[i]) + b) - y[i];
     const _t0 = Math.cos(x[i]);
     const _t1 = Math.exp(w * _t0 + b);
     const r = _t1 - y[i];
     let r_dot = (w_dot * _t0 + b_dot) * _t1;
     // model.ts:11  s += r * r;
-    s_dot += r_dot * r + r * r_dot;
+    s_dot += 2 * r_dot * r;
     s += r * r;
   }
   // model.ts:13  return s / x.length;

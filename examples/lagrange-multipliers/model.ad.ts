@@ -233,8 +233,8 @@ export function constraintVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:21  return x * x + y * y - 1;
-  x_bar += _ret_bar * x + x * _ret_bar;
-  y_bar += _ret_bar * y + y * _ret_bar;
+  x_bar += 2 * _ret_bar * x;
+  y_bar += 2 * _ret_bar * y;
   _ret_bar = 0;
   return { value: _ret, grad: { x: x_bar, y: y_bar } };
 }
@@ -254,7 +254,7 @@ export function constraintJvp(
   let x_dot = tangent.x ?? 0;
   let y_dot = tangent.y ?? 0;
   // model.ts:21  return x * x + y * y - 1;
-  return { value: x * x + y * y - 1, tangent: x_dot * x + x * x_dot + (y_dot * y + y * y_dot) };
+  return { value: x * x + y * y - 1, tangent: 2 * x_dot * x + 2 * y_dot * y };
 }
 
 /** Full Jacobian of `constraint` (model.ts:20): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -291,7 +291,7 @@ export function _constraint(x: number, y: number): number {
 /** Forward-mode kernel of `constraint` for derivative code that calls it. */
 export function _constraintJvp(x: number, x_dot: number, y: number, y_dot: number): number {
   // model.ts:21  return x * x + y * y - 1;
-  _constraintJvpDot = x_dot * x + x * x_dot + (y_dot * y + y * y_dot);
+  _constraintJvpDot = 2 * x_dot * x + 2 * y_dot * y;
   return x * x + y * y - 1;
 }
 
@@ -306,8 +306,8 @@ export function _constraintVjp(x: number, y: number, _seed: number): number {
   _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:21  return x * x + y * y - 1;
-  x_bar += _ret_bar * x + x * _ret_bar;
-  y_bar += _ret_bar * y + y * _ret_bar;
+  x_bar += 2 * _ret_bar * x;
+  y_bar += 2 * _ret_bar * y;
   _ret_bar = 0;
   _constraintVjpBar[0] = x_bar;
   _constraintVjpBar[1] = y_bar;

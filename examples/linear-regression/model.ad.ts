@@ -110,7 +110,8 @@ export function costVjp(
   // model.ts:18
   m_bar_sigma = 0;
   b_bar_sigma = 0;
-  for (let i = 0; i < y.length; i++) {
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
     let yhat_bar = 0;
     // model.ts:19  const yhat = regression(m, x[i], b);
     const yhat = _regression(m, x[i], b);
@@ -165,7 +166,8 @@ export function costJvp(
   let sigma = 0;
   let sigma_dot = 0;
   // model.ts:18
-  for (let i = 0; i < y.length; i++) {
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
     // model.ts:19  const yhat = regression(m, x[i], b);
     const yhat = _regressionJvp(m, m_dot, x[i], 0, b, b_dot);
     let yhat_dot = _regressionJvpDot;

@@ -106,12 +106,14 @@ export function innerProductVjp(
   let s = 0;
   // model.ts:13
   x_bar_s = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // model.ts:14  s += a[i] * x[i];
-    s = s + a[i] * x[i];
+    const _aAt = a[i];
+    s = s + _aAt * x[i];
     // adjoint of the iteration, with s_bar = 1
     // adjoint of model.ts:14  s += a[i] * x[i];
-    x_bar_s[i] += a[i];
+    x_bar_s[i] += _aAt;
   }
   // model.ts:16  return s;
   _ret = s;
@@ -122,7 +124,8 @@ export function innerProductVjp(
   _ret_bar = 0;
   // adjoint of model.ts:13
   // the loop's adjoint, scaled by s_bar
-  for (let _j0 = 0; _j0 < x.length; _j0++) {
+  const _xLength1 = x.length;
+  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
     x_bar[_j0] += s_bar * x_bar_s[_j0];
   }
   // adjoint of model.ts:12  let s = 0;
@@ -146,10 +149,12 @@ export function innerProductJvp(
   let s = 0;
   let s_dot = 0;
   // model.ts:13
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // model.ts:14  s += a[i] * x[i];
-    s_dot += a[i] * x_dot[i];
-    s += a[i] * x[i];
+    const _aAt = a[i];
+    s_dot += _aAt * x_dot[i];
+    s += _aAt * x[i];
   }
   // model.ts:16  return s;
   return { value: s, tangent: s_dot };
@@ -214,16 +219,20 @@ export function quadraticFormVjp(
   x_bar_s = new Float64Array(x.length);
   for (let i = 0; i < n; i++) {
     // model.ts:28
+    const _xAt2 = x[i];
+    const _xAt = _xAt2;
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
-      s = s + x[i] * A[i * n + j] * x[j];
+      const _t0 = A[i * n + j];
+      const _t1 = _xAt * _t0;
+      s = s + _t1 * x[j];
     }
     // adjoint of the iteration, with s_bar = 1
     // adjoint of model.ts:28
+    const _xAt1 = _xAt2;
     for (let j = n - 1; j >= 0; j--) {
-      // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
-      const _t1 = x[i] * _t0;
+      const _t1 = _xAt1 * _t0;
       // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
       x_bar_s[i] += x[j] * _t0;
       x_bar_s[j] += _t1;
@@ -238,7 +247,8 @@ export function quadraticFormVjp(
   _ret_bar = 0;
   // adjoint of model.ts:27
   // the loop's adjoint, scaled by s_bar
-  for (let _j0 = 0; _j0 < x.length; _j0++) {
+  const _xLength = x.length;
+  for (let _j0 = 0; _j0 < _xLength; _j0++) {
     x_bar[_j0] += s_bar * x_bar_s[_j0];
   }
   // adjoint of model.ts:26  let s = 0;
@@ -266,12 +276,15 @@ export function quadraticFormJvp(
   // model.ts:27
   for (let i = 0; i < n; i++) {
     // model.ts:28
+    const _xAt1 = x[i];
+    const _x_dotAt = x_dot[i];
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
-      const _t1 = x[i] * _t0;
-      s_dot += x_dot[i] * _t0 * x[j] + _t1 * x_dot[j];
-      s += _t1 * x[j];
+      const _t1 = _xAt1 * _t0;
+      const _xAt = x[j];
+      s_dot += _x_dotAt * _t0 * _xAt + _t1 * x_dot[j];
+      s += _t1 * _xAt;
     }
   }
   // model.ts:32  return s;
@@ -324,7 +337,9 @@ export function matVecVjp(
     let s = 0;
     // model.ts:47
     for (let j = 0; j < n; j++) {
-      s = s + A[i * n + j] * x[j];
+      // model.ts:48  s += A[i * n + j] * x[j];
+      const _t0 = A[i * n + j];
+      s = s + _t0 * x[j];
     }
     // model.ts:50  y[i] = s;
     y[i] = s;
@@ -334,20 +349,12 @@ export function matVecVjp(
   // adjoint of model.ts:45
   for (let i = m - 1; i >= 0; i--) {
     let s_bar = 0;
-    // model.ts:46  let s = 0;
-    let s = 0;
-    // model.ts:47
-    for (let j = 0; j < n; j++) {
-      // model.ts:48  s += A[i * n + j] * x[j];
-      s = s + A[i * n + j] * x[j];
-    }
     // adjoint of model.ts:50  y[i] = s;
     const _b0 = y_bar[i];
     y_bar[i] = 0;
     s_bar += _b0;
     // adjoint of model.ts:47
     for (let j = n - 1; j >= 0; j--) {
-      // model.ts:48  s += A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
       // adjoint of model.ts:48  s += A[i * n + j] * x[j];
       x_bar[j] += _t0 * s_bar;
@@ -471,7 +478,9 @@ export function weightedResidualVjp(
     let as = 0;
     // model.ts:67
     for (let j = 0; j < k; j++) {
-      as = as + A[i * k + j] * s[j];
+      // model.ts:68  as += A[i * k + j] * s[j];
+      const _t0 = A[i * k + j];
+      as = as + _t0 * s[j];
     }
     // model.ts:70  r[i] = x[i] - as;
     r[i] = x[i] - as;
@@ -482,16 +491,20 @@ export function weightedResidualVjp(
   r_bar_f = new Float64Array(r.length);
   for (let i = 0; i < m; i++) {
     // model.ts:74
+    const _rAt2 = r[i];
+    const _rAt = _rAt2;
     for (let j = 0; j < m; j++) {
       // model.ts:75  f += r[i] * W[i * m + j] * r[j];
-      f = f + r[i] * W[i * m + j] * r[j];
+      const _t1 = W[i * m + j];
+      const _t2 = _rAt * _t1;
+      f = f + _t2 * r[j];
     }
     // adjoint of the iteration, with f_bar = 1
     // adjoint of model.ts:74
+    const _rAt1 = _rAt2;
     for (let j = m - 1; j >= 0; j--) {
-      // model.ts:75  f += r[i] * W[i * m + j] * r[j];
       const _t1 = W[i * m + j];
-      const _t2 = r[i] * _t1;
+      const _t2 = _rAt1 * _t1;
       // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
       r_bar_f[i] += r[j] * _t1;
       r_bar_f[j] += _t2;
@@ -506,7 +519,8 @@ export function weightedResidualVjp(
   _ret_bar = 0;
   // adjoint of model.ts:73
   // the loop's adjoint, scaled by f_bar
-  for (let _j0 = 0; _j0 < r.length; _j0++) {
+  const _rLength = r.length;
+  for (let _j0 = 0; _j0 < _rLength; _j0++) {
     r_bar[_j0] += f_bar * r_bar_f[_j0];
   }
   // adjoint of model.ts:72  let f = 0;
@@ -514,13 +528,6 @@ export function weightedResidualVjp(
   // adjoint of model.ts:65
   for (let i = m - 1; i >= 0; i--) {
     let as_bar = 0;
-    // model.ts:66  let as = 0;
-    let as = 0;
-    // model.ts:67
-    for (let j = 0; j < k; j++) {
-      // model.ts:68  as += A[i * k + j] * s[j];
-      as = as + A[i * k + j] * s[j];
-    }
     // adjoint of model.ts:70  r[i] = x[i] - as;
     const _b0 = r_bar[i];
     r_bar[i] = 0;
@@ -528,7 +535,6 @@ export function weightedResidualVjp(
     as_bar -= _b0;
     // adjoint of model.ts:67
     for (let j = k - 1; j >= 0; j--) {
-      // model.ts:68  as += A[i * k + j] * s[j];
       const _t0 = A[i * k + j];
       // adjoint of model.ts:68  as += A[i * k + j] * s[j];
       s_bar[j] += _t0 * as_bar;
@@ -584,12 +590,15 @@ export function weightedResidualJvp(
   // model.ts:73
   for (let i = 0; i < m; i++) {
     // model.ts:74
+    const _rAt1 = r[i];
+    const _r_dotAt = r_dot[i];
     for (let j = 0; j < m; j++) {
       // model.ts:75  f += r[i] * W[i * m + j] * r[j];
       const _t1 = W[i * m + j];
-      const _t2 = r[i] * _t1;
-      f_dot += r_dot[i] * _t1 * r[j] + _t2 * r_dot[j];
-      f += _t2 * r[j];
+      const _t2 = _rAt1 * _t1;
+      const _rAt = r[j];
+      f_dot += _r_dotAt * _t1 * _rAt + _t2 * r_dot[j];
+      f += _t2 * _rAt;
     }
   }
   // model.ts:78  return f;

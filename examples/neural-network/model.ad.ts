@@ -136,17 +136,20 @@ export function lossVjp(
   for (let i = 0; i < n; i++) {
     let z_bar = 0;
     // model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
-    const _t0 = X[2 * i];
-    const _t1 = X[2 * i + 1];
-    const z = _logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
+    const _XAt = X[2 * i];
+    const _t0 = _XAt;
+    const _XAt1 = X[2 * i + 1];
+    const _t1 = _XAt1;
+    const z = _logit(W1, b1, W2, b2, _XAt, _XAt1);
     // model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
     const _t2 = Math.max(z, 0);
     const _t3 = Math.exp(-Math.abs(z));
-    s = s + (_t2 - labels[i] * z + Math.log1p(_t3));
+    const _labelsAt = labels[i];
+    s = s + (_t2 - _labelsAt * z + Math.log1p(_t3));
     // adjoint of the iteration, with s_bar = 1
     // adjoint of model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
     z_bar += z === _t2 ? 1 : 0;
-    z_bar -= labels[i];
+    z_bar -= _labelsAt;
     const _t3_bar = 1 / (1 + _t3);
     const _b1 = _t3_bar * _t3;
     const _b2 = -_b1;
@@ -166,13 +169,16 @@ export function lossVjp(
   _ret_bar = 0;
   // adjoint of model.ts:26
   // the loop's adjoint, scaled by s_bar
-  for (let _j0 = 0; _j0 < W1.length; _j0++) {
+  const _W1Length = W1.length;
+  for (let _j0 = 0; _j0 < _W1Length; _j0++) {
     W1_bar[_j0] += s_bar * W1_bar_s[_j0];
   }
-  for (let _j1 = 0; _j1 < b1.length; _j1++) {
+  const _b1Length = b1.length;
+  for (let _j1 = 0; _j1 < _b1Length; _j1++) {
     b1_bar[_j1] += s_bar * b1_bar_s[_j1];
   }
-  for (let _j2 = 0; _j2 < W2.length; _j2++) {
+  const _W2Length = W2.length;
+  for (let _j2 = 0; _j2 < _W2Length; _j2++) {
     W2_bar[_j2] += s_bar * W2_bar_s[_j2];
   }
   b2_bar += s_bar * b2_bar_s;
@@ -229,8 +235,9 @@ export function lossJvp(
     // model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
     const _t0 = Math.max(z, 0);
     const _t1 = Math.exp(-Math.abs(z));
-    s_dot += (z === _t0 ? z_dot : 0) - labels[i] * z_dot - (z_dot * Math.sign(z) * _t1) / (1 + _t1);
-    s += _t0 - labels[i] * z + Math.log1p(_t1);
+    const _labelsAt = labels[i];
+    s_dot += (z === _t0 ? z_dot : 0) - _labelsAt * z_dot - (z_dot * Math.sign(z) * _t1) / (1 + _t1);
+    s += _t0 - _labelsAt * z + Math.log1p(_t1);
   }
   // model.ts:30  return s / n;
   return { value: s / n, tangent: s_dot / n };
@@ -284,7 +291,8 @@ export function _logit(
   x1: number,
 ): number {
   let z = b2;
-  for (let j = 0; j < b1.length; j++) {
+  const _b1Length = b1.length;
+  for (let j = 0; j < _b1Length; j++) {
     const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
     z = z + W2[j] * h;
   }
@@ -310,7 +318,8 @@ export function _logitJvp(
   let z = b2;
   let z_dot = b2_dot;
   // model.ts:10
-  for (let j = 0; j < b1.length; j++) {
+  const _b1Length = b1.length;
+  for (let j = 0; j < _b1Length; j++) {
     // model.ts:11  const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
     const _t0 = W1[2 * j];
     const _t1 = W1[2 * j + 1];
@@ -320,8 +329,9 @@ export function _logitJvp(
       (W1_dot[2 * j] * x0 + _t0 * x0_dot + (W1_dot[2 * j + 1] * x1 + _t1 * x1_dot) + b1_dot[j]) *
       (1 - _t2 * _t2);
     // model.ts:12  z += W2[j] * h;
-    z_dot += W2_dot[j] * h + W2[j] * h_dot;
-    z += W2[j] * h;
+    const _W2At = W2[j];
+    z_dot += W2_dot[j] * h + _W2At * h_dot;
+    z += _W2At * h;
   }
   // model.ts:14  return z;
   _logitJvpDot = z_dot;
@@ -360,25 +370,29 @@ export function _logitVjp(
   x1_bar_z = 0;
   b1_bar_z = new Float64Array(b1.length);
   W2_bar_z = new Float64Array(W2.length);
-  for (let j = 0; j < b1.length; j++) {
+  const _b1Length = b1.length;
+  for (let j = 0; j < _b1Length; j++) {
     let h_bar = 0;
     // model.ts:11  const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
     const _i0 = 2 * j;
     const _i1 = 2 * j + 1;
-    const _t0 = Math.tanh(W1[_i0] * x0 + W1[_i1] * x1 + b1[j]);
+    const _W1At = W1[_i0];
+    const _W1At1 = W1[_i1];
+    const _t0 = Math.tanh(_W1At * x0 + _W1At1 * x1 + b1[j]);
     const h = _t0;
     // model.ts:12  z += W2[j] * h;
-    z = z + W2[j] * h;
+    const _W2At = W2[j];
+    z = z + _W2At * h;
     // adjoint of the iteration, with z_bar = 1
     // adjoint of model.ts:12  z += W2[j] * h;
     W2_bar_z[j] += h;
-    h_bar += W2[j];
+    h_bar += _W2At;
     // adjoint of model.ts:11  const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
     const _b0 = h_bar * (1 - _t0 * _t0);
     W1_bar_z[_i0] += _b0 * x0;
-    x0_bar_z += W1[_i0] * _b0;
+    x0_bar_z += _W1At * _b0;
     W1_bar_z[_i1] += _b0 * x1;
-    x1_bar_z += W1[_i1] * _b0;
+    x1_bar_z += _W1At1 * _b0;
     b1_bar_z[j] += _b0;
   }
   // model.ts:14  return z;
@@ -390,15 +404,18 @@ export function _logitVjp(
   _ret_bar = 0;
   // adjoint of model.ts:10
   // the loop's adjoint, scaled by z_bar
-  for (let _j0 = 0; _j0 < W1.length; _j0++) {
+  const _W1Length = W1.length;
+  for (let _j0 = 0; _j0 < _W1Length; _j0++) {
     W1_bar[_j0] += z_bar * W1_bar_z[_j0];
   }
   x0_bar += z_bar * x0_bar_z;
   x1_bar += z_bar * x1_bar_z;
-  for (let _j1 = 0; _j1 < b1.length; _j1++) {
+  const _b1Length1 = b1.length;
+  for (let _j1 = 0; _j1 < _b1Length1; _j1++) {
     b1_bar[_j1] += z_bar * b1_bar_z[_j1];
   }
-  for (let _j2 = 0; _j2 < W2.length; _j2++) {
+  const _W2Length = W2.length;
+  for (let _j2 = 0; _j2 < _W2Length; _j2++) {
     W2_bar[_j2] += z_bar * W2_bar_z[_j2];
   }
   // adjoint of model.ts:9  let z = b2;

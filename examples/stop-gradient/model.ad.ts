@@ -102,11 +102,13 @@ export function detachedVjp(
   let z = 0;
   // model.ts:13
   x_bar_z = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // model.ts:14  const u = stopGradient(x[i] * x[i]);
-    const u = x[i] * x[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
     // model.ts:15  z += u * x[i];
-    z = z + u * x[i];
+    z = z + u * _xAt;
     // adjoint of the iteration, with z_bar = 1
     // adjoint of model.ts:15  z += u * x[i];
     x_bar_z[i] += u;
@@ -120,7 +122,8 @@ export function detachedVjp(
   _ret_bar = 0;
   // adjoint of model.ts:13
   // the loop's adjoint, scaled by z_bar
-  for (let _j0 = 0; _j0 < x.length; _j0++) {
+  const _xLength1 = x.length;
+  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
     x_bar[_j0] += z_bar * x_bar_z[_j0];
   }
   // adjoint of model.ts:12  let z = 0;
@@ -143,12 +146,14 @@ export function detachedJvp(
   let z = 0;
   let z_dot = 0;
   // model.ts:13
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // model.ts:14  const u = stopGradient(x[i] * x[i]);
-    const u = x[i] * x[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
     // model.ts:15  z += u * x[i];
     z_dot += u * x_dot[i];
-    z += u * x[i];
+    z += u * _xAt;
   }
   // model.ts:17  return z;
   return { value: z, tangent: z_dot };
@@ -201,18 +206,20 @@ export function attachedVjp(
   let z = 0;
   // model.ts:26
   x_bar_z = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     let u_bar = 0;
     // model.ts:27  const u = x[i] * x[i];
-    const u = x[i] * x[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
     // model.ts:28  z += u * x[i];
-    z = z + u * x[i];
+    z = z + u * _xAt;
     // adjoint of the iteration, with z_bar = 1
     // adjoint of model.ts:28  z += u * x[i];
-    u_bar += x[i];
+    u_bar += _xAt;
     x_bar_z[i] += u;
     // adjoint of model.ts:27  const u = x[i] * x[i];
-    x_bar_z[i] += u_bar * x[i] + x[i] * u_bar;
+    x_bar_z[i] += 2 * u_bar * _xAt;
   }
   // model.ts:30  return z;
   _ret = z;
@@ -223,7 +230,8 @@ export function attachedVjp(
   _ret_bar = 0;
   // adjoint of model.ts:26
   // the loop's adjoint, scaled by z_bar
-  for (let _j0 = 0; _j0 < x.length; _j0++) {
+  const _xLength1 = x.length;
+  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
     x_bar[_j0] += z_bar * x_bar_z[_j0];
   }
   // adjoint of model.ts:25  let z = 0;
@@ -246,13 +254,16 @@ export function attachedJvp(
   let z = 0;
   let z_dot = 0;
   // model.ts:26
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // model.ts:27  const u = x[i] * x[i];
-    const u = x[i] * x[i];
-    let u_dot = x_dot[i] * x[i] + x[i] * x_dot[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
+    const _x_dotAt = x_dot[i];
+    let u_dot = 2 * _x_dotAt * _xAt;
     // model.ts:28  z += u * x[i];
-    z_dot += u_dot * x[i] + u * x_dot[i];
-    z += u * x[i];
+    z_dot += u_dot * _xAt + u * _x_dotAt;
+    z += u * _xAt;
   }
   // model.ts:30  return z;
   return { value: z, tangent: z_dot };

@@ -102,7 +102,8 @@ export function outVjp(
   let s = 0;
   // model.ts:10
   x_bar_s = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     let y_bar = 0;
     let z_bar = 0;
     // model.ts:11  const y = x[i] + 2;
@@ -116,7 +117,7 @@ export function outVjp(
     z_bar++;
     // adjoint of model.ts:12  const z = y * y * 3;
     const _b0 = z_bar * 3;
-    y_bar += _b0 * y + y * _b0;
+    y_bar += 2 * _b0 * y;
     // adjoint of model.ts:11  const y = x[i] + 2;
     x_bar_s[i] += y_bar;
   }
@@ -129,7 +130,8 @@ export function outVjp(
   _ret_bar = 0;
   // adjoint of model.ts:10
   // the loop's adjoint, scaled by s_bar
-  for (let _j0 = 0; _j0 < x.length; _j0++) {
+  const _xLength1 = x.length;
+  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
     x_bar[_j0] += s_bar * x_bar_s[_j0];
   }
   // adjoint of model.ts:9  let s = 0;
@@ -152,13 +154,14 @@ export function outJvp(
   let s = 0;
   let s_dot = 0;
   // model.ts:10
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // model.ts:11  const y = x[i] + 2;
     const y = x[i] + 2;
     let y_dot = x_dot[i];
     // model.ts:12  const z = y * y * 3;
     const z = y * y * 3;
-    let z_dot = (y_dot * y + y * y_dot) * 3;
+    let z_dot = 2 * y_dot * y * 3;
     // model.ts:13  s += z;
     s_dot += z_dot;
     s += z;

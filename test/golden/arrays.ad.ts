@@ -131,39 +131,36 @@ export function matvecVjp(
   const n = x.length;
   // arrays.ts:8
   _n0 = 0;
-  for (let i = 0; i < y.length; i++) {
-    // arrays.ts:9  let s = 0;
-    let s = 0;
-    // arrays.ts:10
-    for (let j = 0; j < n; j++) {
-      s = s + A[i * n + j] * x[j];
-    }
-    // arrays.ts:11  y[i] = Math.tanh(s);
-    y[i] = Math.tanh(s);
-    _n0++;
-  }
-  const _value = Float64Array.from(y);
-  // adjoint sweep
-  // adjoint of arrays.ts:8
-  for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
-    const i = _k0;
-    let s_bar = 0;
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
     // arrays.ts:9  let s = 0;
     let s = 0;
     // arrays.ts:10
     for (let j = 0; j < n; j++) {
       // arrays.ts:10  s += A[i * n + j]! * x[j]!;
-      s = s + A[i * n + j] * x[j];
+      const _i0 = i * n + j;
+      s = s + A[_i0] * x[j];
     }
     // arrays.ts:11  y[i] = Math.tanh(s);
     const _t0 = Math.tanh(s);
+    y[i] = _t0;
+    _push(_t0);
+    _n0++;
+  }
+  const _value = Float64Array.from(y);
+  _notePeak();
+  // adjoint sweep
+  // adjoint of arrays.ts:8
+  for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
+    const i = _k0;
+    let s_bar = 0;
+    let _t0 = _pop();
     // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
     const _b0 = y_bar[i];
     y_bar[i] = 0;
     s_bar += _b0 * (1 - _t0 * _t0);
     // adjoint of arrays.ts:10
     for (let j = n - 1; j >= 0; j--) {
-      // arrays.ts:10  s += A[i * n + j]! * x[j]!;
       const _i0 = i * n + j;
       // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
       A_bar[_i0] += s_bar * x[j];
@@ -194,7 +191,8 @@ export function matvecJvp(
   // arrays.ts:7  const n = x.length;
   const n = x.length;
   // arrays.ts:8
-  for (let i = 0; i < y.length; i++) {
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
     // arrays.ts:9  let s = 0;
     let s = 0;
     let s_dot = 0;
@@ -202,8 +200,9 @@ export function matvecJvp(
     for (let j = 0; j < n; j++) {
       // arrays.ts:10  s += A[i * n + j]! * x[j]!;
       const _t0 = A[i * n + j];
-      s_dot += A_dot[i * n + j] * x[j] + _t0 * x_dot[j];
-      s += _t0 * x[j];
+      const _xAt = x[j];
+      s_dot += A_dot[i * n + j] * _xAt + _t0 * x_dot[j];
+      s += _t0 * _xAt;
     }
     // arrays.ts:11  y[i] = Math.tanh(s);
     const _t1 = Math.tanh(s);
@@ -269,7 +268,7 @@ export function softmaxCrossEntropyVjp(
 } {
   const z_bar = new Float64Array(z.length);
   let m_bar = 0;
-  let _tp0 = new Float64Array(0);
+  let _tp0 = _tape;
   let _sp0 = 0;
   let s_bar = 0;
   let z_bar_s = new Float64Array(0);
@@ -283,7 +282,8 @@ export function softmaxCrossEntropyVjp(
   _tp0 = _tape;
   _sp0 = _sp;
   {
-    for (let i = 0; i < z.length; i++) {
+    const _zLength = z.length;
+    for (let i = 0; i < _zLength; i++) {
       // arrays.ts:21  m = Math.max(m, z[i]!);
       _tp0[_sp0++] = m;
       m = Math.max(m, z[i]);
@@ -295,7 +295,8 @@ export function softmaxCrossEntropyVjp(
   // arrays.ts:23
   z_bar_s = new Float64Array(z.length);
   m_bar_s = 0;
-  for (let i = 0; i < z.length; i++) {
+  const _zLength1 = z.length;
+  for (let i = 0; i < _zLength1; i++) {
     // arrays.ts:23  s += Math.exp(z[i]! - m);
     const _t1 = Math.exp(z[i] - m);
     s = s + _t1;
@@ -316,7 +317,8 @@ export function softmaxCrossEntropyVjp(
   _ret_bar = 0;
   // adjoint of arrays.ts:23
   // the loop's adjoint, scaled by s_bar
-  for (let _j0 = 0; _j0 < z.length; _j0++) {
+  const _zLength2 = z.length;
+  for (let _j0 = 0; _j0 < _zLength2; _j0++) {
     z_bar[_j0] += s_bar * z_bar_s[_j0];
   }
   m_bar += s_bar * m_bar_s;
@@ -329,11 +331,12 @@ export function softmaxCrossEntropyVjp(
     for (let i = z.length - 1; i >= 0; i--) {
       // adjoint of arrays.ts:21  m = Math.max(m, z[i]!);
       m = _tp0[--_sp0];
-      const _t0 = Math.max(m, z[i]);
+      const _zAt = z[i];
+      const _t0 = Math.max(m, _zAt);
       const _b0 = m_bar;
       m_bar = 0;
       m_bar += m === _t0 ? _b0 : 0;
-      z_bar[i] += z[i] === _t0 && m !== _t0 ? _b0 : 0;
+      z_bar[i] += _zAt === _t0 && m !== _t0 ? _b0 : 0;
     }
     _sp = _sp0;
   }
@@ -358,17 +361,20 @@ export function softmaxCrossEntropyJvp(
   let m = -Infinity;
   let m_dot = 0;
   // arrays.ts:21
-  for (let i = 0; i < z.length; i++) {
+  const _zLength = z.length;
+  for (let i = 0; i < _zLength; i++) {
     // arrays.ts:21  m = Math.max(m, z[i]!);
-    const _t0 = Math.max(m, z[i]);
-    m_dot = (m === _t0 ? m_dot : 0) + (z[i] === _t0 && m !== _t0 ? z_dot[i] : 0);
+    const _zAt = z[i];
+    const _t0 = Math.max(m, _zAt);
+    m_dot = (m === _t0 ? m_dot : 0) + (_zAt === _t0 && m !== _t0 ? z_dot[i] : 0);
     m = _t0;
   }
   // arrays.ts:22  let s = 0;
   let s = 0;
   let s_dot = 0;
   // arrays.ts:23
-  for (let i = 0; i < z.length; i++) {
+  const _zLength1 = z.length;
+  for (let i = 0; i < _zLength1; i++) {
     // arrays.ts:23  s += Math.exp(z[i]! - m);
     const _t1 = Math.exp(z[i] - m);
     s_dot += (z_dot[i] - m_dot) * _t1;

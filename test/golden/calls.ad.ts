@@ -119,7 +119,8 @@ export function nllVjp(
   // calls.ts:13
   b_bar_s = 0;
   w_bar_s = new Float64Array(w.length);
-  for (let i = 0; i < y.length; i++) {
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
     let z_bar = 0;
     let p_bar = 0;
     // calls.ts:14  let z = b;
@@ -127,17 +128,19 @@ export function nllVjp(
     // calls.ts:15
     for (let j = 0; j < d; j++) {
       // calls.ts:15  z += w[j]! * X[i * d + j]!;
-      z = z + w[j] * X[i * d + j];
+      const _t0 = X[i * d + j];
+      z = z + w[j] * _t0;
     }
     // calls.ts:16  const p = sigmoid(z);
     const p = _sigmoid(z);
     // calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
-    const _t1 = 1 - y[i];
+    const _yAt = y[i];
+    const _t1 = 1 - _yAt;
     const _t2 = 1 - p;
-    s = s - (y[i] * Math.log(p) + _t1 * Math.log(_t2));
+    s = s - (_yAt * Math.log(p) + _t1 * Math.log(_t2));
     // adjoint of the iteration, with s_bar = 1
     // adjoint of calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
-    const _b1 = -y[i];
+    const _b1 = -_yAt;
     p_bar += _b1 / p;
     const _b2 = -_t1;
     const _t2_bar = _b2 / _t2;
@@ -149,7 +152,6 @@ export function nllVjp(
     z_bar += _b0;
     // adjoint of calls.ts:15
     for (let j = d - 1; j >= 0; j--) {
-      // calls.ts:15  z += w[j]! * X[i * d + j]!;
       const _t0 = X[i * d + j];
       // adjoint of calls.ts:15  z += w[j]! * X[i * d + j]!;
       w_bar_s[j] += z_bar * _t0;
@@ -168,7 +170,8 @@ export function nllVjp(
   // adjoint of calls.ts:13
   // the loop's adjoint, scaled by s_bar
   b_bar += s_bar * b_bar_s;
-  for (let _j0 = 0; _j0 < w.length; _j0++) {
+  const _wLength = w.length;
+  for (let _j0 = 0; _j0 < _wLength; _j0++) {
     w_bar[_j0] += s_bar * w_bar_s[_j0];
   }
   // adjoint of calls.ts:12  let s = 0;
@@ -198,7 +201,8 @@ export function nllJvp(
   let s = 0;
   let s_dot = 0;
   // calls.ts:13
-  for (let i = 0; i < y.length; i++) {
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
     // calls.ts:14  let z = b;
     let z = b;
     let z_dot = b_dot;
@@ -214,9 +218,10 @@ export function nllJvp(
     let p_dot = _sigmoidJvpDot;
     // calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
     const _t1 = 1 - p;
-    const _t2 = 1 - y[i];
-    s_dot -= y[i] * (p_dot / p) - _t2 * (p_dot / _t1);
-    s -= y[i] * Math.log(p) + _t2 * Math.log(_t1);
+    const _yAt = y[i];
+    const _t2 = 1 - _yAt;
+    s_dot -= _yAt * (p_dot / p) - _t2 * (p_dot / _t1);
+    s -= _yAt * Math.log(p) + _t2 * Math.log(_t1);
   }
   // calls.ts:19  return s;
   return { value: s, tangent: s_dot };

@@ -141,7 +141,7 @@ export function eulerVjp(
   let y_bar = 0;
   let dy = 0;
   let dy_bar = 0;
-  let _tp0 = new Float64Array(0);
+  let _tp0 = _tape;
   let _sp0 = 0;
   let _ret = 0;
   let _ret_bar = 0;
@@ -186,7 +186,7 @@ export function eulerVjp(
       y_bar += a * dy_bar;
       const _b0 = -dy_bar;
       const _t0_bar = _b0 * y;
-      y_bar += _t0_bar * y + y * _t0_bar;
+      y_bar += 2 * _t0_bar * y;
       y_bar += _t0 * _b0;
       dy_bar = 0;
     }
@@ -224,7 +224,7 @@ export function eulerJvp(
     // euler-tape.ts:10  const dy = a * y - y * y * y;
     const _t0 = y * y;
     const dy = a * y - _t0 * y;
-    let dy_dot = a_dot * y + a * y_dot - ((y_dot * y + y * y_dot) * y + _t0 * y_dot);
+    let dy_dot = a_dot * y + a * y_dot - (2 * y_dot * y * y + _t0 * y_dot);
     // euler-tape.ts:11  y = y + h * dy;
     y_dot += h_dot * dy + h * dy_dot;
     y += h * dy;

@@ -54,3 +54,11 @@ Object.assign(SPECS, {
 Object.assign(SPECS, {
   withDefaults: { ranges: { x: [0.5, 2] }, sizes: { v: 3 } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  triangularMixture: { sizes: { mu: 6, l: 6, x: 9 }, fixed: { d: 3, k: 2 } },
+  mapThenSum: { sizes: { x: 4, w: 4 } },
+  flaggedMap: { sizes: { x: 4, out: 4 }, ranges: { x: [0.1, 0.9] } },
+  rowSums: { sizes: { a: 9, v: 3 }, fixed: { n: 3 }, ranges: { a: [-0.5, 0.5], v: [-0.8, 0.8] } },
+  nestedScratch: { sizes: { x: 6 }, fixed: { m: 3 } },
+} satisfies Record<string, InputSpec>);

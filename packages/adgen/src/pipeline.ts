@@ -18,6 +18,7 @@ import { Namer } from './ir/namer.ts';
 import * as b from './ir/builders.ts';
 import type { Expr, FunctionIR, Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
+import { optimizeFunction } from './optimize/index.ts';
 import { forwardKernel, forwardPublic } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
 import { UnsupportedReturn } from './reverse/jumps.ts';
@@ -305,6 +306,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       throw err;
     }
     plan.imports = [...importMap].map(([from, set]) => ({ from, names: [...set] }));
+    plan.functions = plan.functions.map(optimizeFunction);
     const text = await emitFile(plan);
     generated.push({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text, units: units.filter((l) => l.unit.tagged && l.ir.exported).map(unitInfo) });
   }

@@ -173,7 +173,7 @@ export function eulerLossVjp(
   let eu_bar = 0;
   let ev = 0;
   let ev_bar = 0;
-  let _tp0 = new Float64Array(0);
+  let _tp0 = _tape;
   let _sp0 = 0;
   let _ret = 0;
   let _ret_bar = 0;
@@ -232,10 +232,12 @@ export function eulerLossVjp(
       // adjoint of euler.ts:39
       if (i % stride === 0) {
         // adjoint of euler.ts:43  loss += eu * eu + ev * ev;
-        const _t2 = u - obs[j];
-        const _t3 = u - obs[j];
-        const _t4 = v - obs[j + 1];
-        const _t5 = v - obs[j + 1];
+        const _obsAt = obs[j];
+        const _t2 = u - _obsAt;
+        const _t3 = u - _obsAt;
+        const _obsAt1 = obs[j + 1];
+        const _t4 = v - _obsAt1;
+        const _t5 = v - _obsAt1;
         eu_bar += loss_bar * _t3 + _t2 * loss_bar;
         ev_bar += loss_bar * _t5 + _t4 * loss_bar;
         // adjoint of euler.ts:42  const ev = v - obs[j + 1];
@@ -364,7 +366,7 @@ export function eulerLossJvp(
       const ev = v - obs[j + 1];
       let ev_dot = v_dot;
       // euler.ts:43  loss += eu * eu + ev * ev;
-      loss_dot += eu_dot * eu + eu * eu_dot + (ev_dot * ev + ev * ev_dot);
+      loss_dot += 2 * eu_dot * eu + 2 * ev_dot * ev;
       loss += eu * eu + ev * ev;
     }
   }

@@ -115,10 +115,12 @@ export function lossVjp(
   w_bar_s = 0;
   p_bar_s = 0;
   b_bar_s = 0;
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     let r_bar = 0;
     // expcos.ts:14  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
-    const _t0 = p * x[i];
+    const _xAt = x[i];
+    const _t0 = p * _xAt;
     const _t1 = Math.cos(_t0);
     const _t2 = Math.exp(w * _t1 + b);
     const r = _t2 - y[i];
@@ -132,7 +134,7 @@ export function lossVjp(
     w_bar_s += _b0 * _t1;
     const _t1_bar = w * _b0;
     const _t0_bar = -(_t1_bar * Math.sin(_t0));
-    p_bar_s += _t0_bar * x[i];
+    p_bar_s += _t0_bar * _xAt;
     b_bar_s += _b0;
   }
   // expcos.ts:17  return s / x.length;
@@ -175,15 +177,17 @@ export function lossJvp(
   let s = 0;
   let s_dot = 0;
   // expcos.ts:13
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // expcos.ts:14  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
-    const _t0 = p * x[i];
+    const _xAt = x[i];
+    const _t0 = p * _xAt;
     const _t1 = Math.cos(_t0);
     const _t2 = Math.exp(w * _t1 + b);
     const r = _t2 - y[i];
-    let r_dot = (w_dot * _t1 - w * p_dot * x[i] * Math.sin(_t0) + b_dot) * _t2;
+    let r_dot = (w_dot * _t1 - w * p_dot * _xAt * Math.sin(_t0) + b_dot) * _t2;
     // expcos.ts:15  s += r * r;
-    s_dot += r_dot * r + r * r_dot;
+    s_dot += 2 * r_dot * r;
     s += r * r;
   }
   // expcos.ts:17  return s / x.length;

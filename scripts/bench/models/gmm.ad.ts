@@ -38,6 +38,19 @@ export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
 }
 
+/** Pushes every element of a scratch array (a snapshot of one loop iteration). */
+function _pushArray(a: ArrayLike<number>): void {
+  _reserve(a.length);
+  for (let i = 0; i < a.length; i++) _tape[_sp + i] = a[i]!;
+  _sp += a.length;
+}
+
+/** Pops a snapshot pushed by _pushArray back into the array. */
+function _popArray(a: { [i: number]: number; length: number }): void {
+  _sp -= a.length;
+  for (let i = 0; i < a.length; i++) a[i] = _tape[_sp + i]!;
+}
+
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
 function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
   const t = new Float64Array(length);
@@ -165,8 +178,8 @@ export function gmmObjectiveVjp(
   let alphas_bar_slse = new Float64Array(0);
   let sumQs_bar_slse = new Float64Array(0);
   let amx_bar = 0;
-  let _tp1 = new Float64Array(0);
-  let _sp1 = 0;
+  let _tp3 = _tape;
+  let _sp3 = 0;
   let asum_bar = 0;
   let alphas_bar_asum = new Float64Array(0);
   let amx_bar_asum = 0;
@@ -189,13 +202,28 @@ export function gmmObjectiveVjp(
   sumQs_bar = new Float64Array(sumQs.length);
   // gmm.ts:41
   for (let ik = 0; ik < k; ik++) {
+    let _tp0 = _tape;
+    let _sp0 = 0;
     // gmm.ts:42  let sq = 0;
     let sq = 0;
     // gmm.ts:43
-    for (let id = 0; id < d; id++) {
-      const q = icf[ik * icfSz + id];
-      sq = sq + q;
-      qdiags[ik * d + id] = Math.exp(q);
+    _reserve(d);
+    _tp0 = _tape;
+    _sp0 = _sp;
+    {
+      for (let id = 0; id < d; id++) {
+        // gmm.ts:44  const q = icf[ik * icfSz + id];
+        const _i0 = ik * icfSz + id;
+        const q = icf[_i0];
+        // gmm.ts:45  sq += q;
+        sq = sq + q;
+        // gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
+        const _i1 = ik * d + id;
+        const _t0 = Math.exp(q);
+        qdiags[_i1] = _t0;
+        _tp0[_sp0++] = _t0;
+      }
+      _sp = _sp0;
     }
     // gmm.ts:48  sumQs[ik] = sq;
     sumQs[ik] = sq;
@@ -219,109 +247,24 @@ export function gmmObjectiveVjp(
   sumQs_bar_slse = new Float64Array(sumQs.length);
   for (let ix = 0; ix < n; ix++) {
     let mx_bar = 0;
-    let _tp0 = new Float64Array(0);
-    let _sp0 = 0;
+    let _tp1 = _tape;
+    let _sp1 = 0;
     let semx_bar = 0;
+    let _tp2 = _tape;
+    let _sp2 = 0;
     // gmm.ts:56
     for (let ik = 0; ik < k; ik++) {
       // gmm.ts:58
       for (let id = 0; id < d; id++) {
-        xcentered[id] = x[ix * d + id] - means[ik * d + id];
-      }
-      // gmm.ts:62
-      for (let id = 0; id < d; id++) {
-        qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-      }
-      // gmm.ts:65  let li = ik * icfSz + d;
-      let li = ik * icfSz + d;
-      // gmm.ts:66
-      for (let i = 0; i < d; i++) {
-        for (let j = i + 1; j < d; j++) {
-          qxcentered[j] = qxcentered[j] + icf[li] * xcentered[i];
-          li++;
-        }
-      }
-      // gmm.ts:72  let sqnorm = 0;
-      let sqnorm = 0;
-      // gmm.ts:73
-      for (let id = 0; id < d; id++) {
-        sqnorm = sqnorm + qxcentered[id] * qxcentered[id];
-      }
-      // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
-      mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
-    }
-    // gmm.ts:79  let mx = mainTerm[0];
-    let mx = mainTerm[0];
-    // gmm.ts:80
-    _reserve(k - 1);
-    _tp0 = _tape;
-    _sp0 = _sp;
-    {
-      for (let ik = 1; ik < k; ik++) {
-        // gmm.ts:81
-        if (mainTerm[ik] > mx) {
-          // gmm.ts:81  mx = mainTerm[ik];
-          mx = mainTerm[ik];
-          _tp0[_sp0++] = 1;
-        } else {
-          _tp0[_sp0++] = 0;
-        }
-      }
-      _sp = _sp0;
-    }
-    // gmm.ts:83  let semx = 0;
-    let semx = 0;
-    // gmm.ts:84
-    for (let ik = 0; ik < k; ik++) {
-      // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
-      semx = semx + Math.exp(mainTerm[ik] - mx);
-    }
-    // gmm.ts:87  slse += Math.log(semx) + mx;
-    slse = slse + (Math.log(semx) + mx);
-    // adjoint of the iteration, with slse_bar = 1
-    // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
-    semx_bar += 1 / semx;
-    mx_bar++;
-    // adjoint of gmm.ts:84
-    for (let ik = k - 1; ik >= 0; ik--) {
-      // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
-      const _t1 = Math.exp(mainTerm[ik] - mx);
-      // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
-      const _b6 = semx_bar * _t1;
-      mainTerm_bar[ik] += _b6;
-      mx_bar -= _b6;
-    }
-    // adjoint of gmm.ts:83  let semx = 0;
-    semx_bar = 0;
-    // adjoint of gmm.ts:80
-    {
-      _tp0 = _tape;
-      _sp0 = _sp;
-      for (let ik = k - 1; ik >= 1; ik--) {
-        // adjoint of gmm.ts:81
-        if (_tp0[--_sp0] === 1) {
-          // adjoint of gmm.ts:81  mx = mainTerm[ik];
-          mainTerm_bar[ik] += mx_bar;
-          mx_bar = 0;
-        }
-      }
-      _sp = _sp0;
-    }
-    // adjoint of gmm.ts:79  let mx = mainTerm[0];
-    mainTerm_bar[0] += mx_bar;
-    mx_bar = 0;
-    // adjoint of gmm.ts:56
-    for (let ik = k - 1; ik >= 0; ik--) {
-      let sqnorm_bar = 0;
-      // gmm.ts:58
-      for (let id = 0; id < d; id++) {
         // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-        xcentered[id] = x[ix * d + id] - means[ik * d + id];
+        const _i2 = ik * d + id;
+        xcentered[id] = x[ix * d + id] - means[_i2];
       }
       // gmm.ts:62
       for (let id = 0; id < d; id++) {
         // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-        qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+        const _i3 = ik * d + id;
+        qxcentered[id] = qdiags[_i3] * xcentered[id];
       }
       // gmm.ts:65  let li = ik * icfSz + d;
       let li = ik * icfSz + d;
@@ -342,6 +285,90 @@ export function gmmObjectiveVjp(
         // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
         sqnorm = sqnorm + qxcentered[id] * qxcentered[id];
       }
+      // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+      mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+      _pushArray(qxcentered);
+      _push(li);
+      _pushArray(xcentered);
+    }
+    // gmm.ts:79  let mx = mainTerm[0];
+    let mx = mainTerm[0];
+    // gmm.ts:80
+    _reserve(k - 1);
+    _tp1 = _tape;
+    _sp1 = _sp;
+    {
+      for (let ik = 1; ik < k; ik++) {
+        // gmm.ts:81
+        if (mainTerm[ik] > mx) {
+          // gmm.ts:81  mx = mainTerm[ik];
+          mx = mainTerm[ik];
+          _tp1[_sp1++] = 1;
+        } else {
+          _tp1[_sp1++] = 0;
+        }
+      }
+      _sp = _sp1;
+    }
+    // gmm.ts:83  let semx = 0;
+    let semx = 0;
+    // gmm.ts:84
+    _reserve(k);
+    _tp2 = _tape;
+    _sp2 = _sp;
+    {
+      for (let ik = 0; ik < k; ik++) {
+        // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
+        const _t1 = Math.exp(mainTerm[ik] - mx);
+        semx = semx + _t1;
+        _tp2[_sp2++] = _t1;
+      }
+      _sp = _sp2;
+    }
+    // gmm.ts:87  slse += Math.log(semx) + mx;
+    slse = slse + (Math.log(semx) + mx);
+    // adjoint of the iteration, with slse_bar = 1
+    // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
+    semx_bar += 1 / semx;
+    mx_bar++;
+    // adjoint of gmm.ts:84
+    {
+      _tp2 = _tape;
+      _sp2 = _sp;
+      for (let ik = k - 1; ik >= 0; ik--) {
+        let _t1 = _tp2[--_sp2];
+        // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
+        const _b6 = semx_bar * _t1;
+        mainTerm_bar[ik] += _b6;
+        mx_bar -= _b6;
+      }
+      _sp = _sp2;
+    }
+    // adjoint of gmm.ts:83  let semx = 0;
+    semx_bar = 0;
+    // adjoint of gmm.ts:80
+    {
+      _tp1 = _tape;
+      _sp1 = _sp;
+      for (let ik = k - 1; ik >= 1; ik--) {
+        // adjoint of gmm.ts:81
+        if (_tp1[--_sp1] === 1) {
+          // adjoint of gmm.ts:81  mx = mainTerm[ik];
+          mainTerm_bar[ik] += mx_bar;
+          mx_bar = 0;
+        }
+      }
+      _sp = _sp1;
+    }
+    // adjoint of gmm.ts:79  let mx = mainTerm[0];
+    mainTerm_bar[0] += mx_bar;
+    mx_bar = 0;
+    // adjoint of gmm.ts:56
+    for (let ik = k - 1; ik >= 0; ik--) {
+      let sqnorm_bar = 0;
+      _popArray(xcentered);
+      let li = _pop();
+      _popArray(qxcentered);
       // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
       const _b4 = mainTerm_bar[ik];
       mainTerm_bar[ik] = 0;
@@ -352,24 +379,27 @@ export function gmmObjectiveVjp(
       // adjoint of gmm.ts:73
       for (let id = d - 1; id >= 0; id--) {
         // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
-        qxcentered_bar[id] += sqnorm_bar * qxcentered[id] + qxcentered[id] * sqnorm_bar;
+        qxcentered_bar[id] += 2 * sqnorm_bar * qxcentered[id];
       }
       // adjoint of gmm.ts:72  let sqnorm = 0;
       sqnorm_bar = 0;
       // adjoint of gmm.ts:66
       for (let i = d - 1; i >= 0; i--) {
         // adjoint of gmm.ts:67
+        let _xcentered_barAt = xcentered_bar[i];
+        const _xcenteredAt = xcentered[i];
         for (let j = d - 1; j >= i + 1; j--) {
           // adjoint of gmm.ts:69  li++;
           li--;
           // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
-          icf_bar_slse[li] += qxcentered_bar[j] * xcentered[i];
-          xcentered_bar[i] += icf[li] * qxcentered_bar[j];
+          const _qxcentered_barAt = qxcentered_bar[j];
+          icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAt;
+          _xcentered_barAt += icf[li] * _qxcentered_barAt;
         }
+        xcentered_bar[i] = _xcentered_barAt;
       }
       // adjoint of gmm.ts:62
       for (let id = d - 1; id >= 0; id--) {
-        // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
         const _i3 = ik * d + id;
         // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
         const _b3 = qxcentered_bar[id];
@@ -379,7 +409,6 @@ export function gmmObjectiveVjp(
       }
       // adjoint of gmm.ts:58
       for (let id = d - 1; id >= 0; id--) {
-        // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
         const _i2 = ik * d + id;
         // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
         const _b2 = xcentered_bar[id];
@@ -392,20 +421,20 @@ export function gmmObjectiveVjp(
   let amx = alphas[0];
   // gmm.ts:92
   _reserve(k - 1);
-  _tp1 = _tape;
-  _sp1 = _sp;
+  _tp3 = _tape;
+  _sp3 = _sp;
   {
     for (let ik = 1; ik < k; ik++) {
       // gmm.ts:93
       if (alphas[ik] > amx) {
         // gmm.ts:93  amx = alphas[ik];
         amx = alphas[ik];
-        _tp1[_sp1++] = 1;
+        _tp3[_sp3++] = 1;
       } else {
-        _tp1[_sp1++] = 0;
+        _tp3[_sp3++] = 0;
       }
     }
-    _sp = _sp1;
+    _sp = _sp3;
   }
   // gmm.ts:95  let asum = 0;
   let asum = 0;
@@ -436,12 +465,16 @@ export function gmmObjectiveVjp(
     // gmm.ts:105
     for (let id = 0; id < d; id++) {
       // gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
-      frobenius = frobenius + qdiags[ik * d + id] * qdiags[ik * d + id];
+      const _i4 = ik * d + id;
+      const _i5 = ik * d + id;
+      frobenius = frobenius + qdiags[_i4] * qdiags[_i5];
     }
     // gmm.ts:108
     for (let j = d; j < icfSz; j++) {
       // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      frobenius = frobenius + icf[ik * icfSz + j] * icf[ik * icfSz + j];
+      const _i6 = ik * icfSz + j;
+      const _i7 = ik * icfSz + j;
+      frobenius = frobenius + icf[_i6] * icf[_i7];
     }
     // gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
     const _t3 = 0.5 * wishartGamma * wishartGamma;
@@ -452,7 +485,6 @@ export function gmmObjectiveVjp(
     sumQs_bar_prior[ik] -= wishartM;
     // adjoint of gmm.ts:108
     for (let j = icfSz - 1; j >= d; j--) {
-      // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
       const _i6 = ik * icfSz + j;
       const _i7 = ik * icfSz + j;
       // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
@@ -461,7 +493,6 @@ export function gmmObjectiveVjp(
     }
     // adjoint of gmm.ts:105
     for (let id = d - 1; id >= 0; id--) {
-      // gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
       const _i4 = ik * d + id;
       const _i5 = ik * d + id;
       // adjoint of gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
@@ -486,13 +517,16 @@ export function gmmObjectiveVjp(
   _ret_bar = 0;
   // adjoint of gmm.ts:103
   // the loop's adjoint, scaled by prior_bar
-  for (let _j6 = 0; _j6 < qdiags.length; _j6++) {
+  const _qdiagsLength = qdiags.length;
+  for (let _j6 = 0; _j6 < _qdiagsLength; _j6++) {
     qdiags_bar[_j6] += prior_bar * qdiags_bar_prior[_j6];
   }
-  for (let _j7 = 0; _j7 < icf.length; _j7++) {
+  const _icfLength = icf.length;
+  for (let _j7 = 0; _j7 < _icfLength; _j7++) {
     icf_bar[_j7] += prior_bar * icf_bar_prior[_j7];
   }
-  for (let _j8 = 0; _j8 < sumQs.length; _j8++) {
+  const _sumQsLength = sumQs.length;
+  for (let _j8 = 0; _j8 < _sumQsLength; _j8++) {
     sumQs_bar[_j8] += prior_bar * sumQs_bar_prior[_j8];
   }
   // adjoint of gmm.ts:102  let prior = 0;
@@ -502,7 +536,8 @@ export function gmmObjectiveVjp(
   amx_bar += lseAlphas_bar;
   // adjoint of gmm.ts:96
   // the loop's adjoint, scaled by asum_bar
-  for (let _j5 = 0; _j5 < alphas.length; _j5++) {
+  const _alphasLength = alphas.length;
+  for (let _j5 = 0; _j5 < _alphasLength; _j5++) {
     alphas_bar[_j5] += asum_bar * alphas_bar_asum[_j5];
   }
   amx_bar += asum_bar * amx_bar_asum;
@@ -510,36 +545,41 @@ export function gmmObjectiveVjp(
   asum_bar = 0;
   // adjoint of gmm.ts:92
   {
-    _tp1 = _tape;
-    _sp1 = _sp;
+    _tp3 = _tape;
+    _sp3 = _sp;
     for (let ik = k - 1; ik >= 1; ik--) {
       // adjoint of gmm.ts:93
-      if (_tp1[--_sp1] === 1) {
+      if (_tp3[--_sp3] === 1) {
         // adjoint of gmm.ts:93  amx = alphas[ik];
         alphas_bar[ik] += amx_bar;
         amx_bar = 0;
       }
     }
-    _sp = _sp1;
+    _sp = _sp3;
   }
   // adjoint of gmm.ts:91  let amx = alphas[0];
   alphas_bar[0] += amx_bar;
   amx_bar = 0;
   // adjoint of gmm.ts:55
   // the loop's adjoint, scaled by slse_bar
-  for (let _j0 = 0; _j0 < means.length; _j0++) {
+  const _meansLength = means.length;
+  for (let _j0 = 0; _j0 < _meansLength; _j0++) {
     means_bar[_j0] += slse_bar * means_bar_slse[_j0];
   }
-  for (let _j1 = 0; _j1 < qdiags.length; _j1++) {
+  const _qdiagsLength1 = qdiags.length;
+  for (let _j1 = 0; _j1 < _qdiagsLength1; _j1++) {
     qdiags_bar[_j1] += slse_bar * qdiags_bar_slse[_j1];
   }
-  for (let _j2 = 0; _j2 < icf.length; _j2++) {
+  const _icfLength1 = icf.length;
+  for (let _j2 = 0; _j2 < _icfLength1; _j2++) {
     icf_bar[_j2] += slse_bar * icf_bar_slse[_j2];
   }
-  for (let _j3 = 0; _j3 < alphas.length; _j3++) {
+  const _alphasLength1 = alphas.length;
+  for (let _j3 = 0; _j3 < _alphasLength1; _j3++) {
     alphas_bar[_j3] += slse_bar * alphas_bar_slse[_j3];
   }
-  for (let _j4 = 0; _j4 < sumQs.length; _j4++) {
+  const _sumQsLength1 = sumQs.length;
+  for (let _j4 = 0; _j4 < _sumQsLength1; _j4++) {
     sumQs_bar[_j4] += slse_bar * sumQs_bar_slse[_j4];
   }
   // adjoint of gmm.ts:54  let slse = 0;
@@ -547,38 +587,31 @@ export function gmmObjectiveVjp(
   // adjoint of gmm.ts:41
   for (let ik = k - 1; ik >= 0; ik--) {
     let sq_bar = 0;
-    // gmm.ts:42  let sq = 0;
-    let sq = 0;
-    // gmm.ts:43
-    for (let id = 0; id < d; id++) {
-      // gmm.ts:44  const q = icf[ik * icfSz + id];
-      const q = icf[ik * icfSz + id];
-      // gmm.ts:45  sq += q;
-      sq = sq + q;
-      // gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
-      qdiags[ik * d + id] = Math.exp(q);
-    }
+    let _tp0 = _tape;
+    let _sp0 = 0;
     // adjoint of gmm.ts:48  sumQs[ik] = sq;
     const _b1 = sumQs_bar[ik];
     sumQs_bar[ik] = 0;
     sq_bar += _b1;
     // adjoint of gmm.ts:43
-    for (let id = d - 1; id >= 0; id--) {
-      let q_bar = 0;
-      // gmm.ts:44  const q = icf[ik * icfSz + id];
-      const _i0 = ik * icfSz + id;
-      const q = icf[_i0];
-      // gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
-      const _i1 = ik * d + id;
-      const _t0 = Math.exp(q);
-      // adjoint of gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
-      const _b0 = qdiags_bar[_i1];
-      qdiags_bar[_i1] = 0;
-      q_bar += _b0 * _t0;
-      // adjoint of gmm.ts:45  sq += q;
-      q_bar += sq_bar;
-      // adjoint of gmm.ts:44  const q = icf[ik * icfSz + id];
-      icf_bar[_i0] += q_bar;
+    {
+      _tp0 = _tape;
+      _sp0 = _sp;
+      for (let id = d - 1; id >= 0; id--) {
+        let q_bar = 0;
+        let _t0 = _tp0[--_sp0];
+        const _i0 = ik * icfSz + id;
+        const _i1 = ik * d + id;
+        // adjoint of gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
+        const _b0 = qdiags_bar[_i1];
+        qdiags_bar[_i1] = 0;
+        q_bar += _b0 * _t0;
+        // adjoint of gmm.ts:45  sq += q;
+        q_bar += sq_bar;
+        // adjoint of gmm.ts:44  const q = icf[ik * icfSz + id];
+        icf_bar[_i0] += q_bar;
+      }
+      _sp = _sp0;
     }
     // adjoint of gmm.ts:42  let sq = 0;
     sq_bar = 0;
@@ -666,18 +699,23 @@ export function gmmObjectiveJvp(
       for (let id = 0; id < d; id++) {
         // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
         const _t1 = qdiags[ik * d + id];
-        qxcentered_dot[id] = qdiags_dot[ik * d + id] * xcentered[id] + _t1 * xcentered_dot[id];
-        qxcentered[id] = _t1 * xcentered[id];
+        const _xcenteredAt = xcentered[id];
+        qxcentered_dot[id] = qdiags_dot[ik * d + id] * _xcenteredAt + _t1 * xcentered_dot[id];
+        qxcentered[id] = _t1 * _xcenteredAt;
       }
       // gmm.ts:65  let li = ik * icfSz + d;
       let li = ik * icfSz + d;
       // gmm.ts:66
       for (let i = 0; i < d; i++) {
         // gmm.ts:67
+        const _xcenteredAt2 = xcentered[i];
+        const _xcentered_dotAt = xcentered_dot[i];
         for (let j = i + 1; j < d; j++) {
           // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
-          qxcentered_dot[j] += icf_dot[li] * xcentered[i] + icf[li] * xcentered_dot[i];
-          qxcentered[j] += icf[li] * xcentered[i];
+          const _xcenteredAt1 = _xcenteredAt2;
+          const _icfAt = icf[li];
+          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + _icfAt * _xcentered_dotAt;
+          qxcentered[j] += _icfAt * _xcenteredAt1;
           // gmm.ts:69  li++;
           li++;
         }
@@ -688,8 +726,9 @@ export function gmmObjectiveJvp(
       // gmm.ts:73
       for (let id = 0; id < d; id++) {
         // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
-        sqnorm_dot += qxcentered_dot[id] * qxcentered[id] + qxcentered[id] * qxcentered_dot[id];
-        sqnorm += qxcentered[id] * qxcentered[id];
+        const _qxcenteredAt = qxcentered[id];
+        sqnorm_dot += 2 * qxcentered_dot[id] * _qxcenteredAt;
+        sqnorm += _qxcenteredAt * _qxcenteredAt;
       }
       // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
       mainTerm_dot[ik] = alphas_dot[ik] + sumQs_dot[ik] - 0.5 * sqnorm_dot;
@@ -757,16 +796,18 @@ export function gmmObjectiveJvp(
     // gmm.ts:105
     for (let id = 0; id < d; id++) {
       // gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
-      const _t4 = qdiags[ik * d + id];
-      const _t5 = qdiags[ik * d + id];
+      const _qdiagsAt = qdiags[ik * d + id];
+      const _t4 = _qdiagsAt;
+      const _t5 = _qdiagsAt;
       frobenius_dot += qdiags_dot[ik * d + id] * _t5 + _t4 * qdiags_dot[ik * d + id];
       frobenius += _t4 * _t5;
     }
     // gmm.ts:108
     for (let j = d; j < icfSz; j++) {
       // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      const _t6 = icf[ik * icfSz + j];
-      const _t7 = icf[ik * icfSz + j];
+      const _icfAt1 = icf[ik * icfSz + j];
+      const _t6 = _icfAt1;
+      const _t7 = _icfAt1;
       frobenius_dot += icf_dot[ik * icfSz + j] * _t7 + _t6 * icf_dot[ik * icfSz + j];
       frobenius += _t6 * _t7;
     }

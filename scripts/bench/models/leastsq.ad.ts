@@ -108,17 +108,19 @@ export function leastSquaresVjp(
   // leastsq.ts:14
   a_bar_s = 0;
   b_bar_s = 0;
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     let r_bar = 0;
     // leastsq.ts:15  const r = a * x[i] + b - y[i];
-    const r = a * x[i] + b - y[i];
+    const _xAt = x[i];
+    const r = a * _xAt + b - y[i];
     // leastsq.ts:16  s += r * r;
     s = s + r * r;
     // adjoint of the iteration, with s_bar = 1
     // adjoint of leastsq.ts:16  s += r * r;
     r_bar += 2 * r;
     // adjoint of leastsq.ts:15  const r = a * x[i] + b - y[i];
-    a_bar_s += r_bar * x[i];
+    a_bar_s += r_bar * _xAt;
     b_bar_s += r_bar;
   }
   // leastsq.ts:18  return s / x.length;
@@ -157,12 +159,14 @@ export function leastSquaresJvp(
   let s = 0;
   let s_dot = 0;
   // leastsq.ts:14
-  for (let i = 0; i < x.length; i++) {
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
     // leastsq.ts:15  const r = a * x[i] + b - y[i];
-    const r = a * x[i] + b - y[i];
-    let r_dot = a_dot * x[i] + b_dot;
+    const _xAt = x[i];
+    const r = a * _xAt + b - y[i];
+    let r_dot = a_dot * _xAt + b_dot;
     // leastsq.ts:16  s += r * r;
-    s_dot += r_dot * r + r * r_dot;
+    s_dot += 2 * r_dot * r;
     s += r * r;
   }
   // leastsq.ts:18  return s / x.length;

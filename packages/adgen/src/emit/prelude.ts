@@ -43,6 +43,22 @@ export function adgenTapePeakBytes(): number {
 }
 `;
 
+/** Whole scratch arrays on the value tape: snapshots of loop iterations (reverse/snapshot.ts). */
+export const TAPE_ARRAYS = `
+/** Pushes every element of a scratch array (a snapshot of one loop iteration). */
+function _pushArray(a: ArrayLike<number>): void {
+  _reserve(a.length);
+  for (let i = 0; i < a.length; i++) _tape[_sp + i] = a[i]!;
+  _sp += a.length;
+}
+
+/** Pops a snapshot pushed by _pushArray back into the array. */
+function _popArray(a: { [i: number]: number; length: number }): void {
+  _sp -= a.length;
+  for (let i = 0; i < a.length; i++) a[i] = _tape[_sp + i]!;
+}
+`;
+
 /** Arrays allocated inside loops, kept for the adjoint sweep. */
 export const REF_TAPE = `
 const _refs: ArrayLike<number>[] = [];

@@ -28,6 +28,8 @@ export function add(a: Expr, c: Expr): Expr {
   if (a.k === 'num' && c.k === 'num') return num(a.v + c.v);
   if (c.k === 'op' && c.op === 'neg') return sub(a, c.args[0]!);
   if (sameExpr(a, c)) return mul(num(2), a);
+  // p·q + q·p (the product rule on x·x) → 2·p·q
+  if (a.k === 'op' && a.op === '*' && c.k === 'op' && c.op === '*' && sameExpr(a.args[0]!, c.args[1]!) && sameExpr(a.args[1]!, c.args[0]!)) return mul(num(2), a);
   // (x − c1) + c2 → x + (c2 − c1)
   if (c.k === 'num' && a.k === 'op' && (a.op === '-' || a.op === '+') && a.args[1]!.k === 'num') {
     const k = a.op === '-' ? c.v - a.args[1]!.v : c.v + a.args[1]!.v;

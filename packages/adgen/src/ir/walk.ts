@@ -47,3 +47,27 @@ export function someExpr(stmts: Stmt[], p: (e: Expr) => boolean): boolean {
   });
   return found;
 }
+
+/** Calls f on every statement, nested ones included (before their children). */
+export function visitStmts(stmts: Stmt[], f: (s: Stmt) => void): void {
+  for (const s of stmts) {
+    f(s);
+    if (s.k === 'if') {
+      visitStmts(s.then, f);
+      visitStmts(s.else, f);
+    } else if (s.k === 'loop') {
+      visitStmts(s.init, f);
+      visitStmts(s.update, f);
+      visitStmts(s.body, f);
+    } else if (s.k === 'block') visitStmts(s.body, f);
+  }
+}
+
+/** Scalars the statements declare or assign and arrays they store into (at any depth). */
+export function writtenIn(stmts: Stmt[], out = new Set<string>()): Set<string> {
+  visitStmts(stmts, (s) => {
+    if (s.k === 'decl' || s.k === 'assign') out.add(s.name);
+    else if (s.k === 'store') out.add(s.arr);
+  });
+  return out;
+}

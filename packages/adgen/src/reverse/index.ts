@@ -30,7 +30,8 @@ import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
 import { isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
-import { mapStmtExprs, someExpr } from '../ir/walk.ts';
+import { preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
+import { mapStmtExprs, someExpr, writtenIn } from '../ir/walk.ts';
 
 const bar = names.adjointOf;
 
@@ -44,9 +45,23 @@ interface Region {
   /** declarations placed at the top of the region */
   hoisted: Stmt[];
   hoistedNames: Set<string>;
-  /** in a recomputing loop: primal effects already done by the forward sweep are not repeated */
-  recompute: { skipAccumulators: Set<string>; skipStores: Set<string> } | null;
 }
+
+/** What the iterations of an independent loop write outside themselves, and what is theirs. */
+interface Independence {
+  /** outer scalars the iterations only sum into */
+  accumulators: string[];
+  /** outer arrays the iterations store into (each element by one iteration) */
+  stores: string[];
+  /** the counter, the body's declarations and the private scratch arrays */
+  locals: Set<string>;
+  /** scratch arrays declared outside the loop that every iteration rewrites before reading */
+  privateArrays: string[];
+  counter: string;
+}
+
+/** A snapshot recomputes an iteration's constants that cost at most this (reverse/snapshot.ts). */
+const CHEAP_RECOMPUTE = 4;
 
 
 interface ReadSite {
@@ -488,10 +503,9 @@ export class ReverseTransformer {
     const once = m.loops.length === 0;
     const active = this.carriesAdjoint(v) && type === 'number';
     const singleWrite = (this.writes.get(v)?.length ?? 0) <= 1;
-    const skip = m.region.recompute?.skipAccumulators.has(v) ?? false;
     // variables the transformation introduced without a declaration (`_ret`)
     if (!isDecl && !this.declCount.has(v) && !this.fn.params.some((p) => p.name === v)) this.hoistIn(this.top, v, type);
-    const write = (val: Expr): Stmt[] => (skip ? [] : [isDecl ? this.define(v, type, val, m, mutable) : b.assign(v, val)]);
+    const write = (val: Expr): Stmt[] => [isDecl ? this.define(v, type, val, m, mutable) : b.assign(v, val)];
     if (!active || !this.activeExpr(e)) {
       fwd.push(...write(primalExpr(e)));
       const adj = [...restore];
@@ -539,9 +553,8 @@ export class ReverseTransformer {
         adj.push(b.store(s.arr, adjIndex, b.xcall('_pop')));
       }
     }
-    const skip = m.region.recompute?.skipStores.has(s.arr) ?? false;
     if (!active || !this.carriesAdjoint(s.arr) || !this.activeExpr(s.e)) {
-      if (!skip) fwd.push(b.store(s.arr, index, primalExpr(s.e)));
+      fwd.push(b.store(s.arr, index, primalExpr(s.e)));
       if (active) adj.push(b.store(this.adjointArray(s.arr, m), adjIndex, b.ZERO));
       return { fwd, adj };
     }
@@ -552,9 +565,9 @@ export class ReverseTransformer {
     let lin: Lin;
     if (once) {
       lin = this.linearize(target, false, fwd, m, true);
-      if (!skip) fwd.push(b.store(s.arr, index, accumulation ? b.op((e as Extract<Expr, { k: 'op' }>).op, b.idx(s.arr, index), lin.val) : lin.val));
+      fwd.push(b.store(s.arr, index, accumulation ? b.op((e as Extract<Expr, { k: 'op' }>).op, b.idx(s.arr, index), lin.val) : lin.val));
     } else {
-      if (!skip) fwd.push(b.store(s.arr, index, primalExpr(e)));
+      fwd.push(b.store(s.arr, index, primalExpr(e)));
       lin = this.linearize(target, false, adj, m, false);
     }
     if (accumulation) {
@@ -708,7 +721,7 @@ export class ReverseTransformer {
   // ---- loops ---------------------------------------------------------------------------------
 
   /** Classifies the writes of a loop body: independent iterations or not. */
-  private independence(s: Extract<Stmt, { k: 'loop' }>): { accumulators: string[]; stores: string[]; locals: Set<string> } | null {
+  private independence(s: Extract<Stmt, { k: 'loop' }>): Independence | null {
     if (!s.counter || this.jf.exits.has(s)) return null;
     const locals = new Set<string>([s.counter.name]);
     const accumulators = new Set<string>();
@@ -729,7 +742,8 @@ export class ReverseTransformer {
     };
     collect(s.body);
     // scratch arrays declared outside but fully rewritten before use in every iteration
-    for (const a of this.privateArrays(s, locals)) locals.add(a);
+    const privateArrays = this.privateArrays(s, locals);
+    for (const a of privateArrays) locals.add(a);
     const check = (stmts: Stmt[]) => {
       for (const st of stmts) {
         switch (st.k) {
@@ -776,7 +790,7 @@ export class ReverseTransformer {
         });
       });
     if (readElsewhere(s.body)) return null;
-    return { accumulators: [...accumulators], stores: [...stores], locals };
+    return { accumulators: [...accumulators], stores: [...stores], locals, privateArrays, counter: s.counter.name };
   }
 
   /**
@@ -1046,13 +1060,13 @@ export class ReverseTransformer {
       return n;
     };
     const k = count(body);
-    // a nested loop that reserved its own tape space moves the stack pointer too
-    if (someExpr(body, (e) => e.k === 'xcall' && e.callee === '_reserve')) nested = true;
+    // a nested loop that reserved its own tape space, or a pushed array, moves the stack pointer too
+    if (someExpr(body, (e) => e.k === 'xcall' && (e.callee === '_reserve' || e.callee === '_pushArray'))) nested = true;
     if (nested || k === 0) return null;
     // the tape and its stack pointer in locals while the loop runs (module variables are slower)
     const tp = this.namer.fresh('_tp');
     const sp = this.namer.fresh('_sp');
-    this.hoist(m, tp, 'Float64Array');
+    this.hoist(m, tp, 'Float64Array', b.ext('_tape'));
     this.hoist(m, sp, 'number');
     const fast = (stmts: Stmt[]): Stmt[] =>
       stmts.map((st) => {
@@ -1078,11 +1092,11 @@ export class ReverseTransformer {
   }
 
   /** `for (…) s += g(i)`: each iteration runs its own adjoint with s̄ = 1; the sweep scales by s̄. */
-  private fusedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: { accumulators: string[]; stores: string[]; locals: Set<string> }, acc: string): { fwd: Stmt[]; adj: Stmt[] } {
+  private fusedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: Independence, acc: string): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
     this.saveAround(ind, m, fwd, adj);
-    const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map([[acc, b.ONE]]), hoisted: [], hoistedNames: new Set(), recompute: null };
+    const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map([[acc, b.ONE]]), hoisted: [], hoistedNames: new Set() };
     // per-unit sums of the adjoints of outer active values read in the body
     const outer = new Set<string>();
     const collectReads = (stmts: Stmt[]) => {
@@ -1131,8 +1145,12 @@ export class ReverseTransformer {
     return { fwd, adj };
   }
 
-  /** Independent iterations with a non-unit adjoint (maps, several sums): each is recomputed in the adjoint sweep. */
-  private recomputedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: { accumulators: string[]; stores: string[]; locals: Set<string> }): { fwd: Stmt[]; adj: Stmt[] } {
+  /**
+   * Independent iterations with a non-unit adjoint (maps, several sums, loops nested in a fused
+   * loop): each iteration's adjoint runs in the adjoint sweep after either a recomputation of
+   * its forward part or the restore of a snapshot the forward sweep pushed (reverse/snapshot.ts).
+   */
+  private recomputedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: Independence): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
     this.saveAround(ind, m, fwd, adj);
@@ -1144,7 +1162,6 @@ export class ReverseTransformer {
       adjoint: new Map(m.region.adjoint),
       hoisted: [],
       hoistedNames: new Set(),
-      recompute: { skipAccumulators: new Set(ind.accumulators), skipStores: new Set(ind.stores) },
     };
     // the adjoint sweep reads every outer value the body reads
     const bodyReads = new Set<string>();
@@ -1161,7 +1178,15 @@ export class ReverseTransformer {
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
     const fwdPre: Stmt[] = [];
     const adjPre: Stmt[] = [];
-    const iteration = [...region.hoisted, ...body.fwd, ...body.adj];
+    const snapshot = preferSnapshot(s.body, ind.privateArrays, m.region.id === 'top') ? this.snapshot(region, body, ind) : null;
+    if (snapshot) {
+      const { fwdLoop, adjLoop } = this.reverseCounting(s, m, fwdPre, snapshot.forward, snapshot.adjoint, adjPre);
+      fwd.push(...fwdPre, fwdLoop);
+      adj.unshift(...adjPre, adjLoop);
+      return { fwd, adj };
+    }
+    const recomputed = withoutOuterWrites(body.fwd, new Set(ind.accumulators), new Set(ind.stores));
+    const iteration = [...region.hoisted, ...recomputed, ...body.adj];
     const { fwdLoop, adjLoop } = this.reverseCounting(s, m, fwdPre, [], iteration, adjPre);
     const primal = this.plainLoop(s);
     // the forward sweep runs the loop as written, counting if the reverse needs a count
@@ -1169,6 +1194,53 @@ export class ReverseTransformer {
     fwd.push(...fwdPre, forwardLoop as Stmt);
     adj.unshift(...adjPre, adjLoop);
     return { fwd, adj };
+  }
+
+  /**
+   * The iteration bodies of a snapshot loop: the forward part then pushes of the iteration's own
+   * values that its adjoint reads; pops of them (in reverse order) then the adjoint. Null when
+   * such a value cannot go on the value tape (a boolean, an array made in the iteration).
+   */
+  private snapshot(region: Region, body: { fwd: Stmt[]; adj: Stmt[] }, ind: Independence): { forward: Stmt[]; adjoint: Stmt[] } | null {
+    const declared = topDecls(body.fwd);
+    const hoisted = topDecls(region.hoisted);
+    const written = writtenIn(body.fwd);
+    const pushes: Stmt[] = [];
+    const pops: Stmt[] = [];
+    const exposed = upwardExposed(body.adj);
+    // cheap constants of the iteration (indices like `ik * d + id`) are recomputed, not pushed
+    const recomputed: Stmt[] = [];
+    const available = new Set([ind.counter]);
+    for (const st of body.fwd) {
+      if (st.k !== 'decl' || st.mutable || !st.init || st.type !== 'number' || recomputeCost([st]) > CHEAP_RECOMPUTE) continue;
+      if (![...b.varsOf(st.init)].every((v) => available.has(v) || !written.has(v))) continue;
+      available.add(st.name);
+      if (exposed.has(st.name)) recomputed.push(st);
+    }
+    for (const v of exposed) {
+      if (recomputed.some((st) => st.k === 'decl' && st.name === v)) continue;
+      if (ind.privateArrays.includes(v)) {
+        pushes.push(b.exprStmt(b.xcall('_pushArray', b.v(v))));
+        pops.unshift(b.exprStmt(b.xcall('_popArray', b.v(v))));
+        continue;
+      }
+      const type = declared.get(v) ?? (written.has(v) ? hoisted.get(v) : undefined);
+      if (type === undefined) continue;
+      if (type !== 'number') return null;
+      pushes.push(b.exprStmt(b.xcall('_push', b.v(v))));
+      pops.unshift(declared.has(v) ? b.decl(v, 'number', b.xcall('_pop'), true) : b.assign(v, b.xcall('_pop')));
+    }
+    if (pushes.length > 0) this.usesTape.values = true;
+    const mentioned = (stmts: Stmt[]) => {
+      const names = new Set<string>();
+      mapStmtExprs(stmts, (e) => (b.varsOf(e, names), e));
+      for (const n of writtenIn(stmts)) names.add(n);
+      return names;
+    };
+    const inFwd = mentioned(body.fwd);
+    const forward = [...region.hoisted.filter((d) => d.k === 'decl' && inFwd.has(d.name)), ...body.fwd, ...pushes];
+    const adjoint = [...region.hoisted, ...pops, ...recomputed, ...body.adj];
+    return { forward, adjoint };
   }
 
   /** Loops with loop-carried values: the body's forward sweep saves what its adjoint reads. */
@@ -1218,7 +1290,7 @@ export class ReverseTransformer {
       this.namer = this.baseNamer.fork();
       this.declRegion.clear();
       this.unitNames.clear();
-      const region: Region = { id: 'top', start: 0, end: Number.MAX_SAFE_INTEGER, adjoint: new Map(), hoisted: [], hoistedNames: new Set(), recompute: null };
+      const region: Region = { id: 'top', start: 0, end: Number.MAX_SAFE_INTEGER, adjoint: new Map(), hoisted: [], hoistedNames: new Set() };
       this.top = region;
       for (const p of this.fn.params) region.hoistedNames.add(p.name);
       const r = this.seq(this.jf.body, { region, loops: [], topSeq: true });

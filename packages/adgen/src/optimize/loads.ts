@@ -1,0 +1,153 @@
+/**
+ * A target-IR pass that reads an array element once where the generated code reads it several
+ * times with nothing in between that could change it:
+ *  - out of a loop, when its index does not change in the loop and nothing the loop stores into
+ *    can be the same array (`xcentered[i]` in an adjoint loop over j);
+ *  - within a run of straight-line statements, when no statement between two reads stores into
+ *    a possibly aliasing array (`qb[j]` read by the two adjoint updates of one product).
+ * V8 cannot do either by itself across a store into another typed array, because it does not
+ * know the two arrays are different; adgen knows for the arrays it allocates (optimize/owned.ts).
+ */
+import { sameExpr } from '../ir/builders.ts';
+import type { Expr, Stmt } from '../ir/nodes.ts';
+import type { TargetFunction } from '../ir/target.ts';
+import { mapExpr, mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { freshNames } from './fresh.ts';
+import { mayAlias, ownedArrays } from './owned.ts';
+
+type Idx = Extract<Expr, { k: 'idx' }>;
+
+interface Ctx {
+  owned: Set<string>;
+  fresh: (base: string) => string;
+}
+
+export function reuseLoads(fn: TargetFunction): TargetFunction {
+  const ctx: Ctx = { owned: ownedArrays(fn), fresh: freshNames(fn) };
+  return { ...fn, body: rewrite(fn.body, ctx) };
+}
+
+function rewrite(stmts: Stmt[], ctx: Ctx): Stmt[] {
+  const out: Stmt[] = [];
+  for (const s of stmts) {
+    if (s.k === 'if') out.push({ ...s, then: rewrite(s.then, ctx), else: rewrite(s.else, ctx) });
+    else if (s.k === 'block') out.push({ ...s, body: rewrite(s.body, ctx) });
+    else if (s.k === 'loop') out.push(...hoistInvariantLoads({ ...s, body: rewrite(s.body, ctx) }, ctx));
+    else out.push(s);
+  }
+  return shareLoads(out, ctx);
+}
+
+/** An index the pass can move: arithmetic on variables, no element reads, no side effects. */
+const simpleIndex = (i: Expr): boolean => !someExpr([{ k: 'expr', e: i }], (e) => e.k === 'idx' || e.k === 'ext' || e.k === 'call' || e.k === 'xcall');
+
+/** Arrays the statements may write: stores, and arrays handed to calls (kernels write into them). */
+function arraysWritten(stmts: Stmt[]): { stored: Set<string>; unknown: boolean } {
+  const stored = new Set<string>();
+  let unknown = false;
+  visitStmts(stmts, (s) => {
+    if (s.k === 'store') stored.add(s.arr);
+  });
+  someExpr(stmts, (e) => {
+    if (e.k === 'call' || e.k === 'xcall') {
+      for (const a of e.args) {
+        if (a.k === 'var') stored.add(a.name);
+        // an array reached some other way (a property, an expression) could be anything
+        else if (a.k !== 'num' && a.k !== 'idx' && a.k !== 'len' && a.k !== 'op') unknown = true;
+      }
+    }
+    return false;
+  });
+  return { stored, unknown };
+}
+
+function unchangedBy(load: Idx, stmts: Stmt[], ctx: Ctx): boolean {
+  const written = writtenIn(stmts);
+  if (written.has(load.arr) || [...varsIn(load.i)].some((v) => written.has(v))) return false;
+  const { stored, unknown } = arraysWritten(stmts);
+  if (unknown && !ctx.owned.has(load.arr)) return false;
+  return [...stored].every((b) => !mayAlias(load.arr, b, ctx.owned));
+}
+
+function varsIn(e: Expr): Set<string> {
+  const out = new Set<string>();
+  mapExpr(e, (x) => {
+    if (x.k === 'var') out.add(x.name);
+    return x;
+  });
+  return out;
+}
+
+/** Element reads in the expressions of one statement (not in nested statements). */
+function loadsOf(s: Stmt): Idx[] {
+  const exprs: (Expr | null)[] = s.k === 'decl' ? [s.init] : s.k === 'assign' || s.k === 'expr' || s.k === 'return' ? [s.e] : s.k === 'store' ? [s.e, s.i] : s.k === 'if' ? [s.c] : s.k === 'loop' ? [s.test] : [];
+  const out: Idx[] = [];
+  for (const e of exprs) {
+    if (!e) continue;
+    mapExpr(e, (x) => {
+      if (x.k === 'idx' && simpleIndex(x.i)) out.push(x);
+      return x;
+    });
+  }
+  return out;
+}
+
+function replaceLoad(stmts: Stmt[], load: Idx, name: string): Stmt[] {
+  const swap = (e: Expr): Expr => (e.k === 'idx' && e.arr === load.arr && sameExpr(e.i, load.i) ? { k: 'var', name } : e);
+  return stmts.map((s): Stmt => {
+    switch (s.k) {
+      case 'decl': return { ...s, init: s.init && mapExpr(s.init, swap) };
+      case 'assign': return { ...s, e: mapExpr(s.e, swap) };
+      case 'store': return { ...s, e: mapExpr(s.e, swap), i: mapExpr(s.i, swap) };
+      case 'expr': return { ...s, e: mapExpr(s.e, swap) };
+      case 'return': return { ...s, e: s.e && mapExpr(s.e, swap) };
+      default: return s;
+    }
+  });
+}
+
+/** Loads in the loop's own statements (and test) that every iteration would repeat. */
+function hoistInvariantLoads(loop: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Stmt[] {
+  const parts = [...loop.init, ...loop.update, ...loop.body];
+  const candidates: Idx[] = [];
+  for (const s of [...loop.body, { k: 'expr', e: loop.test ?? { k: 'num', v: 0 } } as Stmt]) {
+    for (const l of loadsOf(s)) if (!candidates.some((c) => sameExpr(c, l))) candidates.push(l);
+  }
+  const before: Stmt[] = [];
+  let body = loop.body;
+  let test = loop.test;
+  for (const load of candidates) {
+    if (!unchangedBy(load, parts, ctx)) continue;
+    const name = ctx.fresh(`_${load.arr}At`);
+    before.push({ k: 'decl', name, type: 'number', init: load, mutable: false });
+    body = replaceLoad(body, load, name);
+    if (test) test = (replaceLoad([{ k: 'expr', e: test }], load, name)[0] as Extract<Stmt, { k: 'expr' }>).e;
+  }
+  return [...before, { ...loop, body, test }];
+}
+
+/** Within straight-line statements: a load repeated by later statements is read once. */
+function shareLoads(stmts: Stmt[], ctx: Ctx): Stmt[] {
+  let out = stmts;
+  for (let i = 0; i < out.length; i++) {
+    const s = out[i]!;
+    if (s.k === 'if' || s.k === 'loop' || s.k === 'block' || s.k === 'comment') continue;
+    for (const load of loadsOf(s)) {
+      // how far the value stays the same: up to the first statement that may change it
+      let last = i;
+      for (let j = i + 1; j < out.length; j++) {
+        const t = out[j]!;
+        if (t.k !== 'if' && t.k !== 'loop' && t.k !== 'block' && loadsOf(t).some((l) => sameExpr(l, load))) {
+          if (!unchangedBy(load, out.slice(i, j), ctx)) break;
+          last = j;
+        } else if (!unchangedBy(load, out.slice(i, j + 1), ctx)) break;
+      }
+      if (last === i) continue;
+      const name = ctx.fresh(`_${load.arr}At`);
+      out = [...out.slice(0, i), { k: 'decl', name, type: 'number', init: load, mutable: false }, ...replaceLoad(out.slice(i, last + 1), load, name), ...out.slice(last + 1)];
+      // statement i (now at i + 1) is looked at again for its other loads
+      break;
+    }
+  }
+  return out;
+}

@@ -11,6 +11,7 @@ import type { TargetFunction } from '../packages/adgen/src/ir/target.ts';
 import { hoistLoopLengths } from '../packages/adgen/src/optimize/loop-lengths.ts';
 import { reuseLoads } from '../packages/adgen/src/optimize/loads.ts';
 import { promoteLoopSums } from '../packages/adgen/src/optimize/scalar-promotion.ts';
+import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
 import { functionDeclaration, printNode } from '../packages/adgen/src/emit/printer.ts';
 import { compile } from './support/harness.ts';
 
@@ -63,6 +64,18 @@ test('a load repeated across statements is shared until a store that may alias i
   assert.match(shared, 'const _xAt = x[1];');
   const killed = print(reuseLoads(fn([...b.accumulateAt('y', b.ZERO, b.idx('x', b.ONE)), ...b.accumulateAt('y', b.ONE, b.idx('x', b.ONE))], params)));
   assert.not.match(killed, '_xAt');
+});
+
+test('a sum into a scalar that every iteration resets to 0 becomes an assignment', () => {
+  const params: TargetFunction['params'] = [{ name: 'n', type: 'number' }, { name: 'w', type: 'number' }];
+  const reset = print(useKnownZeros(fn([b.decl('g', 'number', b.ZERO), b.decl('t', 'number', b.ZERO), countingLoop('i', b.v('n'), [b.assign('g', b.v('w'), '+='), b.assign('t', b.v('g'), '-='), b.assign('g', b.ZERO)])], params)));
+  assert.match(reset, 'g = w;');
+  // t is not reset in the loop: only its first sum could be an assignment, and the loop repeats it
+  assert.match(reset, 't -= g;');
+  // the counter itself (i += 1 after i = 0) is never zero at the update
+  assert.match(reset, 'i++');
+  const oneBranch = print(useKnownZeros(fn([b.decl('g', 'number', b.ZERO), countingLoop('i', b.v('n'), [b.assign('g', b.v('w'), '+='), b.ifs(b.op('>', b.v('w'), b.ZERO), [b.assign('g', b.ZERO)])])], params)));
+  assert.match(oneBranch, 'g += w;');
 });
 
 test('generated code gives the primal value when the caller passes one array twice', async () => {

@@ -114,15 +114,15 @@ export function sampleLossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:13  return r * r;
-  r_bar += 2 * _ret_bar * r;
+  r_bar = 2 * _ret_bar * r;
   _ret_bar = 0;
   // adjoint of model.ts:12  const r = yhat - y;
-  yhat_bar += r_bar;
+  yhat_bar = r_bar;
   // adjoint of model.ts:11  const yhat = u + b;
-  u_bar += yhat_bar;
-  b_bar += yhat_bar;
+  u_bar = yhat_bar;
+  b_bar = yhat_bar;
   // adjoint of model.ts:10  const u = w * x;
-  w_bar += u_bar * x;
+  w_bar = u_bar * x;
   return { value: _ret, grad: { w: w_bar, b: b_bar } };
 }
 

@@ -107,14 +107,14 @@ export function productVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:9  return d;
-  d_bar += _ret_bar;
+  d_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of model.ts:8  const d = a * c;
-  a_bar += d_bar * c;
-  c_bar += a * d_bar;
+  a_bar = d_bar * c;
+  c_bar = a * d_bar;
   // adjoint of model.ts:7  const c = a + b;
   a_bar += c_bar;
-  b_bar += c_bar;
+  b_bar = c_bar;
   return { value: _ret, grad: { a: a_bar, b: b_bar } };
 }
 

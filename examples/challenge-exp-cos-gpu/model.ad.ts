@@ -131,7 +131,7 @@ export function lossVjp(
     s = s + r * r;
     // adjoint of the iteration, with s_bar = 1
     // adjoint of model.ts:13  s += r * r;
-    r_bar += 2 * r;
+    r_bar = 2 * r;
     // adjoint of model.ts:12  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
     const _b0 = r_bar * _t2;
     w_bar_s += _b0 * _t1;
@@ -145,13 +145,13 @@ export function lossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:15  return s / x.length;
-  s_bar += _ret_bar / x.length;
+  s_bar = _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of model.ts:11
   // the loop's adjoint, scaled by s_bar
-  w_bar += s_bar * w_bar_s;
-  p_bar += s_bar * p_bar_s;
-  b_bar += s_bar * b_bar_s;
+  w_bar = s_bar * w_bar_s;
+  p_bar = s_bar * p_bar_s;
+  b_bar = s_bar * b_bar_s;
   // adjoint of model.ts:10  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar, p: p_bar } };
@@ -286,7 +286,7 @@ function _lossLoop0Value(
   // model.ts:12  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
   const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
   // model.ts:13  s += r * r;
-  _acc0 += r * r;
+  _acc0 = r * r;
   return _acc0;
 }
 
@@ -313,14 +313,14 @@ function _lossLoop0Grad(
   let r_bar = 0;
   // adjoint of the iteration
   // adjoint of model.ts:13  s += r * r;
-  r_bar += 2 * _seed * r;
+  r_bar = 2 * _seed * r;
   // adjoint of model.ts:12  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
   const _b0 = r_bar * _t2;
-  w_bar += _b0 * _t1;
+  w_bar = _b0 * _t1;
   const _t1_bar = w * _b0;
   const _t0_bar = -(_t1_bar * Math.sin(_t0));
-  p_bar += _t0_bar * _xAt;
-  b_bar += _b0;
+  p_bar = _t0_bar * _xAt;
+  b_bar = _b0;
   if (this.thread.z === 0) {
     return w_bar;
   }
@@ -379,18 +379,18 @@ function _lossGpuVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:15  return s / x.length;
-  s_bar += _ret_bar / x.length;
+  s_bar = _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of model.ts:11  for (let i = 0; i < x.length; i++) {
-  _t0_bar += s_bar;
+  _t0_bar = s_bar;
   __lossLoop0Vjp(_gpu, 0, x.length, w, b, p, x, y, _t0_bar);
   _t0_bar = 0;
   const _b0 = __lossLoop0VjpBar[2];
-  w_bar += _b0;
+  w_bar = _b0;
   const _b1 = __lossLoop0VjpBar[3];
-  b_bar += _b1;
+  b_bar = _b1;
   const _b2 = __lossLoop0VjpBar[4];
-  p_bar += _b2;
+  p_bar = _b2;
   // adjoint of model.ts:10  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar, p: p_bar } };

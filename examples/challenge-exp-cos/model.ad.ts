@@ -119,7 +119,7 @@ export function lossVjp(
     s = s + r * r;
     // adjoint of the iteration, with s_bar = 1
     // adjoint of model.ts:11  s += r * r;
-    r_bar += 2 * r;
+    r_bar = 2 * r;
     // adjoint of model.ts:10  const r = Math.exp(w * Math.cos(x[i]) + b) - y[i];
     const _b0 = r_bar * _t1;
     w_bar_s += _b0 * _t0;
@@ -130,12 +130,12 @@ export function lossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:13  return s / x.length;
-  s_bar += _ret_bar / x.length;
+  s_bar = _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of model.ts:9
   // the loop's adjoint, scaled by s_bar
-  w_bar += s_bar * w_bar_s;
-  b_bar += s_bar * b_bar_s;
+  w_bar = s_bar * w_bar_s;
+  b_bar = s_bar * b_bar_s;
   // adjoint of model.ts:8  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar } };

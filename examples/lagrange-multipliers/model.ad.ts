@@ -108,9 +108,9 @@ export function objectiveVjp(
   // adjoint sweep
   // adjoint of model.ts:13  return (x - 2) ** 2 + (y - 1) ** 2;
   const _t0_bar = _ret_bar * 2 * _t0;
-  x_bar += _t0_bar;
+  x_bar = _t0_bar;
   const _t1_bar = _ret_bar * 2 * _t1;
-  y_bar += _t1_bar;
+  y_bar = _t1_bar;
   _ret_bar = 0;
   return { value: _ret, grad: { x: x_bar, y: y_bar } };
 }
@@ -189,9 +189,9 @@ export function _objectiveVjp(x: number, y: number, _seed: number): number {
   // adjoint sweep
   // adjoint of model.ts:13  return (x - 2) ** 2 + (y - 1) ** 2;
   const _t0_bar = _ret_bar * 2 * _t0;
-  x_bar += _t0_bar;
+  x_bar = _t0_bar;
   const _t1_bar = _ret_bar * 2 * _t1;
-  y_bar += _t1_bar;
+  y_bar = _t1_bar;
   _ret_bar = 0;
   _objectiveVjpBar[0] = x_bar;
   _objectiveVjpBar[1] = y_bar;
@@ -233,8 +233,8 @@ export function constraintVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:21  return x * x + y * y - 1;
-  x_bar += 2 * _ret_bar * x;
-  y_bar += 2 * _ret_bar * y;
+  x_bar = 2 * _ret_bar * x;
+  y_bar = 2 * _ret_bar * y;
   _ret_bar = 0;
   return { value: _ret, grad: { x: x_bar, y: y_bar } };
 }
@@ -306,8 +306,8 @@ export function _constraintVjp(x: number, y: number, _seed: number): number {
   _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:21  return x * x + y * y - 1;
-  x_bar += 2 * _ret_bar * x;
-  y_bar += 2 * _ret_bar * y;
+  x_bar = 2 * _ret_bar * x;
+  y_bar = 2 * _ret_bar * y;
   _ret_bar = 0;
   _constraintVjpBar[0] = x_bar;
   _constraintVjpBar[1] = y_bar;
@@ -358,17 +358,17 @@ export function lagrangianVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:30  return objective(x, y) - lambda * constraint(x, y);
-  _t0_bar += _ret_bar;
+  _t0_bar = _ret_bar;
   const _b4 = -_ret_bar;
-  lambda_bar += _b4 * _t1;
-  _t1_bar += lambda * _b4;
+  lambda_bar = _b4 * _t1;
+  _t1_bar = lambda * _b4;
   _ret_bar = 0;
   _constraintVjp(x, y, _t1_bar);
   _t1_bar = 0;
   const _b2 = _constraintVjpBar[0];
-  x_bar += _b2;
+  x_bar = _b2;
   const _b3 = _constraintVjpBar[1];
-  y_bar += _b3;
+  y_bar = _b3;
   _objectiveVjp(x, y, _t0_bar);
   _t0_bar = 0;
   const _b0 = _objectiveVjpBar[0];
@@ -479,9 +479,9 @@ export function augmentedLagrangianVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:41  return objective(x, y) - lambda * g + (rho / 2) * g * g;
-  _t0_bar += _ret_bar;
+  _t0_bar = _ret_bar;
   const _b4 = -_ret_bar;
-  g_bar += lambda * _b4;
+  g_bar = lambda * _b4;
   const _t2_bar = _ret_bar * g;
   g_bar += _t1 * _t2_bar;
   g_bar += _t2 * _ret_bar;
@@ -489,9 +489,9 @@ export function augmentedLagrangianVjp(
   _objectiveVjp(x, y, _t0_bar);
   _t0_bar = 0;
   const _b2 = _objectiveVjpBar[0];
-  x_bar += _b2;
+  x_bar = _b2;
   const _b3 = _objectiveVjpBar[1];
-  y_bar += _b3;
+  y_bar = _b3;
   // adjoint of model.ts:40  const g = constraint(x, y);
   _constraintVjp(x, y, g_bar);
   g_bar = 0;

@@ -121,7 +121,7 @@ export function costVjp(
     // adjoint of the iteration, with sigma_bar = 1
     // adjoint of model.ts:20  sigma += (yhat - y[i]) ** 2;
     const _t0_bar = 2 * _t0;
-    yhat_bar += _t0_bar;
+    yhat_bar = _t0_bar;
     // adjoint of model.ts:19  const yhat = regression(m, x[i], b);
     _regressionVjp(m, x[i], b, yhat_bar);
     yhat_bar = 0;
@@ -135,12 +135,12 @@ export function costVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:22  return sigma / y.length;
-  sigma_bar += _ret_bar / y.length;
+  sigma_bar = _ret_bar / y.length;
   _ret_bar = 0;
   // adjoint of model.ts:18
   // the loop's adjoint, scaled by sigma_bar
-  m_bar += sigma_bar * m_bar_sigma;
-  b_bar += sigma_bar * b_bar_sigma;
+  m_bar = sigma_bar * m_bar_sigma;
+  b_bar = sigma_bar * b_bar_sigma;
   // adjoint of model.ts:17  let sigma = 0;
   sigma_bar = 0;
   return { value: _ret, grad: { m: m_bar, b: b_bar } };
@@ -241,9 +241,9 @@ export function _regressionVjp(m: number, x: number, b: number, _seed: number): 
   _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:7  return m * x + b;
-  m_bar += _ret_bar * x;
-  x_bar += m * _ret_bar;
-  b_bar += _ret_bar;
+  m_bar = _ret_bar * x;
+  x_bar = m * _ret_bar;
+  b_bar = _ret_bar;
   _ret_bar = 0;
   _regressionVjpBar[0] = m_bar;
   _regressionVjpBar[1] = x_bar;

@@ -120,7 +120,7 @@ export function innerProductVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:16  return s;
-  s_bar += _ret_bar;
+  s_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of model.ts:13
   // the loop's adjoint, scaled by s_bar
@@ -243,7 +243,7 @@ export function quadraticFormVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:32  return s;
-  s_bar += _ret_bar;
+  s_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of model.ts:27
   // the loop's adjoint, scaled by s_bar
@@ -352,7 +352,7 @@ export function matVecVjp(
     // adjoint of model.ts:50  y[i] = s;
     const _b0 = y_bar[i];
     y_bar[i] = 0;
-    s_bar += _b0;
+    s_bar = _b0;
     // adjoint of model.ts:47
     for (let j = n - 1; j >= 0; j--) {
       const _t0 = A[i * n + j];
@@ -515,7 +515,7 @@ export function weightedResidualVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:78  return f;
-  f_bar += _ret_bar;
+  f_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of model.ts:73
   // the loop's adjoint, scaled by f_bar
@@ -532,7 +532,7 @@ export function weightedResidualVjp(
     const _b0 = r_bar[i];
     r_bar[i] = 0;
     x_bar[i] += _b0;
-    as_bar -= _b0;
+    as_bar = -_b0;
     // adjoint of model.ts:67
     for (let j = k - 1; j >= 0; j--) {
       const _t0 = A[i * k + j];

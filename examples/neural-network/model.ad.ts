@@ -148,7 +148,7 @@ export function lossVjp(
     s = s + (_t2 - _labelsAt * z + Math.log1p(_t3));
     // adjoint of the iteration, with s_bar = 1
     // adjoint of model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
-    z_bar += z === _t2 ? 1 : 0;
+    z_bar = z === _t2 ? 1 : 0;
     z_bar -= _labelsAt;
     const _t3_bar = 1 / (1 + _t3);
     const _b1 = _t3_bar * _t3;
@@ -165,7 +165,7 @@ export function lossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:30  return s / n;
-  s_bar += _ret_bar / n;
+  s_bar = _ret_bar / n;
   _ret_bar = 0;
   // adjoint of model.ts:26
   // the loop's adjoint, scaled by s_bar
@@ -181,7 +181,7 @@ export function lossVjp(
   for (let _j2 = 0; _j2 < _W2Length; _j2++) {
     W2_bar[_j2] += s_bar * W2_bar_s[_j2];
   }
-  b2_bar += s_bar * b2_bar_s;
+  b2_bar = s_bar * b2_bar_s;
   // adjoint of model.ts:25  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { W1: W1_bar, b1: b1_bar, W2: W2_bar, b2: b2_bar } };
@@ -386,7 +386,7 @@ export function _logitVjp(
     // adjoint of the iteration, with z_bar = 1
     // adjoint of model.ts:12  z += W2[j] * h;
     W2_bar_z[j] += h;
-    h_bar += _W2At;
+    h_bar = _W2At;
     // adjoint of model.ts:11  const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
     const _b0 = h_bar * (1 - _t0 * _t0);
     W1_bar_z[_i0] += _b0 * x0;
@@ -400,7 +400,7 @@ export function _logitVjp(
   _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:14  return z;
-  z_bar += _ret_bar;
+  z_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of model.ts:10
   // the loop's adjoint, scaled by z_bar
@@ -408,8 +408,8 @@ export function _logitVjp(
   for (let _j0 = 0; _j0 < _W1Length; _j0++) {
     W1_bar[_j0] += z_bar * W1_bar_z[_j0];
   }
-  x0_bar += z_bar * x0_bar_z;
-  x1_bar += z_bar * x1_bar_z;
+  x0_bar = z_bar * x0_bar_z;
+  x1_bar = z_bar * x1_bar_z;
   const _b1Length1 = b1.length;
   for (let _j1 = 0; _j1 < _b1Length1; _j1++) {
     b1_bar[_j1] += z_bar * b1_bar_z[_j1];
@@ -419,7 +419,7 @@ export function _logitVjp(
     W2_bar[_j2] += z_bar * W2_bar_z[_j2];
   }
   // adjoint of model.ts:9  let z = b2;
-  b2_bar += z_bar;
+  b2_bar = z_bar;
   z_bar = 0;
   _logitVjpBar[0] = b2_bar;
   _logitVjpBar[1] = x0_bar;

@@ -95,7 +95,7 @@ export function funcVjp(
   // adjoint sweep
   // adjoint of model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
   const _b0 = 3 * _ret_bar;
-  x_bar += _b0 * 3 * Math.pow(x, 2);
+  x_bar = _b0 * 3 * Math.pow(x, 2);
   const _b1 = -_ret_bar;
   const _b2 = 5 * _b1;
   x_bar += _b2 * 2 * x;

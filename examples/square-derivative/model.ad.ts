@@ -94,7 +94,7 @@ export function squareVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:7  return x ** 2;
-  x_bar += _ret_bar * 2 * x;
+  x_bar = _ret_bar * 2 * x;
   _ret_bar = 0;
   return { value: _ret, grad: { x: x_bar } };
 }

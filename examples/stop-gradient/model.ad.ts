@@ -118,7 +118,7 @@ export function detachedVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:17  return z;
-  z_bar += _ret_bar;
+  z_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of model.ts:13
   // the loop's adjoint, scaled by z_bar
@@ -216,7 +216,7 @@ export function attachedVjp(
     z = z + u * _xAt;
     // adjoint of the iteration, with z_bar = 1
     // adjoint of model.ts:28  z += u * x[i];
-    u_bar += _xAt;
+    u_bar = _xAt;
     x_bar_z[i] += u;
     // adjoint of model.ts:27  const u = x[i] * x[i];
     x_bar_z[i] += 2 * u_bar * _xAt;
@@ -226,7 +226,7 @@ export function attachedVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:30  return z;
-  z_bar += _ret_bar;
+  z_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of model.ts:26
   // the loop's adjoint, scaled by z_bar
@@ -393,10 +393,10 @@ export function fixedTargetLossVjp(
   // adjoint sweep
   // adjoint of model.ts:52  return (prediction - target) ** 2;
   const _t0_bar = _ret_bar * 2 * _t0;
-  prediction_bar += _t0_bar;
+  prediction_bar = _t0_bar;
   _ret_bar = 0;
   // adjoint of model.ts:50  const prediction = w * a;
-  w_bar += prediction_bar * a;
+  w_bar = prediction_bar * a;
   return { value: _ret, grad: { w: w_bar } };
 }
 

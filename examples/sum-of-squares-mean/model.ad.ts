@@ -114,10 +114,10 @@ export function outVjp(
     s = s + z;
     // adjoint of the iteration, with s_bar = 1
     // adjoint of model.ts:13  s += z;
-    z_bar++;
+    z_bar = 1;
     // adjoint of model.ts:12  const z = y * y * 3;
     const _b0 = z_bar * 3;
-    y_bar += 2 * _b0 * y;
+    y_bar = 2 * _b0 * y;
     // adjoint of model.ts:11  const y = x[i] + 2;
     x_bar_s[i] += y_bar;
   }
@@ -126,7 +126,7 @@ export function outVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:15  return s / x.length;
-  s_bar += _ret_bar / x.length;
+  s_bar = _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of model.ts:10
   // the loop's adjoint, scaled by s_bar

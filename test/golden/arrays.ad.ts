@@ -158,7 +158,7 @@ export function matvecVjp(
     // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
     const _b0 = y_bar[i];
     y_bar[i] = 0;
-    s_bar += _b0 * (1 - _t0 * _t0);
+    s_bar = _b0 * (1 - _t0 * _t0);
     // adjoint of arrays.ts:10
     for (let j = n - 1; j >= 0; j--) {
       const _i0 = i * n + j;
@@ -311,8 +311,8 @@ export function softmaxCrossEntropyVjp(
   _notePeak();
   // adjoint sweep
   // adjoint of arrays.ts:24  return m + Math.log(s) - z[label]!;
-  m_bar += _ret_bar;
-  s_bar += _ret_bar / s;
+  m_bar = _ret_bar;
+  s_bar = _ret_bar / s;
   z_bar[label] -= _ret_bar;
   _ret_bar = 0;
   // adjoint of arrays.ts:23
@@ -335,7 +335,7 @@ export function softmaxCrossEntropyVjp(
       const _t0 = Math.max(m, _zAt);
       const _b0 = m_bar;
       m_bar = 0;
-      m_bar += m === _t0 ? _b0 : 0;
+      m_bar = m === _t0 ? _b0 : 0;
       z_bar[i] += _zAt === _t0 && m !== _t0 ? _b0 : 0;
     }
     _sp = _sp0;

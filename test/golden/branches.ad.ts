@@ -115,9 +115,9 @@ export function huberVjp(
   // adjoint sweep
   if (!_done0) {
     // adjoint of branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
-    delta_bar += _ret_bar * _t1;
+    delta_bar = _ret_bar * _t1;
     const _t1_bar = delta * _ret_bar;
-    r_bar += _t1_bar * Math.sign(r);
+    r_bar = _t1_bar * Math.sign(r);
     const _b0 = -_t1_bar;
     delta_bar += 0.5 * _b0;
     _ret_bar = 0;
@@ -228,12 +228,12 @@ export function clippedSqrtVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  _t0_bar += _ret_bar;
+  _t0_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of branches.ts:11
   if (x > 0) {
     // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    x_bar += _t0_bar / (2 * _t1);
+    x_bar = _t0_bar / (2 * _t1);
     _t0_bar = 0;
   } else {
     // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;

@@ -141,7 +141,7 @@ export function nllVjp(
     // adjoint of the iteration, with s_bar = 1
     // adjoint of calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
     const _b1 = -_yAt;
-    p_bar += _b1 / p;
+    p_bar = _b1 / p;
     const _b2 = -_t1;
     const _t2_bar = _b2 / _t2;
     p_bar -= _t2_bar;
@@ -149,7 +149,7 @@ export function nllVjp(
     _sigmoidVjp(z, p_bar);
     p_bar = 0;
     const _b0 = _sigmoidVjpBar[0];
-    z_bar += _b0;
+    z_bar = _b0;
     // adjoint of calls.ts:15
     for (let j = d - 1; j >= 0; j--) {
       const _t0 = X[i * d + j];
@@ -165,11 +165,11 @@ export function nllVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of calls.ts:19  return s;
-  s_bar += _ret_bar;
+  s_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of calls.ts:13
   // the loop's adjoint, scaled by s_bar
-  b_bar += s_bar * b_bar_s;
+  b_bar = s_bar * b_bar_s;
   const _wLength = w.length;
   for (let _j0 = 0; _j0 < _wLength; _j0++) {
     w_bar[_j0] += s_bar * w_bar_s[_j0];
@@ -287,7 +287,7 @@ export function _sigmoidVjp(t: number, _seed: number): number {
   // adjoint of calls.ts:2  return 1 / (1 + Math.exp(-t));
   const _t1_bar = -((_ret_bar * _t2) / _t1);
   const _b0 = _t1_bar * _t0;
-  t_bar -= _b0;
+  t_bar = -_b0;
   _ret_bar = 0;
   _sigmoidVjpBar[0] = t_bar;
   return _ret;

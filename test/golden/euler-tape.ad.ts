@@ -167,7 +167,7 @@ export function eulerVjp(
   _notePeak();
   // adjoint sweep
   // adjoint of euler-tape.ts:13  return y;
-  y_bar += _ret_bar;
+  y_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of euler-tape.ts:9
   {
@@ -179,7 +179,7 @@ export function eulerVjp(
       const _t1 = y * y;
       const _t2 = a * y - _t1 * y;
       h_bar += y_bar * _t2;
-      dy_bar += h * y_bar;
+      dy_bar = h * y_bar;
       // adjoint of euler-tape.ts:10  const dy = a * y - y * y * y;
       const _t0 = y * y;
       a_bar += dy_bar * y;
@@ -193,7 +193,7 @@ export function eulerVjp(
     _sp = _sp0;
   }
   // adjoint of euler-tape.ts:8  let y = y0;
-  y0_bar += y_bar;
+  y0_bar = y_bar;
   y_bar = 0;
   return { value: _ret, grad: { y0: y0_bar, a: a_bar, h: h_bar } };
 }

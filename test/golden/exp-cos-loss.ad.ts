@@ -128,7 +128,7 @@ export function lossVjp(
     s = s + r * r;
     // adjoint of the iteration, with s_bar = 1
     // adjoint of exp-cos-loss.ts:10  s += r * r;
-    r_bar += 2 * r;
+    r_bar = 2 * r;
     // adjoint of exp-cos-loss.ts:9  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
     const _b0 = r_bar * _t2;
     w_bar_s += _b0 * _t1;
@@ -142,13 +142,13 @@ export function lossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of exp-cos-loss.ts:12  return s / x.length;
-  s_bar += _ret_bar / x.length;
+  s_bar = _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of exp-cos-loss.ts:8
   // the loop's adjoint, scaled by s_bar
-  w_bar += s_bar * w_bar_s;
-  p_bar += s_bar * p_bar_s;
-  b_bar += s_bar * b_bar_s;
+  w_bar = s_bar * w_bar_s;
+  p_bar = s_bar * p_bar_s;
+  b_bar = s_bar * b_bar_s;
   // adjoint of exp-cos-loss.ts:7  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar, p: p_bar } };

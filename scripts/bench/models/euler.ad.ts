@@ -222,7 +222,7 @@ export function eulerLossVjp(
   _notePeak();
   // adjoint sweep
   // adjoint of euler.ts:46  return loss;
-  loss_bar += _ret_bar;
+  loss_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of euler.ts:33
   {
@@ -238,8 +238,8 @@ export function eulerLossVjp(
         const _obsAt1 = obs[j + 1];
         const _t4 = v - _obsAt1;
         const _t5 = v - _obsAt1;
-        eu_bar += loss_bar * _t3 + _t2 * loss_bar;
-        ev_bar += loss_bar * _t5 + _t4 * loss_bar;
+        eu_bar = loss_bar * _t3 + _t2 * loss_bar;
+        ev_bar = loss_bar * _t5 + _t4 * loss_bar;
         // adjoint of euler.ts:42  const ev = v - obs[j + 1];
         v_bar += ev_bar;
         ev_bar = 0;
@@ -251,14 +251,14 @@ export function eulerLossVjp(
       }
       // adjoint of euler.ts:38  v = v + h * dv;
       v = _tp0[--_sp0];
-      dv_bar += h * v_bar;
+      dv_bar = h * v_bar;
       // adjoint of euler.ts:37  u = u + h * du;
       u = _tp0[--_sp0];
-      du_bar += h * u_bar;
+      du_bar = h * u_bar;
       // adjoint of euler.ts:36  const dv = delta * uv - gamma * v;
       const _t1 = u * v;
       delta_bar += dv_bar * _t1;
-      uv_bar += delta * dv_bar;
+      uv_bar = delta * dv_bar;
       const _b1 = -dv_bar;
       gamma_bar += _b1 * v;
       v_bar += gamma * _b1;
@@ -281,10 +281,10 @@ export function eulerLossVjp(
   // adjoint of euler.ts:32  let loss = 0;
   loss_bar = 0;
   // adjoint of euler.ts:31  let v = v0;
-  v0_bar += v_bar;
+  v0_bar = v_bar;
   v_bar = 0;
   // adjoint of euler.ts:30  let u = u0;
-  u0_bar += u_bar;
+  u0_bar = u_bar;
   u_bar = 0;
   return {
     value: _ret,

@@ -329,8 +329,8 @@ export function gmmObjectiveVjp(
     slse = slse + (Math.log(semx) + mx);
     // adjoint of the iteration, with slse_bar = 1
     // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
-    semx_bar += 1 / semx;
-    mx_bar++;
+    semx_bar = 1 / semx;
+    mx_bar = 1;
     // adjoint of gmm.ts:84
     {
       _tp2 = _tape;
@@ -375,7 +375,7 @@ export function gmmObjectiveVjp(
       alphas_bar_slse[ik] += _b4;
       sumQs_bar_slse[ik] += _b4;
       const _b5 = -_b4;
-      sqnorm_bar += 0.5 * _b5;
+      sqnorm_bar = 0.5 * _b5;
       // adjoint of gmm.ts:73
       for (let id = d - 1; id >= 0; id--) {
         // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
@@ -481,7 +481,7 @@ export function gmmObjectiveVjp(
     prior = prior + (_t3 * frobenius - wishartM * sumQs[ik]);
     // adjoint of the iteration, with prior_bar = 1
     // adjoint of gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
-    frobenius_bar += _t3;
+    frobenius_bar = _t3;
     sumQs_bar_prior[ik] -= wishartM;
     // adjoint of gmm.ts:108
     for (let j = icfSz - 1; j >= d; j--) {
@@ -510,10 +510,10 @@ export function gmmObjectiveVjp(
   _notePeak();
   // adjoint sweep
   // adjoint of gmm.ts:115  return constant + slse - n * lseAlphas + prior;
-  slse_bar += _ret_bar;
+  slse_bar = _ret_bar;
   const _b7 = -_ret_bar;
-  lseAlphas_bar += n * _b7;
-  prior_bar += _ret_bar;
+  lseAlphas_bar = n * _b7;
+  prior_bar = _ret_bar;
   _ret_bar = 0;
   // adjoint of gmm.ts:103
   // the loop's adjoint, scaled by prior_bar
@@ -532,8 +532,8 @@ export function gmmObjectiveVjp(
   // adjoint of gmm.ts:102  let prior = 0;
   prior_bar = 0;
   // adjoint of gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
-  asum_bar += lseAlphas_bar / asum;
-  amx_bar += lseAlphas_bar;
+  asum_bar = lseAlphas_bar / asum;
+  amx_bar = lseAlphas_bar;
   // adjoint of gmm.ts:96
   // the loop's adjoint, scaled by asum_bar
   const _alphasLength = alphas.length;
@@ -592,7 +592,7 @@ export function gmmObjectiveVjp(
     // adjoint of gmm.ts:48  sumQs[ik] = sq;
     const _b1 = sumQs_bar[ik];
     sumQs_bar[ik] = 0;
-    sq_bar += _b1;
+    sq_bar = _b1;
     // adjoint of gmm.ts:43
     {
       _tp0 = _tape;
@@ -605,7 +605,7 @@ export function gmmObjectiveVjp(
         // adjoint of gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
         const _b0 = qdiags_bar[_i1];
         qdiags_bar[_i1] = 0;
-        q_bar += _b0 * _t0;
+        q_bar = _b0 * _t0;
         // adjoint of gmm.ts:45  sq += q;
         q_bar += sq_bar;
         // adjoint of gmm.ts:44  const q = icf[ik * icfSz + id];

@@ -118,7 +118,7 @@ export function leastSquaresVjp(
     s = s + r * r;
     // adjoint of the iteration, with s_bar = 1
     // adjoint of leastsq.ts:16  s += r * r;
-    r_bar += 2 * r;
+    r_bar = 2 * r;
     // adjoint of leastsq.ts:15  const r = a * x[i] + b - y[i];
     a_bar_s += r_bar * _xAt;
     b_bar_s += r_bar;
@@ -128,12 +128,12 @@ export function leastSquaresVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of leastsq.ts:18  return s / x.length;
-  s_bar += _ret_bar / x.length;
+  s_bar = _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of leastsq.ts:14
   // the loop's adjoint, scaled by s_bar
-  a_bar += s_bar * a_bar_s;
-  b_bar += s_bar * b_bar_s;
+  a_bar = s_bar * a_bar_s;
+  b_bar = s_bar * b_bar_s;
   // adjoint of leastsq.ts:13  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { a: a_bar, b: b_bar } };

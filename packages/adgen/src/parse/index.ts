@@ -55,15 +55,20 @@ export function createProject(): Project {
 
 /** Loads the files; reports missing files and syntax errors like tsc does. */
 export function parseProject(paths: string[], bag: DiagnosticBag, project: Project = createProject()): ParsedProject {
-  const files: SourceFile[] = [];
+  const added: { abs: string; sf: SourceFile }[] = [];
   for (const p of paths) {
     const abs = path.resolve(p);
     if (!fs.existsSync(abs)) {
       bag.add('AD2001', { file: p, line: 0, column: 0 }, p);
       continue;
     }
-    const sf = project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs);
-    const syntax = project.getProgram().compilerObject.getSyntacticDiagnostics(sf.compilerNode);
+    added.push({ abs, sf: project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs) });
+  }
+  // one program for all files (each added file would otherwise rebuild it)
+  const program = added.length > 0 ? project.getProgram().compilerObject : null;
+  const files: SourceFile[] = [];
+  for (const { abs, sf } of added) {
+    const syntax = program!.getSyntacticDiagnostics(sf.compilerNode);
     if (syntax.length > 0) {
       for (const d of syntax) bag.push(fromTsDiagnostic(d, abs));
       continue;

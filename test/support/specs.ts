@@ -62,3 +62,7 @@ Object.assign(SPECS, {
   rowSums: { sizes: { a: 9, v: 3 }, fixed: { n: 3 }, ranges: { a: [-0.5, 0.5], v: [-0.8, 0.8] } },
   nestedScratch: { sizes: { x: 6 }, fixed: { m: 3 } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  outerMapInnerScratch: { sizes: { x: 3, out: 3 }, fixed: { m: 3 } },
+} satisfies Record<string, InputSpec>);

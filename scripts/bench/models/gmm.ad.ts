@@ -38,19 +38,6 @@ export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
 }
 
-/** Pushes every element of a scratch array (a snapshot of one loop iteration). */
-function _pushArray(a: ArrayLike<number>): void {
-  _reserve(a.length);
-  for (let i = 0; i < a.length; i++) _tape[_sp + i] = a[i]!;
-  _sp += a.length;
-}
-
-/** Pops a snapshot pushed by _pushArray back into the array. */
-function _popArray(a: { [i: number]: number; length: number }): void {
-  _sp -= a.length;
-  for (let i = 0; i < a.length; i++) a[i] = _tape[_sp + i]!;
-}
-
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
 function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
   const t = new Float64Array(length);
@@ -177,9 +164,11 @@ export function gmmObjectiveVjp(
   let icf_bar_slse = new Float64Array(0);
   let alphas_bar_slse = new Float64Array(0);
   let sumQs_bar_slse = new Float64Array(0);
+  let _xcenteredAll0 = new Float64Array(0);
+  let _qxcenteredAll0 = new Float64Array(0);
   let amx_bar = 0;
-  let _tp3 = _tape;
-  let _sp3 = 0;
+  let _tp4 = _tape;
+  let _sp4 = 0;
   let asum_bar = 0;
   let alphas_bar_asum = new Float64Array(0);
   let amx_bar_asum = 0;
@@ -245,85 +234,104 @@ export function gmmObjectiveVjp(
   icf_bar_slse = new Float64Array(icf.length);
   alphas_bar_slse = new Float64Array(alphas.length);
   sumQs_bar_slse = new Float64Array(sumQs.length);
+  const _xcenteredLength = xcentered.length;
+  const _qxcenteredLength = qxcentered.length;
   for (let ix = 0; ix < n; ix++) {
-    let mx_bar = 0;
     let _tp1 = _tape;
     let _sp1 = 0;
-    let semx_bar = 0;
+    let mx_bar = 0;
     let _tp2 = _tape;
     let _sp2 = 0;
+    let semx_bar = 0;
+    let _tp3 = _tape;
+    let _sp3 = 0;
     // gmm.ts:56
-    for (let ik = 0; ik < k; ik++) {
-      // gmm.ts:58
-      for (let id = 0; id < d; id++) {
-        // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-        const _i2 = ik * d + id;
-        xcentered[id] = x[ix * d + id] - means[_i2];
-      }
-      // gmm.ts:62
-      for (let id = 0; id < d; id++) {
-        // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-        const _i3 = ik * d + id;
-        qxcentered[id] = qdiags[_i3] * xcentered[id];
-      }
-      // gmm.ts:65  let li = ik * icfSz + d;
-      let li = ik * icfSz + d;
-      // gmm.ts:66
-      for (let i = 0; i < d; i++) {
-        // gmm.ts:67
-        for (let j = i + 1; j < d; j++) {
-          // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
-          qxcentered[j] = qxcentered[j] + icf[li] * xcentered[i];
-          // gmm.ts:69  li++;
-          li++;
+    if (_xcenteredAll0.length < k * _xcenteredLength) {
+      _xcenteredAll0 = new Float64Array(k * _xcenteredLength);
+    }
+    if (_qxcenteredAll0.length < k * _qxcenteredLength) {
+      _qxcenteredAll0 = new Float64Array(k * _qxcenteredLength);
+    }
+    _reserve(k);
+    _tp1 = _tape;
+    _sp1 = _sp;
+    {
+      for (let ik = 0; ik < k; ik++) {
+        const _xcenteredOff0 = ik * _xcenteredLength;
+        const _qxcenteredOff0 = ik * _qxcenteredLength;
+        // gmm.ts:58
+        for (let id = 0; id < d; id++) {
+          // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+          const _i2 = ik * d + id;
+          _xcenteredAll0[_xcenteredOff0 + id] = x[ix * d + id] - means[_i2];
         }
+        // gmm.ts:62
+        for (let id = 0; id < d; id++) {
+          // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+          const _i3 = ik * d + id;
+          _qxcenteredAll0[_qxcenteredOff0 + id] = qdiags[_i3] * _xcenteredAll0[_xcenteredOff0 + id];
+        }
+        // gmm.ts:65  let li = ik * icfSz + d;
+        let li = ik * icfSz + d;
+        // gmm.ts:66
+        for (let i = 0; i < d; i++) {
+          // gmm.ts:67
+          const _xcenteredAll0At = _xcenteredAll0[_xcenteredOff0 + i];
+          for (let j = i + 1; j < d; j++) {
+            // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
+            _qxcenteredAll0[_qxcenteredOff0 + j] =
+              _qxcenteredAll0[_qxcenteredOff0 + j] + icf[li] * _xcenteredAll0At;
+            // gmm.ts:69  li++;
+            li++;
+          }
+        }
+        // gmm.ts:72  let sqnorm = 0;
+        let sqnorm = 0;
+        // gmm.ts:73
+        for (let id = 0; id < d; id++) {
+          // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
+          sqnorm =
+            sqnorm + _qxcenteredAll0[_qxcenteredOff0 + id] * _qxcenteredAll0[_qxcenteredOff0 + id];
+        }
+        // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+        mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+        _tp1[_sp1++] = li;
       }
-      // gmm.ts:72  let sqnorm = 0;
-      let sqnorm = 0;
-      // gmm.ts:73
-      for (let id = 0; id < d; id++) {
-        // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
-        sqnorm = sqnorm + qxcentered[id] * qxcentered[id];
-      }
-      // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
-      mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
-      _pushArray(qxcentered);
-      _push(li);
-      _pushArray(xcentered);
+      _sp = _sp1;
     }
     // gmm.ts:79  let mx = mainTerm[0];
     let mx = mainTerm[0];
     // gmm.ts:80
     _reserve(k - 1);
-    _tp1 = _tape;
-    _sp1 = _sp;
+    _tp2 = _tape;
+    _sp2 = _sp;
     {
       for (let ik = 1; ik < k; ik++) {
         // gmm.ts:81
         if (mainTerm[ik] > mx) {
           // gmm.ts:81  mx = mainTerm[ik];
           mx = mainTerm[ik];
-          _tp1[_sp1++] = 1;
+          _tp2[_sp2++] = 1;
         } else {
-          _tp1[_sp1++] = 0;
+          _tp2[_sp2++] = 0;
         }
       }
-      _sp = _sp1;
+      _sp = _sp2;
     }
     // gmm.ts:83  let semx = 0;
     let semx = 0;
     // gmm.ts:84
     _reserve(k);
-    _tp2 = _tape;
-    _sp2 = _sp;
+    _tp3 = _tape;
+    _sp3 = _sp;
     {
       for (let ik = 0; ik < k; ik++) {
         // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
         const _t1 = Math.exp(mainTerm[ik] - mx);
         semx = semx + _t1;
-        _tp2[_sp2++] = _t1;
+        _tp3[_sp3++] = _t1;
       }
-      _sp = _sp2;
+      _sp = _sp3;
     }
     // gmm.ts:87  slse += Math.log(semx) + mx;
     slse = slse + (Math.log(semx) + mx);
@@ -333,108 +341,113 @@ export function gmmObjectiveVjp(
     mx_bar = 1;
     // adjoint of gmm.ts:84
     {
-      _tp2 = _tape;
-      _sp2 = _sp;
+      _tp3 = _tape;
+      _sp3 = _sp;
       for (let ik = k - 1; ik >= 0; ik--) {
-        let _t1 = _tp2[--_sp2];
+        let _t1 = _tp3[--_sp3];
         // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
         const _b6 = semx_bar * _t1;
         mainTerm_bar[ik] += _b6;
         mx_bar -= _b6;
       }
-      _sp = _sp2;
+      _sp = _sp3;
     }
     // adjoint of gmm.ts:83  let semx = 0;
     semx_bar = 0;
     // adjoint of gmm.ts:80
     {
-      _tp1 = _tape;
-      _sp1 = _sp;
+      _tp2 = _tape;
+      _sp2 = _sp;
       for (let ik = k - 1; ik >= 1; ik--) {
         // adjoint of gmm.ts:81
-        if (_tp1[--_sp1] === 1) {
+        if (_tp2[--_sp2] === 1) {
           // adjoint of gmm.ts:81  mx = mainTerm[ik];
           mainTerm_bar[ik] += mx_bar;
           mx_bar = 0;
         }
       }
-      _sp = _sp1;
+      _sp = _sp2;
     }
     // adjoint of gmm.ts:79  let mx = mainTerm[0];
     mainTerm_bar[0] += mx_bar;
     mx_bar = 0;
     // adjoint of gmm.ts:56
-    for (let ik = k - 1; ik >= 0; ik--) {
-      let sqnorm_bar = 0;
-      _popArray(xcentered);
-      let li = _pop();
-      _popArray(qxcentered);
-      // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
-      const _b4 = mainTerm_bar[ik];
-      mainTerm_bar[ik] = 0;
-      alphas_bar_slse[ik] += _b4;
-      sumQs_bar_slse[ik] += _b4;
-      const _b5 = -_b4;
-      sqnorm_bar = 0.5 * _b5;
-      // adjoint of gmm.ts:73
-      for (let id = d - 1; id >= 0; id--) {
-        // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
-        qxcentered_bar[id] += 2 * sqnorm_bar * qxcentered[id];
-      }
-      // adjoint of gmm.ts:72  let sqnorm = 0;
-      sqnorm_bar = 0;
-      // adjoint of gmm.ts:66
-      for (let i = d - 1; i >= 0; i--) {
-        // adjoint of gmm.ts:67
-        let _xcentered_barAt = xcentered_bar[i];
-        const _xcenteredAt = xcentered[i];
-        for (let j = d - 1; j >= i + 1; j--) {
-          // adjoint of gmm.ts:69  li++;
-          li--;
-          // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
-          const _qxcentered_barAt = qxcentered_bar[j];
-          icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAt;
-          _xcentered_barAt += icf[li] * _qxcentered_barAt;
+    {
+      _tp1 = _tape;
+      _sp1 = _sp;
+      for (let ik = k - 1; ik >= 0; ik--) {
+        let sqnorm_bar = 0;
+        let li = _tp1[--_sp1];
+        const _xcenteredOff0 = ik * _xcenteredLength;
+        const _qxcenteredOff0 = ik * _qxcenteredLength;
+        // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+        const _b4 = mainTerm_bar[ik];
+        mainTerm_bar[ik] = 0;
+        alphas_bar_slse[ik] += _b4;
+        sumQs_bar_slse[ik] += _b4;
+        const _b5 = -_b4;
+        sqnorm_bar = 0.5 * _b5;
+        // adjoint of gmm.ts:73
+        for (let id = d - 1; id >= 0; id--) {
+          // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
+          qxcentered_bar[id] += 2 * sqnorm_bar * _qxcenteredAll0[_qxcenteredOff0 + id];
         }
-        xcentered_bar[i] = _xcentered_barAt;
+        // adjoint of gmm.ts:72  let sqnorm = 0;
+        sqnorm_bar = 0;
+        // adjoint of gmm.ts:66
+        for (let i = d - 1; i >= 0; i--) {
+          // adjoint of gmm.ts:67
+          let _xcentered_barAt = xcentered_bar[i];
+          const _xcenteredAll0At1 = _xcenteredAll0[_xcenteredOff0 + i];
+          for (let j = d - 1; j >= i + 1; j--) {
+            // adjoint of gmm.ts:69  li++;
+            li--;
+            // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
+            const _qxcentered_barAt = qxcentered_bar[j];
+            icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAll0At1;
+            _xcentered_barAt += icf[li] * _qxcentered_barAt;
+          }
+          xcentered_bar[i] = _xcentered_barAt;
+        }
+        // adjoint of gmm.ts:62
+        for (let id = d - 1; id >= 0; id--) {
+          const _i3 = ik * d + id;
+          // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+          const _b3 = qxcentered_bar[id];
+          qxcentered_bar[id] = 0;
+          qdiags_bar_slse[_i3] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
+          xcentered_bar[id] += qdiags[_i3] * _b3;
+        }
+        // adjoint of gmm.ts:58
+        for (let id = d - 1; id >= 0; id--) {
+          const _i2 = ik * d + id;
+          // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+          const _b2 = xcentered_bar[id];
+          xcentered_bar[id] = 0;
+          means_bar_slse[_i2] -= _b2;
+        }
       }
-      // adjoint of gmm.ts:62
-      for (let id = d - 1; id >= 0; id--) {
-        const _i3 = ik * d + id;
-        // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-        const _b3 = qxcentered_bar[id];
-        qxcentered_bar[id] = 0;
-        qdiags_bar_slse[_i3] += _b3 * xcentered[id];
-        xcentered_bar[id] += qdiags[_i3] * _b3;
-      }
-      // adjoint of gmm.ts:58
-      for (let id = d - 1; id >= 0; id--) {
-        const _i2 = ik * d + id;
-        // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-        const _b2 = xcentered_bar[id];
-        xcentered_bar[id] = 0;
-        means_bar_slse[_i2] -= _b2;
-      }
+      _sp = _sp1;
     }
   }
   // gmm.ts:91  let amx = alphas[0];
   let amx = alphas[0];
   // gmm.ts:92
   _reserve(k - 1);
-  _tp3 = _tape;
-  _sp3 = _sp;
+  _tp4 = _tape;
+  _sp4 = _sp;
   {
     for (let ik = 1; ik < k; ik++) {
       // gmm.ts:93
       if (alphas[ik] > amx) {
         // gmm.ts:93  amx = alphas[ik];
         amx = alphas[ik];
-        _tp3[_sp3++] = 1;
+        _tp4[_sp4++] = 1;
       } else {
-        _tp3[_sp3++] = 0;
+        _tp4[_sp4++] = 0;
       }
     }
-    _sp = _sp3;
+    _sp = _sp4;
   }
   // gmm.ts:95  let asum = 0;
   let asum = 0;
@@ -545,17 +558,17 @@ export function gmmObjectiveVjp(
   asum_bar = 0;
   // adjoint of gmm.ts:92
   {
-    _tp3 = _tape;
-    _sp3 = _sp;
+    _tp4 = _tape;
+    _sp4 = _sp;
     for (let ik = k - 1; ik >= 1; ik--) {
       // adjoint of gmm.ts:93
-      if (_tp3[--_sp3] === 1) {
+      if (_tp4[--_sp4] === 1) {
         // adjoint of gmm.ts:93  amx = alphas[ik];
         alphas_bar[ik] += amx_bar;
         amx_bar = 0;
       }
     }
-    _sp = _sp3;
+    _sp = _sp4;
   }
   // adjoint of gmm.ts:91  let amx = alphas[0];
   alphas_bar[0] += amx_bar;

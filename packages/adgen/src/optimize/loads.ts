@@ -12,7 +12,7 @@ import { sameExpr } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { mapExpr, mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
-import { freshNames } from './fresh.ts';
+import { compilerName, freshNames } from './fresh.ts';
 import { mayAlias, ownedArrays } from './owned.ts';
 
 type Idx = Extract<Expr, { k: 'idx' }>;
@@ -118,7 +118,7 @@ function hoistInvariantLoads(loop: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Stmt
   let test = loop.test;
   for (const load of candidates) {
     if (!unchangedBy(load, parts, ctx)) continue;
-    const name = ctx.fresh(`_${load.arr}At`);
+    const name = ctx.fresh(compilerName(load.arr, 'At'));
     before.push({ k: 'decl', name, type: 'number', init: load, mutable: false });
     body = replaceLoad(body, load, name);
     if (test) test = (replaceLoad([{ k: 'expr', e: test }], load, name)[0] as Extract<Stmt, { k: 'expr' }>).e;
@@ -143,7 +143,7 @@ function shareLoads(stmts: Stmt[], ctx: Ctx): Stmt[] {
         } else if (!unchangedBy(load, out.slice(i, j + 1), ctx)) break;
       }
       if (last === i) continue;
-      const name = ctx.fresh(`_${load.arr}At`);
+      const name = ctx.fresh(compilerName(load.arr, 'At'));
       out = [...out.slice(0, i), { k: 'decl', name, type: 'number', init: load, mutable: false }, ...replaceLoad(out.slice(i, last + 1), load, name), ...out.slice(last + 1)];
       // statement i (now at i + 1) is looked at again for its other loads
       break;

@@ -14,7 +14,7 @@
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { mapExpr, mapStmtExprs, someExpr, visitStmts } from '../ir/walk.ts';
-import { freshNames } from './fresh.ts';
+import { compilerName, freshNames } from './fresh.ts';
 
 const FIXED_LENGTH = new Set(['Float64Array', 'Float32Array']);
 
@@ -24,7 +24,7 @@ export function hoistLoopLengths(fn: TargetFunction): TargetFunction {
     if (s.k === 'decl') types.set(s.name, s.type);
   });
   const names = freshNames(fn);
-  const fresh = (arr: string) => names(`_${arr}Length`);
+  const fresh = (arr: string) => names(compilerName(arr, 'Length'));
   return { ...fn, body: rewrite(fn.body, types, fresh) };
 }
 

@@ -16,7 +16,7 @@ import { sameExpr } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
-import { freshNames } from './fresh.ts';
+import { compilerName, freshNames } from './fresh.ts';
 import { ownedArrays } from './owned.ts';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
@@ -39,7 +39,7 @@ function rewrite(stmts: Stmt[], owned: Set<string>, fresh: (base: string) => str
       const before: Stmt[] = [];
       const after: Stmt[] = [];
       for (const [arr, index] of promotable(loop, owned)) {
-        const local = fresh(`_${arr}At`);
+        const local = fresh(compilerName(arr, 'At'));
         before.push({ k: 'decl', name: local, type: 'number', init: { k: 'idx', arr, i: index }, mutable: true });
         after.push({ k: 'store', arr, i: index, e: { k: 'var', name: local } });
         loop = replaceElement(loop, arr, local);

@@ -30,7 +30,7 @@ import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
 import { isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
-import { preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
+import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
 import { mapStmtExprs, someExpr, writtenIn } from '../ir/walk.ts';
 
 const bar = names.adjointOf;
@@ -45,6 +45,12 @@ interface Region {
   /** declarations placed at the top of the region */
   hoisted: Stmt[];
   hoistedNames: Set<string>;
+  /**
+   * Whether the adjoint of one execution of the region's body runs right after its forward part
+   * (the whole function, fused loops, recomputed loops) rather than after all of them (snapshot
+   * loops): scratch storage of a loop inside can then be reused by the next execution.
+   */
+  interleaved: boolean;
 }
 
 /** What the iterations of an independent loop write outside themselves, and what is theirs. */
@@ -1096,7 +1102,7 @@ export class ReverseTransformer {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
     this.saveAround(ind, m, fwd, adj);
-    const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map([[acc, b.ONE]]), hoisted: [], hoistedNames: new Set() };
+    const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map([[acc, b.ONE]]), hoisted: [], hoistedNames: new Set(), interleaved: true };
     // per-unit sums of the adjoints of outer active values read in the body
     const outer = new Set<string>();
     const collectReads = (stmts: Stmt[]) => {
@@ -1154,6 +1160,7 @@ export class ReverseTransformer {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
     this.saveAround(ind, m, fwd, adj);
+    const snapshots = preferSnapshot(s.body, ind.privateArrays, m.region.id === 'top');
     const region: Region = {
       id: s,
       start: this.pos.get(s)!,
@@ -1162,6 +1169,7 @@ export class ReverseTransformer {
       adjoint: new Map(m.region.adjoint),
       hoisted: [],
       hoistedNames: new Set(),
+      interleaved: !snapshots,
     };
     // the adjoint sweep reads every outer value the body reads
     const bodyReads = new Set<string>();
@@ -1178,7 +1186,7 @@ export class ReverseTransformer {
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
     const fwdPre: Stmt[] = [];
     const adjPre: Stmt[] = [];
-    const snapshot = preferSnapshot(s.body, ind.privateArrays, m.region.id === 'top') ? this.snapshot(region, body, ind) : null;
+    const snapshot = snapshots ? this.snapshot(s, m, region, body, ind, fwdPre) : null;
     if (snapshot) {
       const { fwdLoop, adjLoop } = this.reverseCounting(s, m, fwdPre, snapshot.forward, snapshot.adjoint, adjPre);
       fwd.push(...fwdPre, fwdLoop);
@@ -1201,7 +1209,9 @@ export class ReverseTransformer {
    * values that its adjoint reads; pops of them (in reverse order) then the adjoint. Null when
    * such a value cannot go on the value tape (a boolean, an array made in the iteration).
    */
-  private snapshot(region: Region, body: { fwd: Stmt[]; adj: Stmt[] }, ind: Independence): { forward: Stmt[]; adjoint: Stmt[] } | null {
+  private snapshot(s: Extract<Stmt, { k: 'loop' }>, m: Mode, region: Region, body: { fwd: Stmt[]; adj: Stmt[] }, ind: Independence, fwdPre: Stmt[]): { forward: Stmt[]; adjoint: Stmt[] } | null {
+    const expanded = this.expandScratch(s, m, body, ind);
+    if (expanded) body = expanded.body;
     const declared = topDecls(body.fwd);
     const hoisted = topDecls(region.hoisted);
     const written = writtenIn(body.fwd);
@@ -1219,6 +1229,7 @@ export class ReverseTransformer {
     }
     for (const v of exposed) {
       if (recomputed.some((st) => st.k === 'decl' && st.name === v)) continue;
+      if (expanded?.arrays.has(v)) continue;
       if (ind.privateArrays.includes(v)) {
         pushes.push(b.exprStmt(b.xcall('_pushArray', b.v(v))));
         pops.unshift(b.exprStmt(b.xcall('_popArray', b.v(v))));
@@ -1238,9 +1249,51 @@ export class ReverseTransformer {
       return names;
     };
     const inFwd = mentioned(body.fwd);
-    const forward = [...region.hoisted.filter((d) => d.k === 'decl' && inFwd.has(d.name)), ...body.fwd, ...pushes];
-    const adjoint = [...region.hoisted, ...pops, ...recomputed, ...body.adj];
+    const offsets = expanded?.offsets ?? [];
+    const forward = [...region.hoisted.filter((d) => d.k === 'decl' && inFwd.has(d.name)), ...offsets, ...body.fwd, ...pushes];
+    const adjoint = [...region.hoisted, ...pops, ...offsets, ...recomputed, ...body.adj];
+    if (expanded) fwdPre.push(...expanded.grow);
     return { forward, adjoint };
+  }
+
+  /**
+   * Scratch arrays of a snapshot loop expanded by the iteration (array expansion): iteration i
+   * uses elements [i·L, i·L + L) of one buffer of trips·L values instead of the array, so the
+   * adjoint finds each iteration's values in place and nothing is copied to the tape and back
+   * (what an expert does: keep x − μ_k for every k). Only for loops `for (let i = 0; i < n; i++)`
+   * whose bound the body does not change, whose region runs each forward part just before its
+   * adjoint (so the buffer is free again for the next execution), and arrays used only through
+   * indexing.
+   */
+  private expandScratch(s: Extract<Stmt, { k: 'loop' }>, m: Mode, body: { fwd: Stmt[]; adj: Stmt[] }, ind: Independence): { body: { fwd: Stmt[]; adj: Stmt[] }; arrays: Set<string>; offsets: Stmt[]; grow: Stmt[] } | null {
+    if (ind.privateArrays.length === 0 || m.loops.length > 0 || !m.region.interleaved) return null;
+    const c = s.counter!;
+    const t = s.test;
+    if (c.step !== 1 || !b.isZero(c.start) || !t || t.k !== 'op' || (t.op !== '<' && t.op !== '<=') || t.args[0]!.k !== 'var' || t.args[0]!.name !== c.name) return null;
+    const limit = primalExpr(t.args[1]!);
+    const changed = writtenIn(s.body);
+    if ([...b.varsOf(limit)].some((v) => changed.has(v))) return null;
+    const trips = t.op === '<' ? limit : b.add(limit, b.ONE);
+    const arrays = new Set(ind.privateArrays.filter((a) => {
+      const type = this.fn.locals.get(a);
+      return (type === 'Float64Array' || type === 'number[]') && !someExpr([...body.fwd, ...body.adj], (e) => e.k === 'var' && e.name === a);
+    }));
+    if (arrays.size === 0) return null;
+    const offsets: Stmt[] = [];
+    const grow: Stmt[] = [];
+    let fwd = body.fwd;
+    let adj = body.adj;
+    for (const a of arrays) {
+      const all = this.namer.fresh(`_${a}All`);
+      const off = this.namer.fresh(`_${a}Off`);
+      this.hoistIn(this.top, all, 'Float64Array');
+      const size = b.mul(trips, b.len(a));
+      grow.push(b.ifs(b.op('<', b.len(all), size), [b.assign(all, { k: 'alloc', ctor: 'Float64Array', len: size })]));
+      offsets.push(b.decl(off, 'number', b.mul(b.v(c.name), b.len(a)), false));
+      fwd = expandArray(fwd, a, all, off);
+      adj = expandArray(adj, a, all, off);
+    }
+    return { body: { fwd, adj }, arrays, offsets, grow };
   }
 
   /** Loops with loop-carried values: the body's forward sweep saves what its adjoint reads. */
@@ -1290,7 +1343,7 @@ export class ReverseTransformer {
       this.namer = this.baseNamer.fork();
       this.declRegion.clear();
       this.unitNames.clear();
-      const region: Region = { id: 'top', start: 0, end: Number.MAX_SAFE_INTEGER, adjoint: new Map(), hoisted: [], hoistedNames: new Set() };
+      const region: Region = { id: 'top', start: 0, end: Number.MAX_SAFE_INTEGER, adjoint: new Map(), hoisted: [], hoistedNames: new Set(), interleaved: true };
       this.top = region;
       for (const p of this.fn.params) region.hoistedNames.add(p.name);
       const r = this.seq(this.jf.body, { region, loops: [], topSeq: true });

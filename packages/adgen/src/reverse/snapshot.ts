@@ -16,6 +16,7 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Expr, Stmt, VarType } from '../ir/nodes.ts';
+import { mapStmtExprs } from '../ir/walk.ts';
 
 /** Math functions that cost about as much as several arithmetic operations. */
 const CHEAP_MATH = new Set(['Math.abs', 'Math.min', 'Math.max', 'Math.floor', 'Math.ceil', 'Math.round', 'Math.trunc', 'Math.sign', 'Math.fround']);
@@ -139,4 +140,19 @@ export function withoutOuterWrites(stmts: Stmt[], accumulators: Set<string>, sto
     else out.push(s);
   }
   return out;
+}
+
+/** Accesses `a[e]` (reads and stores) become `all[off + e]`. */
+export function expandArray(stmts: Stmt[], a: string, all: string, off: string): Stmt[] {
+  const at = (e: Expr): Expr => b.add(b.v(off), e);
+  const reads = mapStmtExprs(stmts, (e) => (e.k === 'idx' && e.arr === a ? { k: 'idx', arr: all, i: at(e.i) } : e));
+  const stores = (list: Stmt[]): Stmt[] =>
+    list.map((s): Stmt => {
+      if (s.k === 'store' && s.arr === a) return { ...s, arr: all, i: at(s.i) };
+      if (s.k === 'if') return { ...s, then: stores(s.then), else: stores(s.else) };
+      if (s.k === 'loop') return { ...s, init: stores(s.init), update: stores(s.update), body: stores(s.body) };
+      if (s.k === 'block') return { ...s, body: stores(s.body) };
+      return s;
+    });
+  return stores(reads);
 }

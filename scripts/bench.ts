@@ -168,6 +168,8 @@ async function main() {
         `  in process: generate(…, { write: false }) first call${generate ? ' (compiler already loaded and used by --regen)' : ''} ${fmtMs(codegen.inProcessColdMs)}${codegen.inProcessWarmMs === undefined ? '' : `, second call ${fmtMs(codegen.inProcessWarmMs)}`} (${codegen.generatedFiles} files, ${codegen.diagnostics} diagnostics)`,
       );
     }
+    if (codegen.watchPerFileMs !== undefined)
+      log(`  --watch: one changed file regenerated in ${fmtMs(codegen.watchPerFileMs)} (median, a session over a copy of examples/challenge-exp-cos)`);
     if (codegen.error) log(`  ${codegen.error}`);
   }
 

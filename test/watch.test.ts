@@ -38,8 +38,44 @@ test('--watch regenerates on change, survives an error, and recovers', async () 
     assert.match(fs.readFileSync(out, 'utf8'), '2 * x', 'the previous output is left alone');
     mark = log.length;
     fs.writeFileSync(file, good(5));
-    await waitFor(/regenerated in \d+ ms/, mark);
+    await waitFor(/regenerated 1 file in \d+ ms/, mark);
     assert.match(fs.readFileSync(out, 'utf8'), '5 * x');
+  } finally {
+    child.kill();
+  }
+});
+
+test('--watch regenerates the changed file and the files that import it, not the others', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-watch-'));
+  const lib = path.join(dir, 'lib.ts');
+  const user = path.join(dir, 'user.ts');
+  const other = path.join(dir, 'other.ts');
+  const fn = (name: string, body: string, extra = '') => `${extra}/** @differentiable */\nexport function ${name}(x: number): number {\n  return ${body};\n}\n`;
+  fs.writeFileSync(lib, fn('square', 'x * x'));
+  fs.writeFileSync(user, fn('twice', '2 * square(x)', "import { square } from './lib.ts';\n"));
+  fs.writeFileSync(other, fn('cube', 'x * x * x'));
+  const child = spawn(process.execPath, [path.resolve('packages/adgen/bin/adgen.js'), dir, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += String(d)));
+  child.stderr.on('data', (d) => (log += String(d)));
+  const waitFor = async (pattern: RegExp, from: number) => {
+    for (let t = 0; t < 600; t++) {
+      if (pattern.test(log.slice(from))) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${pattern}; log:\n${log}`);
+  };
+  try {
+    await waitFor(/watching 3 files/, 0);
+    const otherBefore = fs.statSync(path.join(dir, 'other.ad.ts')).mtimeMs;
+    let mark = log.length;
+    fs.writeFileSync(lib, fn('square', 'x * x * 3'));
+    await waitFor(/regenerated 2 files in \d+ ms/, mark);
+    assert.match(fs.readFileSync(path.join(dir, 'lib.ad.ts'), 'utf8'), '3');
+    assert.is(fs.statSync(path.join(dir, 'other.ad.ts')).mtimeMs, otherBefore, 'an unrelated file is not rewritten');
+    mark = log.length;
+    fs.writeFileSync(other, fn('cube', 'x * x * x * 2'));
+    await waitFor(/regenerated 1 file in \d+ ms/, mark);
   } finally {
     child.kill();
   }

@@ -1,7 +1,8 @@
 /**
  * Code-generation timing: adgen on every example under examples/, (1) as a cold CLI process and
  * (2) in process through `generate(paths, { write: false })`, first call (cold: loads
- * TypeScript/ts-morph/prettier) and second call (warm).
+ * TypeScript/ts-morph/prettier) and second call (warm); (3) what `adgen --watch` takes per
+ * changed file: a session (the compiler --watch runs) regenerates one edited copy of an example.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,6 +31,8 @@ export interface CodegenReport {
   inProcessWarmMs?: number;
   generatedFiles?: number;
   diagnostics?: number;
+  /** median time of a --watch session to regenerate one changed file */
+  watchPerFileMs?: number;
   error?: string;
 }
 
@@ -90,8 +93,43 @@ export async function timeCodegen(
     } catch (e) {
       rep.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
     }
+    try {
+      rep.watchPerFileMs = await timeWatch(root, quick ? 3 : 7);
+    } catch (e) {
+      rep.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    }
   }
   return rep;
+}
+
+/**
+ * `adgen --watch` after an edit: a session over a copy of one example (in bench-results/, so the
+ * tree is untouched and `@adgen/runtime` still resolves) regenerates the edited file.
+ */
+async function timeWatch(root: string, edits: number): Promise<number> {
+  const spec = path.join(root, 'packages/adgen/src/index.ts');
+  const { createSession } = (await import(spec)) as { createSession: () => { generate: GenerateFn; affected: (changed: string[], watched: string[]) => string[] } };
+  const dir = path.join(root, 'bench-results', 'watch');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'model.ts');
+  const source = fs.readFileSync(path.join(root, 'examples/challenge-exp-cos/model.ts'), 'utf8');
+  try {
+    fs.writeFileSync(file, source);
+    const session = createSession();
+    await session.generate([file], { write: false });
+    const times: number[] = [];
+    for (let k = 0; k < edits; k++) {
+      fs.writeFileSync(file, `${source}\n// edit ${k}\n`);
+      const t0 = performance.now();
+      const res = await session.generate(session.affected([file], [file]), { write: false });
+      times.push(performance.now() - t0);
+      if (res.diagnostics.some((d) => d.category === 'error') || res.files.length !== 1) throw new Error('watch timing: the example copy did not regenerate cleanly');
+    }
+    times.sort((a, b) => a - b);
+    return times[times.length >> 1]!;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `adgen examples` in a fresh process, writing to a scratch directory (the tree is untouched). */

@@ -111,7 +111,17 @@ type Project = ReturnType<typeof createProject>;
  * A generator that keeps its TypeScript project between runs (for --watch): each run re-reads
  * the files from disk, and the type checker reuses what did not change.
  */
-export function createSession(): { generate: (inputs: string[], opts?: GenerateOptions) => Promise<GenerateResult> } {
+export interface Session {
+  generate: (inputs: string[], opts?: GenerateOptions) => Promise<GenerateResult>;
+  /**
+   * The files among `watched` to regenerate after `changed` changed: those, and every watched
+   * file that imports one of them, directly or not (its generated code imports their kernels).
+   */
+  affected: (changed: string[], watched: string[]) => string[];
+}
+
+/** A compiler that keeps its TypeScript project between runs (`--watch`). */
+export function createSession(): Session {
   const project = createProject();
   return {
     generate: async (inputs, opts = {}) => {
@@ -119,6 +129,22 @@ export function createSession(): { generate: (inputs: string[], opts?: GenerateO
         if (!sf.getFilePath().includes('/node_modules/')) sf.refreshFromFileSystemSync();
       }
       return generate(inputs, opts, project);
+    },
+    affected: (changed, watched) => {
+      const watchedSet = new Set(watched.map((f) => path.resolve(f)));
+      const out = new Set(changed.map((f) => path.resolve(f)).filter((f) => watchedSet.has(f)));
+      const stack = [...out];
+      while (stack.length > 0) {
+        const sf = project.getSourceFile(stack.pop()!);
+        for (const r of sf?.getReferencingSourceFiles() ?? []) {
+          const p = r.getFilePath() as string;
+          if (watchedSet.has(p) && !out.has(p)) {
+            out.add(p);
+            stack.push(p);
+          }
+        }
+      }
+      return [...out];
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createSession, generate } from '../pipeline.ts';
+import { createSession, generate, type Session } from '../pipeline.ts';
 import { formatDiagnostics } from '../diagnostics/format.ts';
 
 const USAGE = `Usage:
@@ -68,7 +68,7 @@ function version(): string {
 
 const interactive = () => process.stdout.isTTY === true && !process.env['CI'];
 
-async function runGenerate(args: Args, session?: ReturnType<typeof createSession>): Promise<number> {
+async function runGenerate(args: Args, session?: Session): Promise<number> {
   const started = performance.now();
   const run = session ? session.generate : generate;
   const result = await run(args.inputs, { ...(args.outDir ? { outDir: args.outDir } : {}) });
@@ -97,33 +97,38 @@ async function runCheck(args: Args): Promise<number> {
 
 async function watch(args: Args): Promise<number> {
   const session = createSession();
-  let running = false;
-  let again = false;
-  const run = async () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    do {
-      again = false;
-      const started = performance.now();
-      try {
-        const code = await runGenerate({ ...args, quiet: true }, session);
-        const ms = Math.round(performance.now() - started);
-        process.stdout.write(code === 0 ? `[adgen] regenerated in ${ms} ms\n` : `[adgen] errors; waiting for changes\n`);
-      } catch (err) {
-        process.stderr.write(`[adgen] internal error: ${(err as Error).message}\n`);
-      }
-    } while (again);
-    running = false;
-  };
-  await run();
   const { expandInputs } = await import('../pipeline.ts');
   const { DiagnosticBag } = await import('../diagnostics/diagnostic.ts');
   const files = expandInputs(args.inputs, new DiagnosticBag());
+  let running = false;
+  // files changed since the last run; null: regenerate everything (the first run)
+  let pending: Set<string> | null = null;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    do {
+      const changed = pending;
+      pending = new Set();
+      // only what changed and what imports it: a change costs one file, not the whole tree
+      const inputs = changed === null ? args.inputs : session.affected([...changed], files);
+      const started = performance.now();
+      try {
+        const code = await runGenerate({ ...args, inputs, quiet: true }, session);
+        const ms = Math.round(performance.now() - started);
+        const what = changed === null ? '' : ` ${inputs.length} file${inputs.length === 1 ? '' : 's'}`;
+        process.stdout.write(code === 0 ? `[adgen] regenerated${what} in ${ms} ms\n` : `[adgen] errors; waiting for changes\n`);
+      } catch (err) {
+        process.stderr.write(`[adgen] internal error: ${(err as Error).message}\n`);
+      }
+    } while (pending.size > 0);
+    running = false;
+  };
+  await run();
   for (const f of files) {
-    fs.watchFile(f, { interval: 200 }, () => void run());
+    fs.watchFile(f, { interval: 200 }, () => {
+      (pending ??= new Set()).add(f);
+      void run();
+    });
   }
   process.stdout.write(`[adgen] watching ${files.length} file${files.length === 1 ? '' : 's'}\n`);
   return await new Promise<number>(() => {});

@@ -49,7 +49,13 @@ export type Stmt =
       body: Stmt[];
     }
   | { k: 'ret'; c: Cond; e: Expr }
-  | { k: 'callout'; h: number; src: number; dst: number; e: Expr };
+  | { k: 'callout'; h: number; src: number; dst: number; e: Expr }
+  /**
+   * A loop with a scratch array it rewrites completely at the start of every iteration, then
+   * uses, then sums into a new accumulator (the shape of ADBench's GMM): exercises privatisation,
+   * snapshots and scratch-array expansion in reverse mode.
+   */
+  | { k: 'scratch'; bound: 'L' | 'K' | '3'; fill: Expr; body: Stmt[]; acc: Expr; second: Expr | null };
 
 export interface FnAst {
   /** index into TEMPLATES (signature and return shape) */
@@ -429,6 +435,15 @@ function makeArbs(depth: Depth) {
         e: tie('expr'),
       }),
       fc.record({
+        k: fc.constant('scratch' as const),
+        bound: fc.constantFrom('L' as const, 'K' as const, '3' as const),
+        fill: tie('expr'),
+        body: tie('block'),
+        acc: tie('expr'),
+        // a second sum: the loop is then not fused but snapshot or recomputed
+        second: fc.option(tie('expr')),
+      }),
+      fc.record({
         k: fc.constant('callout' as const),
         h: fc.nat(3),
         src: fc.nat(9),
@@ -680,6 +695,8 @@ function renderStmt(s: Stmt, ctx: Ctx, ind: string): string[] {
     }
     case 'loop':
       return renderLoop(s, ctx, ind);
+    case 'scratch':
+      return renderScratch(s, ctx, ind);
     case 'ret':
       return [`${ind}if (${renderCond(s.c, ctx)}) {`, `${ind}  ${renderReturn(s.e, ctx)}`, `${ind}}`];
     case 'callout': {
@@ -721,6 +738,42 @@ function renderLoop(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx, ind: string): str
       return [`${ind}let ${idx} = 0;`, `${ind}while (${idx} < ${bound}) {`, ...content, incr, `${ind}}`];
     return [`${ind}let ${idx} = 0;`, `${ind}do {`, ...content, incr, `${ind}} while (${idx} < ${bound});`];
   });
+}
+
+function renderScratch(s: Extract<Stmt, { k: 'scratch' }>, ctx: Ctx, ind: string): string[] {
+  const scratch = ctx.fresh('w');
+  const acc = ctx.fresh('t');
+  const idx = ctx.fresh('i');
+  const fillIdx = ctx.fresh('i');
+  const inner = ind + '  ';
+  const acc2 = s.second ? ctx.fresh('t') : null;
+  const lines = [`${ind}const ${scratch} = new Float64Array(${ctx.L});`, `${ind}let ${acc} = 0;`, ...(acc2 ? [`${ind}let ${acc2} = 0;`] : [])];
+  lines.push(
+    ...ctx.block(() => {
+      ctx.loops.push({ idx, bound: s.bound });
+      ctx.ints.push(idx);
+      // the fill loop runs over the array length, so its index is the in-bounds `i` of reads
+      const fill = ctx.block(() => {
+        ctx.loops.push({ idx: fillIdx, bound: 'L' });
+        ctx.ints.push(fillIdx);
+        return renderExpr(s.fill, ctx);
+      });
+      // the scratch array is in scope only inside the loop, so it stays private to it
+      ctx.arrays.push({ name: scratch, f64: true, writable: true });
+      const body = ctx.block(() => renderStmts(s.body, ctx, inner));
+      return [
+        `${ind}for (let ${idx} = 0; ${idx} < ${ctx.boundText(s.bound)}; ${idx}++) {`,
+        `${inner}for (let ${fillIdx} = 0; ${fillIdx} < ${ctx.L}; ${fillIdx}++) ${scratch}[${fillIdx}] = ${fill};`,
+        ...body,
+        `${inner}${acc} += ${renderExpr(s.acc, ctx)};`,
+        ...(acc2 && s.second ? [`${inner}${acc2} -= ${renderExpr(s.second, ctx)};`] : []),
+        `${ind}}`,
+      ];
+    }),
+  );
+  ctx.scalars.push({ name: acc, mutable: true });
+  if (acc2) ctx.scalars.push({ name: acc2, mutable: true });
+  return lines;
 }
 
 /** `function name(params): ret {` in the given style; the closing line is `}` or `};`. */

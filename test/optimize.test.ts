@@ -39,12 +39,14 @@ test('a sum into an owned array at a loop-invariant index is kept in a local', (
   assert.match(out, 'acc[k] = _accAt;');
 });
 
-test('no promotion for a parameter array, an escaping array, or an index the loop changes', () => {
+test('no promotion for a parameter array, an escaping array, an array made in the loop, or an index the loop changes', () => {
   const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'n', type: 'number' }, { name: 'k', type: 'number' }];
   const param = print(promoteLoopSums(fn([countingLoop('j', b.v('n'), b.accumulateAt('x', b.v('k'), b.ONE))], params)));
   assert.not.match(param, '_xAt');
   const escaping = print(promoteLoopSums(fn([alloc('acc'), b.exprStmt(b.xcall('_pushArray', b.v('acc'))), countingLoop('j', b.v('n'), b.accumulateAt('acc', b.v('k'), b.ONE))], params)));
   assert.not.match(escaping, '_accAt');
+  const fresh = print(promoteLoopSums(fn([countingLoop('j', b.v('n'), [alloc('acc'), ...b.accumulateAt('acc', b.v('k'), b.ONE)])], params)));
+  assert.not.match(fresh, '_accAt');
   const moving = print(promoteLoopSums(fn([alloc('acc'), countingLoop('j', b.v('n'), [...b.accumulateAt('acc', b.v('k'), b.ONE), b.assign('k', b.ONE, '+=')])], params)));
   assert.not.match(moving, '_accAt');
 });

@@ -148,7 +148,7 @@ export function eulerVjp(
   // euler-tape.ts:8  let y = y0;
   let y = y0;
   // euler-tape.ts:9
-  _reserve(steps);
+  _reserve(Math.ceil(steps));
   _tp0 = _tape;
   _sp0 = _sp;
   {
@@ -173,7 +173,7 @@ export function eulerVjp(
   {
     _tp0 = _tape;
     _sp0 = _sp;
-    for (let k = steps - 1; k >= 0; k--) {
+    for (let k = Math.ceil(steps) - 1; k >= 0; k--) {
       // adjoint of euler-tape.ts:11  y = y + h * dy;
       y = _tp0[--_sp0];
       const _t1 = y * y;

@@ -66,3 +66,7 @@ Object.assign(SPECS, {
 Object.assign(SPECS, {
   outerMapInnerScratch: { sizes: { x: 3, out: 3 }, fixed: { m: 3 } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  fractionalTrips: { sizes: { x: 3 }, fixed: { m: 2.5 } },
+} satisfies Record<string, InputSpec>);

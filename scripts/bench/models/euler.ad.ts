@@ -184,7 +184,7 @@ export function eulerLossVjp(
   // euler.ts:32  let loss = 0;
   let loss = 0;
   // euler.ts:33
-  _reserve(3 * steps);
+  _reserve(3 * Math.floor(steps));
   _tp0 = _tape;
   _sp0 = _sp;
   {
@@ -228,7 +228,7 @@ export function eulerLossVjp(
   {
     _tp0 = _tape;
     _sp0 = _sp;
-    for (let i = steps; i >= 1; i--) {
+    for (let i = Math.floor(steps); i >= 1; i--) {
       // adjoint of euler.ts:39
       if (i % stride === 0) {
         // adjoint of euler.ts:43  loss += eu * eu + ev * ev;

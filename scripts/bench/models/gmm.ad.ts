@@ -196,7 +196,7 @@ export function gmmObjectiveVjp(
     // gmm.ts:42  let sq = 0;
     let sq = 0;
     // gmm.ts:43
-    _reserve(d);
+    _reserve(Math.ceil(d));
     _tp0 = _tape;
     _sp0 = _sp;
     {
@@ -246,13 +246,13 @@ export function gmmObjectiveVjp(
     let _tp3 = _tape;
     let _sp3 = 0;
     // gmm.ts:56
-    if (_xcenteredAll0.length < k * _xcenteredLength) {
-      _xcenteredAll0 = new Float64Array(k * _xcenteredLength);
+    if (_xcenteredAll0.length < Math.ceil(k) * _xcenteredLength) {
+      _xcenteredAll0 = new Float64Array(Math.ceil(k) * _xcenteredLength);
     }
-    if (_qxcenteredAll0.length < k * _qxcenteredLength) {
-      _qxcenteredAll0 = new Float64Array(k * _qxcenteredLength);
+    if (_qxcenteredAll0.length < Math.ceil(k) * _qxcenteredLength) {
+      _qxcenteredAll0 = new Float64Array(Math.ceil(k) * _qxcenteredLength);
     }
-    _reserve(k);
+    _reserve(Math.ceil(k));
     _tp1 = _tape;
     _sp1 = _sp;
     {
@@ -302,7 +302,7 @@ export function gmmObjectiveVjp(
     // gmm.ts:79  let mx = mainTerm[0];
     let mx = mainTerm[0];
     // gmm.ts:80
-    _reserve(k - 1);
+    _reserve(Math.ceil(k) - 1);
     _tp2 = _tape;
     _sp2 = _sp;
     {
@@ -321,7 +321,7 @@ export function gmmObjectiveVjp(
     // gmm.ts:83  let semx = 0;
     let semx = 0;
     // gmm.ts:84
-    _reserve(k);
+    _reserve(Math.ceil(k));
     _tp3 = _tape;
     _sp3 = _sp;
     {
@@ -343,7 +343,7 @@ export function gmmObjectiveVjp(
     {
       _tp3 = _tape;
       _sp3 = _sp;
-      for (let ik = k - 1; ik >= 0; ik--) {
+      for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
         let _t1 = _tp3[--_sp3];
         // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
         const _b6 = semx_bar * _t1;
@@ -358,7 +358,7 @@ export function gmmObjectiveVjp(
     {
       _tp2 = _tape;
       _sp2 = _sp;
-      for (let ik = k - 1; ik >= 1; ik--) {
+      for (let ik = Math.ceil(k) - 1; ik >= 1; ik--) {
         // adjoint of gmm.ts:81
         if (_tp2[--_sp2] === 1) {
           // adjoint of gmm.ts:81  mx = mainTerm[ik];
@@ -375,7 +375,7 @@ export function gmmObjectiveVjp(
     {
       _tp1 = _tape;
       _sp1 = _sp;
-      for (let ik = k - 1; ik >= 0; ik--) {
+      for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
         let sqnorm_bar = 0;
         let li = _tp1[--_sp1];
         const _xcenteredOff0 = ik * _xcenteredLength;
@@ -388,18 +388,18 @@ export function gmmObjectiveVjp(
         const _b5 = -_b4;
         sqnorm_bar = 0.5 * _b5;
         // adjoint of gmm.ts:73
-        for (let id = d - 1; id >= 0; id--) {
+        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
           qxcentered_bar[id] += 2 * sqnorm_bar * _qxcenteredAll0[_qxcenteredOff0 + id];
         }
         // adjoint of gmm.ts:72  let sqnorm = 0;
         sqnorm_bar = 0;
         // adjoint of gmm.ts:66
-        for (let i = d - 1; i >= 0; i--) {
+        for (let i = Math.ceil(d) - 1; i >= 0; i--) {
           // adjoint of gmm.ts:67
           let _xcentered_barAt = xcentered_bar[i];
           const _xcenteredAll0At1 = _xcenteredAll0[_xcenteredOff0 + i];
-          for (let j = d - 1; j >= i + 1; j--) {
+          for (let j = Math.ceil(d) - 1; j >= i + 1; j--) {
             // adjoint of gmm.ts:69  li++;
             li--;
             // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
@@ -410,7 +410,7 @@ export function gmmObjectiveVjp(
           xcentered_bar[i] = _xcentered_barAt;
         }
         // adjoint of gmm.ts:62
-        for (let id = d - 1; id >= 0; id--) {
+        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           const _i3 = ik * d + id;
           // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
           const _b3 = qxcentered_bar[id];
@@ -419,7 +419,7 @@ export function gmmObjectiveVjp(
           xcentered_bar[id] += qdiags[_i3] * _b3;
         }
         // adjoint of gmm.ts:58
-        for (let id = d - 1; id >= 0; id--) {
+        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           const _i2 = ik * d + id;
           // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
           const _b2 = xcentered_bar[id];
@@ -433,7 +433,7 @@ export function gmmObjectiveVjp(
   // gmm.ts:91  let amx = alphas[0];
   let amx = alphas[0];
   // gmm.ts:92
-  _reserve(k - 1);
+  _reserve(Math.ceil(k) - 1);
   _tp4 = _tape;
   _sp4 = _sp;
   {
@@ -497,7 +497,7 @@ export function gmmObjectiveVjp(
     frobenius_bar = _t3;
     sumQs_bar_prior[ik] -= wishartM;
     // adjoint of gmm.ts:108
-    for (let j = icfSz - 1; j >= d; j--) {
+    for (let j = d + (Math.ceil(icfSz - d) - 1); j >= d; j--) {
       const _i6 = ik * icfSz + j;
       const _i7 = ik * icfSz + j;
       // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
@@ -505,7 +505,7 @@ export function gmmObjectiveVjp(
       icf_bar_prior[_i7] += icf[_i6] * frobenius_bar;
     }
     // adjoint of gmm.ts:105
-    for (let id = d - 1; id >= 0; id--) {
+    for (let id = Math.ceil(d) - 1; id >= 0; id--) {
       const _i4 = ik * d + id;
       const _i5 = ik * d + id;
       // adjoint of gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
@@ -560,7 +560,7 @@ export function gmmObjectiveVjp(
   {
     _tp4 = _tape;
     _sp4 = _sp;
-    for (let ik = k - 1; ik >= 1; ik--) {
+    for (let ik = Math.ceil(k) - 1; ik >= 1; ik--) {
       // adjoint of gmm.ts:93
       if (_tp4[--_sp4] === 1) {
         // adjoint of gmm.ts:93  amx = alphas[ik];
@@ -598,7 +598,7 @@ export function gmmObjectiveVjp(
   // adjoint of gmm.ts:54  let slse = 0;
   slse_bar = 0;
   // adjoint of gmm.ts:41
-  for (let ik = k - 1; ik >= 0; ik--) {
+  for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
     let sq_bar = 0;
     let _tp0 = _tape;
     let _sp0 = 0;
@@ -610,7 +610,7 @@ export function gmmObjectiveVjp(
     {
       _tp0 = _tape;
       _sp0 = _sp;
-      for (let id = d - 1; id >= 0; id--) {
+      for (let id = Math.ceil(d) - 1; id >= 0; id--) {
         let q_bar = 0;
         let _t0 = _tp0[--_sp0];
         const _i0 = ik * icfSz + id;

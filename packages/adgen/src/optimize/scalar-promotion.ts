@@ -60,9 +60,13 @@ function promotable(loop: Loop, owned: Set<string>): Map<string, Expr> {
   });
   if (returns) return new Map();
   const stored = new Set<string>();
+  const rebound = new Set<string>();
   visitStmts(parts, (s) => {
     if (s.k === 'store' && owned.has(s.arr)) stored.add(s.arr);
+    // an array (re)declared or assigned in the loop is a different array in each iteration
+    if (s.k === 'decl' || s.k === 'assign') rebound.add(s.name);
   });
+  for (const a of rebound) stored.delete(a);
   const written = writtenIn(parts);
   const found = new Map<string, Expr>();
   for (const arr of stored) {

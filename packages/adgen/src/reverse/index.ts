@@ -17,8 +17,10 @@
  *  - A loop whose iterations are independent and only accumulate into one active scalar
  *    (`s += g(i)`) is fused: each iteration runs its own adjoint with a unit seed, and the
  *    adjoint sweep scales the per-unit sums by s̄ — no tape, one pass (the SPEC §2 shape).
- *  - Other loops with independent iterations (maps `out[i] = g(i)`, several sums) recompute
- *    each iteration in the adjoint sweep instead of taping it.
+ *  - Other loops with independent iterations (maps `out[i] = g(i)`, several sums) give each
+ *    iteration's adjoint its state either by recomputing the iteration in the adjoint sweep or,
+ *    when that costs more, from a snapshot the forward sweep pushed, with scratch arrays
+ *    expanded by iteration (reverse/snapshot.ts).
  * Refuses nothing: jumps were removed (reverse/jumps.ts) and the front end checked the rest.
  */
 import * as b from '../ir/builders.ts';
@@ -970,6 +972,25 @@ export class ReverseTransformer {
     return loopWithBody(s, withNotes);
   }
 
+  /**
+   * Whether e certainly holds an integer: integer literals, array lengths, their sums and
+   * products, rounding functions, and variables written once with such a value.
+   */
+  private integral(e: Expr, depth = 0): boolean {
+    switch (e.k) {
+      case 'num': return Number.isInteger(e.v);
+      case 'len': return true;
+      case 'op':
+        if (e.op === 'Math.floor' || e.op === 'Math.ceil' || e.op === 'Math.round' || e.op === 'Math.trunc') return true;
+        return (e.op === '+' || e.op === '-' || e.op === '*' || e.op === 'neg') && e.args.every((a) => this.integral(a, depth));
+      case 'var': {
+        const def = this.declOf.get(e.name);
+        return depth < 8 && !!def?.init && (this.writes.get(e.name)?.length ?? 0) <= 1 && this.declCount.get(e.name) === 1 && this.integral(def.init, depth + 1);
+      }
+      default: return false;
+    }
+  }
+
   /** Reverse iteration over a counting loop: bounds recomputed when they are stable, else a trip count. */
   private reverseCounting(s: Extract<Stmt, { k: 'loop' }>, m: Mode, fwdPre: Stmt[], body: Stmt[], adjBody: Stmt[], adjPre: Stmt[]): { fwdLoop: Stmt; adjLoop: Stmt } {
     // (body may be rewritten below to push without capacity checks)
@@ -985,11 +1006,18 @@ export class ReverseTransformer {
       this.registerReads(start, m);
       let first: Expr | null = null;
       let cond: Expr | null = null;
+      // the counter's last value: i runs through start, start ± 1, … so a fractional bound
+      // (`i < n / 2` for odd n) rounds, and a fractional start shifts everything
+      const whole = (e: Expr, round: 'ceil' | 'floor') => (this.integral(e) ? e : b.math(round, e));
+      const startWhole = this.integral(start);
       if (step === 1 && (test.op === '<' || test.op === '<=')) {
-        first = test.op === '<' ? b.sub(limit, b.ONE) : limit;
+        const span = startWhole ? limit : b.sub(limit, start);
+        const last = test.op === '<' ? b.sub(whole(span, 'ceil'), b.ONE) : whole(span, 'floor');
+        first = startWhole ? last : b.add(start, last);
         cond = b.op('>=', b.v(i), start);
       } else if (step === -1 && (test.op === '>' || test.op === '>=')) {
-        first = test.op === '>' ? b.add(limit, b.ONE) : limit;
+        const span = startWhole ? limit : b.sub(start, limit);
+        first = startWhole ? (test.op === '>' ? b.add(whole(span, 'floor'), b.ONE) : whole(span, 'ceil')) : b.sub(start, test.op === '>' ? b.sub(whole(span, 'ceil'), b.ONE) : whole(span, 'floor'));
         cond = b.op('<=', b.v(i), start);
       }
       if (first && cond) {
@@ -1273,7 +1301,8 @@ export class ReverseTransformer {
     const limit = primalExpr(t.args[1]!);
     const changed = writtenIn(s.body);
     if ([...b.varsOf(limit)].some((v) => changed.has(v))) return null;
-    const trips = t.op === '<' ? limit : b.add(limit, b.ONE);
+    // a fractional bound still runs whole iterations (a typed array length must be an integer)
+    const trips = t.op === '<' ? b.math('ceil', limit) : b.add(b.math('floor', limit), b.ONE);
     const arrays = new Set(ind.privateArrays.filter((a) => {
       const type = this.fn.locals.get(a);
       return (type === 'Float64Array' || type === 'number[]') && !someExpr([...body.fwd, ...body.adj], (e) => e.k === 'var' && e.name === a);

@@ -80,6 +80,14 @@ test('a sum into a scalar that every iteration resets to 0 becomes an assignment
   assert.match(oneBranch, 'g += w;');
 });
 
+test('a zero declared in a nested scope says nothing about the same name outside it', () => {
+  const out = print(useKnownZeros(fn([b.decl('g', 'number', b.num(5)), { k: 'block', body: [b.decl('g', 'number', b.ZERO)] }, b.assign('g', b.ONE, '+=')], [])));
+  assert.match(out, '} g++;');
+  const inLoop = print(useKnownZeros(fn([b.decl('g', 'number', b.num(5)), countingLoop('i', b.num(3), [b.decl('g', 'number', b.ZERO), b.assign('g', b.ONE, '+=')]), b.assign('g', b.ONE, '+=')], [])));
+  assert.match(inLoop, 'let g = 0; g = 1;');
+  assert.match(inLoop, '} g++;');
+});
+
 test('generated code gives the primal value when the caller passes one array twice', async () => {
   const source = `
 /**

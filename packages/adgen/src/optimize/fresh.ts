@@ -1,6 +1,21 @@
 /** Fresh names for the optimisation passes: not a parameter or any name the function declares. */
+import type { Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { visitStmts } from '../ir/walk.ts';
+import { mapStmtExprs, visitStmts } from '../ir/walk.ts';
+
+/**
+ * Variables that raw text (`ext` expressions such as `_tp0[_sp0++]`) mentions: the text may
+ * change them where the IR does not show it, so the passes leave them alone. Property names
+ * (`tangent.x`) are not variables.
+ */
+export function opaqueNames(body: Stmt[]): Set<string> {
+  const out = new Set<string>();
+  mapStmtExprs(body, (e) => {
+    if (e.k === 'ext') for (const m of e.text.matchAll(/(?<![.\w$])[A-Za-z_$][\w$]*/g)) out.add(m[0]);
+    return e;
+  });
+  return out;
+}
 
 /** `_xAt` for x, `_tp0At` for _tp0: one leading underscore marks a compiler name. */
 export function compilerName(of: string, suffix: string): string {

@@ -14,7 +14,8 @@
 import { neg } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapStmtExprs, visitStmts, writtenIn } from '../ir/walk.ts';
+import { visitStmts, writtenIn } from '../ir/walk.ts';
+import { opaqueNames } from './fresh.ts';
 
 type Zeros = Set<string>;
 
@@ -23,11 +24,7 @@ export function useKnownZeros(fn: TargetFunction): TargetFunction {
   visitStmts(fn.body, (s) => {
     if (s.k === 'decl' && s.type === 'number') tracked.add(s.name);
   });
-  // names that appear inside raw text may be changed there (`_tp[_sp++]`)
-  mapStmtExprs(fn.body, (e) => {
-    if (e.k === 'ext') for (const word of e.text.split(/[^A-Za-z0-9_$]+/)) tracked.delete(word);
-    return e;
-  });
+  for (const name of opaqueNames(fn.body)) tracked.delete(name);
   if (tracked.size === 0) return fn;
   const pass = new KnownZeros(tracked);
   return { ...fn, body: pass.stmts(fn.body, new Set(), true).out };
@@ -48,6 +45,20 @@ class KnownZeros {
       z = r.zeros;
     }
     return { out, zeros: z };
+  }
+
+  /**
+   * Statements of a nested scope: a name declared there is another variable than the same name
+   * outside, so on leaving the scope that name gets back what was known before it.
+   */
+  private scoped(stmts: Stmt[], zeros: Zeros, rewrite: boolean, declaredAlso: Stmt[] = []): { out: Stmt[]; zeros: Zeros } {
+    const r = this.stmts(stmts, zeros, rewrite);
+    for (const d of [...declaredAlso, ...stmts]) {
+      if (d.k !== 'decl') continue;
+      if (zeros.has(d.name)) r.zeros.add(d.name);
+      else r.zeros.delete(d.name);
+    }
+    return r;
   }
 
   private stmt(s: Stmt, z: Zeros, rewrite: boolean): { out: Stmt; zeros: Zeros } {
@@ -72,12 +83,12 @@ class KnownZeros {
         return { out: s, zeros: next };
       }
       case 'if': {
-        const t = this.stmts(s.then, z, rewrite);
-        const e = this.stmts(s.else, z, rewrite);
+        const t = this.scoped(s.then, z, rewrite);
+        const e = this.scoped(s.else, z, rewrite);
         return { out: { ...s, then: t.out, else: e.out }, zeros: intersect(t.zeros, e.zeros) };
       }
       case 'block': {
-        const r = this.stmts(s.body, z, rewrite);
+        const r = this.scoped(s.body, z, rewrite);
         return { out: { ...s, body: r.out }, zeros: r.zeros };
       }
       case 'loop':
@@ -94,6 +105,12 @@ class KnownZeros {
     visitStmts(iteration, (x) => {
       if (x.k === 'break' || x.k === 'continue' || x.k === 'return') jumps = true;
     });
+    // one pass over body then update, from the zeros at the top of an iteration
+    const pass = (top: Zeros, write: boolean) => {
+      const body = this.scoped(s.body, top, write);
+      const update = this.stmts(s.update, body.zeros, write);
+      return { body: body.out, update: update.out, zeros: update.zeros };
+    };
     let header: Zeros;
     if (jumps) {
       // a jump leaves from the middle of the body: forget everything the loop writes
@@ -103,17 +120,22 @@ class KnownZeros {
       // zeros at the top of every iteration: those on entry that each iteration restores (fixpoint)
       header = init.zeros;
       for (;;) {
-        const end = this.stmts(iteration, header, false).zeros;
-        const next = intersect(init.zeros, end);
+        const next = intersect(init.zeros, pass(header, false).zeros);
         if (next.size === header.size) break;
         header = next;
       }
     }
-    const body = this.stmts(s.body, header, rewrite);
-    const update = this.stmts(s.update, body.zeros, rewrite);
+    const done = pass(header, rewrite);
     // the loop exits at the test (zeros of the header) or, for do-while, after a body
-    const after = jumps ? header : s.doWhile ? update.zeros : header;
-    return { out: { ...s, init: init.out, body: body.out, update: update.out }, zeros: after };
+    let after = jumps || !s.doWhile ? header : done.zeros;
+    // the loop head's declarations (its counter) are gone after the loop
+    after = new Set(after);
+    for (const d of s.init) {
+      if (d.k !== 'decl') continue;
+      if (z.has(d.name)) after.add(d.name);
+      else after.delete(d.name);
+    }
+    return { out: { ...s, init: init.out, body: done.body, update: done.update }, zeros: after };
   }
 }
 

@@ -12,7 +12,7 @@ import { sameExpr } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { mapExpr, mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
-import { compilerName, freshNames } from './fresh.ts';
+import { compilerName, freshNames, opaqueNames } from './fresh.ts';
 import { mayAlias, ownedArrays } from './owned.ts';
 
 type Idx = Extract<Expr, { k: 'idx' }>;
@@ -20,10 +20,12 @@ type Idx = Extract<Expr, { k: 'idx' }>;
 interface Ctx {
   owned: Set<string>;
   fresh: (base: string) => string;
+  /** names raw text (`ext`) mentions: it may change them where the IR does not show it */
+  opaque: Set<string>;
 }
 
 export function reuseLoads(fn: TargetFunction): TargetFunction {
-  const ctx: Ctx = { owned: ownedArrays(fn), fresh: freshNames(fn) };
+  const ctx: Ctx = { owned: ownedArrays(fn), fresh: freshNames(fn), opaque: opaqueNames(fn.body) };
   return { ...fn, body: rewrite(fn.body, ctx) };
 }
 
@@ -62,6 +64,7 @@ function arraysWritten(stmts: Stmt[]): { stored: Set<string>; unknown: boolean }
 }
 
 function unchangedBy(load: Idx, stmts: Stmt[], ctx: Ctx): boolean {
+  if (ctx.opaque.has(load.arr) || [...varsIn(load.i)].some((v) => ctx.opaque.has(v))) return false;
   const written = writtenIn(stmts);
   if (written.has(load.arr) || [...varsIn(load.i)].some((v) => written.has(v))) return false;
   const { stored, unknown } = arraysWritten(stmts);

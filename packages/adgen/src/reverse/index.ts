@@ -1247,14 +1247,18 @@ export class ReverseTransformer {
     const pops: Stmt[] = [];
     const exposed = upwardExposed(body.adj);
     // cheap constants of the iteration (indices like `ik * d + id`) are recomputed, not pushed
-    const recomputed: Stmt[] = [];
+    const cheap: Extract<Stmt, { k: 'decl' }>[] = [];
     const available = new Set([ind.counter]);
     for (const st of body.fwd) {
       if (st.k !== 'decl' || st.mutable || !st.init || st.type !== 'number' || recomputeCost([st]) > CHEAP_RECOMPUTE) continue;
       if (![...b.varsOf(st.init)].every((v) => available.has(v) || !written.has(v))) continue;
       available.add(st.name);
-      if (exposed.has(st.name)) recomputed.push(st);
+      cheap.push(st);
     }
+    // the cheap constants the adjoint reads, and those they are computed from
+    const needed = new Set(exposed);
+    for (const st of [...cheap].reverse()) if (needed.has(st.name)) b.varsOf(st.init!, needed);
+    const recomputed: Stmt[] = cheap.filter((st) => needed.has(st.name));
     for (const v of exposed) {
       if (recomputed.some((st) => st.k === 'decl' && st.name === v)) continue;
       if (expanded?.arrays.has(v)) continue;

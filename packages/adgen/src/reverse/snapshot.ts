@@ -27,7 +27,8 @@ function exprCost(e: Expr): number {
   switch (e.k) {
     case 'idx': return 1 + exprCost(e.i);
     case 'op': return (e.op.startsWith('Math.') && !CHEAP_MATH.has(e.op) ? 8 : 1) + e.args.reduce((s, a) => s + exprCost(a), 0);
-    case 'call': return 30 + e.args.reduce((s, a) => s + exprCost(a), 0);
+    // a user function, or in generated code a kernel or helper (`_h(…)`)
+    case 'call': case 'xcall': return 30 + e.args.reduce((s, a) => s + exprCost(a), 0);
     case 'cond': return exprCost(e.c) + Math.max(exprCost(e.a), exprCost(e.b));
     case 'stop': return exprCost(e.e);
     case 'alloc': return 30;

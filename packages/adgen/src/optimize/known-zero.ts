@@ -101,6 +101,12 @@ class KnownZeros {
   private loop(s: Extract<Stmt, { k: 'loop' }>, z: Zeros, rewrite: boolean): { out: Stmt; zeros: Zeros } {
     const init = this.stmts(s.init, z, rewrite);
     const iteration = [...s.body, ...s.update];
+    if (!rewrite) {
+      // inside an enclosing loop's fixpoint: a loop forgets what it writes (a nested fixpoint per
+      // outer step would cost exponential time in the nesting depth)
+      const written = writtenIn(iteration);
+      return { out: s, zeros: this.leaveHead(s, z, new Set([...init.zeros].filter((v) => !written.has(v)))) };
+    }
     let jumps = false;
     visitStmts(iteration, (x) => {
       if (x.k === 'break' || x.k === 'continue' || x.k === 'return') jumps = true;
@@ -127,15 +133,19 @@ class KnownZeros {
     }
     const done = pass(header, rewrite);
     // the loop exits at the test (zeros of the header) or, for do-while, after a body
-    let after = jumps || !s.doWhile ? header : done.zeros;
-    // the loop head's declarations (its counter) are gone after the loop
-    after = new Set(after);
+    const after = jumps || !s.doWhile ? header : done.zeros;
+    return { out: { ...s, init: init.out, body: done.body, update: done.update }, zeros: this.leaveHead(s, z, after) };
+  }
+
+  /** The loop head's declarations (its counter) are gone after the loop: their names get back what was known before. */
+  private leaveHead(s: Extract<Stmt, { k: 'loop' }>, before: Zeros, after: Zeros): Zeros {
+    const out = new Set(after);
     for (const d of s.init) {
       if (d.k !== 'decl') continue;
-      if (z.has(d.name)) after.add(d.name);
-      else after.delete(d.name);
+      if (before.has(d.name)) out.add(d.name);
+      else out.delete(d.name);
     }
-    return { out: { ...s, init: init.out, body: done.body, update: done.update }, zeros: after };
+    return out;
   }
 }
 

@@ -663,7 +663,10 @@ export class ReverseTransformer {
     const callExpr = primalExpr(e);
     if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m, mutable) : b.assign(v, callExpr));
     else fwd.push(b.exprStmt(callExpr));
-    if (!anyActive || !callee) {
+    // the kernel's adjoint matters only when the result reaches the function's result or the
+    // callee writes into an array that does; a zero-seeded kernel call adds nothing, or NaN (0 · ∞)
+    const needsAdjoint = (v !== null && this.carriesAdjoint(v)) || e.args.some((a, i) => written.has(i) && arrayArg(a) && this.carriesAdjoint((a as { name: string }).name));
+    if (!anyActive || !needsAdjoint || !callee) {
       for (const [name, snap] of snapshots) if (written.has(e.args.findIndex((a) => a.k === 'var' && a.name === name))) adj.push(b.exprStmt(this.copyInto(name, snap)));
       return { fwd, adj };
     }
@@ -688,7 +691,7 @@ export class ReverseTransformer {
       kernelArgs.push(lin.val);
       if (p.type === 'number') scalarLins.push({ lin, slot: slot++ });
     });
-    if (callee.returns.kind === 'number') kernelArgs.push(v && this.isActive(v) ? this.adjointOf(v, m) : b.ZERO);
+    if (callee.returns.kind === 'number') kernelArgs.push(v && this.carriesAdjoint(v) ? this.adjointOf(v, m) : b.ZERO);
     adj.push(b.exprStmt(b.xcall(names.vjpKernel(e.fn), ...kernelArgs)));
     if (v && this.isActive(v)) {
       const seed = this.adjointOf(v, m);

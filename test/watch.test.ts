@@ -1,6 +1,7 @@
 /**
  * `adgen --watch` keeps running through errors: it regenerates when the file changes, reports
- * diagnostics without exiting, and regenerates again once the file is fixed.
+ * diagnostics without exiting, and regenerates again once the file is fixed; a change
+ * regenerates that file and the files importing it, not the others.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,32 +12,39 @@ import * as assert from 'uvu/assert';
 
 const good = (k: number) => `/** @differentiable */\nexport function f(x: number): number {\n  return ${k} * x * x;\n}\n`;
 
+/** `adgen <input> --watch` in a child process, with its output collected. */
+function startWatch(input: string) {
+  const child = spawn(process.execPath, [path.resolve('packages/adgen/bin/adgen.js'), input, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { log: '' };
+  child.stdout.on('data', (d) => (out.log += String(d)));
+  child.stderr.on('data', (d) => (out.log += String(d)));
+  /** Waits until the output after position `from` matches. */
+  const waitFor = async (pattern: RegExp, from: number) => {
+    for (let t = 0; t < 600; t++) {
+      if (pattern.test(out.log.slice(from))) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${pattern}; log:\n${out.log}`);
+  };
+  return { child, out, waitFor };
+}
+
 test('--watch regenerates on change, survives an error, and recovers', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-watch-'));
   const file = path.join(dir, 'model.ts');
   const out = path.join(dir, 'model.ad.ts');
   fs.writeFileSync(file, good(2));
-  const child = spawn(process.execPath, [path.resolve('packages/adgen/bin/adgen.js'), file, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => (log += String(d)));
-  child.stderr.on('data', (d) => (log += String(d)));
-  const waitFor = async (pattern: RegExp, from: number) => {
-    for (let t = 0; t < 600; t++) {
-      if (pattern.test(log.slice(from))) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${pattern}; log:\n${log}`);
-  };
+  const { child, out: o, waitFor } = startWatch(file);
   try {
     await waitFor(/watching 1 file/, 0);
     assert.match(fs.readFileSync(out, 'utf8'), '2 * x');
-    let mark = log.length;
+    let mark = o.log.length;
     fs.writeFileSync(file, good(3).replace('return', 'return Math.random() +'));
     await waitFor(/errors; waiting for changes/, mark);
-    assert.match(log.slice(mark), 'AD1003');
+    assert.match(o.log.slice(mark), 'AD1003');
     assert.ok(child.exitCode === null, 'still running after an error');
     assert.match(fs.readFileSync(out, 'utf8'), '2 * x', 'the previous output is left alone');
-    mark = log.length;
+    mark = o.log.length;
     fs.writeFileSync(file, good(5));
     await waitFor(/regenerated 1 file in \d+ ms/, mark);
     assert.match(fs.readFileSync(out, 'utf8'), '5 * x');
@@ -54,26 +62,16 @@ test('--watch regenerates the changed file and the files that import it, not the
   fs.writeFileSync(lib, fn('square', 'x * x'));
   fs.writeFileSync(user, fn('twice', '2 * square(x)', "import { square } from './lib.ts';\n"));
   fs.writeFileSync(other, fn('cube', 'x * x * x'));
-  const child = spawn(process.execPath, [path.resolve('packages/adgen/bin/adgen.js'), dir, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => (log += String(d)));
-  child.stderr.on('data', (d) => (log += String(d)));
-  const waitFor = async (pattern: RegExp, from: number) => {
-    for (let t = 0; t < 600; t++) {
-      if (pattern.test(log.slice(from))) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${pattern}; log:\n${log}`);
-  };
+  const { child, out: o, waitFor } = startWatch(dir);
   try {
     await waitFor(/watching 3 files/, 0);
     const otherBefore = fs.statSync(path.join(dir, 'other.ad.ts')).mtimeMs;
-    let mark = log.length;
+    let mark = o.log.length;
     fs.writeFileSync(lib, fn('square', 'x * x * 3'));
     await waitFor(/regenerated 2 files in \d+ ms/, mark);
     assert.match(fs.readFileSync(path.join(dir, 'lib.ad.ts'), 'utf8'), '3');
     assert.is(fs.statSync(path.join(dir, 'other.ad.ts')).mtimeMs, otherBefore, 'an unrelated file is not rewritten');
-    mark = log.length;
+    mark = o.log.length;
     fs.writeFileSync(other, fn('cube', 'x * x * x * 2'));
     await waitFor(/regenerated 1 file in \d+ ms/, mark);
   } finally {

@@ -71,3 +71,15 @@ export function writtenIn(stmts: Stmt[], out = new Set<string>()): Set<string> {
   });
   return out;
 }
+
+/** Rewrites every statement, nested ones included (children first), with f: its replacements. */
+export function mapStmts(stmts: Stmt[], f: (s: Stmt) => Stmt[]): Stmt[] {
+  return stmts.flatMap((s) => {
+    switch (s.k) {
+      case 'if': return f({ ...s, then: mapStmts(s.then, f), else: mapStmts(s.else, f) });
+      case 'loop': return f({ ...s, init: mapStmts(s.init, f), update: mapStmts(s.update, f), body: mapStmts(s.body, f) });
+      case 'block': return f({ ...s, body: mapStmts(s.body, f) });
+      default: return f(s);
+    }
+  });
+}

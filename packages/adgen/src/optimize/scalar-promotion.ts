@@ -15,7 +15,7 @@
 import { sameExpr } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { mapStmtExprs, mapStmts, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
 import { compilerName, freshNames } from './fresh.ts';
 import { ownedArrays } from './owned.ts';
 
@@ -94,15 +94,7 @@ function promotable(loop: Loop, owned: Set<string>): Map<string, Expr> {
 
 /** The loop with every `arr[i]` read and store turned into the local. */
 function replaceElement(loop: Loop, arr: string, local: string): Loop {
-  const reads = (stmts: Stmt[]) => mapStmtExprs(stmts, (e) => (e.k === 'idx' && e.arr === arr ? { k: 'var', name: local } : e));
-  const stores = (stmts: Stmt[]): Stmt[] =>
-    stmts.map((s): Stmt => {
-      if (s.k === 'store' && s.arr === arr) return { k: 'assign', name: local, e: s.e, ...(s.op ? { op: s.op } : {}), ...(s.loc ? { loc: s.loc } : {}) };
-      if (s.k === 'if') return { ...s, then: stores(s.then), else: stores(s.else) };
-      if (s.k === 'loop') return { ...s, init: stores(s.init), update: stores(s.update), body: stores(s.body) };
-      if (s.k === 'block') return { ...s, body: stores(s.body) };
-      return s;
-    });
-  const [replaced] = stores(reads([loop]));
+  const reads = mapStmtExprs([loop], (e) => (e.k === 'idx' && e.arr === arr ? { k: 'var', name: local } : e));
+  const [replaced] = mapStmts(reads, (s) => [s.k === 'store' && s.arr === arr ? { k: 'assign', name: local, e: s.e, ...(s.op ? { op: s.op } : {}), ...(s.loc ? { loc: s.loc } : {}) } : s]);
   return replaced as Loop;
 }

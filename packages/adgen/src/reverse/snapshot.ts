@@ -16,7 +16,7 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Expr, Stmt, VarType } from '../ir/nodes.ts';
-import { mapStmtExprs } from '../ir/walk.ts';
+import { mapStmtExprs, mapStmts } from '../ir/walk.ts';
 
 /** Math functions that cost about as much as several arithmetic operations. */
 const CHEAP_MATH = new Set(['Math.abs', 'Math.min', 'Math.max', 'Math.floor', 'Math.ceil', 'Math.round', 'Math.trunc', 'Math.sign', 'Math.fround']);
@@ -131,29 +131,12 @@ export function topDecls(stmts: Stmt[]): Map<string, VarType> {
  * outer accumulators, stores into outer arrays): the recomputation run in the adjoint sweep.
  */
 export function withoutOuterWrites(stmts: Stmt[], accumulators: Set<string>, stores: Set<string>): Stmt[] {
-  const out: Stmt[] = [];
-  for (const s of stmts) {
-    if (s.k === 'assign' && accumulators.has(s.name)) continue;
-    if (s.k === 'store' && stores.has(s.arr)) continue;
-    if (s.k === 'if') out.push({ ...s, then: withoutOuterWrites(s.then, accumulators, stores), else: withoutOuterWrites(s.else, accumulators, stores) });
-    else if (s.k === 'loop') out.push({ ...s, body: withoutOuterWrites(s.body, accumulators, stores) });
-    else if (s.k === 'block') out.push({ ...s, body: withoutOuterWrites(s.body, accumulators, stores) });
-    else out.push(s);
-  }
-  return out;
+  return mapStmts(stmts, (s) => ((s.k === 'assign' && accumulators.has(s.name)) || (s.k === 'store' && stores.has(s.arr)) ? [] : [s]));
 }
 
 /** Accesses `a[e]` (reads and stores) become `all[off + e]`. */
 export function expandArray(stmts: Stmt[], a: string, all: string, off: string): Stmt[] {
   const at = (e: Expr): Expr => b.add(b.v(off), e);
   const reads = mapStmtExprs(stmts, (e) => (e.k === 'idx' && e.arr === a ? { k: 'idx', arr: all, i: at(e.i) } : e));
-  const stores = (list: Stmt[]): Stmt[] =>
-    list.map((s): Stmt => {
-      if (s.k === 'store' && s.arr === a) return { ...s, arr: all, i: at(s.i) };
-      if (s.k === 'if') return { ...s, then: stores(s.then), else: stores(s.else) };
-      if (s.k === 'loop') return { ...s, init: stores(s.init), update: stores(s.update), body: stores(s.body) };
-      if (s.k === 'block') return { ...s, body: stores(s.body) };
-      return s;
-    });
-  return stores(reads);
+  return mapStmts(reads, (s) => [s.k === 'store' && s.arr === a ? { ...s, arr: all, i: at(s.i) } : s]);
 }

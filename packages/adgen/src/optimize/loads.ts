@@ -8,7 +8,7 @@
  * V8 cannot do either by itself across a store into another typed array, because it does not
  * know the two arrays are different; adgen knows for the arrays it allocates (optimize/owned.ts).
  */
-import { sameExpr } from '../ir/builders.ts';
+import { sameExpr, varsOf } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { mapExpr, mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
@@ -64,22 +64,14 @@ function arraysWritten(stmts: Stmt[]): { stored: Set<string>; unknown: boolean }
 }
 
 function unchangedBy(load: Idx, stmts: Stmt[], ctx: Ctx): boolean {
-  if (ctx.opaque.has(load.arr) || [...varsIn(load.i)].some((v) => ctx.opaque.has(v))) return false;
+  if (ctx.opaque.has(load.arr) || [...varsOf(load.i)].some((v) => ctx.opaque.has(v))) return false;
   const written = writtenIn(stmts);
-  if (written.has(load.arr) || [...varsIn(load.i)].some((v) => written.has(v))) return false;
+  if (written.has(load.arr) || [...varsOf(load.i)].some((v) => written.has(v))) return false;
   const { stored, unknown } = arraysWritten(stmts);
   if (unknown && !ctx.owned.has(load.arr)) return false;
   return [...stored].every((b) => !mayAlias(load.arr, b, ctx.owned));
 }
 
-function varsIn(e: Expr): Set<string> {
-  const out = new Set<string>();
-  mapExpr(e, (x) => {
-    if (x.k === 'var') out.add(x.name);
-    return x;
-  });
-  return out;
-}
 
 /** Element reads in the expressions of one statement (not in nested statements). */
 function loadsOf(s: Stmt): Idx[] {
@@ -96,17 +88,7 @@ function loadsOf(s: Stmt): Idx[] {
 }
 
 function replaceLoad(stmts: Stmt[], load: Idx, name: string): Stmt[] {
-  const swap = (e: Expr): Expr => (e.k === 'idx' && e.arr === load.arr && sameExpr(e.i, load.i) ? { k: 'var', name } : e);
-  return stmts.map((s): Stmt => {
-    switch (s.k) {
-      case 'decl': return { ...s, init: s.init && mapExpr(s.init, swap) };
-      case 'assign': return { ...s, e: mapExpr(s.e, swap) };
-      case 'store': return { ...s, e: mapExpr(s.e, swap), i: mapExpr(s.i, swap) };
-      case 'expr': return { ...s, e: mapExpr(s.e, swap) };
-      case 'return': return { ...s, e: s.e && mapExpr(s.e, swap) };
-      default: return s;
-    }
-  });
+  return mapStmtExprs(stmts, (e) => (e.k === 'idx' && e.arr === load.arr && sameExpr(e.i, load.i) ? { k: 'var', name } : e));
 }
 
 /** Loads in the loop's own statements (and test) that every iteration would repeat. */

@@ -12,6 +12,8 @@ import { hoistLoopLengths } from '../packages/adgen/src/optimize/loop-lengths.ts
 import { reuseLoads } from '../packages/adgen/src/optimize/loads.ts';
 import { promoteLoopSums } from '../packages/adgen/src/optimize/scalar-promotion.ts';
 import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
+import { fuseLoops } from '../packages/adgen/src/optimize/fusion.ts';
+import { forwardStores } from '../packages/adgen/src/optimize/forwarding.ts';
 import { functionDeclaration, printNode } from '../packages/adgen/src/emit/printer.ts';
 import { compile } from './support/harness.ts';
 
@@ -86,6 +88,59 @@ test('a zero declared in a nested scope says nothing about the same name outside
   const inLoop = print(useKnownZeros(fn([b.decl('g', 'number', b.num(5)), countingLoop('i', b.num(3), [b.decl('g', 'number', b.ZERO), b.assign('g', b.ONE, '+=')]), b.assign('g', b.ONE, '+=')], [])));
   assert.match(inLoop, 'let g = 0; g = 1;');
   assert.match(inLoop, '} g++;');
+});
+
+test('adjacent loops with the same header fuse when each touches the arrays of the other only at its own index', () => {
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'n', type: 'number' }, { name: 'o', type: 'number' }];
+  const at = (arr: string) => b.idx(arr, b.op('+', b.v('o'), b.v('i')));
+  const body = [alloc('xc'), alloc('qx'), b.comment('m.ts:3'), countingLoop('i', b.v('n'), [b.store('xc', b.op('+', b.v('o'), b.v('i')), b.op('-', b.idx('x', b.v('i')), b.ONE))]), b.comment('m.ts:4'), countingLoop('i', b.v('n'), [b.decl('t', 'number', at('xc'), false), b.store('qx', b.v('i'), b.op('*', b.v('t'), b.v('t')))])];
+  const out = print(fuseLoops(fn(body, params)));
+  assert.match(out, '// m.ts:3, m.ts:4 (fused) for (let i = 0; i < n; i++) { xc[o + i] = x[i] - 1; const t = xc[o + i]; qx[i] = t * t; }');
+  // the second loop's counter takes the first one's name
+  const renamed = print(fuseLoops(fn([alloc('a'), countingLoop('i', b.v('n'), [b.store('a', b.v('i'), b.ONE)]), countingLoop('j', b.v('n'), [b.store('x', b.v('j'), b.idx('a', b.v('j')))])], params)));
+  assert.match(renamed, 'for (let i = 0; i < n; i++) { a[i] = 1; x[i] = a[i]; }');
+  // … unless that name means something else there
+  const taken = print(fuseLoops(fn([alloc('a'), countingLoop('i', b.v('n'), [b.store('a', b.v('i'), b.ONE)]), countingLoop('j', b.v('n'), [b.store('x', b.v('j'), b.op('+', b.idx('a', b.v('j')), b.v('i')))])], params)));
+  assert.match(taken, 'for (let j = 0;');
+});
+
+test('no fusion across iterations, through a scalar, past a break or call, or between arrays that may be one', () => {
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'y', type: 'Float64Array' }, { name: 'n', type: 'number' }];
+  const loops = (first: Stmt[], second: Stmt[]) => print(fuseLoops(fn([alloc('a'), b.decl('s', 'number', b.ZERO), countingLoop('i', b.v('n'), first), countingLoop('i', b.v('n'), second)], params)));
+  const fused = (out: string) => (out.match(/for \(/g) ?? []).length === 1;
+  assert.ok(fused(loops([b.store('a', b.v('i'), b.ONE)], [b.store('x', b.v('i'), b.idx('a', b.v('i')))])));
+  // iteration i of the second loop reads what iteration i + 1 of the first writes
+  assert.not.ok(fused(loops([b.store('a', b.v('i'), b.ONE)], [b.store('x', b.v('i'), b.idx('a', b.op('+', b.v('i'), b.ONE)))])));
+  // the same fixed element in every iteration
+  assert.not.ok(fused(loops([b.store('a', b.ZERO, b.v('i'))], [b.store('x', b.v('i'), b.idx('a', b.ZERO))])));
+  // a sum the second loop reads before the first has finished it
+  assert.not.ok(fused(loops([b.assign('s', b.idx('x', b.v('i')), '+=')], [b.store('a', b.v('i'), b.v('s'))])));
+  // x and y may be the same array
+  assert.not.ok(fused(loops([b.store('x', b.v('i'), b.ONE)], [b.store('a', b.v('i'), b.idx('y', b.v('i')))])));
+  assert.not.ok(fused(loops([b.store('a', b.v('i'), b.ONE), b.ifs(b.op('>', b.v('i'), b.num(2)), [{ k: 'break' }])], [b.store('x', b.v('i'), b.idx('a', b.v('i')))])));
+  assert.not.ok(fused(loops([b.store('a', b.v('i'), b.ONE)], [b.exprStmt(b.call('g', b.v('a')))])));
+  // the first loop gives the name another array
+  assert.not.ok(fused(loops([b.assign('a', { k: 'alloc', ctor: 'Float64Array', len: b.num(4) }), b.store('a', b.v('i'), b.ONE)], [b.store('x', b.v('i'), b.idx('a', b.v('i')))])));
+  // the second loop's bound is what the first one changes
+  const bound = print(fuseLoops(fn([countingLoop('i', b.v('n'), [b.assign('n', b.ONE, '-=')]), countingLoop('i', b.v('n'), [])], params)));
+  assert.not.ok(fused(bound));
+});
+
+test('a stored element read back is kept in a local, and a store overwritten before any read is dropped', () => {
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'y', type: 'Float64Array' }, { name: 'f', type: 'Float32Array' }, { name: 'k', type: 'number' }];
+  const out = print(forwardStores(fn([alloc('g'), b.store('g', b.v('k'), b.idx('x', b.ZERO), '+='), b.decl('t', 'number', b.idx('g', b.v('k')), false), b.store('g', b.v('k'), b.ZERO), b.store('y', b.ZERO, b.v('t'))], params)));
+  assert.match(out, 'const _gAt = g[k] + x[0]; const t = _gAt; g[k] = 0;');
+  // a read of an array that may be y keeps the first store
+  const read = print(forwardStores(fn([b.store('y', b.ZERO, b.ONE), b.decl('t', 'number', b.idx('x', b.ONE), false), b.store('y', b.ZERO, b.v('t'))], params)));
+  assert.match(read, 'y[0] = 1; const t = x[1]; y[0] = t;');
+  const other = print(forwardStores(fn([alloc('g'), b.store('g', b.ZERO, b.ONE), b.decl('t', 'number', b.idx('x', b.ONE), false), b.store('g', b.ZERO, b.v('t'))], params)));
+  assert.match(other, 'const t = x[1]; g[0] = t;');
+  // a Float32Array rounds what it stores: read it back
+  const single = print(forwardStores(fn([b.store('f', b.ZERO, b.idx('x', b.ZERO)), b.decl('t', 'number', b.idx('f', b.ZERO), false), b.store('y', b.ZERO, b.v('t'))], params)));
+  assert.match(single, 'const t = f[0];');
+  // a store between the two may change the element
+  const between = print(forwardStores(fn([b.store('x', b.ZERO, b.ONE), b.store('y', b.v('k'), b.num(2)), b.decl('t', 'number', b.idx('x', b.ZERO), false), b.store('y', b.ONE, b.v('t'))], params)));
+  assert.match(between, 'const t = x[0];');
 });
 
 test('generated code gives the primal value when the caller passes one array twice', async () => {

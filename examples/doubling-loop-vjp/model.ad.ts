@@ -94,9 +94,10 @@ export function doublingVjp(
   // model.ts:15
   for (let i = 0; i < n; i++) {
     // model.ts:16  y[i] = x[i] * 2;
-    y[i] = x[i] * 2;
+    const _yAt = x[i] * 2;
+    y[i] = _yAt;
     // model.ts:17  sq += y[i] * y[i];
-    sq = sq + y[i] * y[i];
+    sq = sq + _yAt * _yAt;
   }
   // model.ts:19
   _n0 = 0;
@@ -106,9 +107,10 @@ export function doublingVjp(
     // model.ts:21
     for (let i = 0; i < n; i++) {
       // model.ts:22  y[i] = y[i] * 2;
-      y[i] = y[i] * 2;
+      const _yAt1 = y[i] * 2;
+      y[i] = _yAt1;
       // model.ts:23  sq += y[i] * y[i];
-      sq = sq + y[i] * y[i];
+      sq = sq + _yAt1 * _yAt1;
     }
     _n0++;
   }
@@ -155,9 +157,10 @@ export function doublingJvp(
   for (let i = 0; i < n; i++) {
     // model.ts:16  y[i] = x[i] * 2;
     y_dot[i] = x_dot[i] * 2;
-    y[i] = x[i] * 2;
+    const _yAt = x[i] * 2;
+    y[i] = _yAt;
     // model.ts:17  sq += y[i] * y[i];
-    sq += y[i] * y[i];
+    sq += _yAt * _yAt;
   }
   // model.ts:19
   while (Math.sqrt(sq) < 1000) {
@@ -167,9 +170,10 @@ export function doublingJvp(
     for (let i = 0; i < n; i++) {
       // model.ts:22  y[i] = y[i] * 2;
       y_dot[i] = y_dot[i] * 2;
-      y[i] = y[i] * 2;
+      const _yAt1 = y[i] * 2;
+      y[i] = _yAt1;
       // model.ts:23  sq += y[i] * y[i];
-      sq += y[i] * y[i];
+      sq += _yAt1 * _yAt1;
     }
   }
   return { value: Float64Array.from(y), tangent: y_dot };

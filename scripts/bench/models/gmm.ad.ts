@@ -259,28 +259,26 @@ export function gmmObjectiveVjp(
       for (let ik = 0; ik < k; ik++) {
         const _xcenteredOff0 = ik * _xcenteredLength;
         const _qxcenteredOff0 = ik * _qxcenteredLength;
-        // gmm.ts:58
+        // gmm.ts:58, gmm.ts:62 (fused)
         for (let id = 0; id < d; id++) {
           // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
           const _i2 = ik * d + id;
-          _xcenteredAll0[_xcenteredOff0 + id] = x[ix * d + id] - means[_i2];
-        }
-        // gmm.ts:62
-        for (let id = 0; id < d; id++) {
+          const _xcenteredAll0At = x[ix * d + id] - means[_i2];
+          _xcenteredAll0[_xcenteredOff0 + id] = _xcenteredAll0At;
           // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
           const _i3 = ik * d + id;
-          _qxcenteredAll0[_qxcenteredOff0 + id] = qdiags[_i3] * _xcenteredAll0[_xcenteredOff0 + id];
+          _qxcenteredAll0[_qxcenteredOff0 + id] = qdiags[_i3] * _xcenteredAll0At;
         }
         // gmm.ts:65  let li = ik * icfSz + d;
         let li = ik * icfSz + d;
         // gmm.ts:66
         for (let i = 0; i < d; i++) {
           // gmm.ts:67
-          const _xcenteredAll0At = _xcenteredAll0[_xcenteredOff0 + i];
+          const _xcenteredAll0At1 = _xcenteredAll0[_xcenteredOff0 + i];
           for (let j = i + 1; j < d; j++) {
             // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
             _qxcenteredAll0[_qxcenteredOff0 + j] =
-              _qxcenteredAll0[_qxcenteredOff0 + j] + icf[li] * _xcenteredAll0At;
+              _qxcenteredAll0[_qxcenteredOff0 + j] + icf[li] * _xcenteredAll0At1;
             // gmm.ts:69  li++;
             li++;
           }
@@ -398,31 +396,28 @@ export function gmmObjectiveVjp(
         for (let i = Math.ceil(d) - 1; i >= 0; i--) {
           // adjoint of gmm.ts:67
           let _xcentered_barAt = xcentered_bar[i];
-          const _xcenteredAll0At1 = _xcenteredAll0[_xcenteredOff0 + i];
+          const _xcenteredAll0At2 = _xcenteredAll0[_xcenteredOff0 + i];
           for (let j = Math.ceil(d) - 1; j >= i + 1; j--) {
             // adjoint of gmm.ts:69  li++;
             li--;
             // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
             const _qxcentered_barAt = qxcentered_bar[j];
-            icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAll0At1;
+            icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAll0At2;
             _xcentered_barAt += icf[li] * _qxcentered_barAt;
           }
           xcentered_bar[i] = _xcentered_barAt;
         }
-        // adjoint of gmm.ts:62
+        // adjoint of gmm.ts:62, adjoint of gmm.ts:58 (fused)
         for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           const _i3 = ik * d + id;
           // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
           const _b3 = qxcentered_bar[id];
           qxcentered_bar[id] = 0;
           qdiags_bar_slse[_i3] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
-          xcentered_bar[id] += qdiags[_i3] * _b3;
-        }
-        // adjoint of gmm.ts:58
-        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
+          const _xcentered_barAt1 = xcentered_bar[id] + qdiags[_i3] * _b3;
           const _i2 = ik * d + id;
           // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-          const _b2 = xcentered_bar[id];
+          const _b2 = _xcentered_barAt1;
           xcentered_bar[id] = 0;
           means_bar_slse[_i2] -= _b2;
         }
@@ -702,18 +697,16 @@ export function gmmObjectiveJvp(
   for (let ix = 0; ix < n; ix++) {
     // gmm.ts:56
     for (let ik = 0; ik < k; ik++) {
-      // gmm.ts:58
+      // gmm.ts:58, gmm.ts:62 (fused)
       for (let id = 0; id < d; id++) {
         // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-        xcentered_dot[id] = -means_dot[ik * d + id];
-        xcentered[id] = x[ix * d + id] - means[ik * d + id];
-      }
-      // gmm.ts:62
-      for (let id = 0; id < d; id++) {
+        const _xcentered_dotAt = -means_dot[ik * d + id];
+        xcentered_dot[id] = _xcentered_dotAt;
+        const _xcenteredAt = x[ix * d + id] - means[ik * d + id];
+        xcentered[id] = _xcenteredAt;
         // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
         const _t1 = qdiags[ik * d + id];
-        const _xcenteredAt = xcentered[id];
-        qxcentered_dot[id] = qdiags_dot[ik * d + id] * _xcenteredAt + _t1 * xcentered_dot[id];
+        qxcentered_dot[id] = qdiags_dot[ik * d + id] * _xcenteredAt + _t1 * _xcentered_dotAt;
         qxcentered[id] = _t1 * _xcenteredAt;
       }
       // gmm.ts:65  let li = ik * icfSz + d;
@@ -722,12 +715,12 @@ export function gmmObjectiveJvp(
       for (let i = 0; i < d; i++) {
         // gmm.ts:67
         const _xcenteredAt2 = xcentered[i];
-        const _xcentered_dotAt = xcentered_dot[i];
+        const _xcentered_dotAt1 = xcentered_dot[i];
         for (let j = i + 1; j < d; j++) {
           // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
           const _xcenteredAt1 = _xcenteredAt2;
           const _icfAt = icf[li];
-          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + _icfAt * _xcentered_dotAt;
+          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + _icfAt * _xcentered_dotAt1;
           qxcentered[j] += _icfAt * _xcenteredAt1;
           // gmm.ts:69  li++;
           li++;

@@ -9,7 +9,9 @@ import { hoistLoopLengths } from './loop-lengths.ts';
 import { useKnownZeros } from './known-zero.ts';
 import { reuseLoads } from './loads.ts';
 import { promoteLoopSums } from './scalar-promotion.ts';
+import { fuseLoops } from './fusion.ts';
+import { forwardStores } from './forwarding.ts';
 
 export function optimizeFunction(fn: TargetFunction): TargetFunction {
-  return reuseLoads(useKnownZeros(promoteLoopSums(hoistLoopLengths(fn))));
+  return reuseLoads(forwardStores(useKnownZeros(promoteLoopSums(hoistLoopLengths(fuseLoops(fn))))));
 }

@@ -17,7 +17,7 @@ import { mayAlias, ownedArrays } from './owned.ts';
 
 type Idx = Extract<Expr, { k: 'idx' }>;
 
-interface Ctx {
+export interface LoadContext {
   owned: Set<string>;
   fresh: (base: string) => string;
   /** names raw text (`ext`) mentions: it may change them where the IR does not show it */
@@ -25,11 +25,11 @@ interface Ctx {
 }
 
 export function reuseLoads(fn: TargetFunction): TargetFunction {
-  const ctx: Ctx = { owned: ownedArrays(fn), fresh: freshNames(fn), opaque: opaqueNames(fn.body) };
+  const ctx: LoadContext = { owned: ownedArrays(fn), fresh: freshNames(fn), opaque: opaqueNames(fn.body) };
   return { ...fn, body: rewrite(fn.body, ctx) };
 }
 
-function rewrite(stmts: Stmt[], ctx: Ctx): Stmt[] {
+function rewrite(stmts: Stmt[], ctx: LoadContext): Stmt[] {
   const out: Stmt[] = [];
   for (const s of stmts) {
     if (s.k === 'if') out.push({ ...s, then: rewrite(s.then, ctx), else: rewrite(s.else, ctx) });
@@ -41,7 +41,7 @@ function rewrite(stmts: Stmt[], ctx: Ctx): Stmt[] {
 }
 
 /** An index the pass can move: arithmetic on variables, no element reads, no side effects. */
-const simpleIndex = (i: Expr): boolean => !someExpr([{ k: 'expr', e: i }], (e) => e.k === 'idx' || e.k === 'ext' || e.k === 'call' || e.k === 'xcall');
+export const simpleIndex = (i: Expr): boolean => !someExpr([{ k: 'expr', e: i }], (e) => e.k === 'idx' || e.k === 'ext' || e.k === 'call' || e.k === 'xcall');
 
 /** Arrays the statements may write: stores, and arrays handed to calls (kernels write into them). */
 function arraysWritten(stmts: Stmt[]): { stored: Set<string>; unknown: boolean } {
@@ -63,7 +63,7 @@ function arraysWritten(stmts: Stmt[]): { stored: Set<string>; unknown: boolean }
   return { stored, unknown };
 }
 
-function unchangedBy(load: Idx, stmts: Stmt[], ctx: Ctx): boolean {
+export function unchangedBy(load: Idx, stmts: Stmt[], ctx: LoadContext): boolean {
   if (ctx.opaque.has(load.arr) || [...varsOf(load.i)].some((v) => ctx.opaque.has(v))) return false;
   const written = writtenIn(stmts);
   if (written.has(load.arr) || [...varsOf(load.i)].some((v) => written.has(v))) return false;
@@ -74,7 +74,7 @@ function unchangedBy(load: Idx, stmts: Stmt[], ctx: Ctx): boolean {
 
 
 /** Element reads in the expressions of one statement (not in nested statements). */
-function loadsOf(s: Stmt): Idx[] {
+export function loadsOf(s: Stmt): Idx[] {
   const exprs: (Expr | null)[] = s.k === 'decl' ? [s.init] : s.k === 'assign' || s.k === 'expr' || s.k === 'return' ? [s.e] : s.k === 'store' ? [s.e, s.i] : s.k === 'if' ? [s.c] : s.k === 'loop' ? [s.test] : [];
   const out: Idx[] = [];
   for (const e of exprs) {
@@ -87,12 +87,12 @@ function loadsOf(s: Stmt): Idx[] {
   return out;
 }
 
-function replaceLoad(stmts: Stmt[], load: Idx, name: string): Stmt[] {
+export function replaceLoad(stmts: Stmt[], load: Idx, name: string): Stmt[] {
   return mapStmtExprs(stmts, (e) => (e.k === 'idx' && e.arr === load.arr && sameExpr(e.i, load.i) ? { k: 'var', name } : e));
 }
 
 /** Loads in the loop's own statements (and test) that every iteration would repeat. */
-function hoistInvariantLoads(loop: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Stmt[] {
+function hoistInvariantLoads(loop: Extract<Stmt, { k: 'loop' }>, ctx: LoadContext): Stmt[] {
   const parts = [...loop.init, ...loop.update, ...loop.body];
   const candidates: Idx[] = [];
   for (const s of [...loop.body, { k: 'expr', e: loop.test ?? { k: 'num', v: 0 } } as Stmt]) {
@@ -112,7 +112,7 @@ function hoistInvariantLoads(loop: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Stmt
 }
 
 /** Within straight-line statements: a load repeated by later statements is read once. */
-function shareLoads(stmts: Stmt[], ctx: Ctx): Stmt[] {
+function shareLoads(stmts: Stmt[], ctx: LoadContext): Stmt[] {
   let out = stmts;
   for (let i = 0; i < out.length; i++) {
     const s = out[i]!;

@@ -1,8 +1,10 @@
 /**
  * Optimisations of generated functions (target IR → target IR), run on every function just before
- * it is printed. Each pass keeps the meaning of the code (the same operations on the same values,
- * in the same order; only the sign of a zero sum may differ, optimize/known-zero.ts) and removes
- * work V8 would otherwise repeat in hot loops.
+ * it is printed. Each pass keeps the meaning of the code (the same operations on the same values;
+ * fusion interleaves two loops only where no operation moves past one it depends on; only the
+ * sign of a zero sum may differ, optimize/known-zero.ts) and removes work V8 would otherwise
+ * repeat in hot loops. Order: fusion first (it puts a store and the read of the same element
+ * into one body), store forwarding before load reuse (whose loads it removes).
  */
 import type { TargetFunction } from '../ir/target.ts';
 import { hoistLoopLengths } from './loop-lengths.ts';
@@ -12,6 +14,7 @@ import { promoteLoopSums } from './scalar-promotion.ts';
 import { fuseLoops } from './fusion.ts';
 import { forwardStores } from './forwarding.ts';
 
+/** Runs every pass over one generated function. */
 export function optimizeFunction(fn: TargetFunction): TargetFunction {
   return reuseLoads(forwardStores(useKnownZeros(promoteLoopSums(hoistLoopLengths(fuseLoops(fn))))));
 }

@@ -536,9 +536,13 @@ class Ctx {
     return `${base}${n}`;
   }
 
-  /** Runs `f` in a nested block scope. */
+  /**
+   * Runs `f` in a nested block scope. Names the block declares are free again after it, so
+   * sibling blocks declare the same names (`const t3` in two loops), as people write code.
+   */
   block<T>(f: () => T): T {
     const saved = [this.scalars.length, this.arrays.length, this.ints.length, this.loops.length] as const;
+    const counters = new Map(this.counters);
     try {
       return f();
     } finally {
@@ -546,6 +550,7 @@ class Ctx {
       this.arrays.length = saved[1];
       this.ints.length = saved[2];
       this.loops.length = saved[3];
+      this.counters = counters;
     }
   }
 

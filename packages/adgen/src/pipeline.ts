@@ -220,14 +220,23 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       stack.push(...x.callees.map((c) => calleeOf(x, c)).filter((y): y is Lowered => !!y));
     }
   }
-  // which parameters each function writes into, to a fixpoint over calls
-  const writes: WriteMap = new Map();
+  // which parameters each function writes into, to a fixpoint over calls; two files may each
+  // have a function of the same name, so the map a unit sees names its own callees only
+  const writtenBy = new Map<Lowered, Set<number>>();
+  const writesSeenBy = (l: Lowered): WriteMap => {
+    const view: WriteMap = new Map([[l.ir.name, writtenBy.get(l) ?? new Set()]]);
+    for (const c of l.callees) {
+      const x = calleeOf(l, c);
+      if (x) view.set(c.name, writtenBy.get(x) ?? new Set());
+    }
+    return view;
+  };
   for (let changed = true; changed; ) {
     changed = false;
     for (const l of lowered.values()) {
-      const w = writtenParams(l.ir, writes);
-      if ((writes.get(l.ir.name)?.size ?? -1) !== w.size) {
-        writes.set(l.ir.name, w);
+      const w = writtenParams(l.ir, writesSeenBy(l));
+      if ((writtenBy.get(l)?.size ?? -1) !== w.size) {
+        writtenBy.set(l, w);
         changed = true;
       }
     }
@@ -273,7 +282,6 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     try {
       for (const l of units) {
         const namer = new Namer(new Set(l.ir.locals.keys()));
-        const fn = normalizeFunction(structuredCloneIR(l.ir), namer);
         const callees = new Map<string, FunctionIR>();
         for (const c of l.callees) {
           const x = calleeOf(l, c);
@@ -282,10 +290,14 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           if (c.specifier) {
             const from = c.specifier.replace(/(\.ts)?$/, '.ad');
             const set = importMap.get(from) ?? new Set();
-            for (const n of [names.primal(c.name), names.jvpKernel(c.name), names.jvpKernelDot(c.name), names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
+            // the tangent of a callee's value exists only when it returns a number
+            const dotName = x.ir.returns.kind === 'number' ? [names.jvpKernelDot(c.name)] : [];
+            for (const n of [names.primal(c.name), names.jvpKernel(c.name), ...dotName, names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
             importMap.set(from, set);
           }
         }
+        const writes = writesSeenBy(l);
+        const fn = normalizeFunction(structuredCloneIR(l.ir), namer, callees, writes);
         const reverseOpts = { writes, callees };
         if (l.unit.tagged && l.ir.exported) {
           const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));

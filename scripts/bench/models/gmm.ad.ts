@@ -259,12 +259,13 @@ export function gmmObjectiveVjp(
       for (let ik = 0; ik < k; ik++) {
         const _xcenteredOff0 = ik * _xcenteredLength;
         const _qxcenteredOff0 = ik * _qxcenteredLength;
-        // gmm.ts:58, gmm.ts:62 (fused)
+        // gmm.ts:58
         for (let id = 0; id < d; id++) {
           // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
           const _i2 = ik * d + id;
           const _xcenteredAll0At = x[ix * d + id] - means[_i2];
           _xcenteredAll0[_xcenteredOff0 + id] = _xcenteredAll0At;
+          // gmm.ts:62
           // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
           const _i3 = ik * d + id;
           _qxcenteredAll0[_qxcenteredOff0 + id] = qdiags[_i3] * _xcenteredAll0At;
@@ -407,7 +408,7 @@ export function gmmObjectiveVjp(
           }
           xcentered_bar[i] = _xcentered_barAt;
         }
-        // adjoint of gmm.ts:62, adjoint of gmm.ts:58 (fused)
+        // adjoint of gmm.ts:62
         for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           const _i3 = ik * d + id;
           // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
@@ -415,6 +416,7 @@ export function gmmObjectiveVjp(
           qxcentered_bar[id] = 0;
           qdiags_bar_slse[_i3] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
           const _xcentered_barAt1 = xcentered_bar[id] + qdiags[_i3] * _b3;
+          // adjoint of gmm.ts:58
           const _i2 = ik * d + id;
           // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
           const _b2 = _xcentered_barAt1;
@@ -697,13 +699,14 @@ export function gmmObjectiveJvp(
   for (let ix = 0; ix < n; ix++) {
     // gmm.ts:56
     for (let ik = 0; ik < k; ik++) {
-      // gmm.ts:58, gmm.ts:62 (fused)
+      // gmm.ts:58
       for (let id = 0; id < d; id++) {
         // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
         const _xcentered_dotAt = -means_dot[ik * d + id];
         xcentered_dot[id] = _xcentered_dotAt;
         const _xcenteredAt = x[ix * d + id] - means[ik * d + id];
         xcentered[id] = _xcenteredAt;
+        // gmm.ts:62
         // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
         const _t1 = qdiags[ik * d + id];
         qxcentered_dot[id] = qdiags_dot[ik * d + id] * _xcenteredAt + _t1 * _xcentered_dotAt;

@@ -8,6 +8,7 @@
 import { varsOf } from '../ir/builders.ts';
 import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
 import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
+import { someExpr, visitStmts } from '../ir/walk.ts';
 
 /** Which parameters (by position) each user function writes into. */
 export type WriteMap = Map<string, Set<number>>;
@@ -45,15 +46,18 @@ function flows(fn: FunctionIR, writes: WriteMap): { target: string; deps: Set<st
         case 'decl': if (s.init) out.push({ target: s.name, deps: diffVars(s.init) }); break;
         case 'assign': out.push({ target: s.name, deps: diffVars(s.e) }); break;
         case 'store': out.push({ target: s.arr, deps: diffVars(s.e) }); break;
-        case 'expr':
-          if (s.e.k === 'call') {
-            const written = writes.get(s.e.fn) ?? new Set();
-            const deps = diffVars(s.e);
-            s.e.args.forEach((a, i) => {
-              if (written.has(i) && a.k === 'var') out.push({ target: a.name, deps });
-            });
-          }
-          break;
+        default: break;
+      }
+      // a call writes into the arrays it is handed, whether or not its value is used
+      const call = callIn(s);
+      if (call) {
+        const written = writes.get(call.fn) ?? new Set();
+        const deps = diffVars(call);
+        call.args.forEach((a, i) => {
+          if (written.has(i) && a.k === 'var') out.push({ target: a.name, deps });
+        });
+      }
+      switch (s.k) {
         case 'if': visit(s.then); visit(s.else); break;
         case 'loop': visit(s.init); visit(s.body); visit(s.update); break;
         case 'return':
@@ -101,21 +105,26 @@ export function analyzeActivity(fn: FunctionIR, activeInputs: Set<string>, write
   return { active, useful };
 }
 
-/** Positions of the parameters a function writes into (directly or through calls). */
+/** Positions of the parameters a function writes into (directly or through calls anywhere). */
 export function writtenParams(fn: FunctionIR, writes: WriteMap): Set<number> {
   const written = new Set<string>();
-  const visit = (stmts: Stmt[]) => {
-    for (const s of stmts) {
-      if (s.k === 'store') written.add(s.arr);
-      else if (s.k === 'expr' && s.e.k === 'call') {
-        const w = writes.get(s.e.fn) ?? new Set();
-        s.e.args.forEach((a, i) => { if (w.has(i) && a.k === 'var') written.add(a.name); });
-      } else if (s.k === 'if') { visit(s.then); visit(s.else); }
-      else if (s.k === 'loop') { visit(s.init); visit(s.body); visit(s.update); }
+  visitStmts(fn.body, (s) => {
+    if (s.k === 'store') written.add(s.arr);
+  });
+  someExpr(fn.body, (e) => {
+    if (e.k === 'call') {
+      const w = writes.get(e.fn) ?? new Set();
+      e.args.forEach((a, i) => { if (w.has(i) && a.k === 'var') written.add(a.name); });
     }
-  };
-  visit(fn.body);
+    return false;
+  });
   return new Set(fn.params.map((p, i) => (written.has(p.name) ? i : -1)).filter((i) => i >= 0));
+}
+
+/** The call a statement makes: `g(…);`, `const v = g(…)` or `v = g(…)` (normalised code has no other). */
+export function callIn(s: Stmt): Extract<Expr, { k: 'call' }> | null {
+  const e = s.k === 'expr' || s.k === 'assign' ? s.e : s.k === 'decl' ? s.init : null;
+  return e?.k === 'call' ? e : null;
 }
 
 export { varsOf };

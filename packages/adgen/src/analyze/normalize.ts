@@ -5,13 +5,23 @@
  *   that did not run contributes nothing to the derivative (SPEC §3, JAX's `where` NaN trap).
  * - Calls to user functions in value positions are hoisted into statements of their own
  *   (`_t0 = g(…)`), so each mode handles a call only as `v = g(…)` or as a statement.
- * Conditions, loop tests and array indices are primal-only and stay as they are.
+ * - A call that leaves out trailing arguments gets the callee's default values (`g(x)` with
+ *   `g(t, k = 2)` becomes `g(x, 2)`), because the derivative kernels take every argument.
+ * - Operands that read arrays are read before a later operand's call that may write them.
+ * - A call in an `if` condition that writes into an array is hoisted before the `if`.
+ * Otherwise conditions, loop tests and array indices are primal-only and stay as they are.
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import type { Expr, FunctionIR, Loc, Stmt } from '../ir/nodes.ts';
+import { mapExpr, mapStmtExprs, someExpr } from '../ir/walk.ts';
+import type { WriteMap } from './activity.ts';
 
-export function normalizeFunction(fn: FunctionIR, namer: Namer): FunctionIR {
+const SHORT_CIRCUIT = new Set(['&&', '||', '??']);
+
+export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: ReadonlyMap<string, FunctionIR> = new Map(), writes: WriteMap = new Map()): FunctionIR {
+  fn = withDefaultArguments(fn, callees);
+  const writesArrays = (name: string) => (writes.get(name)?.size ?? 0) > 0;
   const hoist = (e: Expr, pre: Stmt[], loc: Loc | undefined): Expr => {
     switch (e.k) {
       case 'cond': {
@@ -26,25 +36,52 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer): FunctionIR {
         return b.v(t);
       }
       case 'call': {
-        const args = e.args.map((a) => hoist(a, pre, loc));
+        const args = inOrder(e.args, pre, loc);
         const t = namer.fresh('_t');
         fn.locals.set(t, 'number');
         pre.push(b.decl(t, 'number', { k: 'call', fn: e.fn, args }, false, loc));
         return b.v(t);
       }
       case 'op':
-        return { ...e, args: e.args.map((a) => hoist(a, pre, loc)) };
+        return { ...e, args: inOrder(e.args, pre, loc) };
       case 'arr':
-        return { ...e, elems: e.elems.map((a) => hoist(a, pre, loc)) };
+        return { ...e, elems: inOrder(e.elems, pre, loc) };
       default:
         // stopGradient(…), indices, lengths, atoms: primal-only, nothing to hoist
         return e;
     }
   };
 
+  /**
+   * Operands in JavaScript's left-to-right order: an operand that reads an array is read into a
+   * temporary before a later operand's call, hoisted above it, can write into that array
+   * (`a[0] + setFirst(a, x)` reads the old a[0]).
+   */
+  const inOrder = (args: Expr[], pre: Stmt[], loc: Loc | undefined): Expr[] =>
+    args.map((a, i) => {
+      const later = args.slice(i + 1).some((x) => someExpr([{ k: 'expr', e: x }], (y) => y.k === 'call' && writesArrays(y.fn)));
+      const readsArray = someExpr([{ k: 'expr', e: a }], (y) => y.k === 'idx' || y.k === 'len');
+      if (!later || !readsArray) return hoist(a, pre, loc);
+      const t = namer.fresh('_t');
+      fn.locals.set(t, 'number');
+      pre.push(b.decl(t, 'number', hoist(a, pre, loc), false, loc));
+      return b.v(t);
+    });
+
   /** A call that is the whole right-hand side stays where it is; its arguments are hoisted. */
   const hoistTop = (e: Expr, pre: Stmt[], loc: Loc | undefined): Expr =>
-    e.k === 'call' ? { ...e, args: e.args.map((a) => hoist(a, pre, loc)) } : hoist(e, pre, loc);
+    e.k === 'call' ? { ...e, args: inOrder(e.args, pre, loc) } : hoist(e, pre, loc);
+
+  /**
+   * A call in a condition that writes into an array runs once, before the `if`: reverse mode
+   * evaluates a condition again in the adjoint sweep, which would repeat the call's writes.
+   * Calls under `&&`, `||` or `?:` may not run at all, so they stay.
+   */
+  const callsOutOfCondition = (c: Expr, pre: Stmt[], loc: Loc | undefined): Expr => {
+    if (c.k === 'call' && writesArrays(c.fn)) return hoist(c, pre, loc);
+    if (c.k === 'op' && !SHORT_CIRCUIT.has(c.op)) return { ...c, args: c.args.map((a) => callsOutOfCondition(a, pre, loc)) };
+    return c;
+  };
 
   const visit = (stmts: Stmt[]): Stmt[] => {
     const out: Stmt[] = [];
@@ -67,7 +104,7 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer): FunctionIR {
           out.push({ ...s, e: hoistTop(s.e, pre, s.loc) });
           break;
         case 'if':
-          out.push({ ...s, then: visit(s.then), else: visit(s.else) });
+          out.push({ ...s, c: callsOutOfCondition(s.c, pre, s.loc), then: visit(s.then), else: visit(s.else) });
           break;
         case 'loop':
           out.push({ ...s, init: visit(s.init), body: visit(s.body), update: visit(s.update) });
@@ -82,4 +119,22 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer): FunctionIR {
   };
 
   return { ...fn, body: visit(fn.body) };
+}
+
+/** Appends the default values of parameters a call leaves out (a default may read earlier parameters). */
+function withDefaultArguments(fn: FunctionIR, callees: ReadonlyMap<string, FunctionIR>): FunctionIR {
+  const complete = (e: Expr): Expr => {
+    if (e.k !== 'call') return e;
+    const callee = callees.get(e.fn);
+    if (!callee || e.args.length >= callee.params.length) return e;
+    const args = [...e.args];
+    for (const p of callee.params.slice(args.length)) {
+      const bound = new Map(callee.params.slice(0, args.length).map((q, i) => [q.name, args[i]!]));
+      // a default that reads anything but earlier parameters is not the caller's to evaluate
+      if (!p.init || [...b.varsOf(p.init)].some((v) => !bound.has(v))) break;
+      args.push(mapExpr(p.init, (x) => (x.k === 'var' && bound.has(x.name) ? bound.get(x.name)! : x)));
+    }
+    return { ...e, args };
+  };
+  return { ...fn, body: mapStmtExprs(fn.body, complete) };
 }

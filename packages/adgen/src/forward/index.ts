@@ -233,11 +233,12 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer): Targ
     if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', { k: 'op', op: '??', args: [given, b.ZERO] }, true));
     else prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name)), false));
   }
-  // arrays written by the function (and the @out array) carry tangents too
+  // arrays written by the function (and the @out array) carry tangents too, and so does a
+  // parameter outside @wrt that the function reassigns with an active value (`y = y * x`)
   for (const p of fn.params) {
-    if (!p.active && act.active.has(p.name) && isArrayType(p.type)) {
-      prologue.push(b.decl(dot(p.name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
-    }
+    if (p.active || !act.active.has(p.name)) continue;
+    if (isArrayType(p.type)) prologue.push(b.decl(dot(p.name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
+    else if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', b.ZERO, true));
   }
   const ctx: Ctx = {
     fn,

@@ -48,24 +48,15 @@ function fuseAdjacent(stmts: Stmt[], owned: Set<string>): Stmt[] {
     const prev = lastLoop(out);
     const next = s.k === 'loop' && prev ? withCounterOf(prev.loop, s) : null;
     if (next && prev && fusable(prev.loop, next, owned)) {
+      // comments between the loops (the second one's provenance) mark where its body starts
       const between = out.splice(prev.at + 1);
-      const header = out[prev.at - 1];
-      let moved: Stmt[] = between;
-      if (header?.k === 'comment' && between.every((c) => c.k === 'comment') && between.length > 0) {
-        // the second loop's provenance joins the first's: `// gmm.ts:58, gmm.ts:62 (fused)`
-        const texts = between.map((c) => (c.k === 'comment' ? c.text.replace(FUSED, '') : ''));
-        out[prev.at - 1] = { ...header, text: `${header.text.replace(FUSED, '')}, ${texts.join(', ')}${FUSED}` };
-        moved = [];
-      }
-      out[prev.at] = { ...prev.loop, body: [...prev.loop.body, ...moved, ...next.body] };
+      out[prev.at] = { ...prev.loop, body: [...prev.loop.body, ...between, ...next.body] };
       continue;
     }
     out.push(s);
   }
   return out;
 }
-
-const FUSED = ' (fused)';
 
 /** The last loop of the list when only comments follow it. */
 function lastLoop(stmts: Stmt[]): { loop: Loop; at: number } | null {
@@ -111,7 +102,8 @@ function fusable(a: Loop, c: Loop, owned: Set<string>): boolean {
   if (written.has(counter)) return false;
   const header = [...varsOf(a.test), ...a.init.flatMap((s) => (s.k === 'decl' && s.init ? [...varsOf(s.init)] : []))];
   if (header.some((name) => name !== counter && written.has(name))) return false;
-  if (someExpr([{ k: 'expr', e: a.test }], (e) => e.k === 'idx' || (e.k === 'len' && written.has(e.arr)))) return false;
+  // a test with a call would run once per iteration instead of twice
+  if (someExpr([{ k: 'expr', e: a.test }], (e) => e.k === 'idx' || e.k === 'call' || e.k === 'xcall' || e.k === 'ext' || (e.k === 'len' && written.has(e.arr)))) return false;
   if (!separateScopes(a.body, c.body) || !separateScopes(c.body, a.body)) return false;
   const first = accessesOf(a.body, counter, written);
   const second = accessesOf(c.body, counter, written);

@@ -93,7 +93,8 @@ export function replaceLoad(stmts: Stmt[], load: Idx, name: string): Stmt[] {
 
 /** Loads in the loop's own statements (and test) that every iteration would repeat. */
 function hoistInvariantLoads(loop: Extract<Stmt, { k: 'loop' }>, ctx: LoadContext): Stmt[] {
-  const parts = [...loop.init, ...loop.update, ...loop.body];
+  // the test runs every iteration too, and may call a function that writes an array
+  const parts: Stmt[] = [...loop.init, ...loop.update, ...loop.body, ...(loop.test ? [{ k: 'expr', e: loop.test } as Stmt] : [])];
   const candidates: Idx[] = [];
   for (const s of [...loop.body, { k: 'expr', e: loop.test ?? { k: 'num', v: 0 } } as Stmt]) {
     for (const l of loadsOf(s)) if (!candidates.some((c) => sameExpr(c, l))) candidates.push(l);

@@ -34,7 +34,7 @@ function rewrite(stmts: Stmt[], types: Map<string, string>, fresh: (arr: string)
     if (s.k === 'if') out.push({ ...s, then: rewrite(s.then, types, fresh), else: rewrite(s.else, types, fresh) });
     else if (s.k === 'block') out.push({ ...s, body: rewrite(s.body, types, fresh) });
     else if (s.k === 'loop') {
-      const whole = [...s.init, ...s.update, ...s.body];
+      const whole: Stmt[] = [...s.init, ...s.update, ...s.body, ...(s.test ? [{ k: 'expr', e: s.test } as Stmt] : [])];
       const read = new Set<string>();
       const collect = (e: Expr) => {
         if (e.k === 'len') read.add(e.arr);

@@ -454,7 +454,8 @@ export class ReverseTransformer {
   }
 
   private stmtInner(s: Stmt, m: Mode): { fwd: Stmt[]; adj: Stmt[] } {
-    if (s.k === 'decl' && !this.declRegion.has(s.name)) this.declRegion.set(s.name, m.region);
+    // a name declared again (in a sibling block: two loops that both declare `r`) is a new variable
+    if (s.k === 'decl') this.declRegion.set(s.name, m.region);
     switch (s.k) {
       case 'decl':
         if (s.init?.k === 'alloc') return this.alloc(s.name, s.type, s.init, m);
@@ -949,6 +950,13 @@ export class ReverseTransformer {
 
   /** Accumulators and arrays an independent loop overwrites are saved once around the loop. */
   private saveAround(ind: { accumulators: string[]; stores: string[] }, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
+    // one restore per save; in a loop they pop a stack, so they run in the reverse order
+    const restores: Stmt[] = [];
+    this.saveEach(ind, m, fwd, restores);
+    adj.push(...restores.reverse());
+  }
+
+  private saveEach(ind: { accumulators: string[]; stores: string[] }, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
     for (const a of ind.accumulators) this.saveScalar(a, m, fwd, adj);
     for (const a of ind.stores) {
       if (!this.needsSave(a, m)) continue;

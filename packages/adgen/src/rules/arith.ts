@@ -29,8 +29,8 @@ export const ARITH_RULES = {
 } satisfies Record<string, Rule>;
 
 /**
- * y = aᵇ  ⇒  ∂a = b·aᵇ⁻¹,  ∂b = y·ln a. A literal exponent folds (x ** 2 gives 2·x), and
- * ∂b is 0 at a = 0 (JAX's convention), not 0·(−∞) = NaN.
+ * y = aᵇ  ⇒  ∂a = b·aᵇ⁻¹,  ∂b = y·ln a. A literal exponent folds (x ** 2 gives 2·x); ∂a is 0
+ * when b = 0 and ∂b is 0 for a ≤ 0 (JAX's convention at a = 0), not 0·∞ or 0·ln(a < 0) = NaN.
  */
 export function powRule(gpu: string): Rule {
   return binary(
@@ -42,13 +42,17 @@ export function powRule(gpu: string): Rule {
         const lower = p.v - 1 === 1 ? base : b.math('pow', base, b.num(p.v - 1));
         return b.mul(s, b.mul(p, lower));
       }
-      return b.mul(s, b.mul(p, b.math('pow', base, b.sub(p, b.ONE))));
+      // b = 0 gives 0, not 0·a⁻¹ = NaN at a = 0 (x ** i with i = 0 in a loop)
+      const term = b.mul(s, b.mul(p, b.math('pow', base, b.sub(p, b.ONE))));
+      return { k: 'cond', c: b.op('===', p, b.ZERO), a: b.ZERO, b: term };
     },
     ({ x, y, s }) => {
       const base = x[0]!;
       const term = b.mul(s, b.mul(y, b.math('log', base)));
-      return base.k === 'num' ? term : { k: 'cond', c: b.op('===', base, b.ZERO), a: b.ZERO, b: term };
+      // for a < 0, aᵇ is real only at integer b, where no derivative in b exists: 0 like at a = 0
+      // (so a helper's `t ** k` with a constant k keeps a finite tangent at negative t)
+      return base.k === 'num' && base.v > 0 ? term : { k: 'cond', c: b.op('<=', base, b.ZERO), a: b.ZERO, b: term };
     },
-    { gpu: 'Math.pow', domain: [[0.5, 2], [-2, 2]], atKink: '∂/∂b of a ** b is 0 at a = 0' },
+    { gpu: 'Math.pow', domain: [[0.5, 2], [-2, 2]], atKink: '∂/∂b of a ** b is 0 for a ≤ 0' },
   );
 }

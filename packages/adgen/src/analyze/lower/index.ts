@@ -57,6 +57,8 @@ const COMPOUND_OPS: Partial<Record<SyntaxKind, string>> = {
 
 class Lowerer {
   readonly locals = new Map<string, VarType>();
+  /** names declared by `for` initialisers, which sibling loops may declare again */
+  private readonly loopVariables = new Set<string>();
   /** scopes of source name → IR name */
   private scopes: Map<string, string>[] = [];
   readonly callees = new Map<string, CalleeRef>();
@@ -95,16 +97,22 @@ class Lowerer {
     return undefined;
   }
 
-  /** Declares a source name in the current scope; renames it if the IR name is taken. */
-  declare(name: string, type: VarType): string {
+  /**
+   * Declares a source name in the current scope; renames it if the IR name is taken. Only the
+   * variable of a `for` initialiser (`for (let i = 0; …)`, loop after loop) keeps its name when a
+   * sibling loop declared it before; any other name declared twice in the function (`const r` in
+   * two loops) gets a suffix, so later phases see one variable per name.
+   */
+  declare(name: string, type: VarType, loopVariable = false): string {
     // user names may not start with '_': those are the compiler's (SPEC naming)
     const base = name.startsWith('_') && !name.startsWith('_i') ? `u${name}` : name;
     const visible = (n: string) => this.scopes.some((m) => [...m.values()].includes(n));
+    const reusable = (n: string) => loopVariable && this.loopVariables.has(n) && this.locals.get(n) === type && !visible(n);
     let irName = base;
-    // a name is reused by a sibling declaration of the same type; otherwise it gets a suffix
-    for (let k = 2; this.locals.has(irName) && (this.locals.get(irName) !== type || visible(irName)); k++) irName = `${base}_${k}`;
+    for (let k = 2; this.locals.has(irName) && !reusable(irName); k++) irName = `${base}_${k}`;
     this.scopes[this.scopes.length - 1]!.set(name, irName);
     this.locals.set(irName, type);
+    if (loopVariable) this.loopVariables.add(irName);
     return irName;
   }
 
@@ -275,7 +283,7 @@ class Lowerer {
     return [];
   }
 
-  private variableStatement(decls: import('ts-morph').VariableDeclaration[], loc: Loc): Stmt[] {
+  private variableStatement(decls: import('ts-morph').VariableDeclaration[], loc: Loc, loopVariable = false): Stmt[] {
     const out: Stmt[] = [];
     for (const d of decls) {
       const nameNode = d.getNameNode();
@@ -306,7 +314,7 @@ class Lowerer {
         continue;
       }
       const e = init ? this.expr(init) : null;
-      const irName = this.declare(nameNode.getText(), cls);
+      const irName = this.declare(nameNode.getText(), cls, loopVariable);
       out.push({ k: 'decl', name: irName, type: cls, init: e ?? (cls === 'number' ? b.num(0) : { k: 'bool', v: false }), mutable: mutable || !init, loc });
     }
     return out;
@@ -466,7 +474,7 @@ class Lowerer {
     const initNode = s.getInitializer();
     let init: Stmt[] = [];
     if (initNode) {
-      if (Node.isVariableDeclarationList(initNode)) init = this.variableStatement(initNode.getDeclarations(), loc);
+      if (Node.isVariableDeclarationList(initNode)) init = this.variableStatement(initNode.getDeclarations(), loc, true);
       else init = this.expressionStatement(initNode as Expression, loc);
     }
     const condNode = s.getCondition();

@@ -89,6 +89,18 @@ function primalCopy(fn: FunctionIR): TargetFunction {
   };
 }
 
+/**
+ * The module specifier of a callee's derivative file, in the style the user imports the callee:
+ * './lib.ts' → './lib.ad.ts', './lib.js' → './lib.ad.js', './lib' → './lib.ad' (a file that
+ * type-checks with nodenext resolution keeps doing so).
+ */
+function derivativeSpecifier(specifier: string): string {
+  for (const ext of ['.ts', '.js']) {
+    if (specifier.endsWith(ext)) return `${specifier.slice(0, -ext.length)}.ad${ext}`;
+  }
+  return `${specifier}.ad`;
+}
+
 function unitInfo(l: Lowered): UnitInfo {
   const fn = l.ir;
   return {
@@ -101,6 +113,7 @@ function unitInfo(l: Lowered): UnitInfo {
     checkTags: fn.checkTags,
     gpu: fn.gpu,
     tagged: fn.tagged,
+    float32Locals: [...fn.locals].some(([name, type]) => type === 'Float32Array' && !fn.params.some((p) => p.name === name)),
   };
 }
 
@@ -288,7 +301,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           if (!x) continue;
           callees.set(c.name, x.ir);
           if (c.specifier) {
-            const from = c.specifier.replace(/(\.ts)?$/, '.ad');
+            const from = derivativeSpecifier(c.specifier);
             const set = importMap.get(from) ?? new Set();
             // the tangent of a callee's value exists only when it returns a number
             const dotName = x.ir.returns.kind === 'number' ? [names.jvpKernelDot(c.name)] : [];

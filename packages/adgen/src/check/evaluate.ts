@@ -22,8 +22,8 @@
  * while D(h) − D(h/2) ≈ ¾·c·h²) and the rounding error of the difference quotient. The norm floor 1e-3·‖d‖∞ stops a component that is zero up to rounding
  * from dominating; the absolute floor 1e-8 does the same for a derivative that is zero.
  * The report shows the largest |a − d| / max(…) (the error before subtracting b).
- * A function PASSes when every such error is ≤ 1e-5 (1e-3 when its outputs are stored in a
- * Float32Array), the dot-product residual |⟨Jv,u⟩ − ⟨v,Jᵀu⟩| / (Σ|terms|) is ≤ 1e-8, and each
+ * A function PASSes when every such error is ≤ 1e-5 (1e-3 when its outputs or intermediate
+ * values are stored in a Float32Array, where the steps are cbrt(2⁻²³)·max(1, |x_j|)), the dot-product residual |⟨Jv,u⟩ − ⟨v,Jᵀu⟩| / (Σ|terms|) is ≤ 1e-8, and each
  * generated value matches the primal to 1e-9 (1e-6 for Float32Array outputs).
  *
  * Points where the primal is NaN, infinite or throws, and points within a step of a kink or a
@@ -458,7 +458,9 @@ class UnitChecker {
       cols = cols.slice(0, MAX_FD_COLUMNS).sort((a, b) => a - b);
     }
     const m = y0.y.length;
-    const eps = y0.float32 ? EPS32 : EPS64;
+    // single-precision intermediates round at 2⁻²⁴: a step of cbrt(eps₃₂) keeps that noise small
+    const single = y0.float32 || this.unit.float32Locals === true;
+    const eps = single ? EPS32 : EPS64;
     const R: Float64Array[] = []; // R[c][k]: ∂y_k/∂x_cols[c]
     const E: Float64Array[] = [];
     const D1s: Float64Array[] = [];
@@ -468,7 +470,7 @@ class UnitChecker {
       const coord = all[j];
       if (!coord) continue;
       const x = this.read(args, coord);
-      const h = Math.cbrt(EPS64) * Math.max(1, Math.abs(x));
+      const h = Math.cbrt(single ? EPS32 : EPS64) * Math.max(1, Math.abs(x));
       const q1 = this.quotient(args, y0.stops, coord, h);
       if (typeof q1 === 'string') return `${q1} near the point (${coord.label})`;
       const q2 = this.quotient(args, y0.stops, coord, h / 2);
@@ -504,7 +506,7 @@ class UnitChecker {
         if (!(Math.abs(a - b) <= limit)) return `not smooth near the point (${all[cols[c] ?? 0]?.label ?? '?'})`;
       }
     }
-    return { coords: all, cols, R, E, m, float32: y0.float32 };
+    return { coords: all, cols, R, E, m, float32: single };
   }
 
   private read(args: readonly unknown[], c: Coord): number {

@@ -14,7 +14,7 @@ import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Param, type Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
-import { ruleFor } from '../rules/index.ts';
+import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
 import type { Activity } from '../analyze/activity.ts';
 import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams } from '../analyze/shared.ts';
 
@@ -74,6 +74,13 @@ function storeSmart(arr: string, i: Expr, e: Expr): Stmt {
   return b.store(arr, i, e);
 }
 
+/** A boolean argument (`true`, a comparison, a boolean variable): kernels take no tangent for it. */
+function isBoolean(a: Expr, ctx: Ctx): boolean {
+  if (a.k === 'bool') return true;
+  if (a.k === 'op') return BOOLEAN_OPS.has(a.op);
+  return a.k === 'var' && ctx.fn.locals.get(a.name) === 'boolean';
+}
+
 /** Forward-mode call `g(args)`: the kernel computes value and tangent together. */
 function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { val: Expr; dotExpr: Expr } | null {
   const anyActive = e.args.some((a) => (a.k === 'var' && ctx.active.has(a.name)) || !b.isZero(tangent(a, ctx, []).dot));
@@ -85,7 +92,7 @@ function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { 
     if (isArr) {
       const name = (a as { name: string }).name;
       args.push(ctx.active.has(name) ? b.v(dot(name)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) });
-    } else if ((ctx.fn.locals.get(a.k === 'var' ? a.name : '') ?? 'number') !== 'boolean') {
+    } else if (!isBoolean(a, ctx)) {
       const t = tangent(a, ctx, pre);
       args.push(t.dot);
     }

@@ -20,6 +20,10 @@ export function classifyType(t: Type): Classified {
     const el = t.getArrayElementType() ?? t.getTypeArguments()[0];
     return el && classifyType(el) === 'number' ? 'number[]' : 'other';
   }
+  // `Readonly<Float64Array>`: a mapped type over the array type it names
+  const alias = t.getAliasSymbol()?.getName();
+  const aliased = t.getAliasTypeArguments()[0];
+  if (alias === 'Readonly' && aliased) return classifyType(aliased);
   const name = t.getSymbol()?.getName() ?? '';
   if (name === 'Float64Array') return 'Float64Array';
   if (name === 'Float32Array') return 'Float32Array';

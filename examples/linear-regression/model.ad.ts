@@ -169,7 +169,7 @@ export function costJvp(
   const _yLength = y.length;
   for (let i = 0; i < _yLength; i++) {
     // model.ts:19  const yhat = regression(m, x[i], b);
-    const yhat = _regressionJvp(m, m_dot, x[i], 0, b, b_dot);
+    const yhat = _regressionJvpWrt_m_b(m, m_dot, x[i], 0, b, b_dot);
     let yhat_dot = _regressionJvpDot;
     // model.ts:20  sigma += (yhat - y[i]) ** 2;
     const _t0 = yhat - y[i];
@@ -226,6 +226,20 @@ export function _regressionJvp(
 ): number {
   // model.ts:7  return m * x + b;
   _regressionJvpDot = m_dot * x + m * x_dot + b_dot;
+  return m * x + b;
+}
+
+/** Forward-mode kernel of `regression` for derivative code that calls it, for tangents of `m`, `b` only. */
+export function _regressionJvpWrt_m_b(
+  m: number,
+  m_dot: number,
+  x: number,
+  x_dot: number,
+  b: number,
+  b_dot: number,
+): number {
+  // model.ts:7  return m * x + b;
+  _regressionJvpDot = m_dot * x + b_dot;
   return m * x + b;
 }
 

@@ -217,7 +217,7 @@ export function lossJvp(
   // model.ts:26
   for (let i = 0; i < n; i++) {
     // model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
-    const z = _logitJvp(
+    const z = _logitJvpWrt_W1_b1_W2_b2(
       W1,
       W1_dot,
       b1,
@@ -328,6 +328,41 @@ export function _logitJvp(
     let h_dot =
       (W1_dot[2 * j] * x0 + _t0 * x0_dot + (W1_dot[2 * j + 1] * x1 + _t1 * x1_dot) + b1_dot[j]) *
       (1 - _t2 * _t2);
+    // model.ts:12  z += W2[j] * h;
+    const _W2At = W2[j];
+    z_dot += W2_dot[j] * h + _W2At * h_dot;
+    z += _W2At * h;
+  }
+  // model.ts:14  return z;
+  _logitJvpDot = z_dot;
+  return z;
+}
+
+/** Forward-mode kernel of `logit` for derivative code that calls it, for tangents of `W1`, `b1`, `W2`, `b2` only. */
+export function _logitJvpWrt_W1_b1_W2_b2(
+  W1: Float64Array,
+  W1_dot: Float64Array,
+  b1: Float64Array,
+  b1_dot: Float64Array,
+  W2: Float64Array,
+  W2_dot: Float64Array,
+  b2: number,
+  b2_dot: number,
+  x0: number,
+  x0_dot: number,
+  x1: number,
+  x1_dot: number,
+): number {
+  // model.ts:9  let z = b2;
+  let z = b2;
+  let z_dot = b2_dot;
+  // model.ts:10
+  const _b1Length = b1.length;
+  for (let j = 0; j < _b1Length; j++) {
+    // model.ts:11  const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
+    const _t0 = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
+    const h = _t0;
+    let h_dot = (W1_dot[2 * j] * x0 + W1_dot[2 * j + 1] * x1 + b1_dot[j]) * (1 - _t0 * _t0);
     // model.ts:12  z += W2[j] * h;
     const _W2At = W2[j];
     z_dot += W2_dot[j] * h + _W2At * h_dot;

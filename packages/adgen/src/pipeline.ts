@@ -19,7 +19,7 @@ import * as b from './ir/builders.ts';
 import type { Expr, FunctionIR, Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
 import { optimizeFunction } from './optimize/index.ts';
-import { forwardKernel, forwardPublic } from './forward/index.ts';
+import { forwardKernel, forwardPublic, kernelCalls, type KernelFor } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
 import { UnsupportedReturn } from './reverse/jumps.ts';
 import { emitFile, HEADER_MARK, type FilePlan } from './emit/index.ts';
@@ -263,6 +263,38 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, l.ir.returns.kind === 'tuple' ? 'a tuple' : 'an array');
     }
   }
+  // Forward kernels specialised to the arguments that carry a tangent at some call site
+  // (forward/index.ts `tangentMask`), found from the public functions down through the kernels.
+  const calleeIRs = (l: Lowered) => new Map(l.callees.flatMap((c) => { const x = calleeOf(l, c); return x ? [[c.name, x.ir] as const] : []; }));
+  const jvpVariants = new Map<Lowered, Map<string, string[]>>();
+  const variantOf = (l: Lowered, callee: string, mask: boolean[]): { x: Lowered; name: string; params: string[] } | null => {
+    const ref = l.callees.find((c) => c.name === callee);
+    const x = ref && calleeOf(l, ref);
+    if (!x) return null;
+    const numeric = x.ir.params.filter((p) => p.type !== 'boolean');
+    const params = x.ir.params.filter((p, i) => p.type !== 'boolean' && mask[i] === true).map((p) => p.name);
+    return params.length === numeric.length ? null : { x, name: names.jvpKernelWrt(x.ir.name, params), params };
+  };
+  const kernelFor = (l: Lowered): KernelFor => (callee, mask) => {
+    const v = variantOf(l, callee, mask);
+    return v && jvpVariants.get(v.x)?.has(v.name) ? v.name : names.jvpKernel(callee);
+  };
+  const kernelWork: { l: Lowered; active: Set<string> }[] = [];
+  for (const l of lowered.values()) {
+    if (l.unit.tagged && l.ir.exported) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.active).map((p) => p.name)) });
+    if (called.has(l)) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.type !== 'boolean').map((p) => p.name)) });
+  }
+  for (let job = kernelWork.shift(); job; job = kernelWork.shift()) {
+    const fn = normalizeFunction(structuredCloneIR(job.l.ir), new Namer(new Set(job.l.ir.locals.keys())), calleeIRs(job.l), writesSeenBy(job.l));
+    for (const { callee, mask } of kernelCalls(fn, analyzeActivity(fn, job.active, writesSeenBy(job.l)))) {
+      const v = variantOf(job.l, callee, mask);
+      if (!v) continue;
+      const known = jvpVariants.get(v.x) ?? new Map<string, string[]>();
+      if (known.has(v.name)) continue;
+      jvpVariants.set(v.x, known.set(v.name, v.params));
+      kernelWork.push({ l: v.x, active: new Set(v.params) });
+    }
+  }
   // a file with errors gets no output, nor does a file whose functions call into one
   const badFiles = new Set(bag.items.filter((d) => d.category === 'error').map((d) => path.resolve(d.file)));
   for (let changed = true; changed; ) {
@@ -305,7 +337,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
             const set = importMap.get(from) ?? new Set();
             // the tangent of a callee's value exists only when it returns a number
             const dotName = x.ir.returns.kind === 'number' ? [names.jvpKernelDot(c.name)] : [];
-            for (const n of [names.primal(c.name), names.jvpKernel(c.name), ...dotName, names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
+            const variants = [...(jvpVariants.get(x)?.keys() ?? [])];
+            for (const n of [names.primal(c.name), names.jvpKernel(c.name), ...variants, ...dotName, names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
             importMap.set(from, set);
           }
         }
@@ -315,7 +348,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         if (l.unit.tagged && l.ir.exported) {
           const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));
           const act = analyzeActivity(fn, publicInputs, writes);
-          const jvp = forwardPublic(structuredCloneIR(fn), act, namer.fork());
+          const jvp = forwardPublic(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
           const vjp = reversePublic(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
           plan.uses.tape ||= vjp.usesTape.values;
           plan.uses.refs ||= vjp.usesTape.refs;
@@ -338,12 +371,13 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         if (called.has(l)) {
           const all = new Set(fn.params.filter((p) => p.type !== 'boolean' && (!p.out || true)).map((p) => p.name));
           const act = analyzeActivity(fn, all, writes);
-          const kf = forwardKernel(structuredCloneIR(fn), act, namer.fork());
+          const kf = forwardKernel(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
+          const variants = [...(jvpVariants.get(l) ?? [])].map(([name, params]) => forwardKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), kernelFor(l), name));
           const kr = reverseKernel(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
           plan.uses.tape ||= kr.usesTape.values;
           plan.uses.refs ||= kr.usesTape.refs;
           plan.uses.copies ||= kr.usesTape.copies;
-          plan.functions.push(primalCopy(fn), kf, stripTape(kr));
+          plan.functions.push(primalCopy(fn), kf, ...variants, stripTape(kr));
           if (fn.returns.kind === 'number') plan.globals.push({ name: names.jvpKernelDot(fn.name), type: 'number', init: b.ZERO, mutable: true });
           const scalars = fn.params.filter((p) => p.type === 'number').length;
           plan.globals.push({ name: names.vjpKernelBar(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.num(scalars) }, mutable: false });

@@ -11,6 +11,8 @@ export const names = {
   primal: (f: string) => `_${f}`,
   /** forward-mode kernel: every numeric parameter followed by its tangent; returns the value */
   jvpKernel: (f: string) => `_${f}Jvp`,
+  /** a forward kernel specialised to the tangents of some parameters: `_hJvpWrt_t` */
+  jvpKernelWrt: (f: string, params: readonly string[]) => `_${f}JvpWrt_${params.join('_')}`,
   /** where the forward kernel leaves the tangent of a scalar result */
   jvpKernelDot: (f: string) => `_${f}JvpDot`,
   /** reverse-mode kernel (joint mode): recomputes f, then accumulates adjoints */

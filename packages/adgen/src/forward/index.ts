@@ -15,15 +15,23 @@ import { isArrayType, type Expr, type FunctionIR, type Param, type Stmt } from '
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
-import type { Activity } from '../analyze/activity.ts';
+import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
+import { visitStmts } from '../ir/walk.ts';
 import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
+
+/**
+ * The forward kernel to call for a callee, given which arguments carry a tangent (by position;
+ * see `tangentMask`): a kernel specialised to those parameters where one was generated.
+ */
+export type KernelFor = (callee: string, mask: boolean[]) => string;
 
 interface Ctx {
   fn: FunctionIR;
   active: Set<string>;
   namer: Namer;
+  kernelFor: KernelFor;
   /** what a `return` turns into */
   onReturn: (value: Expr | null, tangent: Expr | null, arrays?: { value: Expr[]; tangent: Expr[] }) => Stmt[];
 }
@@ -81,6 +89,30 @@ function isBoolean(a: Expr, ctx: Ctx): boolean {
   return a.k === 'var' && ctx.fn.locals.get(a.name) === 'boolean';
 }
 
+/**
+ * Which arguments of a call carry a tangent: an active array, or a number that depends on an
+ * active variable. A kernel specialised to these parameters never multiplies the zero tangent of
+ * a constant argument by an infinite partial (`h(x, 0)` with `t * Math.sqrt(s)` inside: 0 · ∞).
+ */
+export function tangentMask(args: Expr[], fn: FunctionIR, active: Set<string>): boolean[] {
+  return args.map((a) => {
+    if (a.k === 'var' && isArrayType(fn.locals.get(a.name) ?? 'number')) return active.has(a.name);
+    return [...diffVars(a)].some((v) => active.has(v));
+  });
+}
+
+/** The calls forward-mode code of `fn` makes through kernels, with their tangent masks. */
+export function kernelCalls(fn: FunctionIR, act: Activity): { callee: string; mask: boolean[] }[] {
+  const out: { callee: string; mask: boolean[] }[] = [];
+  visitStmts(fn.body, (s) => {
+    const call = callIn(s);
+    if (!call) return;
+    const mask = tangentMask(call.args, fn, act.active);
+    if (mask.some((m) => m)) out.push({ callee: call.fn, mask });
+  });
+  return out;
+}
+
 /** Forward-mode call `g(args)`: the kernel computes value and tangent together. */
 function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { val: Expr; dotExpr: Expr } | null {
   const anyActive = e.args.some((a) => (a.k === 'var' && ctx.active.has(a.name)) || !b.isZero(tangent(a, ctx, []).dot));
@@ -97,7 +129,8 @@ function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { 
       args.push(t.dot);
     }
   }
-  return { val: b.xcall(names.jvpKernel(e.fn), ...args), dotExpr: b.ext(names.jvpKernelDot(e.fn)) };
+  const kernel = ctx.kernelFor(e.fn, tangentMask(e.args, ctx.fn, ctx.active));
+  return { val: b.xcall(kernel, ...args), dotExpr: b.ext(names.jvpKernelDot(e.fn)) };
 }
 
 function statements(stmts: Stmt[], ctx: Ctx): Stmt[] {
@@ -231,7 +264,7 @@ export function kernelParams(params: Param[]): { name: string; type: string }[] 
 }
 
 /** The public `fJvp(…params, tangent)`. */
-export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer): TargetFunction {
+export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kernelFor: KernelFor = names.jvpKernel): TargetFunction {
   const activeParams = fn.params.filter((p) => p.active);
   const outParam = fn.params.find((p) => p.out);
   const prologue: Stmt[] = [];
@@ -251,6 +284,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer): Targ
     fn,
     active: act.active,
     namer,
+    kernelFor,
     onReturn: (value, tan, arrays) => {
       if (arrays) {
         // `return [a, b]`: a tuple, or a fresh Float64Array when the declared result is an array
@@ -281,21 +315,26 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer): Targ
   };
 }
 
-/** The kernel `_fJvp(p, p_dot, …)` that derivative code of callers invokes. */
-export function forwardKernel(fn: FunctionIR, act: Activity, namer: Namer): TargetFunction {
+/**
+ * The kernel `_fJvp(p, p_dot, …)` that derivative code of callers invokes; with `name`, a copy
+ * specialised to the parameters active in `act` (the others' tangents are taken and ignored).
+ */
+export function forwardKernel(fn: FunctionIR, act: Activity, namer: Namer, kernelFor: KernelFor = names.jvpKernel, name = names.jvpKernel(fn.name)): TargetFunction {
   const ctx: Ctx = {
     fn,
     active: act.active,
     namer,
+    kernelFor,
     onReturn: (value, tan) => {
       if (fn.returns.kind !== 'number') return [{ k: 'return', e: null }];
       return [b.assign(names.jvpKernelDot(fn.name), tan!), { k: 'return', e: value! }];
     },
   };
+  const specialised = name !== names.jvpKernel(fn.name);
   return {
-    name: names.jvpKernel(fn.name),
+    name,
     exported: true,
-    doc: `Forward-mode kernel of \`${fn.name}\` for derivative code that calls it.`,
+    doc: `Forward-mode kernel of \`${fn.name}\` for derivative code that calls it${specialised ? `, for tangents of ${fn.params.filter((p) => act.active.has(p.name)).map((p) => `\`${p.name}\``).join(', ')} only` : ''}.`,
     params: kernelParams(fn.params),
     returnType: fn.returns.kind === 'number' ? 'number' : 'void',
     body: statements(fn.body, ctx),

@@ -98,6 +98,13 @@ test('writes into input arrays leave the primal result in the array', () => {
   src['inPlace']!(expected, 0.9);
   m['inPlaceGrad']!(x, 0.9);
   assert.equal(Array.from(x), Array.from(expected));
+  // also when a helper does the writing
+  const calls = compiled.modules['calls.ts']!;
+  const y = Float64Array.from([0.3, -0.2, 0.8, 0.5]);
+  const expectedY = Float64Array.from(y);
+  compiled.sources['calls.ts']!['inPlaceByHelper']!(expectedY, 0.9);
+  calls['inPlaceByHelperGrad']!(y, 0.9);
+  assert.equal(Array.from(y), Array.from(expectedY));
 });
 
 test('the Jacobian by forward and by reverse mode agree', () => {

@@ -265,12 +265,15 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   }
   // Forward kernels specialised to the arguments that carry a tangent at some call site
   // (forward/index.ts `tangentMask`), found from the public functions down through the kernels.
+  // Only for callers in the callee's own file: a file's output then depends on that file alone
+  // (`adgen b.ts`, or --watch regenerating a.ts, never leaves a.ad.ts wanting a variant that
+  // b.ad.ts lacks); a call into another file uses the full kernel.
   const calleeIRs = (l: Lowered) => new Map(l.callees.flatMap((c) => { const x = calleeOf(l, c); return x ? [[c.name, x.ir] as const] : []; }));
   const jvpVariants = new Map<Lowered, Map<string, string[]>>();
   const variantOf = (l: Lowered, callee: string, mask: boolean[]): { x: Lowered; name: string; params: string[] } | null => {
     const ref = l.callees.find((c) => c.name === callee);
     const x = ref && calleeOf(l, ref);
-    if (!x) return null;
+    if (!x || x.unit.file !== l.unit.file) return null;
     const numeric = x.ir.params.filter((p) => p.type !== 'boolean');
     const params = x.ir.params.filter((p, i) => p.type !== 'boolean' && mask[i] === true).map((p) => p.name);
     return params.length === numeric.length ? null : { x, name: names.jvpKernelWrt(x.ir.name, params), params };
@@ -337,8 +340,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
             const set = importMap.get(from) ?? new Set();
             // the tangent of a callee's value exists only when it returns a number
             const dotName = x.ir.returns.kind === 'number' ? [names.jvpKernelDot(c.name)] : [];
-            const variants = [...(jvpVariants.get(x)?.keys() ?? [])];
-            for (const n of [names.primal(c.name), names.jvpKernel(c.name), ...variants, ...dotName, names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
+            for (const n of [names.primal(c.name), names.jvpKernel(c.name), ...dotName, names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
             importMap.set(from, set);
           }
         }

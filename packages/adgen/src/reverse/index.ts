@@ -640,6 +640,9 @@ export class ReverseTransformer {
         return;
       }
       if (!anyActive && !this.needsSave(name, m)) return;
+      // the adjoint sweep puts back a parameter's contents from before the call: the caller's
+      // array must end with the primal's contents, as for a direct write
+      if (this.fn.params.some((p) => p.name === name)) this.restoredArrays.add(name);
       if (once) {
         const t = this.namer.fresh('_c');
         fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m));

@@ -20,7 +20,15 @@ const compiled: Compiled = await compile(sources);
 const ANALYTIC = new Set(['detached']);
 
 test('the generated files pass tsc --noEmit --strict', () => {
-  const files = fs.readdirSync(compiled.dir).filter((f) => f.endsWith('.ad.ts')).map((f) => path.join(compiled.dir, f));
+  // a caller passing what the source signatures accept (readonly arrays) type-checks too
+  const caller = path.join(compiled.dir, 'caller.ts');
+  fs.writeFileSync(caller, [
+    "import { readonlyParamsGrad } from './edge.ad.ts';",
+    'const a: readonly number[] = [1, 2];',
+    'const b: ReadonlyArray<number> = [3, 4];',
+    'export const g = readonlyParamsGrad(a, b, 2).grad;',
+  ].join('\n'));
+  const files = [...fs.readdirSync(compiled.dir).filter((f) => f.endsWith('.ad.ts')).map((f) => path.join(compiled.dir, f)), caller];
   const program = ts.createProgram(files, {
     strict: true,
     noEmit: true,

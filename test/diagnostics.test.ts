@@ -40,6 +40,8 @@ const CASES: Record<string, { source: string; line: number }> = {
   AD1013: { source: fn('  const a = [x, x];\n  const b = a;\n  return b[0];'), line: 6 },
   AD1014: { source: `function pair(x: number): [number, number] {\n  return [x, x];\n}\n${fn('  pair(x);\n  return x;')}`, line: 1 },
   AD1015: { source: fn('  return flag ? x : -x;', 'x: number, flag: boolean', '\n * @wrt flag'), line: 3 },
+  AD1016: { source: fn('  return x * x_bar;', 'x: number, x_bar: number'), line: 4 },
+  AD1017: { source: `/**\n * @differentiable\n * @out y\n */\nexport function f(x: number, y: Float64Array): number {\n  y[0] = x;\n  return x;\n}\n`, line: 5 },
 };
 
 for (const [code, c] of Object.entries(CASES)) {

@@ -1,7 +1,7 @@
 /** Small helpers shared by the forward and reverse transformers. */
 import * as b from '../ir/builders.ts';
 import { varsOf } from '../ir/builders.ts';
-import type { Expr, FunctionIR, Stmt, VarType } from '../ir/nodes.ts';
+import type { Expr, FunctionIR, Param, Stmt, VarType } from '../ir/nodes.ts';
 import { ruleFor, type Rule } from '../rules/index.ts';
 import { mapExpr, mapStmtExprs } from '../ir/walk.ts';
 import { names } from './names.ts';
@@ -98,7 +98,20 @@ export function provenance(fn: FunctionIR, s: Stmt, prefix = ''): Stmt | null {
 
 /** The user's parameters as generated signatures declare them (with their default values). */
 export function userParams(fn: FunctionIR): { name: string; type: string; init?: Expr }[] {
-  return fn.params.map((p) => ({ name: p.name, type: tsType(p.type), ...(p.init ? { init: p.init } : {}) }));
+  return fn.params.map((p) => ({ name: p.name, type: paramType(p), ...(p.init ? { init: p.init } : {}) }));
+}
+
+/** A parameter's type in generated signatures (`readonly number[]` stays readonly). */
+export function paramType(p: Param): string {
+  return p.readonly ? `readonly ${tsType(p.type)}` : tsType(p.type);
+}
+
+/**
+ * The name of the extra parameter of `fJvp` (`tangent`) or `fVjp` (`cotangent`); `_tangent` when
+ * the function has a variable of that name itself (callers pass it by position).
+ */
+export function extraParam(fn: FunctionIR, name: 'tangent' | 'cotangent'): string {
+  return fn.locals.has(name) ? `_${name}` : name;
 }
 
 export function tsType(t: VarType): string {

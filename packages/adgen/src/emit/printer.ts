@@ -78,6 +78,7 @@ function synth(t: ts.TypeNode): ts.TypeNode {
     );
   }
   if (ts.isUnionTypeNode(t)) return f.createUnionTypeNode(t.types.map(synth));
+  if (ts.isTypeOperatorNode(t)) return f.createTypeOperatorNode(t.operator, synth(t.type));
   return f.createKeywordTypeNode(t.kind as ts.KeywordTypeSyntaxKind);
 }
 

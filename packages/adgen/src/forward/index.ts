@@ -17,7 +17,7 @@ import { names } from '../analyze/names.ts';
 import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
 import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
 import { visitStmts } from '../ir/walk.ts';
-import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams } from '../analyze/shared.ts';
+import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams, extraParam, paramType } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
 
@@ -257,7 +257,7 @@ function statement(s: Stmt, ctx: Ctx): Stmt[] {
 export function kernelParams(params: Param[]): { name: string; type: string }[] {
   const out: { name: string; type: string }[] = [];
   for (const p of params) {
-    out.push({ name: p.name, type: tsType(p.type) });
+    out.push({ name: p.name, type: paramType(p) });
     if (p.type !== 'boolean') out.push({ name: dot(p.name), type: p.type === 'number' ? 'number' : 'Float64Array' });
   }
   return out;
@@ -269,7 +269,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
   const outParam = fn.params.find((p) => p.out);
   const prologue: Stmt[] = [];
   for (const p of activeParams) {
-    const given = b.ext(`tangent.${p.name}`);
+    const given = b.ext(`${extraParam(fn, 'tangent')}.${p.name}`);
     if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', { k: 'op', op: '??', args: [given, b.ZERO] }, true));
     else prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name)), false));
   }
@@ -309,7 +309,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
     name: names.jvp(fn.name),
     exported: true,
     doc: `Forward mode (Jacobian–vector product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and its directional derivative along \`tangent\`; a missing tangent is zero.`,
-    params: [...userParams(fn), { name: 'tangent', type: tangentType }],
+    params: [...userParams(fn), { name: extraParam(fn, 'tangent'), type: tangentType }],
     returnType: `{ value: ${r}; tangent: ${r} }`,
     body,
   };

@@ -101,6 +101,8 @@ export interface Param {
   active: boolean;
   /** named by @out */
   out: boolean;
+  /** declared `readonly number[]` / `ReadonlyArray<number>`: generated signatures keep it */
+  readonly?: boolean;
   /** the default value, `k: number = 2` */
   init?: Expr;
 }

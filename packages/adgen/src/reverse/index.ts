@@ -29,7 +29,7 @@ import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf } from '../analyze/shared.ts';
+import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf, paramType } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
@@ -1449,13 +1449,14 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
     if (p.type === 'number') body.push(b.decl(bar(p.name), 'number', b.ZERO, true));
     else if (!kernel && !p.out) body.push(b.decl(bar(p.name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
   }
+  const cotangent = extraParam(fn, 'cotangent');
   const outParam = fn.params.find((p) => p.out);
-  if (!kernel && outParam) body.push(b.decl(bar(outParam.name), 'Float64Array', b.xcall('Float64Array.from', b.v('cotangent')), false));
+  if (!kernel && outParam) body.push(b.decl(bar(outParam.name), 'Float64Array', b.xcall('Float64Array.from', b.v(cotangent)), false));
   body.push(...hoisted, ...fwd);
   // the value, before the adjoint sweep restores anything
   let value: Expr;
   const seedStmts: Stmt[] = [];
-  const seed = kernel ? b.v('_seed') : b.v('cotangent');
+  const seed = kernel ? b.v('_seed') : b.v(cotangent);
   switch (result.kind) {
     case 'scalar':
       value = b.v(result.name);
@@ -1463,7 +1464,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       break;
     case 'tuple':
       value = fn.returns.kind === 'array' ? b.xcall('Float64Array.of', ...result.names.map((n) => b.v(n))) : { k: 'arr', elems: result.names.map((n) => b.v(n)) };
-      result.names.forEach((n, i) => { if (act.active.has(n)) seedStmts.push(b.assign(bar(n), b.idx('cotangent', b.num(i)))); });
+      result.names.forEach((n, i) => { if (act.active.has(n)) seedStmts.push(b.assign(bar(n), b.idx(cotangent, b.num(i)))); });
       break;
     case 'array': {
       const v = '_value';
@@ -1471,7 +1472,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       value = b.v(v);
       if (act.active.has(result.name)) {
         const j = '_j';
-        seedStmts.push({ k: 'loop', init: [b.decl(j, 'number', b.ZERO)], test: b.op('<', b.v(j), b.len(result.name)), update: [b.assign(j, b.ONE, '+=')], body: b.accumulateAt(bar(result.name), b.v(j), b.idx('cotangent', b.v(j))), doWhile: false });
+        seedStmts.push({ k: 'loop', init: [b.decl(j, 'number', b.ZERO)], test: b.op('<', b.v(j), b.len(result.name)), update: [b.assign(j, b.ONE, '+=')], body: b.accumulateAt(bar(result.name), b.v(j), b.idx(cotangent, b.v(j))), doWhile: false });
       }
       break;
     }
@@ -1499,7 +1500,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
     if (fn.returns.kind === 'number') body.push({ k: 'return', e: value });
     const params: { name: string; type: string }[] = [];
     for (const p of fn.params) {
-      params.push({ name: p.name, type: tsType(p.type) });
+      params.push({ name: p.name, type: paramType(p) });
       if (isArrayType(p.type)) params.push({ name: bar(p.name), type: 'Float64Array' });
     }
     if (fn.returns.kind === 'number') params.push({ name: '_seed', type: 'number' });
@@ -1521,7 +1522,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
     name: names.vjp(fn.name),
     exported: true,
     doc: `Reverse mode (vector–Jacobian product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and \`cotangentᵀ·J\` for each active input.`,
-    params: [...userParams(fn), { name: 'cotangent', type: cotType }],
+    params: [...userParams(fn), { name: extraParam(fn, 'cotangent'), type: cotType }],
     returnType: `{ value: ${r}; grad: ${gradType} }`,
     body,
     usesTape: t.usesTape,

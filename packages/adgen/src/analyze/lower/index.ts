@@ -55,6 +55,9 @@ const COMPOUND_OPS: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.AsteriskAsteriskEqualsToken]: '**',
 };
 
+/** How adgen names a variable's adjoint and tangent (analyze/names.ts). */
+const DERIVATIVE_SUFFIXES = ['_bar', '_dot'];
+
 class Lowerer {
   readonly locals = new Map<string, VarType>();
   /** names declared by `for` initialisers, which sibling loops may declare again */
@@ -103,9 +106,11 @@ class Lowerer {
    * sibling loop declared it before; any other name declared twice in the function (`const r` in
    * two loops) gets a suffix, so later phases see one variable per name.
    */
-  declare(name: string, type: VarType, loopVariable = false): string {
-    // user names may not start with '_': those are the compiler's (SPEC naming)
-    const base = name.startsWith('_') && !name.startsWith('_i') ? `u${name}` : name;
+  declare(name: string, type: VarType, loopVariable = false, parameter = false): string {
+    // user names may not start with '_': those are the compiler's (SPEC naming); a local may not
+    // end like a derivative's name (`s_bar`, `s_dot`: those are the adjoint and tangent of `s`)
+    let base = name.startsWith('_') && !name.startsWith('_i') ? `u${name}` : name;
+    if (!parameter && DERIVATIVE_SUFFIXES.some((suffix) => base.endsWith(suffix))) base = `${base}_`;
     const visible = (n: string) => this.scopes.some((m) => [...m.values()].includes(n));
     const reusable = (n: string) => loopVariable && this.loopVariables.has(n) && this.locals.get(n) === type && !visible(n);
     let irName = base;
@@ -141,6 +146,12 @@ class Lowerer {
         ? this.inScope(() => this.statements(bodyNode.getStatements()))
         : this.returnStatement(bodyNode as Expression, this.loc(bodyNode));
     if (!bodyNode) this.error('AD1012', fn, this.unit.name, 'a declaration without a body');
+    // a parameter `x_bar` beside a variable `x` would meet x's adjoint in the generated code
+    for (const p of fn.getParameters()) {
+      const name = p.getName();
+      const suffix = DERIVATIVE_SUFFIXES.find((x) => name.endsWith(x));
+      if (suffix && this.locals.has(name.slice(0, -suffix.length))) this.error('AD1016', p, name, name.slice(0, -suffix.length));
+    }
     if (this.bag.items.length > before || !params || !returns) return null;
     return {
       name: this.unit.name,
@@ -162,6 +173,7 @@ class Lowerer {
 
   private lowerParams(fn: FunctionLike): Param[] | null {
     const params: Param[] = [];
+    const rejected = new Set<string>();
     let ok = true;
     for (const p of fn.getParameters()) {
       const name = p.getName();
@@ -175,16 +187,19 @@ class Lowerer {
       if (cls === 'any' || cls === 'void' || cls === 'tuple' || cls === 'other') {
         if (cls === 'any') this.error('AD1008', p, name);
         else this.error('AD1011', p, name, describeType(p.getType()));
+        rejected.add(name);
         ok = false;
         // still in scope, so its uses do not report again
         this.declare(name, 'number');
         continue;
       }
-      const irName = this.declare(name, cls);
+      const irName = this.declare(name, cls, false, true);
       const initNode = p.getInitializer();
       // a default value is kept in the generated signatures
       const init = !initNode ? undefined : isArrayType(cls) ? (this.allocation(unwrap(initNode)) ?? this.expr(initNode)) : this.expr(initNode);
-      params.push({ name: irName, type: cls, active: false, out: false, ...(init ? { init } : {}) });
+      const t = p.getType();
+      const readonly = cls === 'number[]' && (t.isReadonlyArray?.() ?? false);
+      params.push({ name: irName, type: cls, active: false, out: false, ...(readonly ? { readonly } : {}), ...(init ? { init } : {}) });
     }
     const where = (tag: string) => {
       const pos = this.unit.tagPos.get(tag);
@@ -201,7 +216,10 @@ class Lowerer {
     if (this.unit.wrt !== null) {
       for (const w of this.unit.wrt) {
         const p = params.find((q) => q.name === w);
-        if (!p) {
+        if (!p && rejected.has(w)) {
+          this.bag.add('AD1015', where('wrt'), this.unit.name, w);
+          ok = false;
+        } else if (!p) {
           this.bag.add('AD1005', where('wrt'), w, this.unit.name, params.map((q) => q.name).join(', ') || '(none)');
           ok = false;
         } else if (!numeric(p)) {
@@ -218,6 +236,10 @@ class Lowerer {
   private lowerReturnType(fn: FunctionLike): Returns | null {
     const t = fn.getReturnType();
     const cls = classifyType(t);
+    if (this.unit.out && cls !== 'void') {
+      this.error('AD1017', (Node.isFunctionDeclaration(fn) ? fn.getNameNode() : undefined) ?? fn, this.unit.name, this.unit.out, `'${describeType(t)}'`);
+      return null;
+    }
     if (cls === 'number') return { kind: 'number' };
     if (cls === 'tuple') return { kind: 'tuple', length: t.getTupleElements().length };
     if (cls === 'number[]' || cls === 'Float64Array' || cls === 'Float32Array') return { kind: 'array' };
@@ -474,7 +496,9 @@ class Lowerer {
     const initNode = s.getInitializer();
     let init: Stmt[] = [];
     if (initNode) {
-      if (Node.isVariableDeclarationList(initNode)) init = this.variableStatement(initNode.getDeclarations(), loc, true);
+      // the one variable of `for (let i = 0; …)` may be declared again by a sibling loop; the
+      // variables of `for (let i = 0, n = x.length; …)` are not counters and stay unique
+      if (Node.isVariableDeclarationList(initNode)) init = this.variableStatement(initNode.getDeclarations(), loc, initNode.getDeclarations().length === 1);
       else init = this.expressionStatement(initNode as Expression, loc);
     }
     const condNode = s.getCondition();

@@ -186,6 +186,12 @@ test('runCheck: defaults handle flat matrices, stopGradient, positive domains an
   assert.ok(run.ok);
 });
 
+test('runCheck: functions rounding to single precision inside get single-precision steps', async () => {
+  const run = await runCheck([path.join(fixtures, 'single-precision.ts')], quiet);
+  for (const r of run.results) assert.is(r.status, 'PASS', `${r.name}: ${r.messages.join('; ')}\n${run.output}`);
+  assert.is(run.results.length, 2);
+});
+
 test('runCheck: a generated derivative broken on purpose FAILs (corrupted compiler output)', async () => {
   const { generate } = await import('../packages/adgen/src/index.ts');
   const gen = await generate([source], { write: false });

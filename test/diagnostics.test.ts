@@ -105,8 +105,26 @@ test('every problem of a run is reported, not only the first', async () => {
   assert.equal([...new Set(ds.map((d) => d.code))].sort(), ['AD1003', 'AD1008', 'AD1009']);
 });
 
+test('AD1012 also for a class method tagged @differentiable', async () => {
+  const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);
+});
+
+test('AD2005: two sources with the same file name under one --out-dir: neither is written', async () => {
+  const dir = tmp();
+  const [one, two] = [path.join(dir, 'a', 'model.ts'), path.join(dir, 'b', 'model.ts')];
+  for (const file of [one, two]) {
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, fn('  return x * x;'));
+  }
+  const out = path.join(dir, 'out');
+  const r = await generate([one, two], { outDir: out });
+  assert.equal(r.diagnostics.map((d) => d.code), ['AD2005']);
+  assert.not.ok(fs.existsSync(out));
+});
+
 test('every diagnostic code has a test here', () => {
-  const tested = new Set([...Object.keys(CASES), 'AD2001', 'AD2002', 'AD2003', 'AD2004']);
+  const tested = new Set([...Object.keys(CASES), 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts
   assert.equal(Object.keys(DIAGNOSTICS).filter((c) => !c.startsWith('AD4') && !tested.has(c)), []);
 });

@@ -49,8 +49,8 @@ export interface UnitInfo {
   gpu: boolean;
   /** true when tagged @differentiable (false for helpers differentiated on demand) */
   tagged: boolean;
-  /** true when it stores intermediate values in a local Float32Array (rounding them to single precision) */
-  float32Locals?: boolean;
+  /** true when it rounds intermediate values to single precision (a local Float32Array, `Math.fround`) */
+  roundsToFloat32?: boolean;
 }
 
 /** One generated derivative file. */

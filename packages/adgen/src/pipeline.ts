@@ -8,13 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
-import { createProject, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, type FunctionUnit } from './parse/index.ts';
+import { createProject, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, type FunctionUnit } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { normalizeFunction } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
 import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
+import { someExpr } from './ir/walk.ts';
 import * as b from './ir/builders.ts';
 import type { Expr, FunctionIR, Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
@@ -113,7 +114,9 @@ function unitInfo(l: Lowered): UnitInfo {
     checkTags: fn.checkTags,
     gpu: fn.gpu,
     tagged: fn.tagged,
-    float32Locals: [...fn.locals].some(([name, type]) => type === 'Float32Array' && !fn.params.some((p) => p.name === name)),
+    roundsToFloat32:
+      [...fn.locals].some(([name, type]) => type === 'Float32Array' && !fn.params.some((p) => p.name === name)) ||
+      someExpr(fn.body, (e) => e.k === 'op' && e.op === 'Math.fround'),
   };
 }
 
@@ -186,6 +189,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         continue;
       }
       queue.push(readUnit(fn, true));
+    }
+    for (const member of taggedMembers(sf)) {
+      const pos = sf.getLineAndColumnAtPos(member.getStart());
+      bag.add('AD1012', { file: sf.getFilePath(), ...pos }, member.getSymbol()?.getName() ?? '(anonymous)', 'a class member');
     }
   }
   while (queue.length > 0) {
@@ -463,7 +470,18 @@ function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction, written: Set<numbe
  */
 function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): GeneratedFile[] {
   const done: GeneratedFile[] = [];
+  const sourceOf = new Map<string, string>();
   for (const f of files) {
+    // two sources with one output (the same file name under --out-dir): neither is written
+    const other = sourceOf.get(f.outPath);
+    if (other !== undefined) {
+      bag.add('AD2005', { file: f.sourcePath, line: 0, column: 0 }, other, f.sourcePath, f.outPath);
+      continue;
+    }
+    sourceOf.set(f.outPath, f.sourcePath);
+  }
+  for (const f of files) {
+    if (files.some((g) => g !== f && g.outPath === f.outPath)) continue;
     if (fs.existsSync(f.outPath)) {
       const head = fs.readFileSync(f.outPath, 'utf8').slice(0, 200);
       if (!head.includes(HEADER_MARK)) {

@@ -459,7 +459,7 @@ class UnitChecker {
     }
     const m = y0.y.length;
     // single-precision intermediates round at 2⁻²⁴: a step of cbrt(eps₃₂) keeps that noise small
-    const single = y0.float32 || this.unit.float32Locals === true;
+    const single = y0.float32 || this.unit.roundsToFloat32 === true;
     const eps = single ? EPS32 : EPS64;
     const R: Float64Array[] = []; // R[c][k]: ∂y_k/∂x_cols[c]
     const E: Float64Array[] = [];

@@ -158,6 +158,16 @@ function splitNames(text: string): string[] {
   return text.split(/[\s,]+/).filter((s) => s.length > 0);
 }
 
+/** Class members tagged `@differentiable`: outside the language, so only diagnosed. */
+export function taggedMembers(sf: SourceFile): Node[] {
+  const found: Node[] = [];
+  sf.forEachDescendant((node) => {
+    const member = Node.isMethodDeclaration(node) || Node.isConstructorDeclaration(node) || Node.isGetAccessorDeclaration(node) || Node.isSetAccessorDeclaration(node);
+    if (member && node.getJsDocs().some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'))) found.push(node);
+  });
+  return found;
+}
+
 /** The `@differentiable` functions of a file (also non-exported ones, to diagnose). */
 export function taggedFunctions(sf: SourceFile): FunctionLike[] {
   const found: FunctionLike[] = [];

@@ -79,4 +79,22 @@ test('--watch regenerates the changed file and the files that import it, not the
   }
 });
 
+test('--watch on one file also watches the files it imports, whose derivatives it writes', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-watch-'));
+  const lib = path.join(dir, 'lib.ts');
+  const user = path.join(dir, 'user.ts');
+  fs.writeFileSync(lib, `/** @differentiable */\nexport function square(x: number): number {\n  return x * x;\n}\n`);
+  fs.writeFileSync(user, `import { square } from './lib.ts';\n/** @differentiable */\nexport function twice(x: number): number {\n  return 2 * square(x);\n}\n`);
+  const { child, out: o, waitFor } = startWatch(user);
+  try {
+    await waitFor(/watching 2 files/, 0);
+    const mark = o.log.length;
+    fs.writeFileSync(lib, `/** @differentiable */\nexport function square(x: number): number {\n  return Math.sin(x) * x;\n}\n`);
+    await waitFor(/regenerated 2 files in \d+ ms/, mark);
+    assert.match(fs.readFileSync(path.join(dir, 'lib.ad.ts'), 'utf8'), 'Math.sin');
+  } finally {
+    child.kill();
+  }
+});
+
 test.run();

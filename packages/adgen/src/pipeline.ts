@@ -134,18 +134,27 @@ export interface Session {
    * file that imports one of them, directly or not (its generated code imports their kernels).
    */
   affected: (changed: string[], watched: string[]) => string[];
+  /** Sources the runs so far generated files for: the inputs and the callees they import */
+  sources: () => string[];
 }
 
 /** A compiler that keeps its TypeScript project between runs (`--watch`). */
 export function createSession(): Session {
   const project = createProject();
+  const sources = new Set<string>();
   return {
     generate: async (inputs, opts = {}) => {
-      for (const sf of project.getSourceFiles()) {
+      // files loaded only because an input imports them are not among getSourceFiles()
+      const loaded = project.getProgram().compilerObject.getSourceFiles().map((f) => f.fileName);
+      const known = new Set([...project.getSourceFiles(), ...[...sources, ...loaded].flatMap((f) => project.getSourceFile(f) ?? [])]);
+      for (const sf of known) {
         if (!sf.getFilePath().includes('/node_modules/')) sf.refreshFromFileSystemSync();
       }
-      return generate(inputs, opts, project);
+      const result = await generate(inputs, opts, project);
+      for (const f of result.files) sources.add(f.sourcePath);
+      return result;
     },
+    sources: () => [...sources],
     affected: (changed, watched) => {
       const watchedSet = new Set(watched.map((f) => path.resolve(f)));
       const out = new Set(changed.map((f) => path.resolve(f)).filter((f) => watchedSet.has(f)));

@@ -123,13 +123,22 @@ async function watch(args: Args): Promise<number> {
     } while (pending.size > 0);
     running = false;
   };
+  const watching = new Set<string>();
+  // the inputs, and the imported files whose derivatives the runs also write
+  const watchAll = () => {
+    for (const f of [...files, ...session.sources()]) {
+      const key = path.resolve(f);
+      if (watching.has(key)) continue;
+      watching.add(key);
+      if (!files.some((g) => path.resolve(g) === key)) files.push(key);
+      fs.watchFile(key, { interval: 200 }, () => {
+        (pending ??= new Set()).add(key);
+        void run().then(watchAll);
+      });
+    }
+  };
   await run();
-  for (const f of files) {
-    fs.watchFile(f, { interval: 200 }, () => {
-      (pending ??= new Set()).add(f);
-      void run();
-    });
-  }
+  watchAll();
   process.stdout.write(`[adgen] watching ${files.length} file${files.length === 1 ? '' : 's'}\n`);
   return await new Promise<number>(() => {});
 }

@@ -105,6 +105,11 @@ test('every problem of a run is reported, not only the first', async () => {
   assert.equal([...new Set(ds.map((d) => d.code))].sort(), ['AD1003', 'AD1008', 'AD1009']);
 });
 
+test('AD1014 at the call when an array a function returns is used as an array, and nothing after it', async () => {
+  const ds = await diagnose(`function pair(x: number): number[] {\n  return [x, x];\n}\n${fn('  const t: number[] = pair(x);\n  return t[0]! + pair(x)[1]!;')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1014', 8], ['AD1014', 9]]);
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);

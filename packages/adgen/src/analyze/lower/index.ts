@@ -383,8 +383,20 @@ class Lowerer {
         },
       ];
     }
-    this.error('AD1013', init, name);
+    this.arrayValueError(inner, name);
+    // still in scope, so its uses do not report again
+    this.declare(name, type);
     return [];
+  }
+
+  /** An array value adgen cannot name: a call's result gets AD1014 (write into an argument). */
+  private arrayValueError(e: Expression, name: string): void {
+    const inner = unwrap(e);
+    if (Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression())) {
+      this.error('AD1014', inner, inner.getExpression().getText(), 'an array');
+      return;
+    }
+    this.error('AD1013', e, name);
   }
 
   private allocation(e: Expression): Expr | null {
@@ -576,7 +588,7 @@ class Lowerer {
     if (Node.isElementAccessExpression(e)) {
       const arr = this.arrayName(e.getExpression());
       if (!arr) {
-        this.error('AD1013', e.getExpression(), e.getExpression().getText());
+        this.arrayValueError(e.getExpression(), e.getExpression().getText());
         return b.ZERO;
       }
       return b.idx(arr, this.expr(e.getArgumentExpressionOrThrow()));

@@ -218,7 +218,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         const tagged = readUnit(c.decl, true);
         if (!isTagged(c.decl) || !isExportedTopLevel(c.decl)) {
           const sf = unit.node.getSourceFile();
-          bag.add('AD1002', { file: unit.file, ...sf.getLineAndColumnAtPos(unit.node.getStart()) }, c.name);
+          bag.add('AD1002', { file: unit.file, ...(c.at ?? sf.getLineAndColumnAtPos(unit.node.getStart())) }, c.name);
           continue;
         }
         if (!sourceFiles.has(file)) {

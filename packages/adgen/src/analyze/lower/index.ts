@@ -25,6 +25,8 @@ export interface CalleeRef {
   decl: FunctionLike;
   /** module specifier used to import it, when it lives in another file */
   specifier?: string;
+  /** where the first call to it is (for diagnostics about the callee) */
+  at?: { line: number; column: number };
 }
 
 const BINARY_OPS: Partial<Record<SyntaxKind, string>> = {
@@ -696,7 +698,7 @@ class Lowerer {
       this.error('AD1002', callee, text);
       return b.ZERO;
     }
-    const ref: CalleeRef = { name: text, decl };
+    const ref: CalleeRef = { name: text, decl, at: this.where(callee) };
     if (decl.getSourceFile() !== this.unit.node.getSourceFile()) {
       const spec = importSpecifier(callee);
       if (!spec) {
@@ -709,7 +711,7 @@ class Lowerer {
       this.error('AD1007', callee, text);
       return b.ZERO;
     }
-    this.callees.set(text, ref);
+    if (!this.callees.has(text)) this.callees.set(text, ref);
     const irArgs = args.map((a) => {
       const cls = classifyType(a.getType());
       if (isArrayType(cls as VarType) && cls !== 'any' && cls !== 'other' && cls !== 'void' && cls !== 'tuple') {

@@ -135,4 +135,15 @@ test('the Jacobian by forward and by reverse mode agree', () => {
   ]);
 });
 
+test('a zero adjoint at run time contributes nothing where partials overflow (R20)', async () => {
+  const file = path.resolve('test/fixtures/reverse/zero-adjoint-overflow.ts');
+  const { modules } = await compile({ 'zero-adjoint-overflow.ts': fs.readFileSync(file, 'utf8') });
+  const m = modules['zero-adjoint-overflow.ts']!;
+  const x = Float64Array.of(0.4);
+  const g = m['zeroAdjointOverflowGrad']!(1, x).grad as { a: number; x: Float64Array };
+  assert.is(g.a, Math.sin(0.4));
+  const h = m['zeroSeedOverflowGrad']!(1).grad as { a: number };
+  assert.is(h.a, -Math.sin(1));
+});
+
 test.run();

@@ -149,9 +149,11 @@ export function lossVjp(
   _ret_bar = 0;
   // adjoint of model.ts:11
   // the loop's adjoint, scaled by s_bar
-  w_bar = s_bar * w_bar_s;
-  p_bar = s_bar * p_bar_s;
-  b_bar = s_bar * b_bar_s;
+  if (s_bar !== 0) {
+    w_bar = s_bar * w_bar_s;
+    p_bar = s_bar * p_bar_s;
+    b_bar = s_bar * b_bar_s;
+  }
   // adjoint of model.ts:10  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar, p: p_bar } };

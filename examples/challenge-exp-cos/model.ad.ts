@@ -134,8 +134,10 @@ export function lossVjp(
   _ret_bar = 0;
   // adjoint of model.ts:9
   // the loop's adjoint, scaled by s_bar
-  w_bar = s_bar * w_bar_s;
-  b_bar = s_bar * b_bar_s;
+  if (s_bar !== 0) {
+    w_bar = s_bar * w_bar_s;
+    b_bar = s_bar * b_bar_s;
+  }
   // adjoint of model.ts:8  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar } };

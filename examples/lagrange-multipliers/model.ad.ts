@@ -177,6 +177,11 @@ export function _objectiveJvp(x: number, x_dot: number, y: number, y_dot: number
 
 /** Reverse-mode kernel of `objective` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_objectiveVjpBar`. */
 export function _objectiveVjp(x: number, y: number, _seed: number): number {
+  if (_seed === 0) {
+    _objectiveVjpBar[0] = 0;
+    _objectiveVjpBar[1] = 0;
+    return _objective(x, y);
+  }
   let x_bar = 0;
   let y_bar = 0;
   let _ret = 0;
@@ -297,6 +302,11 @@ export function _constraintJvp(x: number, x_dot: number, y: number, y_dot: numbe
 
 /** Reverse-mode kernel of `constraint` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_constraintVjpBar`. */
 export function _constraintVjp(x: number, y: number, _seed: number): number {
+  if (_seed === 0) {
+    _constraintVjpBar[0] = 0;
+    _constraintVjpBar[1] = 0;
+    return _constraint(x, y);
+  }
   let x_bar = 0;
   let y_bar = 0;
   let _ret = 0;

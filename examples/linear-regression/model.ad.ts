@@ -139,8 +139,10 @@ export function costVjp(
   _ret_bar = 0;
   // adjoint of model.ts:18
   // the loop's adjoint, scaled by sigma_bar
-  m_bar = sigma_bar * m_bar_sigma;
-  b_bar = sigma_bar * b_bar_sigma;
+  if (sigma_bar !== 0) {
+    m_bar = sigma_bar * m_bar_sigma;
+    b_bar = sigma_bar * b_bar_sigma;
+  }
   // adjoint of model.ts:17  let sigma = 0;
   sigma_bar = 0;
   return { value: _ret, grad: { m: m_bar, b: b_bar } };
@@ -245,6 +247,12 @@ export function _regressionJvpWrt_m_b(
 
 /** Reverse-mode kernel of `regression` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_regressionVjpBar`. */
 export function _regressionVjp(m: number, x: number, b: number, _seed: number): number {
+  if (_seed === 0) {
+    _regressionVjpBar[0] = 0;
+    _regressionVjpBar[1] = 0;
+    _regressionVjpBar[2] = 0;
+    return _regression(m, x, b);
+  }
   let m_bar = 0;
   let x_bar = 0;
   let b_bar = 0;

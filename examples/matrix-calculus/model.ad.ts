@@ -124,9 +124,11 @@ export function innerProductVjp(
   _ret_bar = 0;
   // adjoint of model.ts:13
   // the loop's adjoint, scaled by s_bar
-  const _xLength1 = x.length;
-  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-    x_bar[_j0] += s_bar * x_bar_s[_j0];
+  if (s_bar !== 0) {
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    }
   }
   // adjoint of model.ts:12  let s = 0;
   s_bar = 0;
@@ -247,9 +249,11 @@ export function quadraticFormVjp(
   _ret_bar = 0;
   // adjoint of model.ts:27
   // the loop's adjoint, scaled by s_bar
-  const _xLength = x.length;
-  for (let _j0 = 0; _j0 < _xLength; _j0++) {
-    x_bar[_j0] += s_bar * x_bar_s[_j0];
+  if (s_bar !== 0) {
+    const _xLength = x.length;
+    for (let _j0 = 0; _j0 < _xLength; _j0++) {
+      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    }
   }
   // adjoint of model.ts:26  let s = 0;
   s_bar = 0;
@@ -519,9 +523,11 @@ export function weightedResidualVjp(
   _ret_bar = 0;
   // adjoint of model.ts:73
   // the loop's adjoint, scaled by f_bar
-  const _rLength = r.length;
-  for (let _j0 = 0; _j0 < _rLength; _j0++) {
-    r_bar[_j0] += f_bar * r_bar_f[_j0];
+  if (f_bar !== 0) {
+    const _rLength = r.length;
+    for (let _j0 = 0; _j0 < _rLength; _j0++) {
+      r_bar[_j0] += f_bar * r_bar_f[_j0];
+    }
   }
   // adjoint of model.ts:72  let f = 0;
   f_bar = 0;

@@ -169,19 +169,21 @@ export function lossVjp(
   _ret_bar = 0;
   // adjoint of model.ts:26
   // the loop's adjoint, scaled by s_bar
-  const _W1Length = W1.length;
-  for (let _j0 = 0; _j0 < _W1Length; _j0++) {
-    W1_bar[_j0] += s_bar * W1_bar_s[_j0];
+  if (s_bar !== 0) {
+    const _W1Length = W1.length;
+    for (let _j0 = 0; _j0 < _W1Length; _j0++) {
+      W1_bar[_j0] += s_bar * W1_bar_s[_j0];
+    }
+    const _b1Length = b1.length;
+    for (let _j1 = 0; _j1 < _b1Length; _j1++) {
+      b1_bar[_j1] += s_bar * b1_bar_s[_j1];
+    }
+    const _W2Length = W2.length;
+    for (let _j2 = 0; _j2 < _W2Length; _j2++) {
+      W2_bar[_j2] += s_bar * W2_bar_s[_j2];
+    }
+    b2_bar = s_bar * b2_bar_s;
   }
-  const _b1Length = b1.length;
-  for (let _j1 = 0; _j1 < _b1Length; _j1++) {
-    b1_bar[_j1] += s_bar * b1_bar_s[_j1];
-  }
-  const _W2Length = W2.length;
-  for (let _j2 = 0; _j2 < _W2Length; _j2++) {
-    W2_bar[_j2] += s_bar * W2_bar_s[_j2];
-  }
-  b2_bar = s_bar * b2_bar_s;
   // adjoint of model.ts:25  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { W1: W1_bar, b1: b1_bar, W2: W2_bar, b2: b2_bar } };
@@ -386,6 +388,12 @@ export function _logitVjp(
   x1: number,
   _seed: number,
 ): number {
+  if (_seed === 0) {
+    _logitVjpBar[0] = 0;
+    _logitVjpBar[1] = 0;
+    _logitVjpBar[2] = 0;
+    return _logit(W1, b1, W2, b2, x0, x1);
+  }
   let b2_bar = 0;
   let x0_bar = 0;
   let x1_bar = 0;
@@ -439,19 +447,21 @@ export function _logitVjp(
   _ret_bar = 0;
   // adjoint of model.ts:10
   // the loop's adjoint, scaled by z_bar
-  const _W1Length = W1.length;
-  for (let _j0 = 0; _j0 < _W1Length; _j0++) {
-    W1_bar[_j0] += z_bar * W1_bar_z[_j0];
-  }
-  x0_bar = z_bar * x0_bar_z;
-  x1_bar = z_bar * x1_bar_z;
-  const _b1Length1 = b1.length;
-  for (let _j1 = 0; _j1 < _b1Length1; _j1++) {
-    b1_bar[_j1] += z_bar * b1_bar_z[_j1];
-  }
-  const _W2Length = W2.length;
-  for (let _j2 = 0; _j2 < _W2Length; _j2++) {
-    W2_bar[_j2] += z_bar * W2_bar_z[_j2];
+  if (z_bar !== 0) {
+    const _W1Length = W1.length;
+    for (let _j0 = 0; _j0 < _W1Length; _j0++) {
+      W1_bar[_j0] += z_bar * W1_bar_z[_j0];
+    }
+    x0_bar = z_bar * x0_bar_z;
+    x1_bar = z_bar * x1_bar_z;
+    const _b1Length1 = b1.length;
+    for (let _j1 = 0; _j1 < _b1Length1; _j1++) {
+      b1_bar[_j1] += z_bar * b1_bar_z[_j1];
+    }
+    const _W2Length = W2.length;
+    for (let _j2 = 0; _j2 < _W2Length; _j2++) {
+      W2_bar[_j2] += z_bar * W2_bar_z[_j2];
+    }
   }
   // adjoint of model.ts:9  let z = b2;
   b2_bar = z_bar;

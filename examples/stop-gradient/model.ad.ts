@@ -122,9 +122,11 @@ export function detachedVjp(
   _ret_bar = 0;
   // adjoint of model.ts:13
   // the loop's adjoint, scaled by z_bar
-  const _xLength1 = x.length;
-  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-    x_bar[_j0] += z_bar * x_bar_z[_j0];
+  if (z_bar !== 0) {
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += z_bar * x_bar_z[_j0];
+    }
   }
   // adjoint of model.ts:12  let z = 0;
   z_bar = 0;
@@ -230,9 +232,11 @@ export function attachedVjp(
   _ret_bar = 0;
   // adjoint of model.ts:26
   // the loop's adjoint, scaled by z_bar
-  const _xLength1 = x.length;
-  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-    x_bar[_j0] += z_bar * x_bar_z[_j0];
+  if (z_bar !== 0) {
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += z_bar * x_bar_z[_j0];
+    }
   }
   // adjoint of model.ts:25  let z = 0;
   z_bar = 0;

@@ -130,9 +130,11 @@ export function outVjp(
   _ret_bar = 0;
   // adjoint of model.ts:10
   // the loop's adjoint, scaled by s_bar
-  const _xLength1 = x.length;
-  for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-    x_bar[_j0] += s_bar * x_bar_s[_j0];
+  if (s_bar !== 0) {
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    }
   }
   // adjoint of model.ts:9  let s = 0;
   s_bar = 0;

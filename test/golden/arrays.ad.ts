@@ -317,11 +317,13 @@ export function softmaxCrossEntropyVjp(
   _ret_bar = 0;
   // adjoint of arrays.ts:23
   // the loop's adjoint, scaled by s_bar
-  const _zLength2 = z.length;
-  for (let _j0 = 0; _j0 < _zLength2; _j0++) {
-    z_bar[_j0] += s_bar * z_bar_s[_j0];
+  if (s_bar !== 0) {
+    const _zLength2 = z.length;
+    for (let _j0 = 0; _j0 < _zLength2; _j0++) {
+      z_bar[_j0] += s_bar * z_bar_s[_j0];
+    }
+    m_bar += s_bar * m_bar_s;
   }
-  m_bar += s_bar * m_bar_s;
   // adjoint of arrays.ts:22  let s = 0;
   s_bar = 0;
   // adjoint of arrays.ts:21

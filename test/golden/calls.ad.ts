@@ -169,10 +169,12 @@ export function nllVjp(
   _ret_bar = 0;
   // adjoint of calls.ts:13
   // the loop's adjoint, scaled by s_bar
-  b_bar = s_bar * b_bar_s;
-  const _wLength = w.length;
-  for (let _j0 = 0; _j0 < _wLength; _j0++) {
-    w_bar[_j0] += s_bar * w_bar_s[_j0];
+  if (s_bar !== 0) {
+    b_bar = s_bar * b_bar_s;
+    const _wLength = w.length;
+    for (let _j0 = 0; _j0 < _wLength; _j0++) {
+      w_bar[_j0] += s_bar * w_bar_s[_j0];
+    }
   }
   // adjoint of calls.ts:12  let s = 0;
   s_bar = 0;
@@ -274,6 +276,10 @@ export function _sigmoidJvp(t: number, t_dot: number): number {
 
 /** Reverse-mode kernel of `sigmoid` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_sigmoidVjpBar`. */
 export function _sigmoidVjp(t: number, _seed: number): number {
+  if (_seed === 0) {
+    _sigmoidVjpBar[0] = 0;
+    return _sigmoid(t);
+  }
   let t_bar = 0;
   let _ret = 0;
   let _ret_bar = 0;

@@ -527,17 +527,19 @@ export function gmmObjectiveVjp(
   _ret_bar = 0;
   // adjoint of gmm.ts:103
   // the loop's adjoint, scaled by prior_bar
-  const _qdiagsLength = qdiags.length;
-  for (let _j6 = 0; _j6 < _qdiagsLength; _j6++) {
-    qdiags_bar[_j6] += prior_bar * qdiags_bar_prior[_j6];
-  }
-  const _icfLength = icf.length;
-  for (let _j7 = 0; _j7 < _icfLength; _j7++) {
-    icf_bar[_j7] += prior_bar * icf_bar_prior[_j7];
-  }
-  const _sumQsLength = sumQs.length;
-  for (let _j8 = 0; _j8 < _sumQsLength; _j8++) {
-    sumQs_bar[_j8] += prior_bar * sumQs_bar_prior[_j8];
+  if (prior_bar !== 0) {
+    const _qdiagsLength = qdiags.length;
+    for (let _j6 = 0; _j6 < _qdiagsLength; _j6++) {
+      qdiags_bar[_j6] += prior_bar * qdiags_bar_prior[_j6];
+    }
+    const _icfLength = icf.length;
+    for (let _j7 = 0; _j7 < _icfLength; _j7++) {
+      icf_bar[_j7] += prior_bar * icf_bar_prior[_j7];
+    }
+    const _sumQsLength = sumQs.length;
+    for (let _j8 = 0; _j8 < _sumQsLength; _j8++) {
+      sumQs_bar[_j8] += prior_bar * sumQs_bar_prior[_j8];
+    }
   }
   // adjoint of gmm.ts:102  let prior = 0;
   prior_bar = 0;
@@ -546,11 +548,13 @@ export function gmmObjectiveVjp(
   amx_bar = lseAlphas_bar;
   // adjoint of gmm.ts:96
   // the loop's adjoint, scaled by asum_bar
-  const _alphasLength = alphas.length;
-  for (let _j5 = 0; _j5 < _alphasLength; _j5++) {
-    alphas_bar[_j5] += asum_bar * alphas_bar_asum[_j5];
+  if (asum_bar !== 0) {
+    const _alphasLength = alphas.length;
+    for (let _j5 = 0; _j5 < _alphasLength; _j5++) {
+      alphas_bar[_j5] += asum_bar * alphas_bar_asum[_j5];
+    }
+    amx_bar += asum_bar * amx_bar_asum;
   }
-  amx_bar += asum_bar * amx_bar_asum;
   // adjoint of gmm.ts:95  let asum = 0;
   asum_bar = 0;
   // adjoint of gmm.ts:92
@@ -572,25 +576,27 @@ export function gmmObjectiveVjp(
   amx_bar = 0;
   // adjoint of gmm.ts:55
   // the loop's adjoint, scaled by slse_bar
-  const _meansLength = means.length;
-  for (let _j0 = 0; _j0 < _meansLength; _j0++) {
-    means_bar[_j0] += slse_bar * means_bar_slse[_j0];
-  }
-  const _qdiagsLength1 = qdiags.length;
-  for (let _j1 = 0; _j1 < _qdiagsLength1; _j1++) {
-    qdiags_bar[_j1] += slse_bar * qdiags_bar_slse[_j1];
-  }
-  const _icfLength1 = icf.length;
-  for (let _j2 = 0; _j2 < _icfLength1; _j2++) {
-    icf_bar[_j2] += slse_bar * icf_bar_slse[_j2];
-  }
-  const _alphasLength1 = alphas.length;
-  for (let _j3 = 0; _j3 < _alphasLength1; _j3++) {
-    alphas_bar[_j3] += slse_bar * alphas_bar_slse[_j3];
-  }
-  const _sumQsLength1 = sumQs.length;
-  for (let _j4 = 0; _j4 < _sumQsLength1; _j4++) {
-    sumQs_bar[_j4] += slse_bar * sumQs_bar_slse[_j4];
+  if (slse_bar !== 0) {
+    const _meansLength = means.length;
+    for (let _j0 = 0; _j0 < _meansLength; _j0++) {
+      means_bar[_j0] += slse_bar * means_bar_slse[_j0];
+    }
+    const _qdiagsLength1 = qdiags.length;
+    for (let _j1 = 0; _j1 < _qdiagsLength1; _j1++) {
+      qdiags_bar[_j1] += slse_bar * qdiags_bar_slse[_j1];
+    }
+    const _icfLength1 = icf.length;
+    for (let _j2 = 0; _j2 < _icfLength1; _j2++) {
+      icf_bar[_j2] += slse_bar * icf_bar_slse[_j2];
+    }
+    const _alphasLength1 = alphas.length;
+    for (let _j3 = 0; _j3 < _alphasLength1; _j3++) {
+      alphas_bar[_j3] += slse_bar * alphas_bar_slse[_j3];
+    }
+    const _sumQsLength1 = sumQs.length;
+    for (let _j4 = 0; _j4 < _sumQsLength1; _j4++) {
+      sumQs_bar[_j4] += slse_bar * sumQs_bar_slse[_j4];
+    }
   }
   // adjoint of gmm.ts:54  let slse = 0;
   slse_bar = 0;

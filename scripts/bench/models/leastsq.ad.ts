@@ -132,8 +132,10 @@ export function leastSquaresVjp(
   _ret_bar = 0;
   // adjoint of leastsq.ts:14
   // the loop's adjoint, scaled by s_bar
-  a_bar = s_bar * a_bar_s;
-  b_bar = s_bar * b_bar_s;
+  if (s_bar !== 0) {
+    a_bar = s_bar * a_bar_s;
+    b_bar = s_bar * b_bar_s;
+  }
   // adjoint of leastsq.ts:13  let s = 0;
   s_bar = 0;
   return { value: _ret, grad: { a: a_bar, b: b_bar } };

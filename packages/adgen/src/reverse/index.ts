@@ -1189,7 +1189,11 @@ export class ReverseTransformer {
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
     const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(`adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
     fwd.push(loop);
-    if (scale.length > 0) adj.push(b.comment(`the loop's adjoint, scaled by ${bar(acc)}`), ...scale);
+    if (scale.length > 0) {
+      // a zero adjoint contributes nothing, also where a per-unit sum overflowed (0 · ∞ = NaN)
+      const scaled = seed.k === 'num' ? scale : [b.ifs(b.op('!==', seed, b.ZERO), scale)];
+      adj.push(b.comment(`the loop's adjoint, scaled by ${bar(acc)}`), ...scaled);
+    }
     return { fwd, adj };
   }
 
@@ -1496,6 +1500,16 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
   const r = returnTypeText(fn);
   if (kernel) {
     const scalars = fn.params.filter((p) => p.type === 'number');
+    // a zero seed needs no adjoint sweep; running it anyway can meet 0 · ∞ = NaN in a partial that
+    // overflows (a cotangent that cancels to 0 at run time, `t3 - t3`). Only without array writes:
+    // their adjoints arrive through the `_bar` arrays, not the seed.
+    if (fn.returns.kind === 'number' && (opts.writes.get(fn.name)?.size ?? 0) === 0) {
+      const zeroSeed: Stmt[] = [
+        ...scalars.map((_, k): Stmt => ({ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: b.ZERO, op: '=' })),
+        { k: 'return', e: b.xcall(names.primal(fn.name), ...fn.params.map((p) => b.v(p.name))) },
+      ];
+      body.unshift(b.ifs(b.op('===', b.v('_seed'), b.ZERO), zeroSeed));
+    }
     scalars.forEach((p, k) => body.push({ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: act.active.has(p.name) ? b.v(bar(p.name)) : b.ZERO, op: '=' }));
     if (fn.returns.kind === 'number') body.push({ k: 'return', e: value });
     const params: { name: string; type: string }[] = [];

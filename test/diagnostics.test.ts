@@ -110,6 +110,16 @@ test('AD1014 at the call when an array a function returns is used as an array, a
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1014', 8], ['AD1014', 9]]);
 });
 
+test('AD1018: a @check tag adgen check cannot read is a warning; the file is still written', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'model.ts');
+  fs.writeFileSync(file, fn('  return x * x;', 'x: number', '\n * @check zz: 10'));
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => [d.code, d.category, d.line]), [['AD1018', 'warning', 3]]);
+  assert.match(formatDiagnostic(r.diagnostics[0]!, process.cwd()), /model\.ts:3:\d+ - warning AD1018: 'f': @check names 'zz'/);
+  assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);
@@ -129,7 +139,7 @@ test('AD2005: two sources with the same file name under one --out-dir: neither i
 });
 
 test('every diagnostic code has a test here', () => {
-  const tested = new Set([...Object.keys(CASES), 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005']);
+  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts
   assert.equal(Object.keys(DIAGNOSTICS).filter((c) => !c.startsWith('AD4') && !tested.has(c)), []);
 });

@@ -15,6 +15,7 @@ import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activit
 import { names } from './analyze/names.ts';
 import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
+import { parseCheckTags } from './check/check-tag.ts';
 import { someExpr } from './ir/walk.ts';
 import * as b from './ir/builders.ts';
 import type { Expr, FunctionIR, Stmt } from './ir/nodes.ts';
@@ -411,7 +412,15 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     plan.imports = [...importMap].map(([from, set]) => ({ from, names: [...set] }));
     plan.functions = plan.functions.map(optimizeFunction);
     const text = await emitFile(plan);
-    generated.push({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text, units: units.filter((l) => l.unit.tagged && l.ir.exported).map(unitInfo) });
+    const publicUnits = units.filter((l) => l.unit.tagged && l.ir.exported);
+    // a @check tag adgen check cannot read is a warning now, not a surprise at check time
+    for (const l of publicUnits) {
+      const info = unitInfo(l);
+      for (const problem of parseCheckTags(info.checkTags, info.params).errors) {
+        bag.add('AD1018', { file, ...(l.unit.tagPos.get('check') ?? l.unit.node.getSourceFile().getLineAndColumnAtPos(l.unit.node.getStart())) }, l.ir.name, problem);
+      }
+    }
+    generated.push({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text, units: publicUnits.map(unitInfo) });
   }
   const written = opts.write !== false ? writeFiles(generated, bag) : generated;
   return { files: written, diagnostics: bag.items };

@@ -192,6 +192,13 @@ test('runCheck: functions rounding to single precision inside get single-precisi
   assert.is(run.results.length, 2);
 });
 
+test('runCheck: boolean parameters are drawn, or fixed with k = 1 / k = 0', async () => {
+  const run = await runCheck([path.join(fixtures, 'flags.ts')], { ...quiet, points: 6 });
+  for (const r of run.results) assert.is(r.status, 'PASS', `${r.name}: ${r.messages.join('; ')}\n${run.output}`);
+  assert.is(run.results[0]!.inputs, 'x, flip=true');
+  assert.match(run.results[1]!.inputs, /^x\[5\], flip=(true|false)$/);
+});
+
 test('runCheck: a generated derivative broken on purpose FAILs (corrupted compiler output)', async () => {
   const { generate } = await import('../packages/adgen/src/index.ts');
   const gen = await generate([source], { write: false });

@@ -14,7 +14,7 @@ export interface Diagnostic {
 }
 
 /** The type of a parameter as adgen understands it. */
-export type ParamType = 'number' | 'number[]' | 'Float64Array' | 'Float32Array' | 'other';
+export type ParamType = 'number' | 'boolean' | 'number[]' | 'Float64Array' | 'Float32Array' | 'other';
 
 export interface ParamInfo {
   name: string;

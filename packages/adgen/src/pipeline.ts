@@ -109,7 +109,7 @@ function unitInfo(l: Lowered): UnitInfo {
     name: fn.name,
     file: fn.file,
     line: fn.line,
-    params: fn.params.map((p) => ({ name: p.name, type: p.type === 'boolean' ? 'other' : p.type, active: p.active, out: p.out })),
+    params: fn.params.map((p) => ({ name: p.name, type: p.type, active: p.active, out: p.out })),
     returns: fn.returns,
     ...(fn.params.find((p) => p.out) ? { out: fn.params.find((p) => p.out)!.name } : {}),
     checkTags: fn.checkTags,

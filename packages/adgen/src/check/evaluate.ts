@@ -136,7 +136,8 @@ export interface LoadedUnit {
 /** How one parameter is filled at each point. */
 interface Slot {
   param: ParamInfo;
-  kind: 'scalar' | 'array' | 'out';
+  /** a flag is a boolean parameter: true or false at random per point, or fixed by `k = 1` / `k = 0` */
+  kind: 'scalar' | 'flag' | 'array' | 'out';
   /** differentiated with respect to (never true for `@out`) */
   active: boolean;
   spec: ParamSpec;
@@ -201,7 +202,7 @@ function layout(unit: UnitInfo, spec: CheckSpec): Slot[] | string {
   for (const param of unit.params) {
     if (param.type === 'other') return `parameter '${param.name}' is not a number or number array`;
     const isOut = param.out || unit.out === param.name;
-    const kind = isOut ? 'out' : param.type === 'number' ? 'scalar' : 'array';
+    const kind = isOut ? 'out' : param.type === 'number' ? 'scalar' : param.type === 'boolean' ? 'flag' : 'array';
     slots.push({ param, kind, active: param.active && !isOut, spec: specFor(spec, param.name) });
   }
   return slots;
@@ -213,6 +214,7 @@ function describeInputs(slots: readonly Slot[], args: readonly unknown[]): strin
     .map((s, i) => {
       const a = args[i];
       if (s.kind === 'scalar') return s.active ? s.param.name : `${s.param.name}=${Number(a)}`;
+      if (s.kind === 'flag') return `${s.param.name}=${String(a)}`;
       const n = isNumArray(a) ? a.length : '?';
       const inactive = s.kind === 'array' && !s.active ? ' const' : '';
       return `${s.param.name}[${n}]${s.kind === 'out' ? ' out' : inactive}`;
@@ -233,6 +235,7 @@ function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shap
   };
   return slots.map((s) => {
     const { spec } = s;
+    if (s.kind === 'flag') return spec.value !== undefined ? spec.value !== 0 : rng.uniform(0, 1) < 0.5;
     if (s.kind === 'scalar') {
       if (s.active) return spec.value ?? spec.size ?? draw(spec);
       if (spec.value !== undefined) return spec.value;
@@ -343,7 +346,7 @@ class UnitChecker {
   run(): void {
     const nPoints = this.opts.points ?? DEFAULT_POINTS;
     // Try the default array lengths, then the fallbacks, until the first point can be drawn.
-    const sized = this.slots.some((s) => s.kind !== 'scalar' && s.spec.size === undefined);
+    const sized = this.slots.some((s) => (s.kind === 'array' || s.kind === 'out') && s.spec.size === undefined);
     const shapes = sized ? DEFAULT_SHAPES : DEFAULT_SHAPES.slice(0, 1);
     let level = 0;
     let failures: string[] = [];

@@ -140,6 +140,10 @@ test('--help and --version exit 0; an unknown option is a usage error (2)', asyn
   assert.is(bad.status, 2, bad.out);
   assert.match(bad.out, /no-such-option/);
   noStack(bad);
+  // --json is for check results
+  const json = spawnAdgen(dir, '--json', 'model.ts');
+  assert.is(json.status, 2, json.out);
+  assert.match(json.out, /--json goes with/);
 });
 
 test('no input paths at all is a usage error (2)', async () => {

@@ -58,6 +58,7 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
     else args.inputs.push(a);
   }
   if (args.inputs.length === 0) throw new UsageError('no input files');
+  if (args.json && args.command === 'generate' && !args.check) throw new UsageError("--json goes with 'adgen check' or --check");
   return args;
 }
 

@@ -347,12 +347,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     try {
       for (const l of units) {
         const namer = new Namer(new Set(l.ir.locals.keys()));
-        const callees = new Map<string, FunctionIR>();
+        const callees = calleeIRs(l);
         for (const c of l.callees) {
           const x = calleeOf(l, c);
-          if (!x) continue;
-          callees.set(c.name, x.ir);
-          if (c.specifier) {
+          if (x && c.specifier) {
             const from = derivativeSpecifier(c.specifier);
             const set = importMap.get(from) ?? new Set();
             // the tangent of a callee's value exists only when it returns a number

@@ -41,6 +41,7 @@ const CASES: Record<string, { source: string; line: number }> = {
   AD1014: { source: `function pair(x: number): [number, number] {\n  return [x, x];\n}\n${fn('  pair(x);\n  return x;')}`, line: 1 },
   AD1015: { source: fn('  return flag ? x : -x;', 'x: number, flag: boolean', '\n * @wrt flag'), line: 3 },
   AD1016: { source: fn('  return x * x_bar;', 'x: number, x_bar: number'), line: 4 },
+  AD1019: { source: `function bump(a: Float64Array): number {\n  a[0] = a[0]! + 1;\n  return a[0]!;\n}\n${fn('  const a = new Float64Array(1);\n  if (x > 0 && bump(a) > 1) return x;\n  return a[0]! * x;')}`, line: 10 },
   AD1017: { source: `/**\n * @differentiable\n * @out y\n */\nexport function f(x: number, y: Float64Array): number {\n  y[0] = x;\n  return x;\n}\n`, line: 5 },
 };
 

@@ -76,6 +76,12 @@ export interface HelperAst {
   style: 'function' | 'arrow' | 'expression';
   body: Stmt[];
   ret: Expr;
+  /**
+   * An array helper that also updates `z[0]` from its result (read-modify-write, like a helper
+   * that keeps a running state in the caller's array): calls to it in expressions then carry
+   * values between statements and loop iterations through the array.
+   */
+  writes: boolean;
 }
 
 export interface FileAst {
@@ -475,6 +481,7 @@ function makeArbs(depth: Depth) {
     style: fc.constantFrom('function' as const, 'function' as const, 'arrow' as const, 'expression' as const),
     body: fc.array(arbs.stmt, { maxLength: Math.ceil(depth.body / 2) }),
     ret: arbs.expr,
+    writes: fc.boolean(),
   });
   return { ...arbs, fn, helper };
 }
@@ -511,6 +518,8 @@ interface HelperNames {
   scalar: string[];
   array: string[];
   out: string[];
+  /** array helpers that also write into their array (see HelperAst.writes) */
+  writing: string[];
 }
 
 /** The rendering state of one function: what is in scope, and name counters. */
@@ -519,6 +528,10 @@ class Ctx {
   arrays: ArrayVar[] = [];
   ints: string[] = [];
   loops: Loop[] = [];
+  /** > 0 while rendering a condition or an arm of `?:`: code that may not run on every path */
+  choice = 0;
+  /** whether the code rendered so far calls a helper that writes into its array */
+  callsWriting = false;
   private counters = new Map<string, number>();
 
   constructor(
@@ -599,8 +612,15 @@ function renderExpr(e: Expr, ctx: Ctx): string {
       const b = renderExpr(e.b, ctx);
       return `(${BINARY_FORMS[e.op].replace('#', `(${a})`).replace('@', `(${b})`)})`;
     }
-    case 'cond':
-      return `(${renderCond(e.c, ctx)} ? ${renderExpr(e.a, ctx)} : ${renderExpr(e.b, ctx)})`;
+    case 'cond': {
+      const c = renderCond(e.c, ctx);
+      ctx.choice++;
+      try {
+        return `(${c} ? ${renderExpr(e.a, ctx)} : ${renderExpr(e.b, ctx)})`;
+      } finally {
+        ctx.choice--;
+      }
+    }
     case 'call': {
       const h = pick(ctx.helpers.scalar, e.h);
       const a = renderExpr(e.a, ctx);
@@ -614,12 +634,25 @@ function renderExpr(e: Expr, ctx: Ctx): string {
         e.arr,
       );
       const a = renderExpr(e.a, ctx);
+      // a helper that writes into its array runs on every path: not in a condition or a choice
+      // (adgen rejects that with AD1019)
+      if (h && ctx.choice > 0 && ctx.helpers.writing.includes(h)) return a;
+      if (h && arr && ctx.helpers.writing.includes(h)) ctx.callsWriting = true;
       return h && arr ? `${h}(${arr.name}, ${a})` : a;
     }
   }
 }
 
 function renderCond(c: Cond, ctx: Ctx): string {
+  ctx.choice++;
+  try {
+    return renderCondIn(c, ctx);
+  } finally {
+    ctx.choice--;
+  }
+}
+
+function renderCondIn(c: Cond, ctx: Ctx): string {
   if (c.k === 'cmp') {
     // `a < (b > c ? …)` can parse as type arguments in TypeScript, so `<` is written flipped
     const l = renderExpr(c.l, ctx);
@@ -801,14 +834,15 @@ function jsdoc(tags: readonly string[], extra = ''): string {
   );
 }
 
-function renderHelper(h: HelperAst, name: string, callable: HelperNames): string {
+/** A helper's source, and whether it writes into its array argument (itself or through a call). */
+function renderHelper(h: HelperAst, name: string, callable: HelperNames): { text: string; writes: boolean } {
   const doc = h.tagged ? jsdoc([]) + '\n' : '';
   if (h.kind === 'scalar') {
     const ctx = new Ctx('3', null, 'number', callable, null);
     ctx.scalars.push({ name: 'u', mutable: true }, { name: 'v', mutable: true });
     const body = renderStmts(h.body, ctx, '  ');
     const [open, close] = opening(h.style, h.tagged, name, 'u: number, v: number', 'number');
-    return `${doc}${open}\n${[...body, `  ${renderReturn(h.ret, ctx)}`].join('\n')}\n${close}`;
+    return { text: `${doc}${open}\n${[...body, `  ${renderReturn(h.ret, ctx)}`].join('\n')}\n${close}`, writes: false };
   }
   if (h.kind === 'array') {
     const ctx = new Ctx('z.length', null, 'number', callable, null);
@@ -819,16 +853,17 @@ function renderHelper(h: HelperAst, name: string, callable: HelperNames): string
     const body = renderStmts(h.body, ctx, '    ');
     const ret = renderExpr(h.ret, ctx);
     const [open, close] = opening(h.style, h.tagged, name, 'z: Float64Array, u: number', 'number');
-    return [
+    const text = [
       `${doc}${open}`,
       '  let s = 0;',
       '  for (let i = 0; i < z.length; i++) {',
       ...body,
       `    s += ${ret};`,
       '  }',
-      '  return s;',
+      ...(h.writes ? ['  z[0] = 0.5 * z[0]! + 0.25 * Math.tanh(s);', '  return s + z[0]!;'] : ['  return s;']),
       close,
     ].join('\n');
+    return { text, writes: h.writes || ctx.callsWriting };
   }
   const ctx = new Ctx('z.length', null, 'void', callable, 'out');
   ctx.scalars.push({ name: 'u', mutable: false });
@@ -838,7 +873,7 @@ function renderHelper(h: HelperAst, name: string, callable: HelperNames): string
   const body = renderStmts(h.body, ctx, '    ');
   const ret = renderExpr(h.ret, ctx);
   const [open, close] = opening(h.style, true, name, 'z: Float64Array, u: number, out: Float64Array', 'void');
-  return [
+  const text = [
     jsdoc(['@out out']),
     open,
     '  for (let i = 0; i < z.length; i++) {',
@@ -847,6 +882,7 @@ function renderHelper(h: HelperAst, name: string, callable: HelperNames): string
     '  }',
     close,
   ].join('\n');
+  return { text, writes: true };
 }
 
 function renderFn(f: FnAst, name: string, helpers: HelperNames): string {
@@ -912,7 +948,7 @@ export function renderProgram(file: FileAst): {
   'lib.ts'?: string;
 } {
   const split = file.split && file.helpers.length > 0;
-  const names: HelperNames = { scalar: [], array: [], out: [] };
+  const names: HelperNames = { scalar: [], array: [], out: [], writing: [] };
   const header = '// Generated by test/random-programs.test.ts (fast-check).';
   const helpers: string[] = [];
   file.helpers.forEach((h, i) => {
@@ -922,9 +958,12 @@ export function renderProgram(file: FileAst): {
       scalar: [...names.scalar],
       array: [...names.array],
       out: [...names.out],
+      writing: [...names.writing],
     };
-    helpers.push(renderHelper(split ? { ...h, tagged: true } : h, name, callable));
+    const rendered = renderHelper(split ? { ...h, tagged: true } : h, name, callable);
+    helpers.push(rendered.text);
     names[h.kind].push(name);
+    if (h.kind === 'array' && rendered.writes) names.writing.push(name);
   });
   const fns = file.fns.map((f, i) => renderFn(f, `f${i}`, names));
   if (!split) return { 'program.ts': [header, ...helpers, ...fns].join('\n\n') + '\n' };

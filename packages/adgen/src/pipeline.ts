@@ -10,7 +10,7 @@ import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from '.
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
 import { createProject, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, type FunctionUnit } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
-import { normalizeFunction } from './analyze/normalize.ts';
+import { conditionalWritingCalls, normalizeFunction } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
 import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
@@ -278,6 +278,12 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     if (l.ir.returns.kind !== 'number' && l.ir.returns.kind !== 'void') {
       const sf = l.unit.node.getSourceFile();
       bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, l.ir.returns.kind === 'tuple' ? 'a tuple' : 'an array');
+    }
+  }
+  // calls that write arrays where they may or may not run: no statement of their own is possible
+  for (const l of lowered.values()) {
+    for (const { callee, loc } of conditionalWritingCalls(l.ir, writesSeenBy(l))) {
+      bag.add('AD1019', { file: l.unit.file, line: loc?.line ?? l.ir.line, column: loc?.column ?? 1 }, callee);
     }
   }
   // Forward kernels specialised to the arguments that carry a tangent at some call site

@@ -138,3 +138,46 @@ function withDefaultArguments(fn: FunctionIR, callees: ReadonlyMap<string, Funct
   };
   return { ...fn, body: mapStmtExprs(fn.body, complete) };
 }
+
+/**
+ * Calls to functions that write into an array, where normalisation cannot give them a statement
+ * of their own without changing when they run: the right operand of `&&` / `||` / `??`, and an
+ * arm of `?:` inside an `if` condition (reverse mode evaluates conditions again in the adjoint
+ * sweep, which must not repeat the write). Each comes back with the statement it is in.
+ */
+export function conditionalWritingCalls(fn: FunctionIR, writes: WriteMap): { callee: string; loc: Loc | undefined }[] {
+  const found: { callee: string; loc: Loc | undefined }[] = [];
+  const writesArrays = (name: string) => (writes.get(name)?.size ?? 0) > 0;
+  const visit = (e: Expr, conditional: boolean, inCondition: boolean, loc: Loc | undefined): void => {
+    if (e.k === 'call' && conditional && writesArrays(e.fn)) found.push({ callee: e.fn, loc });
+    switch (e.k) {
+      case 'op':
+        e.args.forEach((a, i) => visit(a, conditional || (i > 0 && SHORT_CIRCUIT.has(e.op)), inCondition, loc));
+        break;
+      case 'call': case 'xcall': e.args.forEach((a) => visit(a, conditional, inCondition, loc)); break;
+      case 'cond':
+        visit(e.c, conditional, inCondition, loc);
+        visit(e.a, conditional || inCondition, inCondition, loc);
+        visit(e.b, conditional || inCondition, inCondition, loc);
+        break;
+      case 'stop': visit(e.e, conditional, inCondition, loc); break;
+      case 'arr': e.elems.forEach((a) => visit(a, conditional, inCondition, loc)); break;
+      default: break;
+    }
+  };
+  const stmts = (list: Stmt[]): void => {
+    for (const s of list) {
+      switch (s.k) {
+        case 'decl': if (s.init) visit(s.init, false, false, s.loc); break;
+        case 'assign': case 'expr': visit(s.e, false, false, s.loc); break;
+        case 'store': visit(s.e, false, false, s.loc); visit(s.i, false, false, s.loc); break;
+        case 'return': if (s.e) visit(s.e, false, false, s.loc); break;
+        case 'if': visit(s.c, false, true, s.loc); stmts(s.then); stmts(s.else); break;
+        case 'loop': stmts(s.init); if (s.test) visit(s.test, false, true, s.loc); stmts(s.body); stmts(s.update); break;
+        default: break;
+      }
+    }
+  };
+  stmts(fn.body);
+  return found;
+}

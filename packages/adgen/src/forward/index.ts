@@ -113,6 +113,11 @@ export function kernelCalls(fn: FunctionIR, act: Activity): { callee: string; ma
   return out;
 }
 
+/** Whether a call hands over an array that carries a tangent (the callee may write into it). */
+function passesActiveArray(e: Extract<Expr, { k: 'call' }>, ctx: Ctx): boolean {
+  return e.args.some((a) => a.k === 'var' && ctx.active.has(a.name) && isArrayType(ctx.fn.locals.get(a.name) ?? 'number'));
+}
+
 /** Forward-mode call `g(args)`: the kernel computes value and tangent together. */
 function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { val: Expr; dotExpr: Expr } | null {
   const anyActive = e.args.some((a) => (a.k === 'var' && ctx.active.has(a.name)) || !b.isZero(tangent(a, ctx, []).dot));
@@ -151,11 +156,13 @@ function statement(s: Stmt, ctx: Ctx): Stmt[] {
         return out;
       }
       if (s.init?.k === 'call') {
-        // only a result that carries a derivative needs the forward kernel
+        // the forward kernel for a result that carries a derivative, or for a call that may write
+        // into an array that does (its tangent must follow the write)
         const pre: Stmt[] = [];
-        const c = ctx.active.has(s.name) ? callTangent(s.init, ctx, pre) : null;
+        const c = ctx.active.has(s.name) || passesActiveArray(s.init, ctx) ? callTangent(s.init, ctx, pre) : null;
         if (c) {
-          out.push(...pre, b.decl(s.name, s.type, c.val, s.mutable), b.decl(dot(s.name), 'number', c.dotExpr, true));
+          out.push(...pre, b.decl(s.name, s.type, c.val, s.mutable));
+          if (ctx.active.has(s.name)) out.push(b.decl(dot(s.name), 'number', c.dotExpr, true));
           return out;
         }
         out.push(b.decl(s.name, s.type, primalExpr(s.init), s.mutable));
@@ -176,7 +183,7 @@ function statement(s: Stmt, ctx: Ctx): Stmt[] {
     case 'assign': {
       if (s.e.k === 'call') {
         const pre: Stmt[] = [];
-        const c = ctx.active.has(s.name) ? callTangent(s.e, ctx, pre) : null;
+        const c = ctx.active.has(s.name) || passesActiveArray(s.e, ctx) ? callTangent(s.e, ctx, pre) : null;
         out.push(...pre, b.assign(s.name, c ? c.val : primalExpr(s.e)));
         if (ctx.active.has(s.name)) out.push(b.assign(dot(s.name), c ? c.dotExpr : b.ZERO));
         return out;

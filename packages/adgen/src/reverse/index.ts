@@ -28,7 +28,7 @@ import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
-import { diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
+import { callIn, diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
 import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf, paramType } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
@@ -173,12 +173,6 @@ export class ReverseTransformer {
           break;
         case 'assign': if (!this.counters.has(s.name)) w(s.name); break;
         case 'store': w(s.arr); break;
-        case 'expr':
-          if (s.e.k === 'call') {
-            const written = this.writeMap.get(s.e.fn) ?? new Set();
-            s.e.args.forEach((a, i) => { if (written.has(i) && a.k === 'var') w(a.name); });
-          }
-          break;
         case 'if': n = this.number(s.else, this.number(s.then, n, false), false); break;
         case 'loop':
           if (s.counter && !this.jf.exits.has(s)) this.counters.add(s.counter.name);
@@ -186,6 +180,12 @@ export class ReverseTransformer {
           n = this.number(s.update, this.number(s.body, this.number(s.init, n, false), false), false);
           break;
         default: break;
+      }
+      // the arrays a call writes into, whether its value is used or not
+      const call = callIn(s);
+      if (call) {
+        const written = this.writeMap.get(call.fn) ?? new Set();
+        call.args.forEach((a, i) => { if (written.has(i) && a.k === 'var') w(a.name); });
       }
       this.endPos.set(s, n - 1);
     }
@@ -761,6 +761,13 @@ export class ReverseTransformer {
     for (const a of privateArrays) locals.add(a);
     const check = (stmts: Stmt[]) => {
       for (const st of stmts) {
+        // a call that writes into an outer array (`s += bump(o, t)` too, not only `bump(o, t);`)
+        // may carry a value to the next iteration
+        const call = callIn(st);
+        if (call) {
+          const w = this.writeMap.get(call.fn) ?? new Set();
+          call.args.forEach((a, i) => { if (w.has(i) && a.k === 'var' && !locals.has(a.name)) ok = false; });
+        }
         switch (st.k) {
           case 'assign':
             if (locals.has(st.name)) break;
@@ -769,12 +776,6 @@ export class ReverseTransformer {
             break;
           case 'store':
             if (!locals.has(st.arr)) stores.add(st.arr);
-            break;
-          case 'expr':
-            if (st.e.k === 'call') {
-              const w = this.writeMap.get(st.e.fn) ?? new Set();
-              st.e.args.forEach((a, i) => { if (w.has(i) && a.k === 'var' && !locals.has(a.name)) ok = false; });
-            }
             break;
           case 'if': check(st.then); check(st.else); break;
           case 'loop': check(st.init); check(st.body); check(st.update); break;

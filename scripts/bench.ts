@@ -158,7 +158,7 @@ async function main() {
     log(`Code generation on examples/ (${codegen.files} files, ${codegen.sourceLines} lines):`);
     if (codegen.cli) {
       log(
-        `  CLI, cold process (node packages/adgen/bin/adgen.js examples --out-dir <tmp>): ${fmtMs(codegen.cli.ms)}, exit ${codegen.cli.exitCode}${codegen.cli.exitCode ? ` — ${codegen.cli.message}` : ''}`,
+        `  CLI, cold process (node packages/adgen/bin/adgen.js on a copy of examples/): ${fmtMs(codegen.cli.ms)}, exit ${codegen.cli.exitCode}${codegen.cli.exitCode ? ` — ${codegen.cli.message}` : ''}`,
       );
     }
     if (codegen.importMs !== undefined)

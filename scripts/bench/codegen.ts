@@ -132,14 +132,20 @@ async function timeWatch(root: string, edits: number): Promise<number> {
   }
 }
 
-/** `adgen examples` in a fresh process, writing to a scratch directory (the tree is untouched). */
+/**
+ * `adgen` on a copy of examples/ in a fresh process (the tree is untouched; the copy sits under
+ * bench-results/ so that imports of the runtime package resolve, and each model.ad.ts is written
+ * beside its model.ts as in the real tree).
+ */
 function timeCli(root: string): CodegenReport['cli'] {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-bench-'));
+  const outDir = path.join(root, 'bench-results', 'cli-examples');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.cpSync(path.join(root, 'examples'), outDir, { recursive: true });
   try {
     const t0 = performance.now();
     const r = spawnSync(
       process.execPath,
-      [path.join(root, 'packages/adgen/bin/adgen.js'), 'examples', '--out-dir', outDir, '--quiet'],
+      [path.join(root, 'packages/adgen/bin/adgen.js'), outDir, '--quiet'],
       { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } },
     );
     const ms = performance.now() - t0;

@@ -457,6 +457,8 @@ class Lowerer {
       if (opKind === SyntaxKind.EqualsToken || compound) {
         return this.assignment(e.getLeft(), compound ?? null, e.getRight(), loc, e);
       }
+      // `i++, j--` (a for loop's update, the two-pointer idiom): one statement after the other
+      if (opKind === SyntaxKind.CommaToken) return [...this.expressionStatement(e.getLeft(), loc), ...this.expressionStatement(e.getRight(), loc)];
     }
     if (Node.isPrefixUnaryExpression(e) || Node.isPostfixUnaryExpression(e)) {
       const tok = e.getOperatorToken();

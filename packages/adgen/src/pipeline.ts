@@ -413,6 +413,21 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       }
       throw err;
     }
+    // a helper no other file can import keeps its full forward kernel only if a call here uses it
+    // (callers in this file may all use specialised kernels)
+    // (to a fixpoint: dropping one kernel may leave another unused)
+    for (let dropped = true; dropped; ) {
+      dropped = false;
+      for (const l of units) {
+        const full = names.jvpKernel(l.ir.name);
+        if (!called.has(l) || l.ir.exported || !plan.functions.some((f) => f.name === full)) continue;
+        const used = plan.functions.some((f) => f.name !== full && someExpr(f.body, (e) => e.k === 'xcall' && e.callee === full));
+        if (!used) {
+          plan.functions = plan.functions.filter((f) => f.name !== full);
+          dropped = true;
+        }
+      }
+    }
     plan.imports = [...importMap].map(([from, set]) => ({ from, names: [...set] }));
     plan.functions = plan.functions.map(optimizeFunction);
     const text = await emitFile(plan);

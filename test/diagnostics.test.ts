@@ -121,6 +121,12 @@ test('AD1018: a @check tag adgen check cannot read is a warning; the file is sti
   assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
 });
 
+test('AD1001 for returns of different arrays points at the second return', async () => {
+  const ds = await diagnose(`/** @differentiable */\nexport function pick(x: Float64Array, s: number): Float64Array {\n  const a = x.slice();\n  const b = x.slice();\n  if (s > 0) return a;\n  return b;\n}\n`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6]]);
+  assert.match(ds[0]!.message, 'A function that returns different arrays');
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);

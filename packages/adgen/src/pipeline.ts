@@ -292,6 +292,18 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   // (`adgen b.ts`, or --watch regenerating a.ts, never leaves a.ad.ts wanting a variant that
   // b.ad.ts lacks); a call into another file uses the full kernel.
   const calleeIRs = (l: Lowered) => new Map(l.callees.flatMap((c) => { const x = calleeOf(l, c); return x ? [[c.name, x.ir] as const] : []; }));
+  // each function normalised once, for the variants below and for generation; later passes
+  // clone it and fork its namer, which leaves both as they are
+  const normalisedFns = new Map<Lowered, { fn: FunctionIR; namer: Namer }>();
+  const normalised = (l: Lowered) => {
+    let n = normalisedFns.get(l);
+    if (!n) {
+      const namer = new Namer(new Set(l.ir.locals.keys()));
+      n = { fn: normalizeFunction(structuredCloneIR(l.ir), namer, calleeIRs(l), writesSeenBy(l)), namer };
+      normalisedFns.set(l, n);
+    }
+    return n;
+  };
   const jvpVariants = new Map<Lowered, Map<string, string[]>>();
   const variantOf = (l: Lowered, callee: string, mask: boolean[]): { x: Lowered; name: string; params: string[] } | null => {
     const ref = l.callees.find((c) => c.name === callee);
@@ -311,7 +323,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     if (called.has(l)) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.type !== 'boolean').map((p) => p.name)) });
   }
   for (let job = kernelWork.shift(); job; job = kernelWork.shift()) {
-    const fn = normalizeFunction(structuredCloneIR(job.l.ir), new Namer(new Set(job.l.ir.locals.keys())), calleeIRs(job.l), writesSeenBy(job.l));
+    const { fn } = normalised(job.l);
     for (const { callee, mask } of kernelCalls(fn, analyzeActivity(fn, job.active, writesSeenBy(job.l)))) {
       const v = variantOf(job.l, callee, mask);
       if (!v) continue;
@@ -352,7 +364,6 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     const importMap = new Map<string, Set<string>>();
     try {
       for (const l of units) {
-        const namer = new Namer(new Set(l.ir.locals.keys()));
         const callees = calleeIRs(l);
         for (const c of l.callees) {
           const x = calleeOf(l, c);
@@ -366,7 +377,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           }
         }
         const writes = writesSeenBy(l);
-        const fn = normalizeFunction(structuredCloneIR(l.ir), namer, callees, writes);
+        const { fn, namer } = normalised(l);
         const reverseOpts = { writes, callees };
         if (l.unit.tagged && l.ir.exported) {
           const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));
@@ -408,7 +419,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       }
     } catch (err) {
       if (err instanceof UnsupportedReturn) {
-        bag.add('AD1001', { file, line: 1, column: 1 }, `A function that ${err.message}`, 'Return one array variable, or a tuple of the same length everywhere.');
+        bag.add('AD1001', { file, line: err.loc?.line ?? 1, column: err.loc?.column ?? 1 }, `A function that ${err.message}`, 'Return one array variable, or a tuple of the same length everywhere.');
         continue;
       }
       throw err;

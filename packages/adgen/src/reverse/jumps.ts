@@ -6,7 +6,7 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
-import { isArrayType, type Expr, type FunctionIR, type Stmt } from '../ir/nodes.ts';
+import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
 
 export interface JumpFree {
   body: Stmt[];
@@ -20,7 +20,12 @@ export interface JumpFree {
   exits: Set<Stmt>;
 }
 
-export class UnsupportedReturn extends Error {}
+/** Two `return`s that give results of different kinds; `loc` is the second one. */
+export class UnsupportedReturn extends Error {
+  constructor(message: string, readonly loc?: Loc) {
+    super(message);
+  }
+}
 
 export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
   const exits = new Set<Stmt>();
@@ -33,20 +38,20 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
   };
   const lastTop = fn.body[fn.body.length - 1];
 
-  const resultOf = (e: Expr): Stmt[] => {
+  const resultOf = (e: Expr, loc: Loc | undefined): Stmt[] => {
     if (e.k === 'arr') {
       if (result.kind === 'none') {
         const names = e.elems.map(() => namer.fresh('_ret'));
         for (const n of names) fn.locals.set(n, 'number');
         result = { kind: 'tuple', names };
       }
-      if (result.kind !== 'tuple' || result.names.length !== e.elems.length) throw new UnsupportedReturn('returns of different shapes');
+      if (result.kind !== 'tuple' || result.names.length !== e.elems.length) throw new UnsupportedReturn('returns values of different shapes', loc);
       const names = result.names;
       return e.elems.map((x, i) => b.assign(names[i]!, x));
     }
     if (e.k === 'var' && isArrayType(fn.locals.get(e.name) ?? 'number')) {
       if (result.kind === 'none') result = { kind: 'array', name: e.name };
-      if (result.kind !== 'array' || result.name !== e.name) throw new UnsupportedReturn('different arrays returned');
+      if (result.kind !== 'array' || result.name !== e.name) throw new UnsupportedReturn('returns different arrays', loc);
       return [];
     }
     if (result.kind === 'none') {
@@ -54,7 +59,7 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
       fn.locals.set(name, 'number');
       result = { kind: 'scalar', name };
     }
-    if (result.kind !== 'scalar') throw new UnsupportedReturn('returns of different shapes');
+    if (result.kind !== 'scalar') throw new UnsupportedReturn('returns values of different shapes', loc);
     return [b.assign(result.name, e)];
   };
 
@@ -86,7 +91,7 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
   const stmt = (s: Stmt, loop: LoopFlags | null, isLast: boolean): { out: Stmt[]; jumps: boolean } => {
     switch (s.k) {
       case 'return': {
-        const assigns = s.e ? resultOf(s.e).map((a) => ({ ...a, ...(s.loc ? { loc: s.loc } : {}) })) : [];
+        const assigns = s.e ? resultOf(s.e, s.loc).map((a) => ({ ...a, ...(s.loc ? { loc: s.loc } : {}) })) : [];
         if (isLast) return { out: assigns, jumps: false };
         doneFlag ??= flag('_done');
         return { out: [...assigns, b.assign(doneFlag, { k: 'bool', v: true })], jumps: true };

@@ -123,6 +123,18 @@ for (const [name, from, to, why] of CORRUPTIONS) {
   });
 }
 
+test('checkGenerated: quiet prints nothing when all pass, and only the failing rows otherwise', async () => {
+  const passing = await checkGenerated([handFile()], { ...quiet, quiet: true });
+  assert.ok(passing.ok);
+  assert.is(passing.output, '');
+  const broken = handWritten.replace('return { value: r.value, tangent:', 'return { value: r.value + 1e-6, tangent:');
+  const failing = await checkGenerated([handFile(broken)], { ...quiet, quiet: true });
+  assert.not.ok(failing.ok);
+  assert.match(failing.output, /poly\s+a, b\s+.*FAIL/);
+  assert.not.match(failing.output, /sumsq|PASS\n/);
+  assert.match(failing.output, /4 passed, 1 failed/);
+});
+
 test('checkGenerated: a module that does not load fails every function of its file', async () => {
   const run = await checkGenerated([handFile(handWritten + '\nexport const broken = ;\n')], quiet);
   assert.not.ok(run.ok);

@@ -127,6 +127,13 @@ test('AD1001 for returns of different arrays points at the second return', async
   assert.match(ds[0]!.message, 'A function that returns different arrays');
 });
 
+test('AD1001 for array methods other than a whole-array fill, at the call, saying to use a loop', async () => {
+  const ds = await diagnose(fn('  x.fill(1, 0, 2);\n  return x.reduce((a, b) => a + b, 0);', 'x: Float64Array'));
+  assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1001', 5, 3], ['AD1001', 6, 10]]);
+  assert.match(ds[0]!.message, "The array method 'x.fill(…)'");
+  assert.match(ds[1]!.message, 'Use an index loop');
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);

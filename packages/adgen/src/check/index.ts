@@ -56,6 +56,8 @@ export interface CheckOptions {
   points?: number;
   /** directory that paths in the report are relative to (default: the sources' common folder) */
   cwd?: string;
+  /** text report: diagnostics and failing functions only (nothing when every function passes) */
+  quiet?: boolean;
 }
 
 export interface CheckRun {
@@ -128,7 +130,7 @@ export async function checkGenerated(
   }
   const ok = results.every((r) => r.status !== 'FAIL') && diagnostics.every((d) => d.category !== 'error');
   const base = opts.cwd ?? commonDir(files.length > 0 ? files.map((f) => f.sourcePath) : diagnostics.map((d) => d.file));
-  const ctx = { seed, points, base, diagnostics };
+  const ctx = { seed, points, base, diagnostics, quiet: opts.quiet === true };
   const output = opts.json ? formatJson(results, ctx, ok) : formatText(results, ctx);
   return { output, ok, results };
 }

@@ -14,6 +14,8 @@ export interface ReportContext {
   /** paths are shown relative to this directory */
   base: string;
   diagnostics: readonly Diagnostic[];
+  /** text: only diagnostics and the rows of failing functions (`--quiet`) */
+  quiet?: boolean;
 }
 
 /** `3.2e-11`, `0` or `-` (not measured). */
@@ -30,10 +32,12 @@ function rel(base: string, file: string): string {
 }
 
 /** The text table. */
-export function formatText(results: readonly CheckResult[], ctx: ReportContext): string {
+export function formatText(all: readonly CheckResult[], ctx: ReportContext): string {
   const lines: string[] = [];
   for (const d of ctx.diagnostics) lines.push(formatDiagnostic(d, ctx.base));
   if (ctx.diagnostics.length > 0) lines.push('');
+  const results = ctx.quiet ? all.filter((r) => r.status === 'FAIL') : all;
+  if (ctx.quiet && results.length === 0) return lines.join('\n');
   if (results.length === 0) {
     lines.push('adgen check: no differentiable functions to check.');
     return lines.join('\n') + '\n';
@@ -54,7 +58,7 @@ export function formatText(results: readonly CheckResult[], ctx: ReportContext):
       .map((cell, c) => cell.padEnd(widths[c] ?? 0))
       .join('  ')
       .trimEnd();
-  const n = results.length;
+  const n = all.length;
   lines.push(`adgen check: ${n} function${n === 1 ? '' : 's'}, ${ctx.points} random point${ctx.points === 1 ? '' : 's'} each (seed ${ctx.seed})`);
   lines.push('');
   lines.push(line(header));
@@ -62,7 +66,7 @@ export function formatText(results: readonly CheckResult[], ctx: ReportContext):
     lines.push(line(rows[i] ?? []));
     for (const m of r.messages) lines.push(`    ${m}`);
   });
-  const count = (s: CheckResult['status']): number => results.filter((r) => r.status === s).length;
+  const count = (s: CheckResult['status']): number => all.filter((r) => r.status === s).length;
   const skipped = count('SKIP');
   lines.push('');
   lines.push(

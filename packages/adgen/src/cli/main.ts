@@ -9,7 +9,7 @@ import { formatDiagnostics } from '../diagnostics/format.ts';
 
 const USAGE = `Usage:
   adgen <file|dir|glob>…  [--out-dir DIR] [--watch] [--check] [--quiet]
-  adgen check <file>…     [--json]
+  adgen check <file>…     [--json] [--quiet]
 
 Writes model.ad.ts beside each model.ts with fGrad, fVjp, fJvp and fJacobian for every
 @differentiable function. 'adgen check' compares them with finite differences.
@@ -18,7 +18,7 @@ Options:
   --out-dir DIR   write generated files into DIR
   --watch         regenerate when an input changes
   --check         after generating, run 'adgen check' on the inputs
-  --quiet         print only diagnostics
+  --quiet         print only diagnostics and failed checks
   --json          (check) print results as JSON
   --help          show this help
   --version       show the version`;
@@ -90,9 +90,9 @@ async function runGenerate(args: Args, session?: Session): Promise<number> {
 async function runCheck(args: Args): Promise<number> {
   const { runCheck: check } = await import('../check/index.ts');
   const progress = interactive() ? (msg: string) => process.stderr.write(`\r\x1b[K${msg}`) : () => {};
-  const r = await check(args.inputs, { json: args.json, progress, cwd: process.cwd() });
+  const r = await check(args.inputs, { json: args.json, quiet: args.quiet, progress, cwd: process.cwd() });
   if (interactive()) process.stderr.write('\r\x1b[K');
-  process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
+  if (r.output !== '') process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
   return r.ok ? 0 : 1;
 }
 

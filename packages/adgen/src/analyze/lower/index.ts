@@ -351,10 +351,14 @@ class Lowerer {
       return [];
     }
     const inner = unwrap(init);
-    const alloc = this.allocation(inner);
+    // `new Float64Array(n)`, or `new Array(n).fill(v)`: the allocation, then a loop storing v
+    const filled = fillCall(inner);
+    const alloc = this.allocation(filled?.array ?? inner);
     if (alloc) {
       const irName = this.declare(name, type);
-      return [{ k: 'decl', name: irName, type, init: alloc, mutable: false, loc }];
+      const decl: Stmt = { k: 'decl', name: irName, type, init: alloc, mutable: false, loc };
+      const zero = filled && Node.isNumericLiteral(filled.value) && Number(filled.value.compilerNode.text) === 0;
+      return filled && !zero ? [decl, ...this.fill(irName, filled.value, loc)] : [decl];
     }
     if (Node.isArrayLiteralExpression(inner)) {
       const elems = inner.getElements().map((e) => this.expr(e as Expression));
@@ -370,25 +374,41 @@ class Lowerer {
     if (source) {
       const irName = this.declare(name, type);
       const ctor = type === 'number[]' ? 'Array' : (type as 'Float64Array' | 'Float32Array');
-      const i = this.declare(`_i${this.forOfCount++}`, 'number');
       return [
         { k: 'decl', name: irName, type, init: { k: 'alloc', ctor, len: b.len(source) }, mutable: false, loc },
-        {
-          k: 'loop',
-          init: [{ k: 'decl', name: i, type: 'number', init: b.ZERO, mutable: true }],
-          test: b.op('<', b.v(i), b.len(source)),
-          update: [b.assign(i, b.add(b.v(i), b.ONE))],
-          body: [{ k: 'store', arr: irName, i: b.v(i), e: b.idx(source, b.v(i)), loc }],
-          doWhile: false,
-          counter: { name: i, start: b.ZERO, step: 1 },
-          loc,
-        },
+        this.elementLoop(source, (i) => ({ k: 'store', arr: irName, i, e: b.idx(source, i), loc }), loc),
       ];
     }
     this.arrayValueError(inner, name);
     // still in scope, so its uses do not report again
     this.declare(name, type);
     return [];
+  }
+
+  /** `for (let _i = 0; _i < arr.length; _i++) body(_i)` */
+  private elementLoop(arr: string, body: (i: Expr) => Stmt, loc: Loc): Stmt {
+    const i = this.declare(`_i${this.forOfCount++}`, 'number');
+    return {
+      k: 'loop',
+      init: [{ k: 'decl', name: i, type: 'number', init: b.ZERO, mutable: true }],
+      test: b.op('<', b.v(i), b.len(arr)),
+      update: [b.assign(i, b.add(b.v(i), b.ONE))],
+      body: [body(b.v(i))],
+      doWhile: false,
+      counter: { name: i, start: b.ZERO, step: 1 },
+      loc,
+    };
+  }
+
+  /** `arr.fill(v)`: v evaluated once (into a local unless it is a literal or a variable), then stored in every element. */
+  private fill(arr: string, valueNode: Expression, loc: Loc): Stmt[] {
+    const value = this.expr(valueNode);
+    if (value.k === 'num' || value.k === 'var') return [this.elementLoop(arr, (i) => ({ k: 'store', arr, i, e: value, loc }), loc)];
+    const v = this.declare(`_fill${this.forOfCount++}`, 'number');
+    return [
+      { k: 'decl', name: v, type: 'number', init: value, mutable: false, loc },
+      this.elementLoop(arr, (i) => ({ k: 'store', arr, i, e: b.v(v), loc }), loc),
+    ];
   }
 
   /** An array value adgen cannot name: a call's result gets AD1014 (write into an argument). */
@@ -402,17 +422,8 @@ class Lowerer {
   }
 
   private allocation(e: Expression): Expr | null {
-    // new Float64Array(n) / new Float32Array(n) / new Array(n) / Array(n), optionally .fill(0)
-    let target = e;
-    if (Node.isCallExpression(target)) {
-      const callee = target.getExpression();
-      if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'fill') {
-        const arg = target.getArguments()[0];
-        if (!arg || !(Node.isNumericLiteral(arg) && Number(arg.compilerNode.text) === 0)) return null;
-        target = callee.getExpression();
-      }
-    }
-    target = unwrap(target);
+    // new Float64Array(n) / new Float32Array(n) / new Array(n) / Array(n)
+    const target = unwrap(e);
     if (Node.isNewExpression(target) || Node.isCallExpression(target)) {
       const ctor = target.getExpression().getText();
       const args = target.getArguments();
@@ -465,6 +476,11 @@ class Lowerer {
       if (tok === SyntaxKind.PlusPlusToken || tok === SyntaxKind.MinusMinusToken) {
         return this.assignmentOf(e.getOperand(), tok === SyntaxKind.PlusPlusToken ? '+' : '-', b.ONE, loc, e);
       }
+    }
+    const filled = fillCall(e);
+    if (filled) {
+      const arr = this.arrayName(filled.array);
+      if (arr) return this.fill(arr, filled.value, loc);
     }
     if (Node.isCallExpression(e)) {
       const call = this.expr(e);
@@ -691,6 +707,12 @@ class Lowerer {
       return { k: 'stop', e: this.expr(args[0]!) };
     }
     if (text === 'Number' && args.length === 1) return this.expr(args[0]!);
+    if (Node.isPropertyAccessExpression(callee) && this.arrayName(callee.getExpression())) {
+      const method = callee.getName();
+      const hint = method === 'fill' ? 'Fill the whole array with one argument, `a.fill(v)`, or use an index loop.' : 'Use an index loop over the array instead.';
+      this.error('AD1001', e, `The array method '${text}(…)'`, hint);
+      return b.ZERO;
+    }
     if (!Node.isIdentifier(callee)) {
       this.error('AD1004', e, `The call '${text}(…)'`);
       return b.ZERO;
@@ -728,6 +750,16 @@ class Lowerer {
 }
 
 /** Strips parentheses, `as`, `!` and `satisfies`, which do not change values. */
+/** `array.fill(value)` with one argument: its parts; anything else (a range, no value): null. */
+function fillCall(e: Expression): { array: Expression; value: Expression } | null {
+  const inner = unwrap(e);
+  if (!Node.isCallExpression(inner)) return null;
+  const callee = inner.getExpression();
+  const args = inner.getArguments();
+  if (!Node.isPropertyAccessExpression(callee) || callee.getName() !== 'fill' || args.length !== 1) return null;
+  return { array: callee.getExpression(), value: args[0] as Expression };
+}
+
 function unwrap(e: Expression): Expression {
   for (;;) {
     if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isSatisfiesExpression(e) || Node.isTypeAssertion(e)) {

@@ -3,6 +3,7 @@
  * forward mode against central finite differences, and the dot-product test between them.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { test } from 'uvu';
@@ -19,7 +20,7 @@ const compiled: Compiled = await compile(sources);
 /** stopGradient changes the derivative on purpose: finite differences cannot be the reference. */
 const ANALYTIC = new Set(['detached']);
 
-test('the generated files pass tsc --noEmit --strict', () => {
+test('the generated files pass tsc --noEmit --strict, with noUnusedLocals and noUnusedParameters too', () => {
   // a caller passing what the source signatures accept (readonly arrays) type-checks too
   const caller = path.join(compiled.dir, 'caller.ts');
   fs.writeFileSync(caller, [
@@ -38,10 +39,42 @@ test('the generated files pass tsc --noEmit --strict', () => {
     allowImportingTsExtensions: true,
     skipLibCheck: true,
     types: [],
+    // what strict project templates add: generated code carries no dead helpers or variables
+    noUnusedLocals: true,
+    noUnusedParameters: true,
   });
   assert.ok(files.length >= 6);
   const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.includes(path.resolve(d.file.fileName)));
   assert.equal(problems.map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`), []);
+});
+
+test("in a project with noUncheckedIndexedAccess the generated files follow it and type-check", async () => {
+  const { generate } = await import('../packages/adgen/src/index.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-unchecked-'));
+  const options = { strict: true, noUncheckedIndexedAccess: true, noUnusedLocals: true, noUnusedParameters: true, exactOptionalPropertyTypes: true, noImplicitReturns: true, noPropertyAccessFromIndexSignature: true };
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: options }));
+  const runtime = path.resolve('packages/runtime/src/index.ts');
+  const inputs = Object.entries(sources).map(([name, text]) => {
+    fs.writeFileSync(path.join(dir, name), text.replaceAll("'@adgen/runtime'", `'${runtime}'`));
+    return path.join(dir, name);
+  });
+  const result = await generate(inputs);
+  assert.equal(result.diagnostics, []);
+  const files = result.files.map((f) => f.outPath);
+  assert.match(fs.readFileSync(files[0]!, 'utf8'), /\]!/);
+  const program = ts.createProgram(files, {
+    ...options,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.Preserve,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    skipLibCheck: true,
+    types: ['node'],
+  });
+  const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.includes(path.resolve(d.file.fileName)));
+  assert.equal(problems.map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`), []);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('the fixtures cover at least 40 functions', () => {
@@ -144,6 +177,9 @@ test('a zero adjoint at run time contributes nothing where partials overflow (R2
   assert.is(g.a, Math.sin(0.4));
   const h = m['zeroSeedOverflowGrad']!(1).grad as { a: number };
   assert.is(h.a, -Math.sin(1));
+  // a hoisted sqrt and log whose branch did not run, at the origin (R22): 0, not 0 · ∞
+  assert.equal(m['smallAngleGrad']!(0, 0).grad, { a: 1, b: 1 });
+  assert.is(m['smallAngleJvp']!(0, 0, { a: 1, b: -0.5 }).tangent, 0.5);
 });
 
 test.run();

@@ -14,6 +14,8 @@ import { promoteLoopSums } from '../packages/adgen/src/optimize/scalar-promotion
 import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
 import { fuseLoops } from '../packages/adgen/src/optimize/fusion.ts';
 import { forwardStores } from '../packages/adgen/src/optimize/forwarding.ts';
+import { removeDeadVariables } from '../packages/adgen/src/optimize/dead-variables.ts';
+import { assertElementReads, withoutUnusedHelpers } from '../packages/adgen/src/emit/index.ts';
 import { functionDeclaration, printNode } from '../packages/adgen/src/emit/printer.ts';
 import { compile } from './support/harness.ts';
 
@@ -169,6 +171,46 @@ export function smooth(x: Float64Array, out: Float64Array, w: number): void {
   const viaVjp = Float64Array.from(start);
   const vjp = gen.smoothVjp!(viaVjp, viaVjp, 0.8, new Float64Array(5));
   assert.equal(Array.from(vjp.value as Float64Array), Array.from(expected));
+});
+
+test('dead variables go with their assignments; effects, outputs, shadowed names and parameters that are read stay', () => {
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'number' }, { name: 'x_dot', type: 'number' }, { name: 'a', type: 'Float64Array' }];
+  const body: Stmt[] = [
+    // y feeds only z, z feeds nothing: both dead
+    b.decl('y', 'number', b.mul(b.v('x_dot'), b.num(2))),
+    b.decl('z', 'number', b.add(b.v('y'), b.ONE)),
+    b.assign('z', b.v('y'), '+='),
+    // a tape pop must run even though nothing reads p
+    b.decl('p', 'number', b.xcall('_pop')),
+    // an assignment to a module-level output
+    b.assign('_fJvpDot', b.v('x')),
+    // the outer j is dead, the inner j (another declaration) is read
+    b.decl('j', 'number', b.num(3)),
+    countingLoop('i', b.len('a'), [b.decl('j', 'number', b.v('i')), b.store('a', b.v('j'), b.ZERO)]),
+    { k: 'if', c: b.op('>', b.v('x'), b.ZERO), then: [b.assign('z', b.ONE)], else: [] },
+    { k: 'return', e: b.v('x') },
+  ];
+  const out = print(removeDeadVariables(fn(body, params)));
+  assert.not.match(out, /\b[yz]\b/);
+  assert.not.match(out, 'if (');
+  assert.match(out, 'p = _pop();');
+  assert.match(out, '_fJvpDot = x;');
+  assert.not.match(out, 'j = 3');
+  assert.match(out, 'let j = i; a[j] = 0;');
+  // x_dot was read only by dead code: renamed for noUnusedParameters, position kept
+  assert.match(out, 'function f(x: number, _x_dot: number, a: Float64Array)');
+});
+
+test('unused helpers leave the file; element reads get ! for noUncheckedIndexedAccess, writes do not', () => {
+  const text = 'let _sp = 0;\nfunction _push(v: number): void { _sp++; }\nfunction _used(): number { return 1; }\nexport function f(a: Float64Array): number { a[0] += a[1] * _used(); a[2]++; return a[a[0]]; }\n';
+  const kept = withoutUnusedHelpers(text);
+  assert.not.match(kept, '_push');
+  assert.not.match(kept, '_sp');
+  assert.match(kept, 'function _used()');
+  const checked = assertElementReads(kept);
+  assert.match(checked, 'a[0] = a[0]! + (a[1]! * _used());');
+  assert.match(checked, 'a[2]++;');
+  assert.match(checked, 'return a[a[0]!]!;');
 });
 
 test.run();

@@ -55,17 +55,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   return { value, jacobian };
 }
 
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
-
 /** Gradient of `sampleLoss` (model.ts:9) by reverse mode: the value and ∂sampleLoss/∂input for each active input. */
 export function sampleLossGrad(
   w: number,

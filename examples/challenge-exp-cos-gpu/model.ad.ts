@@ -55,17 +55,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
 import type { GPU, IKernelFunctionThis } from 'gpu.js';
 export const __lossLoop0VjpBar: Float64Array = new Float64Array(5);
 
@@ -145,7 +134,7 @@ export function lossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:15  return s / x.length;
-  s_bar = _ret_bar / x.length;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of model.ts:11
   // the loop's adjoint, scaled by s_bar
@@ -196,7 +185,7 @@ export function lossJvp(
     s += r * r;
   }
   // model.ts:15  return s / x.length;
-  return { value: s / x.length, tangent: s_dot / x.length };
+  return { value: s / x.length, tangent: s_dot === 0 ? 0 : s_dot / x.length };
 }
 
 /** Full Jacobian of `loss` (model.ts:9): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -381,7 +370,7 @@ function _lossGpuVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:15  return s / x.length;
-  s_bar = _ret_bar / x.length;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of model.ts:11  for (let i = 0; i < x.length; i++) {
   _t0_bar = s_bar;

@@ -54,17 +54,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
 export let _objectiveJvpDot: number = 0;
 export const _objectiveVjpBar: Float64Array = new Float64Array(2);
 export let _constraintJvpDot: number = 0;

@@ -54,17 +54,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
 export let _regressionJvpDot: number = 0;
 export const _regressionVjpBar: Float64Array = new Float64Array(3);
 
@@ -135,7 +124,7 @@ export function costVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:22  return sigma / y.length;
-  sigma_bar = _ret_bar / y.length;
+  sigma_bar = _ret_bar === 0 ? 0 : _ret_bar / y.length;
   _ret_bar = 0;
   // adjoint of model.ts:18
   // the loop's adjoint, scaled by sigma_bar
@@ -179,7 +168,7 @@ export function costJvp(
     sigma += _t0 ** 2;
   }
   // model.ts:22  return sigma / y.length;
-  return { value: sigma / y.length, tangent: sigma_dot / y.length };
+  return { value: sigma / y.length, tangent: sigma_dot === 0 ? 0 : sigma_dot / y.length };
 }
 
 /** Full Jacobian of `cost` (model.ts:16): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -236,7 +225,7 @@ export function _regressionJvpWrt_m_b(
   m: number,
   m_dot: number,
   x: number,
-  x_dot: number,
+  _x_dot: number,
   b: number,
   b_dot: number,
 ): number {

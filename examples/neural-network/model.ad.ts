@@ -61,17 +61,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
 export let _logitJvpDot: number = 0;
 export const _logitVjpBar: Float64Array = new Float64Array(3);
 
@@ -165,7 +154,7 @@ export function lossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:30  return s / n;
-  s_bar = _ret_bar / n;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / n;
   _ret_bar = 0;
   // adjoint of model.ts:26
   // the loop's adjoint, scaled by s_bar
@@ -237,12 +226,13 @@ export function lossJvp(
     // model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
     const _t0 = Math.max(z, 0);
     const _t1 = Math.exp(-Math.abs(z));
+    const _t2 = -(z_dot * Math.sign(z) * _t1);
     const _labelsAt = labels[i];
-    s_dot += (z === _t0 ? z_dot : 0) - _labelsAt * z_dot - (z_dot * Math.sign(z) * _t1) / (1 + _t1);
+    s_dot += (z === _t0 ? z_dot : 0) - _labelsAt * z_dot + (_t2 === 0 ? 0 : _t2 / (1 + _t1));
     s += _t0 - _labelsAt * z + Math.log1p(_t1);
   }
   // model.ts:30  return s / n;
-  return { value: s / n, tangent: s_dot / n };
+  return { value: s / n, tangent: s_dot === 0 ? 0 : s_dot / n };
 }
 
 /** Full Jacobian of `loss` (model.ts:23): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -351,9 +341,9 @@ export function _logitJvpWrt_W1_b1_W2_b2(
   b2: number,
   b2_dot: number,
   x0: number,
-  x0_dot: number,
+  _x0_dot: number,
   x1: number,
-  x1_dot: number,
+  _x1_dot: number,
 ): number {
   // model.ts:9  let z = b2;
   let z = b2;

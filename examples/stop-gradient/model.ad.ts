@@ -62,17 +62,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   return { value, jacobian };
 }
 
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
-
 /** Gradient of `detached` (model.ts:11) by reverse mode: the value and ∂detached/∂input for each active input. */
 export function detachedGrad(x: Float64Array): {
   value: number;
@@ -304,7 +293,7 @@ export function noGradGrad(x: number): {
 /** Reverse mode (vector–Jacobian product) of `noGrad` (model.ts:38): the value and `cotangentᵀ·J` for each active input. */
 export function noGradVjp(
   x: number,
-  cotangent: number,
+  _cotangent: number,
 ): {
   value: number;
   grad: {
@@ -313,27 +302,23 @@ export function noGradVjp(
 } {
   let x_bar = 0;
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:39  return stopGradient(x ** 2);
   _ret = x ** 2;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:39  return stopGradient(x ** 2);
-  _ret_bar = 0;
   return { value: _ret, grad: { x: x_bar } };
 }
 
 /** Forward mode (Jacobian–vector product) of `noGrad` (model.ts:38): the value and its directional derivative along `tangent`; a missing tangent is zero. */
 export function noGradJvp(
   x: number,
-  tangent: {
+  _tangent: {
     x?: number;
   },
 ): {
   value: number;
   tangent: number;
 } {
-  let x_dot = tangent.x ?? 0;
   // model.ts:39  return stopGradient(x ** 2);
   return { value: x ** 2, tangent: 0 };
 }

@@ -62,17 +62,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   return { value, jacobian };
 }
 
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
-
 /** Gradient of `out` (model.ts:8) by reverse mode: the value and ∂out/∂input for each active input. */
 export function outGrad(x: Float64Array): {
   value: number;
@@ -126,7 +115,7 @@ export function outVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:15  return s / x.length;
-  s_bar = _ret_bar / x.length;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of model.ts:10
   // the loop's adjoint, scaled by s_bar
@@ -169,7 +158,7 @@ export function outJvp(
     s += z;
   }
   // model.ts:15  return s / x.length;
-  return { value: s / x.length, tangent: s_dot / x.length };
+  return { value: s / x.length, tangent: s_dot === 0 ? 0 : s_dot / x.length };
 }
 
 /** Full Jacobian of `out` (model.ts:8): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

@@ -312,7 +312,7 @@ export function softmaxCrossEntropyVjp(
   // adjoint sweep
   // adjoint of arrays.ts:24  return m + Math.log(s) - z[label]!;
   m_bar = _ret_bar;
-  s_bar = _ret_bar / s;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / s;
   z_bar[label] -= _ret_bar;
   _ret_bar = 0;
   // adjoint of arrays.ts:23
@@ -383,7 +383,10 @@ export function softmaxCrossEntropyJvp(
     s += _t1;
   }
   // arrays.ts:24  return m + Math.log(s) - z[label]!;
-  return { value: m + Math.log(s) - z[label], tangent: m_dot + s_dot / s - z_dot[label] };
+  return {
+    value: m + Math.log(s) - z[label],
+    tangent: m_dot + (s_dot === 0 ? 0 : s_dot / s) - z_dot[label],
+  };
 }
 
 /** Full Jacobian of `softmaxCrossEntropy` (arrays.ts:19): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

@@ -55,17 +55,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   return { value, jacobian };
 }
 
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
-
 /** Gradient of `huber` (branches.ts:2) by reverse mode: the value and ∂huber/∂input for each active input. */
 export function huberGrad(
   r: number,
@@ -233,7 +222,7 @@ export function clippedSqrtVjp(
   // adjoint of branches.ts:11
   if (x > 0) {
     // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    x_bar = _t0_bar / (2 * _t1);
+    x_bar = _t0_bar === 0 ? 0 : _t0_bar / (2 * _t1);
     _t0_bar = 0;
   } else {
     // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
@@ -262,7 +251,7 @@ export function clippedSqrtJvp(
   if (x > 0) {
     // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
     const _t1 = Math.sqrt(x);
-    _t0_dot = x_dot / (2 * _t1);
+    _t0_dot = x_dot === 0 ? 0 : x_dot / (2 * _t1);
     _t0 = _t1;
   } else {
     // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;

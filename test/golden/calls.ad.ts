@@ -61,17 +61,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
 export let _sigmoidJvpDot: number = 0;
 export const _sigmoidVjpBar: Float64Array = new Float64Array(1);
 
@@ -141,9 +130,9 @@ export function nllVjp(
     // adjoint of the iteration, with s_bar = 1
     // adjoint of calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
     const _b1 = -_yAt;
-    p_bar = _b1 / p;
+    p_bar = _b1 === 0 ? 0 : _b1 / p;
     const _b2 = -_t1;
-    const _t2_bar = _b2 / _t2;
+    const _t2_bar = _b2 === 0 ? 0 : _b2 / _t2;
     p_bar -= _t2_bar;
     // adjoint of calls.ts:16  const p = sigmoid(z);
     _sigmoidVjp(z, p_bar);
@@ -220,10 +209,11 @@ export function nllJvp(
     let p_dot = _sigmoidJvpDot;
     // calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
     const _t1 = 1 - p;
+    const _t2 = -p_dot;
     const _yAt = y[i];
-    const _t2 = 1 - _yAt;
-    s_dot -= _yAt * (p_dot / p) - _t2 * (p_dot / _t1);
-    s -= _yAt * Math.log(p) + _t2 * Math.log(_t1);
+    const _t3 = 1 - _yAt;
+    s_dot -= _yAt * (p_dot === 0 ? 0 : p_dot / p) + _t3 * (_t2 === 0 ? 0 : _t2 / _t1);
+    s -= _yAt * Math.log(p) + _t3 * Math.log(_t1);
   }
   // calls.ts:19  return s;
   return { value: s, tangent: s_dot };
@@ -270,7 +260,8 @@ export function _sigmoidJvp(t: number, t_dot: number): number {
   const _t0 = Math.exp(-t);
   const _t1 = 1 + _t0;
   const _t2 = 1 / _t1;
-  _sigmoidJvpDot = (t_dot * _t0 * _t2) / _t1;
+  const _t3 = -(t_dot * _t0);
+  _sigmoidJvpDot = _t3 === 0 ? 0 : -((_t3 * _t2) / _t1);
   return _t2;
 }
 
@@ -291,7 +282,7 @@ export function _sigmoidVjp(t: number, _seed: number): number {
   _ret_bar = _seed;
   // adjoint sweep
   // adjoint of calls.ts:2  return 1 / (1 + Math.exp(-t));
-  const _t1_bar = -((_ret_bar * _t2) / _t1);
+  const _t1_bar = _ret_bar === 0 ? 0 : -((_ret_bar * _t2) / _t1);
   const _b0 = _t1_bar * _t0;
   t_bar = -_b0;
   _ret_bar = 0;

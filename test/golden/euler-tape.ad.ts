@@ -6,15 +6,6 @@ let _tape = new Float64Array(1024);
 let _sp = 0;
 let _tapePeak = 0;
 
-function _push(v: number): void {
-  if (_sp === _tape.length) {
-    const grown = new Float64Array(_tape.length * 2);
-    grown.set(_tape);
-    _tape = grown;
-  }
-  _tape[_sp++] = v;
-}
-
 /** Makes room for n more values (loops with a known trip count push without checks). */
 function _reserve(n: number): void {
   if (_sp + n > _tape.length) {
@@ -22,10 +13,6 @@ function _reserve(n: number): void {
     grown.set(_tape);
     _tape = grown;
   }
-}
-
-function _pop(): number {
-  return _tape[--_sp];
 }
 
 /** Called at the end of each forward sweep, where the tape is at its highest. */
@@ -90,17 +77,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
     }
   }
   return { value, jacobian };
-}
-
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
 }
 
 /** Gradient of `euler` (euler-tape.ts:7) by reverse mode: the value and ∂euler/∂input for each active input. */

@@ -55,17 +55,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
   return { value, jacobian };
 }
 
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
-}
-
 /** Gradient of `loss` (exp-cos-loss.ts:6) by reverse mode: the value and ∂loss/∂input for each active input. */
 export function lossGrad(
   w: number,
@@ -142,7 +131,7 @@ export function lossVjp(
   _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of exp-cos-loss.ts:12  return s / x.length;
-  s_bar = _ret_bar / x.length;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
   _ret_bar = 0;
   // adjoint of exp-cos-loss.ts:8
   // the loop's adjoint, scaled by s_bar
@@ -193,7 +182,7 @@ export function lossJvp(
     s += r * r;
   }
   // exp-cos-loss.ts:12  return s / x.length;
-  return { value: s / x.length, tangent: s_dot / x.length };
+  return { value: s / x.length, tangent: s_dot === 0 ? 0 : s_dot / x.length };
 }
 
 /** Full Jacobian of `loss` (exp-cos-loss.ts:6): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
-import { createProject, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, type FunctionUnit } from './parse/index.ts';
+import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, type FunctionUnit } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
-import { conditionalWritingCalls, normalizeFunction } from './analyze/normalize.ts';
+import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
 import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
@@ -18,7 +18,7 @@ import { Namer } from './ir/namer.ts';
 import { parseCheckTags } from './check/check-tag.ts';
 import { someExpr } from './ir/walk.ts';
 import * as b from './ir/builders.ts';
-import type { Expr, FunctionIR, Stmt } from './ir/nodes.ts';
+import { apiName, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
 import { optimizeFunction } from './optimize/index.ts';
 import { forwardKernel, forwardPublic, kernelCalls, type KernelFor } from './forward/index.ts';
@@ -109,9 +109,9 @@ function unitInfo(l: Lowered): UnitInfo {
     name: fn.name,
     file: fn.file,
     line: fn.line,
-    params: fn.params.map((p) => ({ name: p.name, type: p.type, active: p.active, out: p.out })),
+    params: fn.params.map((p) => ({ name: apiName(p), type: p.type, active: p.active, out: p.out })),
     returns: fn.returns,
-    ...(fn.params.find((p) => p.out) ? { out: fn.params.find((p) => p.out)!.name } : {}),
+    ...(fn.params.find((p) => p.out) ? { out: apiName(fn.params.find((p) => p.out)!) } : {}),
     checkTags: fn.checkTags,
     gpu: fn.gpu,
     tagged: fn.tagged,
@@ -280,10 +280,14 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, l.ir.returns.kind === 'tuple' ? 'a tuple' : 'an array');
     }
   }
+  const calleeIRs = (l: Lowered) => new Map(l.callees.flatMap((c) => { const x = calleeOf(l, c); return x ? [[c.name, x.ir] as const] : []; }));
   // calls that write arrays where they may or may not run: no statement of their own is possible
   for (const l of lowered.values()) {
     for (const { callee, loc } of conditionalWritingCalls(l.ir, writesSeenBy(l))) {
       bag.add('AD1019', { file: l.unit.file, line: loc?.line ?? l.ir.line, column: loc?.column ?? 1 }, callee);
+    }
+    for (const { callee, array, loc } of aliasedWritingCalls(l.ir, writesSeenBy(l), calleeIRs(l))) {
+      bag.add('AD1020', { file: l.unit.file, line: loc?.line ?? l.ir.line, column: loc?.column ?? 1 }, callee, array);
     }
   }
   // Forward kernels specialised to the arguments that carry a tangent at some call site
@@ -291,7 +295,6 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   // Only for callers in the callee's own file: a file's output then depends on that file alone
   // (`adgen b.ts`, or --watch regenerating a.ts, never leaves a.ad.ts wanting a variant that
   // b.ad.ts lacks); a call into another file uses the full kernel.
-  const calleeIRs = (l: Lowered) => new Map(l.callees.flatMap((c) => { const x = calleeOf(l, c); return x ? [[c.name, x.ir] as const] : []; }));
   // each function normalised once, for the variants below and for generation; later passes
   // clone it and fork its namer, which leaves both as they are
   const normalisedFns = new Map<Lowered, { fn: FunctionIR; namer: Namer }>();
@@ -441,6 +444,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     }
     plan.imports = [...importMap].map(([from, set]) => ({ from, names: [...set] }));
     plan.functions = plan.functions.map(optimizeFunction);
+    plan.checkedIndexing = userSettings(file).noUncheckedIndexedAccess;
     const text = await emitFile(plan);
     const publicUnits = units.filter((l) => l.unit.tagged && l.ir.exported);
     // a @check tag adgen check cannot read is a warning now, not a surprise at check time
@@ -483,7 +487,7 @@ function gradWrapper(fn: FunctionIR): TargetFunction {
 }
 
 function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction, written: Set<number>): TargetFunction {
-  const columns = fn.params.filter((p) => p.active).map((p) => ({ k: 'arr' as const, elems: [{ k: 'ext' as const, text: `'${p.name}'` }, p.type === 'number' ? b.num(-1) : b.len(p.name)] }));
+  const columns = fn.params.filter((p) => p.active).map((p) => ({ k: 'arr' as const, elems: [{ k: 'ext' as const, text: `'${apiName(p)}'` }, p.type === 'number' ? b.num(-1) : b.len(p.name)] }));
   const tangentType = jvp.params[jvp.params.length - 1]!.type;
   const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? returnTypeText(fn) : 'Float64Array';
   const r = returnTypeText(fn);

@@ -192,10 +192,10 @@ export function storeRow(target: { [k: number]: number; length: number }, row: K
 
 /** target[offset + k] += row[k]: per-iteration adjoints of the elements a loop reads at i + c. */
 export function addRow(target: { [k: number]: number; length: number }, row: KernelRow, offset: number): void {
-  for (let k = 0; k < row.length; k++) target[offset + k] += row[k]!;
+  for (let k = 0; k < row.length; k++) target[offset + k] = target[offset + k]! + row[k]!;
 }
 
 /** target[e] += Σ rows[first + e]: adjoints of an array every iteration reads (summed over iterations). */
 export function addRowSums(target: { [k: number]: number; length: number }, rows: KernelRow[], first: number): void {
-  for (let e = 0; e < target.length; e++) target[e] += sumRow(rows[first + e]!);
+  for (let e = 0; e < target.length; e++) target[e] = target[e]! + sumRow(rows[first + e]!);
 }

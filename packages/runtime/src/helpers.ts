@@ -14,7 +14,7 @@ export function flatten(...parts: ReadonlyArray<number | ArrayLike<number>>): Fl
     if (typeof p === 'number') {
       out[k++] = p;
     } else {
-      for (let i = 0; i < p.length; i++) out[k++] = p[i];
+      for (let i = 0; i < p.length; i++) out[k++] = p[i]!;
     }
   }
   return out;
@@ -47,7 +47,7 @@ export function basis(n: number, k: number): Float64Array {
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }
 
@@ -58,7 +58,7 @@ export function norm(a: ArrayLike<number>): number {
 
 export function mean(a: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
+  for (let i = 0; i < a.length; i++) s += a[i]!;
   return s / a.length;
 }
 
@@ -66,7 +66,7 @@ export function mean(a: ArrayLike<number>): number {
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
 
@@ -74,7 +74,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function allClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-9, atol = 1e-12): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    if (!(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]))) return false;
+    if (!(Math.abs(a[i]! - b[i]!) <= atol + rtol * Math.abs(b[i]!))) return false;
   }
   return true;
 }

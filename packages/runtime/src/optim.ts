@@ -64,15 +64,15 @@ export class SGD implements Optimizer {
     checkLength(this.params, grad);
     const { params, velocity, lr, momentum: mu, weightDecay: wd } = this;
     for (let i = 0; i < params.length; i++) {
-      const g = grad[i] + wd * params[i];
+      const g = grad[i]! + wd * params[i]!;
       if (mu === 0) {
-        params[i] -= lr * g;
+        params[i] = params[i]! - lr * g;
         continue;
       }
-      const v = mu * velocity[i] + g; // first step: v = g, as PyTorch's momentum buffer
+      const v = mu * velocity[i]! + g; // first step: v = g, as PyTorch's momentum buffer
 
       velocity[i] = v;
-      params[i] -= lr * (this.nesterov ? g + mu * v : v);
+      params[i] = params[i]! - lr * (this.nesterov ? g + mu * v : v);
     }
     this.steps++;
   }
@@ -131,12 +131,12 @@ export class Adam implements Optimizer {
     const c1 = 1 - b1 ** t;
     const c2 = 1 - b2 ** t;
     for (let i = 0; i < params.length; i++) {
-      const g = grad[i] + wd * params[i];
-      const mi = b1 * m[i] + (1 - b1) * g;
-      const vi = b2 * v[i] + (1 - b2) * g * g;
+      const g = grad[i]! + wd * params[i]!;
+      const mi = b1 * m[i]! + (1 - b1) * g;
+      const vi = b2 * v[i]! + (1 - b2) * g * g;
       m[i] = mi;
       v[i] = vi;
-      params[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+      params[i] = params[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
     }
   }
 

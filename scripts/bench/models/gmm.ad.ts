@@ -6,15 +6,6 @@ let _tape = new Float64Array(1024);
 let _sp = 0;
 let _tapePeak = 0;
 
-function _push(v: number): void {
-  if (_sp === _tape.length) {
-    const grown = new Float64Array(_tape.length * 2);
-    grown.set(_tape);
-    _tape = grown;
-  }
-  _tape[_sp++] = v;
-}
-
 /** Makes room for n more values (loops with a known trip count push without checks). */
 function _reserve(n: number): void {
   if (_sp + n > _tape.length) {
@@ -22,10 +13,6 @@ function _reserve(n: number): void {
     grown.set(_tape);
     _tape = grown;
   }
-}
-
-function _pop(): number {
-  return _tape[--_sp];
 }
 
 /** Called at the end of each forward sweep, where the tape is at its highest. */
@@ -97,17 +84,6 @@ function _jacobian<R extends number | ArrayLike<number>>(
     }
   }
   return { value, jacobian };
-}
-
-function _copyEach(
-  dsts: { [i: number]: number; length: number }[],
-  srcs: ArrayLike<number>[],
-): void {
-  for (let k = 0; k < dsts.length; k++) {
-    const dst = dsts[k]!;
-    const src = srcs[k]!;
-    for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
-  }
 }
 
 /** Gradient of `gmmObjective` (gmm.ts:25) by reverse mode: the value and ∂gmmObjective/∂input for each active input. */
@@ -544,7 +520,7 @@ export function gmmObjectiveVjp(
   // adjoint of gmm.ts:102  let prior = 0;
   prior_bar = 0;
   // adjoint of gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
-  asum_bar = lseAlphas_bar / asum;
+  asum_bar = lseAlphas_bar === 0 ? 0 : lseAlphas_bar / asum;
   amx_bar = lseAlphas_bar;
   // adjoint of gmm.ts:96
   // the loop's adjoint, scaled by asum_bar
@@ -772,7 +748,7 @@ export function gmmObjectiveJvp(
       semx += _t2;
     }
     // gmm.ts:87  slse += Math.log(semx) + mx;
-    slse_dot += semx_dot / semx + mx_dot;
+    slse_dot += (semx_dot === 0 ? 0 : semx_dot / semx) + mx_dot;
     slse += Math.log(semx) + mx;
   }
   // gmm.ts:91  let amx = alphas[0];
@@ -799,7 +775,7 @@ export function gmmObjectiveJvp(
   }
   // gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
   const lseAlphas = Math.log(asum) + amx;
-  let lseAlphas_dot = asum_dot / asum + amx_dot;
+  let lseAlphas_dot = (asum_dot === 0 ? 0 : asum_dot / asum) + amx_dot;
   // gmm.ts:102  let prior = 0;
   let prior = 0;
   let prior_dot = 0;

@@ -181,3 +181,74 @@ export function conditionalWritingCalls(fn: FunctionIR, writes: WriteMap): { cal
   stmts(fn.body);
   return found;
 }
+
+/**
+ * Calls that pass one array both to a parameter the callee writes and to another parameter:
+ * `shift(v, v)`. The callee's derivative code assumes its arrays are distinct (as Fortran and
+ * Tapenade do), so the adjoint would read values the call already overwrote.
+ */
+export function aliasedWritingCalls(fn: FunctionIR, writes: WriteMap, callees: ReadonlyMap<string, FunctionIR>): { callee: string; array: string; loc: Loc | undefined }[] {
+  const found: { callee: string; array: string; loc: Loc | undefined }[] = [];
+  const visit = (stmts: Stmt[]): void => {
+    for (const s of stmts) {
+      const loc = 'loc' in s ? s.loc : undefined;
+      mapStmtExprs([{ ...s, ...(s.k === 'if' ? { then: [], else: [] } : s.k === 'loop' ? { init: [], update: [], body: [] } : {}) } as Stmt], (e) => {
+        if (e.k !== 'call') return e;
+        const written = writes.get(e.fn) ?? new Set<number>();
+        e.args.forEach((a, i) => {
+          if (!written.has(i) || a.k !== 'var' || !isArray(fn, a.name)) return;
+          const callee = callees.get(e.fn);
+          const same = e.args.flatMap((other, j) => (j !== i && other.k === 'var' && other.name === a.name ? [j] : []));
+          if (same.length > 0 && !(callee && same.every((j) => elementwise(callee, callee.params[i]!.name, callee.params[j]!.name)))) {
+            if (!found.some((f) => f.loc === loc && f.array === a.name)) found.push({ callee: e.fn, array: a.name, loc });
+          }
+        });
+        return e;
+      });
+      if (s.k === 'if') { visit(s.then); visit(s.else); }
+      if (s.k === 'loop') { visit(s.init); visit(s.body); visit(s.update); }
+    }
+  };
+  visit(fn.body);
+  return found;
+}
+
+function isArray(fn: FunctionIR, name: string): boolean {
+  const t = fn.locals.get(name);
+  return t !== undefined && t !== 'number' && t !== 'boolean';
+}
+
+/**
+ * Whether `callee` touches arrays y and x only in one statement `y[i] = e` of a counting loop over
+ * i, reading both at index i alone (`axpy`: `y[i] = y[i] + a * x[i]`): each element is then read
+ * before it is written and by no other iteration, so passing one array for both is safe.
+ */
+function elementwise(callee: FunctionIR, y: string, x: string): boolean {
+  let stores = 0;
+  let safe = true;
+  const touches = (e: Expr): boolean => someExpr([{ k: 'expr', e }], (v) => (v.k === 'idx' && (v.arr === x || v.arr === y)) || (v.k === 'var' && (v.name === x || v.name === y)));
+  const onlyAt = (e: Expr, i: string): boolean => !someExpr([{ k: 'expr', e }], (v) => (v.k === 'idx' && (v.arr === x || v.arr === y) && !(v.i.k === 'var' && v.i.name === i)) || (v.k === 'var' && (v.name === x || v.name === y)));
+  const visit = (stmts: Stmt[], counter: string | null): void => {
+    for (const s of stmts) {
+      if (s.k === 'store' && (s.arr === x || s.arr === y)) {
+        stores++;
+        if (s.arr !== y || counter === null || !(s.i.k === 'var' && s.i.name === counter) || !onlyAt(s.e, counter)) safe = false;
+        continue;
+      }
+      if (s.k === 'loop') {
+        if ((s.test && touches(s.test)) || s.init.some((t) => t.k === 'store' || (t.k !== 'comment' && someExpr([t], touches)))) safe = false;
+        visit(s.body, s.counter?.name ?? null);
+        continue;
+      }
+      if (s.k === 'if') {
+        if (touches(s.c)) safe = false;
+        visit(s.then, counter);
+        visit(s.else, counter);
+        continue;
+      }
+      if (someExpr([s], touches)) safe = false;
+    }
+  };
+  visit(callee.body, null);
+  return safe && stores === 1;
+}

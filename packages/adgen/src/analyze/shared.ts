@@ -2,7 +2,7 @@
 import * as b from '../ir/builders.ts';
 import { varsOf } from '../ir/builders.ts';
 import type { Expr, FunctionIR, Param, Stmt, VarType } from '../ir/nodes.ts';
-import { ruleFor, type Rule } from '../rules/index.ts';
+import { BOOLEAN_OPS, ruleFor, type Rule } from '../rules/index.ts';
 import { mapExpr, mapStmtExprs } from '../ir/walk.ts';
 import { names } from './names.ts';
 
@@ -125,4 +125,11 @@ export function returnTypeText(fn: FunctionIR): string {
     case 'tuple': return `[${Array.from({ length: fn.returns.length }, () => 'number').join(', ')}]`;
     default: return 'Float64Array';
   }
+}
+
+/** Whether e is a boolean: a literal, a comparison or logical operator, a boolean variable of fn. */
+export function isBooleanExpr(e: Expr, fn: FunctionIR): boolean {
+  if (e.k === 'bool') return true;
+  if (e.k === 'op') return BOOLEAN_OPS.has(e.op);
+  return e.k === 'var' && fn.locals.get(e.name) === 'boolean';
 }

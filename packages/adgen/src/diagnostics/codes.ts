@@ -21,6 +21,7 @@ export const DIAGNOSTICS = {
   AD1016: "Parameter '{0}' has the name adgen gives the derivative of '{1}'. Rename one of them.",
   AD1017: "'{0}' writes its result into '@out {1}' and must return nothing (void); it returns {2}.",
   AD1019: "'{0}' writes into an array, and here it runs only on some paths (after '&&', '||' or '??', or in an arm of '?:' in a condition). Call it in a statement of its own before, and use its value.",
+  AD1020: "'{0}' writes into an array argument, and '{1}' is passed to it twice. Pass a copy for one of them ({1}.slice()): derivative code assumes the arrays of a call are distinct.",
   AD1018: "'{0}': {1}. 'adgen check' cannot use this tag; see the @check grammar in the README.",
   AD2001: "File '{0}' not found.",
   AD2002: "No TypeScript files match '{0}'.",

@@ -28,6 +28,8 @@ export interface FilePlan {
   /** constant code from later phases (GPU kernels), included once */
   prelude: string[];
   uses: { tape: boolean; refs: boolean; copies: boolean; tangentArray: boolean; jacobian: boolean };
+  /** the user's project has `noUncheckedIndexedAccess`: element reads get `!` */
+  checkedIndexing?: boolean;
 }
 
 const PRETTIER_OPTIONS: prettier.Options = {
@@ -61,6 +63,74 @@ export async function emitFile(plan: FilePlan): Promise<string> {
     );
     parts.push(printNode(decl) + '\n');
   }
-  for (const fn of plan.functions) parts.push('\n' + printNode(functionDeclaration(fn)) + '\n');
-  return prettier.format(parts.join(''), PRETTIER_OPTIONS);
+  for (const fn of plan.functions) parts.push('\n' + printNode(functionDeclaration(fn, { annotateScalars: plan.checkedIndexing === true })) + '\n');
+  const text = withoutUnusedHelpers(parts.join(''));
+  return prettier.format(plan.checkedIndexing ? assertElementReads(text) : text, PRETTIER_OPTIONS);
+}
+
+/**
+ * Code for `noUncheckedIndexedAccess`, where reading `a[i]` gives `number | undefined`:
+ * `a[i]` → `a[i]!` wherever an element is read, and `a[i] += e` → `a[i] = a[i]! + e` (generated
+ * code indexes only within bounds). Edits the printed text at nodes found on its AST.
+ */
+export function assertElementReads(text: string): string {
+  const sf = ts.createSourceFile('generated.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const isAssignment = (k: ts.SyntaxKind) => k >= ts.SyntaxKind.FirstAssignment && k <= ts.SyntaxKind.LastAssignment;
+  const written = (node: ts.Node): boolean => {
+    const parent = node.parent;
+    if (ts.isBinaryExpression(parent)) return parent.left === node && isAssignment(parent.operatorToken.kind);
+    if (ts.isPrefixUnaryExpression(parent) || ts.isPostfixUnaryExpression(parent)) return parent.operator === ts.SyntaxKind.PlusPlusToken || parent.operator === ts.SyntaxKind.MinusMinusToken;
+    return ts.isNonNullExpression(parent);
+  };
+  /** the node's text (leading trivia included) with its descendants rewritten */
+  const rewrite = (node: ts.Node): string => {
+    let out = '';
+    let at = node.pos;
+    node.forEachChild((child) => {
+      out += text.slice(at, child.pos) + rewrite(child);
+      at = child.end;
+    });
+    out += text.slice(at, node.end);
+    if (ts.isElementAccessExpression(node) && !written(node)) return out + '!';
+    if (ts.isBinaryExpression(node) && ts.isElementAccessExpression(node.left) && isAssignment(node.operatorToken.kind) && node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) {
+      const left = rewrite(node.left);
+      const target = left.slice(node.left.getStart(sf) - node.left.pos);
+      const op = ts.tokenToString(node.operatorToken.kind)!.slice(0, -1);
+      return `${left} = ${target}! ${op} (${rewrite(node.right).trim()})`;
+    }
+    return out;
+  };
+  return rewrite(sf);
+}
+
+/**
+ * Drops the file's own helpers that nothing uses (the prelude comes in pieces: a file whose
+ * loops reserve the tape never calls `_push`), so generated files pass `noUnusedLocals`.
+ * Module-level functions, variables and type aliases that are not exported, found on the
+ * TypeScript AST; repeated because a dropped helper may have been the last user of another.
+ */
+export function withoutUnusedHelpers(text: string): string {
+  for (;;) {
+    const sf = ts.createSourceFile('generated.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+    const uses = new Map<string, number>();
+    const count = (node: ts.Node): void => {
+      if (ts.isIdentifier(node)) uses.set(node.text, (uses.get(node.text) ?? 0) + 1);
+      ts.forEachChild(node, count);
+    };
+    count(sf);
+    const unused = sf.statements.filter((st) => {
+      if (ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return false;
+      const names = ts.isFunctionDeclaration(st) || ts.isTypeAliasDeclaration(st) ? [st.name?.text] : ts.isVariableStatement(st) ? st.declarationList.declarations.map((d) => (ts.isIdentifier(d.name) ? d.name.text : undefined)) : [];
+      // each name is mentioned once, by its own declaration
+      return names.length > 0 && names.every((n) => n !== undefined && uses.get(n) === 1);
+    });
+    if (unused.length === 0) return text;
+    let out = '';
+    let at = 0;
+    for (const st of unused) {
+      out += text.slice(at, st.getFullStart());
+      at = st.getEnd();
+    }
+    text = out + text.slice(at);
+  }
 }

@@ -130,11 +130,22 @@ function paren(e: ts.Expression): ts.Expression {
   return ts.isBinaryExpression(e) || ts.isConditionalExpression(e) ? f.createParenthesizedExpression(e) : e;
 }
 
-function declList(stmts: Stmt[]): ts.VariableDeclarationList | null {
+/** How statements print. */
+export interface PrintOptions {
+  /**
+   * Scalar declarations say `: number` / `: boolean`. Needed with `noUncheckedIndexedAccess`,
+   * where `const v = s[1]!` inside a loop that writes `s[1]` makes TypeScript's narrowing of
+   * `s[1]` circular (TS7022).
+   */
+  annotateScalars?: boolean;
+}
+
+function declList(stmts: Stmt[], opts: PrintOptions): ts.VariableDeclarationList | null {
   if (stmts.length === 0 || !stmts.every((s) => s.k === 'decl')) return null;
   const decls = stmts as Extract<Stmt, { k: 'decl' }>[];
+  const annotation = (d: Extract<Stmt, { k: 'decl' }>) => (opts.annotateScalars && (d.type === 'number' || d.type === 'boolean') ? typeNode(d.type) : undefined);
   return f.createVariableDeclarationList(
-    decls.map((d) => f.createVariableDeclaration(d.name, undefined, undefined, d.init ? expr(d.init) : undefined)),
+    decls.map((d) => f.createVariableDeclaration(d.name, undefined, annotation(d), d.init ? expr(d.init) : undefined)),
     decls.every((d) => !d.mutable) ? ts.NodeFlags.Const : ts.NodeFlags.Let,
   );
 }
@@ -158,7 +169,7 @@ function assignExpr(s: Stmt): ts.Expression {
   throw new Error(`not an expression statement: ${s.k}`);
 }
 
-export function statements(stmts: Stmt[]): ts.Statement[] {
+export function statements(stmts: Stmt[], opts: PrintOptions = {}): ts.Statement[] {
   const out: ts.Statement[] = [];
   let pending: string[] = [];
   let lastComment: string | null = null;
@@ -168,7 +179,7 @@ export function statements(stmts: Stmt[]): ts.Statement[] {
       if (s.text !== lastComment && !pending.includes(s.text)) pending.push(s.text);
       continue;
     }
-    const nodes = statement(s);
+    const nodes = statement(s, opts);
     if (nodes.length === 0) continue;
     for (const text of pending) ts.addSyntheticLeadingComment(nodes[0]!, ts.SyntaxKind.SingleLineCommentTrivia, ` ${text}`, true);
     if (pending.length > 0) lastComment = pending[pending.length - 1]!;
@@ -178,44 +189,44 @@ export function statements(stmts: Stmt[]): ts.Statement[] {
   return out;
 }
 
-function block(stmts: Stmt[]): ts.Block {
-  return f.createBlock(statements(stmts), true);
+function block(stmts: Stmt[], opts: PrintOptions): ts.Block {
+  return f.createBlock(statements(stmts, opts), true);
 }
 
-function statement(s: Stmt): ts.Statement[] {
+function statement(s: Stmt, opts: PrintOptions): ts.Statement[] {
   switch (s.k) {
     case 'decl':
-      return [f.createVariableStatement(undefined, declList([s])!)];
+      return [f.createVariableStatement(undefined, declList([s], opts)!)];
     case 'assign':
     case 'store':
     case 'expr':
       return [f.createExpressionStatement(assignExpr(s))];
     case 'if': {
-      const elseBranch = s.else.some((x) => x.k !== 'comment') ? block(s.else) : undefined;
-      return [f.createIfStatement(expr(s.c), block(s.then), elseBranch)];
+      const elseBranch = s.else.some((x) => x.k !== 'comment') ? block(s.else, opts) : undefined;
+      return [f.createIfStatement(expr(s.c), block(s.then, opts), elseBranch)];
     }
     case 'loop': {
       const test = s.test ? expr(s.test) : undefined;
       if (s.doWhile) {
         const body = [...s.body, ...s.update];
-        return [...statements(s.init), f.createDoStatement(block(body), test ?? f.createTrue())];
+        return [...statements(s.init, opts), f.createDoStatement(block(body, opts), test ?? f.createTrue())];
       }
-      if (s.init.length === 0 && s.update.length === 0) return [f.createWhileStatement(test ?? f.createTrue(), block(s.body))];
-      const init = declList(s.init);
+      if (s.init.length === 0 && s.update.length === 0) return [f.createWhileStatement(test ?? f.createTrue(), block(s.body, opts))];
+      const init = declList(s.init, opts);
       const update = s.update.length === 0 ? undefined : s.update.map(assignExpr).reduce((a, c) => f.createComma(a, c));
-      if (init || s.init.length === 0) return [f.createForStatement(init ?? undefined, test, update, block(s.body))];
+      if (init || s.init.length === 0) return [f.createForStatement(init ?? undefined, test, update, block(s.body, opts))];
       // initialisers that are not declarations run just before the loop
-      return [...statements(s.init), f.createForStatement(undefined, test, update, block(s.body))];
+      return [...statements(s.init, opts), f.createForStatement(undefined, test, update, block(s.body, opts))];
     }
     case 'break': return [f.createBreakStatement()];
     case 'continue': return [f.createContinueStatement()];
     case 'return': return [f.createReturnStatement(s.e ? expr(s.e) : undefined)];
-    case 'block': return [block(s.body)];
+    case 'block': return [block(s.body, opts)];
     case 'comment': return [];
   }
 }
 
-export function functionDeclaration(fn: TargetFunction): ts.FunctionDeclaration {
+export function functionDeclaration(fn: TargetFunction, opts: PrintOptions = {}): ts.FunctionDeclaration {
   const node = f.createFunctionDeclaration(
     fn.exported ? [f.createModifier(ts.SyntaxKind.ExportKeyword)] : undefined,
     undefined,
@@ -223,7 +234,7 @@ export function functionDeclaration(fn: TargetFunction): ts.FunctionDeclaration 
     undefined,
     fn.params.map((p) => f.createParameterDeclaration(undefined, undefined, p.name, undefined, typeNode(p.type), p.init ? expr(p.init) : undefined)),
     fn.returnType ? typeNode(fn.returnType) : undefined,
-    block(fn.body),
+    block(fn.body, opts),
   );
   if (fn.doc) ts.addSyntheticLeadingComment(node, ts.SyntaxKind.MultiLineCommentTrivia, `* ${fn.doc} `, true);
   return node;

@@ -11,13 +11,13 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
-import { isArrayType, type Expr, type FunctionIR, type Param, type Stmt } from '../ir/nodes.ts';
+import { apiName, isArrayType, type Expr, type FunctionIR, type Param, type Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
 import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
 import { visitStmts } from '../ir/walk.ts';
-import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams, extraParam, paramType } from '../analyze/shared.ts';
+import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams, extraParam, paramType, isBooleanExpr } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
 
@@ -53,7 +53,9 @@ function tangent(e: Expr, ctx: Ctx, pre: Stmt[]): { val: Expr; dot: Expr } {
       const x = parts.map((p, i) => (uses.x[i] && !isAtom(p.val) ? temp(p.val, ctx, pre) : p.val));
       let y: Expr = { k: 'op', op: e.op, args: x };
       if (uses.y) y = temp(y, ctx, pre);
-      return { val: y, dot: rule.jvp({ x, dx: parts.map((p) => p.dot), y }) };
+      // a guarded partial (`ẋ === 0 ? 0 : ẋ / (2 * y)`) reads its tangent twice
+      const dx = parts.map((p) => (rule.singular?.(x) && !isAtom(p.dot) && !b.isZero(p.dot) ? temp(p.dot, ctx, pre) : p.dot));
+      return { val: y, dot: rule.jvp({ x, dx, y }) };
     }
     default:
       // numbers, lengths, stopGradient(…), Math constants: constants to the differentiator
@@ -84,9 +86,7 @@ function storeSmart(arr: string, i: Expr, e: Expr): Stmt {
 
 /** A boolean argument (`true`, a comparison, a boolean variable): kernels take no tangent for it. */
 function isBoolean(a: Expr, ctx: Ctx): boolean {
-  if (a.k === 'bool') return true;
-  if (a.k === 'op') return BOOLEAN_OPS.has(a.op);
-  return a.k === 'var' && ctx.fn.locals.get(a.name) === 'boolean';
+  return isBooleanExpr(a, ctx.fn);
 }
 
 /**
@@ -276,7 +276,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
   const outParam = fn.params.find((p) => p.out);
   const prologue: Stmt[] = [];
   for (const p of activeParams) {
-    const given = b.ext(`${extraParam(fn, 'tangent')}.${p.name}`);
+    const given = b.ext(`${extraParam(fn, 'tangent')}.${apiName(p)}`);
     if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', { k: 'op', op: '??', args: [given, b.ZERO] }, true));
     else prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name)), false));
   }
@@ -310,7 +310,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
   };
   const body = [...prologue, ...statements(fn.body, ctx)];
   if (fn.returns.kind === 'void') body.push(...ctx.onReturn(null, null));
-  const tangentType = `{ ${activeParams.map((p) => `${p.name}?: ${p.type === 'number' ? 'number' : 'ArrayLike<number>'}`).join('; ')} }`;
+  const tangentType = `{ ${activeParams.map((p) => `${apiName(p)}?: ${p.type === 'number' ? 'number' : 'ArrayLike<number>'}`).join('; ')} }`;
   const r = returnTypeText(fn);
   return {
     name: names.jvp(fn.name),

@@ -117,6 +117,9 @@ export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case 'alloc': varsOf(e.len, out); break;
     case 'obj': for (const [, p] of e.props) varsOf(p, out); break;
     case 'arr': for (const a of e.elems) varsOf(a, out); break;
+    case 'as': varsOf(e.e, out); break;
+    // the lambda's own parameters count too: conservative for every user of this function
+    case 'lambda': varsOf(e.body, out); break;
     default: break;
   }
   return out;

@@ -105,7 +105,15 @@ export interface Param {
   readonly?: boolean;
   /** the default value, `k: number = 2` */
   init?: Expr;
+  /**
+   * The name callers see (grad and tangent keys, Jacobian columns, `@wrt`), when the variable
+   * had to be renamed: `_w` is `u_w` inside generated code, whose `_` names are adgen's own.
+   */
+  key?: string;
 }
+
+/** The name of a parameter in the generated API. */
+export const apiName = (p: Param): string => p.key ?? p.name;
 
 /** What the function returns. */
 export type Returns =

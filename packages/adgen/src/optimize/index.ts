@@ -4,7 +4,8 @@
  * fusion interleaves two loops only where no operation moves past one it depends on; only the
  * sign of a zero sum may differ, optimize/known-zero.ts) and removes work V8 would otherwise
  * repeat in hot loops. Order: fusion first (it puts a store and the read of the same element
- * into one body), store forwarding before load reuse (whose loads it removes).
+ * into one body), store forwarding before load reuse (whose loads it removes), dead variables
+ * last (the other passes leave some behind).
  */
 import type { TargetFunction } from '../ir/target.ts';
 import { hoistLoopLengths } from './loop-lengths.ts';
@@ -13,8 +14,9 @@ import { reuseLoads } from './loads.ts';
 import { promoteLoopSums } from './scalar-promotion.ts';
 import { fuseLoops } from './fusion.ts';
 import { forwardStores } from './forwarding.ts';
+import { removeDeadVariables } from './dead-variables.ts';
 
 /** Runs every pass over one generated function. */
 export function optimizeFunction(fn: TargetFunction): TargetFunction {
-  return reuseLoads(forwardStores(useKnownZeros(promoteLoopSums(hoistLoopLengths(fuseLoops(fn))))));
+  return removeDeadVariables(reuseLoads(forwardStores(useKnownZeros(promoteLoopSums(hoistLoopLengths(fuseLoops(fn)))))));
 }

@@ -53,6 +53,31 @@ export function createProject(): Project {
   });
 }
 
+/** What the user's own TypeScript settings ask of code placed beside a source file. */
+export interface UserSettings {
+  /** `noUncheckedIndexedAccess`: element reads are `number | undefined` and need `a[i]!` */
+  noUncheckedIndexedAccess: boolean;
+}
+
+const settingsByConfig = new Map<string, UserSettings>();
+
+/**
+ * The settings of the nearest tsconfig.json above `file` (its `extends` chain included), so the
+ * generated file type-checks in the user's project; none found: TypeScript's defaults.
+ */
+export function userSettings(file: string): UserSettings {
+  const config = ts.findConfigFile(path.dirname(path.resolve(file)), ts.sys.fileExists);
+  if (!config) return { noUncheckedIndexedAccess: false };
+  let settings = settingsByConfig.get(config);
+  if (!settings) {
+    // an unreadable or broken tsconfig is the user's tsc's business: fall back to the defaults
+    const parsed = ts.getParsedCommandLineOfConfigFile(config, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+    settings = { noUncheckedIndexedAccess: parsed?.options.noUncheckedIndexedAccess === true };
+    settingsByConfig.set(config, settings);
+  }
+  return settings;
+}
+
 /** Loads the files; reports missing files and syntax errors like tsc does. */
 export function parseProject(paths: string[], bag: DiagnosticBag, project: Project = createProject()): ParsedProject {
   const added: { abs: string; sf: SourceFile }[] = [];

@@ -25,11 +25,11 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
-import { isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
+import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { callIn, diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf, paramType } from '../analyze/shared.ts';
+import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf, paramType, isBooleanExpr } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
@@ -282,9 +282,10 @@ export class ReverseTransformer {
   /** A temporary holding a value for the adjoint sweep. */
   private temp(e: Expr, out: Stmt[], m: Mode, inForward: boolean, prefix = '_t'): Expr {
     const name = this.namer.fresh(prefix);
-    if (!inForward || m.topSeq) out.push(b.decl(name, 'number', e, false));
+    const type = isBooleanExpr(e, this.fn) ? 'boolean' : 'number';
+    if (!inForward || m.topSeq) out.push(b.decl(name, type, e, false));
     else {
-      this.hoist(m, name, 'number');
+      this.hoist(m, name, type);
       out.push(b.assign(name, e));
     }
     return b.v(name);
@@ -1332,10 +1333,10 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       usesTape: t.usesTape,
     };
   }
-  const gradProps: [string, Expr][] = fn.params.filter((p) => p.active).map((p) => [p.name, act.active.has(p.name) ? b.v(bar(p.name)) : p.type === 'number' ? b.ZERO : { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }]);
+  const gradProps: [string, Expr][] = fn.params.filter((p) => p.active).map((p) => [apiName(p), act.active.has(p.name) ? b.v(bar(p.name)) : p.type === 'number' ? b.ZERO : { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }]);
   body.push({ k: 'return', e: { k: 'obj', props: [['value', value], ['grad', { k: 'obj', props: gradProps }]] } });
   const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? r : 'ArrayLike<number>';
-  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${p.name}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
   return {
     name: names.vjp(fn.name),
     exported: true,

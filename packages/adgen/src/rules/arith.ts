@@ -1,6 +1,9 @@
 /** Derivative rules of the arithmetic operators, keyed by their source spelling. */
+import type { Expr } from '../ir/nodes.ts';
 import * as b from '../ir/builders.ts';
-import { binary, unary, type Rule } from './helpers.ts';
+import { binary, unary, unlessZeroSeed, type Rule } from './helpers.ts';
+
+const divisorNonZero = (x: Expr[]): boolean => x[1]!.k === 'num' && x[1]!.v !== 0;
 
 export const ARITH_RULES = {
   // y = a + b  ⇒  ẏ = ȧ + ḃ;  ā += ȳ,  b̄ += ȳ
@@ -13,11 +16,13 @@ export const ARITH_RULES = {
   pos: unary(({ s }) => s, { gpu: '+' }),
   // y = a·b  ⇒  ā += ȳ·b,  b̄ += a·ȳ
   '*': binary(({ x, s }) => b.mul(s, x[1]!), ({ x, s }) => b.mul(x[0]!, s), { gpu: '*' }),
-  // y = a / b  ⇒  ā += ȳ / b,  b̄ −= ȳ·y / b
-  '/': binary(({ x, s }) => b.div(s, x[1]!), ({ x, y, s }) => b.neg(b.div(b.mul(s, y), x[1]!)), {
-    gpu: '/',
-    domain: [[-2, 2], [0.5, 2]],
-  }),
+  // y = a / b  ⇒  ā += ȳ / b,  b̄ −= ȳ·y / b; a zero seed gives 0 at b = 0 (a 1/r computed
+  // before the `r > 0` that guards its use)
+  '/': binary(
+    ({ x, s }) => (divisorNonZero(x) ? b.div(s, x[1]!) : unlessZeroSeed(s, b.div(s, x[1]!))),
+    ({ x, y, s }) => unlessZeroSeed(s, b.neg(b.div(b.mul(s, y), x[1]!))),
+    { gpu: '/', domain: [[-2, 2], [0.5, 2]], singular: (x) => !divisorNonZero(x) },
+  ),
   // y = a % b = a − trunc(a/b)·b  ⇒  ā += ȳ,  b̄ −= ȳ·trunc(a/b)
   '%': binary(({ s }) => s, ({ x, s }) => b.neg(b.mul(s, b.math('trunc', b.div(x[0]!, x[1]!)))), {
     gpu: '%',
@@ -40,10 +45,12 @@ export function powRule(gpu: string): Rule {
         if (p.v === 0) return b.ZERO;
         if (p.v === 1) return s;
         const lower = p.v - 1 === 1 ? base : b.math('pow', base, b.num(p.v - 1));
-        return b.mul(s, b.mul(p, lower));
+        const partial = b.mul(s, b.mul(p, lower));
+        // a ** 0.5 (finite value) or a ** -2 at a = 0: an infinite partial
+        return p.v < 1 ? unlessZeroSeed(s, partial) : partial;
       }
       // b = 0 gives 0, not 0·a⁻¹ = NaN at a = 0 (x ** i with i = 0 in a loop)
-      const term = b.mul(s, b.mul(p, b.math('pow', base, b.sub(p, b.ONE))));
+      const term = unlessZeroSeed(s, b.mul(s, b.mul(p, b.math('pow', base, b.sub(p, b.ONE)))));
       return { k: 'cond', c: b.op('===', p, b.ZERO), a: b.ZERO, b: term };
     },
     ({ x, y, s }) => {
@@ -53,6 +60,12 @@ export function powRule(gpu: string): Rule {
       // (so a helper's `t ** k` with a constant k keeps a finite tangent at negative t)
       return base.k === 'num' && base.v > 0 ? term : { k: 'cond', c: b.op('<=', base, b.ZERO), a: b.ZERO, b: term };
     },
-    { gpu: 'Math.pow', domain: [[0.5, 2], [-2, 2]], atKink: '∂/∂b of a ** b is 0 for a ≤ 0' },
+    {
+      gpu: 'Math.pow',
+      domain: [[0.5, 2], [-2, 2]],
+      atKink: '∂/∂b of a ** b is 0 for a ≤ 0',
+      // a ** 0.5, a ** -2, or an exponent known only at run time, at a = 0
+      singular: (x) => x[1]!.k !== 'num' || (x[1]!.v !== 0 && x[1]!.v < 1),
+    },
   );
 }

@@ -32,6 +32,24 @@ export interface Rule {
   atKink?: string;
   /** true when every partial is zero (floor, sign, …) */
   zero?: boolean;
+  /**
+   * Whether a partial may be infinite where the value is finite (guarded by `unlessZeroSeed`,
+   * which reads the seed twice: forward mode names a compound tangent first).
+   */
+  singular?: (x: Expr[]) => boolean;
+}
+
+/**
+ * A partial that is infinite where the function is finite (sqrt at 0, asin at ±1): a zero seed
+ * gives 0, not 0 · ∞ = NaN, so an operand that does not move (a `Math.max(x, 0)` that chose the
+ * constant, a result nothing reads) contributes nothing, in both modes.
+ */
+export const ALWAYS = (): boolean => true;
+
+export function unlessZeroSeed(s: Expr, term: Expr): Expr {
+  if (b.isZero(s)) return b.ZERO;
+  if (s.k === 'num') return term;
+  return { k: 'cond', c: b.op('===', s, b.ZERO), a: b.ZERO, b: term };
 }
 
 function partialAt(partials: Partial[], i: number): Partial {
@@ -52,15 +70,16 @@ interface Extra {
   gpu?: string | null;
   domain?: [number, number][];
   atKink?: string;
+  singular?: (x: Expr[]) => boolean;
 }
 
 /** y = f(x) with ∂ = d(s). */
 export const unary = (d: Partial, extra: Extra & { gpu: string | null }): Rule =>
-  makeRule(1, [d], { gpu: extra.gpu, domain: extra.domain ?? [[-2, 2]], ...(extra.atKink ? { atKink: extra.atKink } : {}) });
+  makeRule(1, [d], { gpu: extra.gpu, domain: extra.domain ?? [[-2, 2]], ...(extra.atKink ? { atKink: extra.atKink } : {}), ...(extra.singular ? { singular: extra.singular } : {}) });
 
 /** y = f(a, b) with ∂a, ∂b. */
 export const binary = (da: Partial, db: Partial, extra: Extra & { gpu: string | null }): Rule =>
-  makeRule(2, [da, db], { gpu: extra.gpu, domain: extra.domain ?? [[-2, 2], [-2, 2]], ...(extra.atKink ? { atKink: extra.atKink } : {}) });
+  makeRule(2, [da, db], { gpu: extra.gpu, domain: extra.domain ?? [[-2, 2], [-2, 2]], ...(extra.atKink ? { atKink: extra.atKink } : {}), ...(extra.singular ? { singular: extra.singular } : {}) });
 
 /** Any number of operands, each with the partial d(i). */
 export const variadic = (d: (i: number) => Partial, extra: Extra & { gpu: string | null }): Rule => {

@@ -1,7 +1,7 @@
 /** Derivative rules of the `Math` functions, keyed by their source spelling. */
 import type { Expr } from '../ir/nodes.ts';
 import * as b from '../ir/builders.ts';
-import { binary, unary, variadic, zeroDerivative, type Rule } from './helpers.ts';
+import { binary, unary, variadic, zeroDerivative, unlessZeroSeed, ALWAYS, type Rule } from './helpers.ts';
 import { powRule } from './arith.ts';
 
 const sq = (e: Expr): Expr => b.mul(e, e);
@@ -22,8 +22,8 @@ export const MATH_RULES = {
   'Math.cos': unary(({ x, s }) => b.neg(b.mul(s, b.math('sin', x[0]!))), { gpu: 'Math.cos', domain: [[-3, 3]] }),
   // tan' = 1 + tan²
   'Math.tan': unary(({ y, s }) => b.mul(s, b.add(b.ONE, sq(y))), { gpu: 'Math.tan', domain: [[-1.2, 1.2]] }),
-  'Math.asin': unary(({ x, s }) => b.div(s, b.math('sqrt', b.sub(b.ONE, sq(x[0]!)))), { gpu: 'Math.asin', domain: [[-0.9, 0.9]] }),
-  'Math.acos': unary(({ x, s }) => b.neg(b.div(s, b.math('sqrt', b.sub(b.ONE, sq(x[0]!))))), { gpu: 'Math.acos', domain: [[-0.9, 0.9]] }),
+  'Math.asin': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, b.math('sqrt', b.sub(b.ONE, sq(x[0]!))))), { singular: ALWAYS, gpu: 'Math.asin', domain: [[-0.9, 0.9]] }),
+  'Math.acos': unary(({ x, s }) => unlessZeroSeed(s, b.neg(b.div(s, b.math('sqrt', b.sub(b.ONE, sq(x[0]!)))))), { singular: ALWAYS, gpu: 'Math.acos', domain: [[-0.9, 0.9]] }),
   'Math.atan': unary(({ x, s }) => b.div(s, b.add(b.ONE, sq(x[0]!))), { gpu: 'Math.atan' }),
   // y = atan2(a, b)  ⇒  ∂a = b / (a² + b²),  ∂b = −a / (a² + b²)
   'Math.atan2': binary(
@@ -35,18 +35,18 @@ export const MATH_RULES = {
   'Math.cosh': unary(({ x, s }) => b.mul(s, b.math('sinh', x[0]!)), { gpu: 'Math.cosh' }),
   'Math.tanh': unary(({ y, s }) => b.mul(s, b.sub(b.ONE, sq(y))), { gpu: 'Math.tanh' }),
   'Math.asinh': unary(({ x, s }) => b.div(s, b.math('sqrt', b.add(sq(x[0]!), b.ONE))), { gpu: 'Math.asinh' }),
-  'Math.acosh': unary(({ x, s }) => b.div(s, b.math('sqrt', b.sub(sq(x[0]!), b.ONE))), { gpu: 'Math.acosh', domain: [[1.2, 3]] }),
-  'Math.atanh': unary(({ x, s }) => b.div(s, b.sub(b.ONE, sq(x[0]!))), { gpu: 'Math.atanh', domain: [[-0.9, 0.9]] }),
+  'Math.acosh': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, b.math('sqrt', b.sub(sq(x[0]!), b.ONE)))), { singular: ALWAYS, gpu: 'Math.acosh', domain: [[1.2, 3]] }),
+  'Math.atanh': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, b.sub(b.ONE, sq(x[0]!)))), { singular: ALWAYS, gpu: 'Math.atanh', domain: [[-0.9, 0.9]] }),
   // exp' = exp: reuse the result y
   'Math.exp': unary(({ y, s }) => b.mul(s, y), { gpu: 'Math.exp' }),
   'Math.expm1': unary(({ y, s }) => b.mul(s, b.add(y, b.ONE)), { gpu: null }),
-  'Math.log': unary(({ x, s }) => b.div(s, x[0]!), { gpu: 'Math.log', domain: [[0.2, 3]] }),
-  'Math.log1p': unary(({ x, s }) => b.div(s, b.add(b.ONE, x[0]!)), { gpu: null, domain: [[-0.5, 2]] }),
-  'Math.log2': unary(({ x, s }) => b.div(s, b.mul(x[0]!, LN2)), { gpu: 'Math.log2', domain: [[0.2, 3]] }),
-  'Math.log10': unary(({ x, s }) => b.div(s, b.mul(x[0]!, LN10)), { gpu: null, domain: [[0.2, 3]] }),
+  'Math.log': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, x[0]!)), { singular: ALWAYS, gpu: 'Math.log', domain: [[0.2, 3]] }),
+  'Math.log1p': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, b.add(b.ONE, x[0]!))), { singular: ALWAYS, gpu: null, domain: [[-0.5, 2]] }),
+  'Math.log2': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, b.mul(x[0]!, LN2))), { singular: ALWAYS, gpu: 'Math.log2', domain: [[0.2, 3]] }),
+  'Math.log10': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, b.mul(x[0]!, LN10))), { singular: ALWAYS, gpu: null, domain: [[0.2, 3]] }),
   // sqrt'(x) = 1 / (2·sqrt x): +Infinity at 0, as the math says
-  'Math.sqrt': unary(({ y, s }) => b.div(s, b.mul(b.num(2), y)), { gpu: 'Math.sqrt', domain: [[0.2, 3]], atKink: "sqrt'(0) = +Infinity" }),
-  'Math.cbrt': unary(({ y, s }) => b.div(s, b.mul(b.num(3), sq(y))), { gpu: 'Math.cbrt', domain: [[0.2, 3]], atKink: "cbrt'(0) = +Infinity" }),
+  'Math.sqrt': unary(({ y, s }) => unlessZeroSeed(s, b.div(s, b.mul(b.num(2), y))), { singular: ALWAYS, gpu: 'Math.sqrt', domain: [[0.2, 3]], atKink: "sqrt'(0) = +Infinity" }),
+  'Math.cbrt': unary(({ y, s }) => unlessZeroSeed(s, b.div(s, b.mul(b.num(3), sq(y)))), { singular: ALWAYS, gpu: 'Math.cbrt', domain: [[0.2, 3]], atKink: "cbrt'(0) = +Infinity" }),
   'Math.pow': powRule('Math.pow'),
   // hypot(x…) = sqrt(Σ x²)  ⇒  ∂ᵢ = xᵢ / y, and 0 at the origin
   'Math.hypot': variadic(

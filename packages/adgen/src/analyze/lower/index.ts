@@ -14,7 +14,7 @@ import { Node, SyntaxKind, type Expression, type Statement } from 'ts-morph';
 import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
 import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
-import { isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
+import { apiName, isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
 import { BOOLEAN_OPS, MATH_CONSTANTS, REJECTED, ruleFor } from '../../rules/index.ts';
 import { isExportedTopLevel, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
 import { classifyType, describeType } from './types.ts';
@@ -201,7 +201,7 @@ class Lowerer {
       const init = !initNode ? undefined : isArrayType(cls) ? (this.allocation(unwrap(initNode)) ?? this.expr(initNode)) : this.expr(initNode);
       const t = p.getType();
       const readonly = cls === 'number[]' && (t.isReadonlyArray?.() ?? false);
-      params.push({ name: irName, type: cls, active: false, out: false, ...(readonly ? { readonly } : {}), ...(init ? { init } : {}) });
+      params.push({ name: irName, type: cls, active: false, out: false, ...(readonly ? { readonly } : {}), ...(init ? { init } : {}), ...(irName !== name ? { key: name } : {}) });
     }
     const where = (tag: string) => {
       const pos = this.unit.tagPos.get(tag);
@@ -209,7 +209,7 @@ class Lowerer {
     };
     const numeric = (p: Param) => p.type !== 'boolean';
     if (this.unit.out !== null) {
-      const out = params.find((p) => p.name === this.unit.out);
+      const out = params.find((p) => apiName(p) === this.unit.out);
       if (!out || !isArrayType(out.type)) {
         this.bag.add('AD1006', where('out'), this.unit.out, this.unit.name);
         ok = false;
@@ -217,12 +217,12 @@ class Lowerer {
     }
     if (this.unit.wrt !== null) {
       for (const w of this.unit.wrt) {
-        const p = params.find((q) => q.name === w);
+        const p = params.find((q) => apiName(q) === w);
         if (!p && rejected.has(w)) {
           this.bag.add('AD1015', where('wrt'), this.unit.name, w);
           ok = false;
         } else if (!p) {
-          this.bag.add('AD1005', where('wrt'), w, this.unit.name, params.map((q) => q.name).join(', ') || '(none)');
+          this.bag.add('AD1005', where('wrt'), w, this.unit.name, params.map(apiName).join(', ') || '(none)');
           ok = false;
         } else if (!numeric(p)) {
           this.bag.add('AD1015', where('wrt'), this.unit.name, w);

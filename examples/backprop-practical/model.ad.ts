@@ -54,6 +54,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _sampleLossJvpDot: number = 0;
+export const _sampleLossVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `sampleLoss` (model.ts:9) by reverse mode: the value and ∂sampleLoss/∂input for each active input. */
 export function sampleLossGrad(
@@ -172,4 +174,84 @@ export function sampleLossJacobian(
       ),
     (_cotangent) => sampleLossVjp(w, b, x, y, _cotangent as number),
   );
+}
+
+/** The primal `sampleLoss` (model.ts:9), for derivative code that calls it. */
+export function _sampleLoss(w: number, b: number, x: number, y: number): number {
+  const u = w * x;
+  const yhat = u + b;
+  const r = yhat - y;
+  return r * r;
+}
+
+/** Forward-mode kernel of `sampleLoss` for derivative code that calls it. */
+export function _sampleLossJvp(
+  w: number,
+  w_dot: number,
+  b: number,
+  b_dot: number,
+  x: number,
+  x_dot: number,
+  y: number,
+  y_dot: number,
+): number {
+  // model.ts:10  const u = w * x;
+  const u = w * x;
+  let u_dot = w_dot * x + w * x_dot;
+  // model.ts:11  const yhat = u + b;
+  const yhat = u + b;
+  let yhat_dot = u_dot + b_dot;
+  // model.ts:12  const r = yhat - y;
+  const r = yhat - y;
+  let r_dot = yhat_dot - y_dot;
+  // model.ts:13  return r * r;
+  _sampleLossJvpDot = 2 * r_dot * r;
+  return r * r;
+}
+
+/** Reverse-mode kernel of `sampleLoss` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_sampleLossVjpBar`. */
+export function _sampleLossVjp(w: number, b: number, x: number, y: number, _seed: number): number {
+  if (_seed === 0) {
+    _sampleLossVjpBar[0] = 0;
+    _sampleLossVjpBar[1] = 0;
+    _sampleLossVjpBar[2] = 0;
+    _sampleLossVjpBar[3] = 0;
+    return _sampleLoss(w, b, x, y);
+  }
+  let w_bar = 0;
+  let b_bar = 0;
+  let x_bar = 0;
+  let y_bar = 0;
+  let u_bar = 0;
+  let yhat_bar = 0;
+  let r_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:10  const u = w * x;
+  const u = w * x;
+  // model.ts:11  const yhat = u + b;
+  const yhat = u + b;
+  // model.ts:12  const r = yhat - y;
+  const r = yhat - y;
+  // model.ts:13  return r * r;
+  _ret = r * r;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:13  return r * r;
+  r_bar = 2 * _ret_bar * r;
+  _ret_bar = 0;
+  // adjoint of model.ts:12  const r = yhat - y;
+  yhat_bar = r_bar;
+  y_bar = -r_bar;
+  // adjoint of model.ts:11  const yhat = u + b;
+  u_bar = yhat_bar;
+  b_bar = yhat_bar;
+  // adjoint of model.ts:10  const u = w * x;
+  w_bar = u_bar * x;
+  x_bar = w * u_bar;
+  _sampleLossVjpBar[0] = w_bar;
+  _sampleLossVjpBar[1] = b_bar;
+  _sampleLossVjpBar[2] = x_bar;
+  _sampleLossVjpBar[3] = y_bar;
+  return _ret;
 }

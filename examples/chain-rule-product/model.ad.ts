@@ -54,6 +54,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _productJvpDot: number = 0;
+export const _productVjpBar: Float64Array = new Float64Array(2);
 
 /** Gradient of `product` (model.ts:6) by reverse mode: the value and ∂product/∂input for each active input. */
 export function productGrad(
@@ -155,4 +157,59 @@ export function productJacobian(
       ),
     (_cotangent) => productVjp(a, b, _cotangent as number),
   );
+}
+
+/** The primal `product` (model.ts:6), for derivative code that calls it. */
+export function _product(a: number, b: number): number {
+  const c = a + b;
+  const d = a * c;
+  return d;
+}
+
+/** Forward-mode kernel of `product` for derivative code that calls it. */
+export function _productJvp(a: number, a_dot: number, b: number, b_dot: number): number {
+  // model.ts:7  const c = a + b;
+  const c = a + b;
+  let c_dot = a_dot + b_dot;
+  // model.ts:8  const d = a * c;
+  const d = a * c;
+  let d_dot = a_dot * c + a * c_dot;
+  // model.ts:9  return d;
+  _productJvpDot = d_dot;
+  return d;
+}
+
+/** Reverse-mode kernel of `product` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_productVjpBar`. */
+export function _productVjp(a: number, b: number, _seed: number): number {
+  if (_seed === 0) {
+    _productVjpBar[0] = 0;
+    _productVjpBar[1] = 0;
+    return _product(a, b);
+  }
+  let a_bar = 0;
+  let b_bar = 0;
+  let c_bar = 0;
+  let d_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:7  const c = a + b;
+  const c = a + b;
+  // model.ts:8  const d = a * c;
+  const d = a * c;
+  // model.ts:9  return d;
+  _ret = d;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:9  return d;
+  d_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of model.ts:8  const d = a * c;
+  a_bar = d_bar * c;
+  c_bar = a * d_bar;
+  // adjoint of model.ts:7  const c = a + b;
+  a_bar += c_bar;
+  b_bar = c_bar;
+  _productVjpBar[0] = a_bar;
+  _productVjpBar[1] = b_bar;
+  return _ret;
 }

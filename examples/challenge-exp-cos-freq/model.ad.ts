@@ -54,6 +54,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _lossJvpDot: number = 0;
+export const _lossVjpBar: Float64Array = new Float64Array(3);
 
 /** Gradient of `loss` (model.ts:7) by reverse mode: the value and ∂loss/∂input for each active input. */
 export function lossGrad(
@@ -217,4 +219,141 @@ export function lossJacobian(
       ),
     (_cotangent) => lossVjp(w, b, p, x, y, _cotangent as number),
   );
+}
+
+/** The primal `loss` (model.ts:7), for derivative code that calls it. */
+export function _loss(w: number, b: number, p: number, x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
+    s = s + r * r;
+  }
+  return s / x.length;
+}
+
+/** Forward-mode kernel of `loss` for derivative code that calls it. */
+export function _lossJvp(
+  w: number,
+  w_dot: number,
+  b: number,
+  b_dot: number,
+  p: number,
+  p_dot: number,
+  x: Float64Array,
+  x_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): number {
+  // model.ts:8  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // model.ts:9
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // model.ts:10  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
+    const _xAt = x[i];
+    const _t0 = p * _xAt;
+    const _t1 = Math.cos(_t0);
+    const _t2 = Math.exp(w * _t1 + b);
+    const r = _t2 - y[i];
+    let r_dot =
+      (w_dot * _t1 - w * (p_dot * _xAt + p * x_dot[i]) * Math.sin(_t0) + b_dot) * _t2 - y_dot[i];
+    // model.ts:11  s += r * r;
+    s_dot += 2 * r_dot * r;
+    s += r * r;
+  }
+  // model.ts:13  return s / x.length;
+  _lossJvpDot = s_dot === 0 ? 0 : s_dot / x.length;
+  return s / x.length;
+}
+
+/** Reverse-mode kernel of `loss` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_lossVjpBar`. */
+export function _lossVjp(
+  w: number,
+  b: number,
+  p: number,
+  x: Float64Array,
+  x_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _lossVjpBar[0] = 0;
+    _lossVjpBar[1] = 0;
+    _lossVjpBar[2] = 0;
+    return _loss(w, b, p, x, y);
+  }
+  let w_bar = 0;
+  let b_bar = 0;
+  let p_bar = 0;
+  let s_bar = 0;
+  let w_bar_s = 0;
+  let p_bar_s = 0;
+  let x_bar_s = new Float64Array(0);
+  let b_bar_s = 0;
+  let y_bar_s = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:8  let s = 0;
+  let s = 0;
+  // model.ts:9
+  w_bar_s = 0;
+  p_bar_s = 0;
+  x_bar_s = new Float64Array(x.length);
+  b_bar_s = 0;
+  y_bar_s = new Float64Array(y.length);
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    let r_bar = 0;
+    // model.ts:10  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
+    const _xAt = x[i];
+    const _t0 = p * _xAt;
+    const _t1 = Math.cos(_t0);
+    const _t2 = Math.exp(w * _t1 + b);
+    const r = _t2 - y[i];
+    // model.ts:11  s += r * r;
+    s = s + r * r;
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of model.ts:11  s += r * r;
+    r_bar = 2 * r;
+    // adjoint of model.ts:10  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
+    const _b0 = r_bar * _t2;
+    w_bar_s += _b0 * _t1;
+    const _t1_bar = w * _b0;
+    const _t0_bar = -(_t1_bar * Math.sin(_t0));
+    p_bar_s += _t0_bar * _xAt;
+    x_bar_s[i] += p * _t0_bar;
+    b_bar_s += _b0;
+    y_bar_s[i] -= r_bar;
+  }
+  // model.ts:13  return s / x.length;
+  _ret = s / x.length;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:13  return s / x.length;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
+  _ret_bar = 0;
+  // adjoint of model.ts:9
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    w_bar = s_bar * w_bar_s;
+    p_bar = s_bar * p_bar_s;
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    }
+    b_bar = s_bar * b_bar_s;
+    const _yLength = y.length;
+    for (let _j1 = 0; _j1 < _yLength; _j1++) {
+      y_bar[_j1] += s_bar * y_bar_s[_j1];
+    }
+  }
+  // adjoint of model.ts:8  let s = 0;
+  s_bar = 0;
+  _lossVjpBar[0] = w_bar;
+  _lossVjpBar[1] = b_bar;
+  _lossVjpBar[2] = p_bar;
+  return _ret;
 }

@@ -72,6 +72,7 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
+export const _doublingVjpBar: Float64Array = new Float64Array(0);
 
 /** Reverse mode (vector–Jacobian product) of `doubling` (model.ts:12): the value and `cotangentᵀ·J` for each active input. */
 export function doublingVjp(
@@ -201,4 +202,114 @@ export function doublingJacobian(
     (_cotangent) => doublingVjp(x, y, _cotangent as Float64Array),
     () => _copyEach([y], [_saved_y]),
   );
+}
+
+/** The primal `doubling` (model.ts:12), for derivative code that calls it. */
+export function _doubling(x: Float64Array, y: Float64Array): void {
+  const n = x.length;
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    const _yAt = x[i] * 2;
+    y[i] = _yAt;
+    sq = sq + _yAt * _yAt;
+  }
+  while (Math.sqrt(sq) < 1000) {
+    sq = 0;
+    for (let i = 0; i < n; i++) {
+      const _yAt1 = y[i] * 2;
+      y[i] = _yAt1;
+      sq = sq + _yAt1 * _yAt1;
+    }
+  }
+}
+
+/** Forward-mode kernel of `doubling` for derivative code that calls it. */
+export function _doublingJvp(
+  x: Float64Array,
+  x_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): void {
+  // model.ts:13  const n = x.length;
+  const n = x.length;
+  // model.ts:14  let sq = 0;
+  let sq = 0;
+  // model.ts:15
+  for (let i = 0; i < n; i++) {
+    // model.ts:16  y[i] = x[i] * 2;
+    y_dot[i] = x_dot[i] * 2;
+    const _yAt = x[i] * 2;
+    y[i] = _yAt;
+    // model.ts:17  sq += y[i] * y[i];
+    sq += _yAt * _yAt;
+  }
+  // model.ts:19
+  while (Math.sqrt(sq) < 1000) {
+    // model.ts:20  sq = 0;
+    sq = 0;
+    // model.ts:21
+    for (let i = 0; i < n; i++) {
+      // model.ts:22  y[i] = y[i] * 2;
+      y_dot[i] = y_dot[i] * 2;
+      const _yAt1 = y[i] * 2;
+      y[i] = _yAt1;
+      // model.ts:23  sq += y[i] * y[i];
+      sq += _yAt1 * _yAt1;
+    }
+  }
+}
+
+/** Reverse-mode kernel of `doubling` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_doublingVjpBar`. */
+export function _doublingVjp(
+  x: Float64Array,
+  x_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+): void {
+  let _n0 = 0;
+  // model.ts:13  const n = x.length;
+  const n = x.length;
+  // model.ts:14  let sq = 0;
+  let sq = 0;
+  // model.ts:15
+  for (let i = 0; i < n; i++) {
+    // model.ts:16  y[i] = x[i] * 2;
+    const _yAt = x[i] * 2;
+    y[i] = _yAt;
+    // model.ts:17  sq += y[i] * y[i];
+    sq = sq + _yAt * _yAt;
+  }
+  // model.ts:19
+  _n0 = 0;
+  while (Math.sqrt(sq) < 1000) {
+    // model.ts:20  sq = 0;
+    sq = 0;
+    // model.ts:21
+    for (let i = 0; i < n; i++) {
+      // model.ts:22  y[i] = y[i] * 2;
+      const _yAt1 = y[i] * 2;
+      y[i] = _yAt1;
+      // model.ts:23  sq += y[i] * y[i];
+      sq = sq + _yAt1 * _yAt1;
+    }
+    _n0++;
+  }
+  // adjoint sweep
+  // adjoint of model.ts:19
+  for (let _k0 = 0; _k0 < _n0; _k0++) {
+    // adjoint of model.ts:21
+    for (let i = n - 1; i >= 0; i--) {
+      // adjoint of model.ts:22  y[i] = y[i] * 2;
+      const _b1 = y_bar[i];
+      y_bar[i] = 0;
+      y_bar[i] += _b1 * 2;
+    }
+  }
+  // adjoint of model.ts:15
+  for (let i = n - 1; i >= 0; i--) {
+    // adjoint of model.ts:16  y[i] = x[i] * 2;
+    const _b0 = y_bar[i];
+    y_bar[i] = 0;
+    x_bar[i] += _b0 * 2;
+  }
 }

@@ -72,6 +72,7 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
+export const _fVjpBar: Float64Array = new Float64Array(0);
 
 /** Reverse mode (vector–Jacobian product) of `f` (model.ts:9): the value and `cotangentᵀ·J` for each active input. */
 export function fVjp(
@@ -160,4 +161,55 @@ export function fJacobian(
     (_cotangent) => fVjp(x, y, _cotangent as Float64Array),
     () => _copyEach([y], [_saved_y]),
   );
+}
+
+/** The primal `f` (model.ts:9), for derivative code that calls it. */
+export function _f(x: Float64Array, y: Float64Array): void {
+  y[0] = x[0] * x[1] + Math.sin(x[2]);
+  y[1] = x[0] * Math.exp(x[1]) - x[2] * x[2];
+}
+
+/** Forward-mode kernel of `f` for derivative code that calls it. */
+export function _fJvp(
+  x: Float64Array,
+  x_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): void {
+  // model.ts:10  y[0] = x[0] * x[1] + Math.sin(x[2]);
+  y_dot[0] = x_dot[0] * x[1] + x[0] * x_dot[1] + x_dot[2] * Math.cos(x[2]);
+  y[0] = x[0] * x[1] + Math.sin(x[2]);
+  // model.ts:11  y[1] = x[0] * Math.exp(x[1]) - x[2] * x[2];
+  const _t0 = Math.exp(x[1]);
+  y_dot[1] = x_dot[0] * _t0 + x[0] * x_dot[1] * _t0 - 2 * x_dot[2] * x[2];
+  y[1] = x[0] * _t0 - x[2] * x[2];
+}
+
+/** Reverse-mode kernel of `f` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_fVjpBar`. */
+export function _fVjp(
+  x: Float64Array,
+  x_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+): void {
+  // model.ts:10  y[0] = x[0] * x[1] + Math.sin(x[2]);
+  y[0] = x[0] * x[1] + Math.sin(x[2]);
+  // model.ts:11  y[1] = x[0] * Math.exp(x[1]) - x[2] * x[2];
+  const _t0 = Math.exp(x[1]);
+  y[1] = x[0] * _t0 - x[2] * x[2];
+  // adjoint sweep
+  // adjoint of model.ts:11  y[1] = x[0] * Math.exp(x[1]) - x[2] * x[2];
+  const _b1 = y_bar[1];
+  y_bar[1] = 0;
+  x_bar[0] += _b1 * _t0;
+  const _t0_bar = x[0] * _b1;
+  x_bar[1] += _t0_bar * _t0;
+  const _b2 = -_b1;
+  x_bar[2] += 2 * _b2 * x[2];
+  // adjoint of model.ts:10  y[0] = x[0] * x[1] + Math.sin(x[2]);
+  const _b0 = y_bar[0];
+  y_bar[0] = 0;
+  x_bar[0] += _b0 * x[1];
+  x_bar[1] += x[0] * _b0;
+  x_bar[2] += _b0 * Math.cos(x[2]);
 }

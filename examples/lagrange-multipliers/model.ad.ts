@@ -58,6 +58,10 @@ export let _objectiveJvpDot: number = 0;
 export const _objectiveVjpBar: Float64Array = new Float64Array(2);
 export let _constraintJvpDot: number = 0;
 export const _constraintVjpBar: Float64Array = new Float64Array(2);
+export let _lagrangianJvpDot: number = 0;
+export const _lagrangianVjpBar: Float64Array = new Float64Array(3);
+export let _augmentedLagrangianJvpDot: number = 0;
+export const _augmentedLagrangianVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `objective` (model.ts:12) by reverse mode: the value and ∂objective/∂input for each active input. */
 export function objectiveGrad(
@@ -432,6 +436,76 @@ export function lagrangianJacobian(
   );
 }
 
+/** The primal `lagrangian` (model.ts:29), for derivative code that calls it. */
+export function _lagrangian(x: number, y: number, lambda: number): number {
+  const _t0 = _objective(x, y);
+  const _t1 = _constraint(x, y);
+  return _t0 - lambda * _t1;
+}
+
+/** Forward-mode kernel of `lagrangian` for derivative code that calls it. */
+export function _lagrangianJvp(
+  x: number,
+  x_dot: number,
+  y: number,
+  y_dot: number,
+  lambda: number,
+  lambda_dot: number,
+): number {
+  // model.ts:30  return objective(x, y) - lambda * constraint(x, y);
+  const _t0 = _objectiveJvp(x, x_dot, y, y_dot);
+  let _t0_dot = _objectiveJvpDot;
+  const _t1 = _constraintJvp(x, x_dot, y, y_dot);
+  let _t1_dot = _constraintJvpDot;
+  _lagrangianJvpDot = _t0_dot - (lambda_dot * _t1 + lambda * _t1_dot);
+  return _t0 - lambda * _t1;
+}
+
+/** Reverse-mode kernel of `lagrangian` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_lagrangianVjpBar`. */
+export function _lagrangianVjp(x: number, y: number, lambda: number, _seed: number): number {
+  if (_seed === 0) {
+    _lagrangianVjpBar[0] = 0;
+    _lagrangianVjpBar[1] = 0;
+    _lagrangianVjpBar[2] = 0;
+    return _lagrangian(x, y, lambda);
+  }
+  let x_bar = 0;
+  let y_bar = 0;
+  let lambda_bar = 0;
+  let _t0_bar = 0;
+  let _t1_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:30  return objective(x, y) - lambda * constraint(x, y);
+  const _t0 = _objective(x, y);
+  const _t1 = _constraint(x, y);
+  _ret = _t0 - lambda * _t1;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:30  return objective(x, y) - lambda * constraint(x, y);
+  _t0_bar = _ret_bar;
+  const _b4 = -_ret_bar;
+  lambda_bar = _b4 * _t1;
+  _t1_bar = lambda * _b4;
+  _ret_bar = 0;
+  _constraintVjp(x, y, _t1_bar);
+  _t1_bar = 0;
+  const _b2 = _constraintVjpBar[0];
+  x_bar = _b2;
+  const _b3 = _constraintVjpBar[1];
+  y_bar = _b3;
+  _objectiveVjp(x, y, _t0_bar);
+  _t0_bar = 0;
+  const _b0 = _objectiveVjpBar[0];
+  x_bar += _b0;
+  const _b1 = _objectiveVjpBar[1];
+  y_bar += _b1;
+  _lagrangianVjpBar[0] = x_bar;
+  _lagrangianVjpBar[1] = y_bar;
+  _lagrangianVjpBar[2] = lambda_bar;
+  return _ret;
+}
+
 /** Gradient of `augmentedLagrangian` (model.ts:39) by reverse mode: the value and ∂augmentedLagrangian/∂input for each active input. */
 export function augmentedLagrangianGrad(
   x: number,
@@ -559,4 +633,100 @@ export function augmentedLagrangianJacobian(
       ),
     (_cotangent) => augmentedLagrangianVjp(x, y, lambda, rho, _cotangent as number),
   );
+}
+
+/** The primal `augmentedLagrangian` (model.ts:39), for derivative code that calls it. */
+export function _augmentedLagrangian(x: number, y: number, lambda: number, rho: number): number {
+  const g = _constraint(x, y);
+  const _t0 = _objective(x, y);
+  return _t0 - lambda * g + (rho / 2) * g * g;
+}
+
+/** Forward-mode kernel of `augmentedLagrangian` for derivative code that calls it. */
+export function _augmentedLagrangianJvp(
+  x: number,
+  x_dot: number,
+  y: number,
+  y_dot: number,
+  lambda: number,
+  lambda_dot: number,
+  rho: number,
+  rho_dot: number,
+): number {
+  // model.ts:40  const g = constraint(x, y);
+  const g = _constraintJvp(x, x_dot, y, y_dot);
+  let g_dot = _constraintJvpDot;
+  // model.ts:41  return objective(x, y) - lambda * g + (rho / 2) * g * g;
+  const _t0 = _objectiveJvp(x, x_dot, y, y_dot);
+  let _t0_dot = _objectiveJvpDot;
+  const _t1 = rho / 2;
+  const _t2 = _t1 * g;
+  _augmentedLagrangianJvpDot =
+    _t0_dot -
+    (lambda_dot * g + lambda * g_dot) +
+    (((rho_dot / 2) * g + _t1 * g_dot) * g + _t2 * g_dot);
+  return _t0 - lambda * g + _t2 * g;
+}
+
+/** Reverse-mode kernel of `augmentedLagrangian` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_augmentedLagrangianVjpBar`. */
+export function _augmentedLagrangianVjp(
+  x: number,
+  y: number,
+  lambda: number,
+  rho: number,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _augmentedLagrangianVjpBar[0] = 0;
+    _augmentedLagrangianVjpBar[1] = 0;
+    _augmentedLagrangianVjpBar[2] = 0;
+    _augmentedLagrangianVjpBar[3] = 0;
+    return _augmentedLagrangian(x, y, lambda, rho);
+  }
+  let x_bar = 0;
+  let y_bar = 0;
+  let lambda_bar = 0;
+  let rho_bar = 0;
+  let g_bar = 0;
+  let _t0_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:40  const g = constraint(x, y);
+  const g = _constraint(x, y);
+  // model.ts:41  return objective(x, y) - lambda * g + (rho / 2) * g * g;
+  const _t0 = _objective(x, y);
+  const _t1 = rho / 2;
+  const _t2 = _t1 * g;
+  _ret = _t0 - lambda * g + _t2 * g;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:41  return objective(x, y) - lambda * g + (rho / 2) * g * g;
+  _t0_bar = _ret_bar;
+  const _b4 = -_ret_bar;
+  lambda_bar = _b4 * g;
+  g_bar = lambda * _b4;
+  const _t2_bar = _ret_bar * g;
+  const _t1_bar = _t2_bar * g;
+  rho_bar = _t1_bar / 2;
+  g_bar += _t1 * _t2_bar;
+  g_bar += _t2 * _ret_bar;
+  _ret_bar = 0;
+  _objectiveVjp(x, y, _t0_bar);
+  _t0_bar = 0;
+  const _b2 = _objectiveVjpBar[0];
+  x_bar = _b2;
+  const _b3 = _objectiveVjpBar[1];
+  y_bar = _b3;
+  // adjoint of model.ts:40  const g = constraint(x, y);
+  _constraintVjp(x, y, g_bar);
+  g_bar = 0;
+  const _b0 = _constraintVjpBar[0];
+  x_bar += _b0;
+  const _b1 = _constraintVjpBar[1];
+  y_bar += _b1;
+  _augmentedLagrangianVjpBar[0] = x_bar;
+  _augmentedLagrangianVjpBar[1] = y_bar;
+  _augmentedLagrangianVjpBar[2] = lambda_bar;
+  _augmentedLagrangianVjpBar[3] = rho_bar;
+  return _ret;
 }

@@ -54,6 +54,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _costJvpDot: number = 0;
+export const _costVjpBar: Float64Array = new Float64Array(2);
 export let _regressionJvpDot: number = 0;
 export const _regressionVjpBar: Float64Array = new Float64Array(3);
 
@@ -199,6 +201,129 @@ export function costJacobian(
       ),
     (_cotangent) => costVjp(m, b, x, y, _cotangent as number),
   );
+}
+
+/** The primal `cost` (model.ts:16), for derivative code that calls it. */
+export function _cost(m: number, b: number, x: Float64Array, y: Float64Array): number {
+  let sigma = 0;
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    const yhat = _regression(m, x[i], b);
+    sigma = sigma + (yhat - y[i]) ** 2;
+  }
+  return sigma / y.length;
+}
+
+/** Forward-mode kernel of `cost` for derivative code that calls it. */
+export function _costJvp(
+  m: number,
+  m_dot: number,
+  b: number,
+  b_dot: number,
+  x: Float64Array,
+  x_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): number {
+  // model.ts:17  let sigma = 0;
+  let sigma = 0;
+  let sigma_dot = 0;
+  // model.ts:18
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    // model.ts:19  const yhat = regression(m, x[i], b);
+    const yhat = _regressionJvp(m, m_dot, x[i], x_dot[i], b, b_dot);
+    let yhat_dot = _regressionJvpDot;
+    // model.ts:20  sigma += (yhat - y[i]) ** 2;
+    const _t0 = yhat - y[i];
+    sigma_dot += (yhat_dot - y_dot[i]) * 2 * _t0;
+    sigma += _t0 ** 2;
+  }
+  // model.ts:22  return sigma / y.length;
+  _costJvpDot = sigma_dot === 0 ? 0 : sigma_dot / y.length;
+  return sigma / y.length;
+}
+
+/** Reverse-mode kernel of `cost` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_costVjpBar`. */
+export function _costVjp(
+  m: number,
+  b: number,
+  x: Float64Array,
+  x_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _costVjpBar[0] = 0;
+    _costVjpBar[1] = 0;
+    return _cost(m, b, x, y);
+  }
+  let m_bar = 0;
+  let b_bar = 0;
+  let sigma_bar = 0;
+  let m_bar_sigma = 0;
+  let x_bar_sigma = new Float64Array(0);
+  let b_bar_sigma = 0;
+  let y_bar_sigma = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:17  let sigma = 0;
+  let sigma = 0;
+  // model.ts:18
+  m_bar_sigma = 0;
+  x_bar_sigma = new Float64Array(x.length);
+  b_bar_sigma = 0;
+  y_bar_sigma = new Float64Array(y.length);
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    let yhat_bar = 0;
+    // model.ts:19  const yhat = regression(m, x[i], b);
+    const yhat = _regression(m, x[i], b);
+    // model.ts:20  sigma += (yhat - y[i]) ** 2;
+    const _t0 = yhat - y[i];
+    sigma = sigma + _t0 ** 2;
+    // adjoint of the iteration, with sigma_bar = 1
+    // adjoint of model.ts:20  sigma += (yhat - y[i]) ** 2;
+    const _t0_bar = 2 * _t0;
+    yhat_bar = _t0_bar;
+    y_bar_sigma[i] -= _t0_bar;
+    // adjoint of model.ts:19  const yhat = regression(m, x[i], b);
+    _regressionVjp(m, x[i], b, yhat_bar);
+    yhat_bar = 0;
+    const _b0 = _regressionVjpBar[0];
+    m_bar_sigma += _b0;
+    const _b1 = _regressionVjpBar[1];
+    x_bar_sigma[i] += _b1;
+    const _b2 = _regressionVjpBar[2];
+    b_bar_sigma += _b2;
+  }
+  // model.ts:22  return sigma / y.length;
+  _ret = sigma / y.length;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:22  return sigma / y.length;
+  sigma_bar = _ret_bar === 0 ? 0 : _ret_bar / y.length;
+  _ret_bar = 0;
+  // adjoint of model.ts:18
+  // the loop's adjoint, scaled by sigma_bar
+  if (sigma_bar !== 0) {
+    m_bar = sigma_bar * m_bar_sigma;
+    const _xLength = x.length;
+    for (let _j0 = 0; _j0 < _xLength; _j0++) {
+      x_bar[_j0] += sigma_bar * x_bar_sigma[_j0];
+    }
+    b_bar = sigma_bar * b_bar_sigma;
+    const _yLength1 = y.length;
+    for (let _j1 = 0; _j1 < _yLength1; _j1++) {
+      y_bar[_j1] += sigma_bar * y_bar_sigma[_j1];
+    }
+  }
+  // adjoint of model.ts:17  let sigma = 0;
+  sigma_bar = 0;
+  _costVjpBar[0] = m_bar;
+  _costVjpBar[1] = b_bar;
+  return _ret;
 }
 
 /** The primal `regression` (model.ts:6), for derivative code that calls it. */

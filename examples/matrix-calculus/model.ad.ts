@@ -72,6 +72,13 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
+export let _innerProductJvpDot: number = 0;
+export const _innerProductVjpBar: Float64Array = new Float64Array(0);
+export let _quadraticFormJvpDot: number = 0;
+export const _quadraticFormVjpBar: Float64Array = new Float64Array(0);
+export const _matVecVjpBar: Float64Array = new Float64Array(0);
+export let _weightedResidualJvpDot: number = 0;
+export const _weightedResidualVjpBar: Float64Array = new Float64Array(0);
 
 /** Gradient of `innerProduct` (model.ts:11) by reverse mode: the value and ∂innerProduct/∂input for each active input. */
 export function innerProductGrad(
@@ -182,6 +189,96 @@ export function innerProductJacobian(
       ),
     (_cotangent) => innerProductVjp(a, x, _cotangent as number),
   );
+}
+
+/** The primal `innerProduct` (model.ts:11), for derivative code that calls it. */
+export function _innerProduct(a: Float64Array, x: Float64Array): number {
+  let s = 0;
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    s = s + a[i] * x[i];
+  }
+  return s;
+}
+
+/** Forward-mode kernel of `innerProduct` for derivative code that calls it. */
+export function _innerProductJvp(
+  a: Float64Array,
+  a_dot: Float64Array,
+  x: Float64Array,
+  x_dot: Float64Array,
+): number {
+  // model.ts:12  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // model.ts:13
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // model.ts:14  s += a[i] * x[i];
+    const _xAt = x[i];
+    const _aAt = a[i];
+    s_dot += a_dot[i] * _xAt + _aAt * x_dot[i];
+    s += _aAt * _xAt;
+  }
+  // model.ts:16  return s;
+  _innerProductJvpDot = s_dot;
+  return s;
+}
+
+/** Reverse-mode kernel of `innerProduct` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_innerProductVjpBar`. */
+export function _innerProductVjp(
+  a: Float64Array,
+  a_bar: Float64Array,
+  x: Float64Array,
+  x_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    return _innerProduct(a, x);
+  }
+  let s_bar = 0;
+  let a_bar_s = new Float64Array(0);
+  let x_bar_s = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:12  let s = 0;
+  let s = 0;
+  // model.ts:13
+  a_bar_s = new Float64Array(a.length);
+  x_bar_s = new Float64Array(x.length);
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // model.ts:14  s += a[i] * x[i];
+    const _aAt = a[i];
+    const _xAt = x[i];
+    s = s + _aAt * _xAt;
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of model.ts:14  s += a[i] * x[i];
+    a_bar_s[i] += _xAt;
+    x_bar_s[i] += _aAt;
+  }
+  // model.ts:16  return s;
+  _ret = s;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:16  return s;
+  s_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of model.ts:13
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    const _aLength = a.length;
+    for (let _j0 = 0; _j0 < _aLength; _j0++) {
+      a_bar[_j0] += s_bar * a_bar_s[_j0];
+    }
+    const _xLength1 = x.length;
+    for (let _j1 = 0; _j1 < _xLength1; _j1++) {
+      x_bar[_j1] += s_bar * x_bar_s[_j1];
+    }
+  }
+  // adjoint of model.ts:12  let s = 0;
+  s_bar = 0;
+  return _ret;
 }
 
 /** Gradient of `quadraticForm` (model.ts:24) by reverse mode: the value and ∂quadraticForm/∂input for each active input. */
@@ -317,6 +414,123 @@ export function quadraticFormJacobian(
   );
 }
 
+/** The primal `quadraticForm` (model.ts:24), for derivative code that calls it. */
+export function _quadraticForm(A: Float64Array, x: Float64Array): number {
+  const n = x.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const _xAt = x[i];
+    for (let j = 0; j < n; j++) {
+      s = s + _xAt * A[i * n + j] * x[j];
+    }
+  }
+  return s;
+}
+
+/** Forward-mode kernel of `quadraticForm` for derivative code that calls it. */
+export function _quadraticFormJvp(
+  A: Float64Array,
+  A_dot: Float64Array,
+  x: Float64Array,
+  x_dot: Float64Array,
+): number {
+  // model.ts:25  const n = x.length;
+  const n = x.length;
+  // model.ts:26  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // model.ts:27
+  for (let i = 0; i < n; i++) {
+    // model.ts:28
+    const _xAt2 = x[i];
+    const _x_dotAt = x_dot[i];
+    for (let j = 0; j < n; j++) {
+      // model.ts:29  s += x[i] * A[i * n + j] * x[j];
+      const _t0 = A[i * n + j];
+      const _xAt = _xAt2;
+      const _t1 = _xAt * _t0;
+      const _xAt1 = x[j];
+      s_dot += (_x_dotAt * _t0 + _xAt * A_dot[i * n + j]) * _xAt1 + _t1 * x_dot[j];
+      s += _t1 * _xAt1;
+    }
+  }
+  // model.ts:32  return s;
+  _quadraticFormJvpDot = s_dot;
+  return s;
+}
+
+/** Reverse-mode kernel of `quadraticForm` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_quadraticFormVjpBar`. */
+export function _quadraticFormVjp(
+  A: Float64Array,
+  A_bar: Float64Array,
+  x: Float64Array,
+  x_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    return _quadraticForm(A, x);
+  }
+  let s_bar = 0;
+  let x_bar_s = new Float64Array(0);
+  let A_bar_s = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:25  const n = x.length;
+  const n = x.length;
+  // model.ts:26  let s = 0;
+  let s = 0;
+  // model.ts:27
+  x_bar_s = new Float64Array(x.length);
+  A_bar_s = new Float64Array(A.length);
+  for (let i = 0; i < n; i++) {
+    // model.ts:28
+    const _xAt4 = x[i];
+    const _xAt = _xAt4;
+    for (let j = 0; j < n; j++) {
+      // model.ts:29  s += x[i] * A[i * n + j] * x[j];
+      const _i0 = i * n + j;
+      const _t0 = _xAt * A[_i0];
+      s = s + _t0 * x[j];
+    }
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of model.ts:28
+    const _xAt3 = _xAt4;
+    for (let j = n - 1; j >= 0; j--) {
+      const _i0 = i * n + j;
+      const _xAt1 = _xAt3;
+      const _AAt = A[_i0];
+      const _t0 = _xAt1 * _AAt;
+      // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
+      const _xAt2 = x[j];
+      x_bar_s[i] += _xAt2 * _AAt;
+      A_bar_s[_i0] += _xAt1 * _xAt2;
+      x_bar_s[j] += _t0;
+    }
+  }
+  // model.ts:32  return s;
+  _ret = s;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:32  return s;
+  s_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of model.ts:27
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    const _xLength = x.length;
+    for (let _j0 = 0; _j0 < _xLength; _j0++) {
+      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    }
+    const _ALength = A.length;
+    for (let _j1 = 0; _j1 < _ALength; _j1++) {
+      A_bar[_j1] += s_bar * A_bar_s[_j1];
+    }
+  }
+  // adjoint of model.ts:26  let s = 0;
+  s_bar = 0;
+  return _ret;
+}
+
 /** Reverse mode (vector–Jacobian product) of `matVec` (model.ts:42): the value and `cotangentᵀ·J` for each active input. */
 export function matVecVjp(
   A: Float64Array,
@@ -430,6 +644,97 @@ export function matVecJacobian(
     (_cotangent) => matVecVjp(A, x, y, _cotangent as Float64Array),
     () => _copyEach([y], [_saved_y]),
   );
+}
+
+/** The primal `matVec` (model.ts:42), for derivative code that calls it. */
+export function _matVec(A: Float64Array, x: Float64Array, y: Float64Array): void {
+  const m = y.length;
+  const n = x.length;
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      s = s + A[i * n + j] * x[j];
+    }
+    y[i] = s;
+  }
+}
+
+/** Forward-mode kernel of `matVec` for derivative code that calls it. */
+export function _matVecJvp(
+  A: Float64Array,
+  A_dot: Float64Array,
+  x: Float64Array,
+  x_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): void {
+  // model.ts:43  const m = y.length;
+  const m = y.length;
+  // model.ts:44  const n = x.length;
+  const n = x.length;
+  // model.ts:45
+  for (let i = 0; i < m; i++) {
+    // model.ts:46  let s = 0;
+    let s = 0;
+    let s_dot = 0;
+    // model.ts:47
+    for (let j = 0; j < n; j++) {
+      // model.ts:48  s += A[i * n + j] * x[j];
+      const _t0 = A[i * n + j];
+      const _xAt = x[j];
+      s_dot += A_dot[i * n + j] * _xAt + _t0 * x_dot[j];
+      s += _t0 * _xAt;
+    }
+    // model.ts:50  y[i] = s;
+    y_dot[i] = s_dot;
+    y[i] = s;
+  }
+}
+
+/** Reverse-mode kernel of `matVec` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_matVecVjpBar`. */
+export function _matVecVjp(
+  A: Float64Array,
+  A_bar: Float64Array,
+  x: Float64Array,
+  x_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+): void {
+  // model.ts:43  const m = y.length;
+  const m = y.length;
+  // model.ts:44  const n = x.length;
+  const n = x.length;
+  // model.ts:45
+  for (let i = 0; i < m; i++) {
+    // model.ts:46  let s = 0;
+    let s = 0;
+    // model.ts:47
+    for (let j = 0; j < n; j++) {
+      // model.ts:48  s += A[i * n + j] * x[j];
+      const _i0 = i * n + j;
+      s = s + A[_i0] * x[j];
+    }
+    // model.ts:50  y[i] = s;
+    y[i] = s;
+  }
+  // adjoint sweep
+  // adjoint of model.ts:45
+  for (let i = m - 1; i >= 0; i--) {
+    let s_bar = 0;
+    // adjoint of model.ts:50  y[i] = s;
+    const _b0 = y_bar[i];
+    y_bar[i] = 0;
+    s_bar = _b0;
+    // adjoint of model.ts:47
+    for (let j = n - 1; j >= 0; j--) {
+      const _i0 = i * n + j;
+      // adjoint of model.ts:48  s += A[i * n + j] * x[j];
+      A_bar[_i0] += s_bar * x[j];
+      x_bar[j] += A[_i0] * s_bar;
+    }
+    // adjoint of model.ts:46  let s = 0;
+    s_bar = 0;
+  }
 }
 
 /** Gradient of `weightedResidual` (model.ts:61) by reverse mode: the value and ∂weightedResidual/∂input for each active input. */
@@ -639,4 +944,202 @@ export function weightedResidualJacobian(
       ),
     (_cotangent) => weightedResidualVjp(x, A, s, W, _cotangent as number),
   );
+}
+
+/** The primal `weightedResidual` (model.ts:61), for derivative code that calls it. */
+export function _weightedResidual(
+  x: Float64Array,
+  A: Float64Array,
+  s: Float64Array,
+  W: Float64Array,
+): number {
+  const m = x.length;
+  const k = s.length;
+  const r = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let as = 0;
+    for (let j = 0; j < k; j++) {
+      as = as + A[i * k + j] * s[j];
+    }
+    r[i] = x[i] - as;
+  }
+  let f = 0;
+  for (let i = 0; i < m; i++) {
+    const _rAt = r[i];
+    for (let j = 0; j < m; j++) {
+      f = f + _rAt * W[i * m + j] * r[j];
+    }
+  }
+  return f;
+}
+
+/** Forward-mode kernel of `weightedResidual` for derivative code that calls it. */
+export function _weightedResidualJvp(
+  x: Float64Array,
+  x_dot: Float64Array,
+  A: Float64Array,
+  A_dot: Float64Array,
+  s: Float64Array,
+  s_dot: Float64Array,
+  W: Float64Array,
+  W_dot: Float64Array,
+): number {
+  // model.ts:62  const m = x.length;
+  const m = x.length;
+  // model.ts:63  const k = s.length;
+  const k = s.length;
+  // model.ts:64  const r = new Float64Array(m);
+  const r = new Float64Array(m);
+  const r_dot = new Float64Array(m);
+  // model.ts:65
+  for (let i = 0; i < m; i++) {
+    // model.ts:66  let as = 0;
+    let as = 0;
+    let as_dot = 0;
+    // model.ts:67
+    for (let j = 0; j < k; j++) {
+      // model.ts:68  as += A[i * k + j] * s[j];
+      const _t0 = A[i * k + j];
+      const _sAt = s[j];
+      as_dot += A_dot[i * k + j] * _sAt + _t0 * s_dot[j];
+      as += _t0 * _sAt;
+    }
+    // model.ts:70  r[i] = x[i] - as;
+    r_dot[i] = x_dot[i] - as_dot;
+    r[i] = x[i] - as;
+  }
+  // model.ts:72  let f = 0;
+  let f = 0;
+  let f_dot = 0;
+  // model.ts:73
+  for (let i = 0; i < m; i++) {
+    // model.ts:74
+    const _rAt2 = r[i];
+    const _r_dotAt = r_dot[i];
+    for (let j = 0; j < m; j++) {
+      // model.ts:75  f += r[i] * W[i * m + j] * r[j];
+      const _t1 = W[i * m + j];
+      const _rAt = _rAt2;
+      const _t2 = _rAt * _t1;
+      const _rAt1 = r[j];
+      f_dot += (_r_dotAt * _t1 + _rAt * W_dot[i * m + j]) * _rAt1 + _t2 * r_dot[j];
+      f += _t2 * _rAt1;
+    }
+  }
+  // model.ts:78  return f;
+  _weightedResidualJvpDot = f_dot;
+  return f;
+}
+
+/** Reverse-mode kernel of `weightedResidual` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_weightedResidualVjpBar`. */
+export function _weightedResidualVjp(
+  x: Float64Array,
+  x_bar: Float64Array,
+  A: Float64Array,
+  A_bar: Float64Array,
+  s: Float64Array,
+  s_bar: Float64Array,
+  W: Float64Array,
+  W_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    return _weightedResidual(x, A, s, W);
+  }
+  let r_bar = new Float64Array(0);
+  let f_bar = 0;
+  let r_bar_f = new Float64Array(0);
+  let W_bar_f = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:62  const m = x.length;
+  const m = x.length;
+  // model.ts:63  const k = s.length;
+  const k = s.length;
+  // model.ts:64  const r = new Float64Array(m);
+  const r = new Float64Array(m);
+  r_bar = new Float64Array(r.length);
+  // model.ts:65
+  for (let i = 0; i < m; i++) {
+    // model.ts:66  let as = 0;
+    let as = 0;
+    // model.ts:67
+    for (let j = 0; j < k; j++) {
+      // model.ts:68  as += A[i * k + j] * s[j];
+      const _i0 = i * k + j;
+      as = as + A[_i0] * s[j];
+    }
+    // model.ts:70  r[i] = x[i] - as;
+    r[i] = x[i] - as;
+  }
+  // model.ts:72  let f = 0;
+  let f = 0;
+  // model.ts:73
+  r_bar_f = new Float64Array(r.length);
+  W_bar_f = new Float64Array(W.length);
+  for (let i = 0; i < m; i++) {
+    // model.ts:74
+    const _rAt4 = r[i];
+    const _rAt = _rAt4;
+    for (let j = 0; j < m; j++) {
+      // model.ts:75  f += r[i] * W[i * m + j] * r[j];
+      const _i1 = i * m + j;
+      const _t0 = _rAt * W[_i1];
+      f = f + _t0 * r[j];
+    }
+    // adjoint of the iteration, with f_bar = 1
+    // adjoint of model.ts:74
+    const _rAt3 = _rAt4;
+    for (let j = m - 1; j >= 0; j--) {
+      const _i1 = i * m + j;
+      const _rAt1 = _rAt3;
+      const _WAt = W[_i1];
+      const _t0 = _rAt1 * _WAt;
+      // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
+      const _rAt2 = r[j];
+      r_bar_f[i] += _rAt2 * _WAt;
+      W_bar_f[_i1] += _rAt1 * _rAt2;
+      r_bar_f[j] += _t0;
+    }
+  }
+  // model.ts:78  return f;
+  _ret = f;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:78  return f;
+  f_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of model.ts:73
+  // the loop's adjoint, scaled by f_bar
+  if (f_bar !== 0) {
+    const _rLength = r.length;
+    for (let _j0 = 0; _j0 < _rLength; _j0++) {
+      r_bar[_j0] += f_bar * r_bar_f[_j0];
+    }
+    const _WLength = W.length;
+    for (let _j1 = 0; _j1 < _WLength; _j1++) {
+      W_bar[_j1] += f_bar * W_bar_f[_j1];
+    }
+  }
+  // adjoint of model.ts:72  let f = 0;
+  f_bar = 0;
+  // adjoint of model.ts:65
+  for (let i = m - 1; i >= 0; i--) {
+    let as_bar = 0;
+    // adjoint of model.ts:70  r[i] = x[i] - as;
+    const _b0 = r_bar[i];
+    r_bar[i] = 0;
+    x_bar[i] += _b0;
+    as_bar = -_b0;
+    // adjoint of model.ts:67
+    for (let j = k - 1; j >= 0; j--) {
+      const _i0 = i * k + j;
+      // adjoint of model.ts:68  as += A[i * k + j] * s[j];
+      A_bar[_i0] += as_bar * s[j];
+      s_bar[j] += A[_i0] * as_bar;
+    }
+    // adjoint of model.ts:66  let as = 0;
+    as_bar = 0;
+  }
+  return _ret;
 }

@@ -61,6 +61,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _lossJvpDot: number = 0;
+export const _lossVjpBar: Float64Array = new Float64Array(1);
 export let _logitJvpDot: number = 0;
 export const _logitVjpBar: Float64Array = new Float64Array(3);
 
@@ -271,6 +273,186 @@ export function lossJacobian(
       ),
     (_cotangent) => lossVjp(W1, b1, W2, b2, X, labels, _cotangent as number),
   );
+}
+
+/** The primal `loss` (model.ts:23), for derivative code that calls it. */
+export function _loss(
+  W1: Float64Array,
+  b1: Float64Array,
+  W2: Float64Array,
+  b2: number,
+  X: Float64Array,
+  labels: Float64Array,
+): number {
+  const n = labels.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const z = _logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
+    s = s + (Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs(z))));
+  }
+  return s / n;
+}
+
+/** Forward-mode kernel of `loss` for derivative code that calls it. */
+export function _lossJvp(
+  W1: Float64Array,
+  W1_dot: Float64Array,
+  b1: Float64Array,
+  b1_dot: Float64Array,
+  W2: Float64Array,
+  W2_dot: Float64Array,
+  b2: number,
+  b2_dot: number,
+  X: Float64Array,
+  X_dot: Float64Array,
+  labels: Float64Array,
+  labels_dot: Float64Array,
+): number {
+  // model.ts:24  const n = labels.length;
+  const n = labels.length;
+  // model.ts:25  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // model.ts:26
+  for (let i = 0; i < n; i++) {
+    // model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
+    const z = _logitJvp(
+      W1,
+      W1_dot,
+      b1,
+      b1_dot,
+      W2,
+      W2_dot,
+      b2,
+      b2_dot,
+      X[2 * i],
+      X_dot[2 * i],
+      X[2 * i + 1],
+      X_dot[2 * i + 1],
+    );
+    let z_dot = _logitJvpDot;
+    // model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
+    const _t0 = Math.max(z, 0);
+    const _t1 = Math.exp(-Math.abs(z));
+    const _t2 = -(z_dot * Math.sign(z) * _t1);
+    const _labelsAt = labels[i];
+    s_dot +=
+      (z === _t0 ? z_dot : 0) -
+      (labels_dot[i] * z + _labelsAt * z_dot) +
+      (_t2 === 0 ? 0 : _t2 / (1 + _t1));
+    s += _t0 - _labelsAt * z + Math.log1p(_t1);
+  }
+  // model.ts:30  return s / n;
+  _lossJvpDot = s_dot === 0 ? 0 : s_dot / n;
+  return s / n;
+}
+
+/** Reverse-mode kernel of `loss` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_lossVjpBar`. */
+export function _lossVjp(
+  W1: Float64Array,
+  W1_bar: Float64Array,
+  b1: Float64Array,
+  b1_bar: Float64Array,
+  W2: Float64Array,
+  W2_bar: Float64Array,
+  b2: number,
+  X: Float64Array,
+  X_bar: Float64Array,
+  labels: Float64Array,
+  labels_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _lossVjpBar[0] = 0;
+    return _loss(W1, b1, W2, b2, X, labels);
+  }
+  let b2_bar = 0;
+  let s_bar = 0;
+  let W1_bar_s = new Float64Array(0);
+  let b1_bar_s = new Float64Array(0);
+  let W2_bar_s = new Float64Array(0);
+  let b2_bar_s = 0;
+  let X_bar_s = new Float64Array(0);
+  let labels_bar_s = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:24  const n = labels.length;
+  const n = labels.length;
+  // model.ts:25  let s = 0;
+  let s = 0;
+  // model.ts:26
+  W1_bar_s = new Float64Array(W1.length);
+  b1_bar_s = new Float64Array(b1.length);
+  W2_bar_s = new Float64Array(W2.length);
+  b2_bar_s = 0;
+  X_bar_s = new Float64Array(X.length);
+  labels_bar_s = new Float64Array(labels.length);
+  for (let i = 0; i < n; i++) {
+    let z_bar = 0;
+    // model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
+    const _i0 = 2 * i;
+    const _i1 = 2 * i + 1;
+    const z = _logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
+    // model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
+    const _t0 = Math.max(z, 0);
+    const _t1 = Math.exp(-Math.abs(z));
+    const _labelsAt = labels[i];
+    s = s + (_t0 - _labelsAt * z + Math.log1p(_t1));
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
+    z_bar = z === _t0 ? 1 : 0;
+    labels_bar_s[i] -= z;
+    z_bar -= _labelsAt;
+    const _t1_bar = 1 / (1 + _t1);
+    const _b3 = _t1_bar * _t1;
+    const _b4 = -_b3;
+    z_bar += _b4 * Math.sign(z);
+    // adjoint of model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
+    _logitVjp(W1, W1_bar_s, b1, b1_bar_s, W2, W2_bar_s, b2, X[_i0], X[_i1], z_bar);
+    z_bar = 0;
+    const _b0 = _logitVjpBar[0];
+    b2_bar_s += _b0;
+    const _b1 = _logitVjpBar[1];
+    X_bar_s[_i0] += _b1;
+    const _b2 = _logitVjpBar[2];
+    X_bar_s[_i1] += _b2;
+  }
+  // model.ts:30  return s / n;
+  _ret = s / n;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:30  return s / n;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / n;
+  _ret_bar = 0;
+  // adjoint of model.ts:26
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    const _W1Length = W1.length;
+    for (let _j0 = 0; _j0 < _W1Length; _j0++) {
+      W1_bar[_j0] += s_bar * W1_bar_s[_j0];
+    }
+    const _b1Length = b1.length;
+    for (let _j1 = 0; _j1 < _b1Length; _j1++) {
+      b1_bar[_j1] += s_bar * b1_bar_s[_j1];
+    }
+    const _W2Length = W2.length;
+    for (let _j2 = 0; _j2 < _W2Length; _j2++) {
+      W2_bar[_j2] += s_bar * W2_bar_s[_j2];
+    }
+    b2_bar = s_bar * b2_bar_s;
+    const _XLength = X.length;
+    for (let _j3 = 0; _j3 < _XLength; _j3++) {
+      X_bar[_j3] += s_bar * X_bar_s[_j3];
+    }
+    const _labelsLength = labels.length;
+    for (let _j4 = 0; _j4 < _labelsLength; _j4++) {
+      labels_bar[_j4] += s_bar * labels_bar_s[_j4];
+    }
+  }
+  // adjoint of model.ts:25  let s = 0;
+  s_bar = 0;
+  _lossVjpBar[0] = b2_bar;
+  return _ret;
 }
 
 /** The primal `logit` (model.ts:8), for derivative code that calls it. */

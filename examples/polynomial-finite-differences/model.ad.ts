@@ -54,6 +54,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _funcJvpDot: number = 0;
+export const _funcVjpBar: Float64Array = new Float64Array(1);
 
 /** Gradient of `func` (model.ts:6) by reverse mode: the value and ∂func/∂input for each active input. */
 export function funcGrad(x: number): {
@@ -126,4 +128,40 @@ export function funcJacobian(x: number): {
       ),
     (_cotangent) => funcVjp(x, _cotangent as number),
   );
+}
+
+/** The primal `func` (model.ts:6), for derivative code that calls it. */
+export function _func(x: number): number {
+  return 3 * x ** 3 - 5 * x ** 2;
+}
+
+/** Forward-mode kernel of `func` for derivative code that calls it. */
+export function _funcJvp(x: number, x_dot: number): number {
+  // model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
+  _funcJvpDot = 3 * x_dot * 3 * Math.pow(x, 2) - 5 * x_dot * 2 * x;
+  return 3 * x ** 3 - 5 * x ** 2;
+}
+
+/** Reverse-mode kernel of `func` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_funcVjpBar`. */
+export function _funcVjp(x: number, _seed: number): number {
+  if (_seed === 0) {
+    _funcVjpBar[0] = 0;
+    return _func(x);
+  }
+  let x_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
+  _ret = 3 * x ** 3 - 5 * x ** 2;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
+  const _b0 = 3 * _ret_bar;
+  x_bar = _b0 * 3 * Math.pow(x, 2);
+  const _b1 = -_ret_bar;
+  const _b2 = 5 * _b1;
+  x_bar += _b2 * 2 * x;
+  _ret_bar = 0;
+  _funcVjpBar[0] = x_bar;
+  return _ret;
 }

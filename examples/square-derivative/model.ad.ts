@@ -54,6 +54,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _squareJvpDot: number = 0;
+export const _squareVjpBar: Float64Array = new Float64Array(1);
 
 /** Gradient of `square` (model.ts:6) by reverse mode: the value and ∂square/∂input for each active input. */
 export function squareGrad(x: number): {
@@ -119,4 +121,36 @@ export function squareJacobian(x: number): {
       ),
     (_cotangent) => squareVjp(x, _cotangent as number),
   );
+}
+
+/** The primal `square` (model.ts:6), for derivative code that calls it. */
+export function _square(x: number): number {
+  return x ** 2;
+}
+
+/** Forward-mode kernel of `square` for derivative code that calls it. */
+export function _squareJvp(x: number, x_dot: number): number {
+  // model.ts:7  return x ** 2;
+  _squareJvpDot = x_dot * 2 * x;
+  return x ** 2;
+}
+
+/** Reverse-mode kernel of `square` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_squareVjpBar`. */
+export function _squareVjp(x: number, _seed: number): number {
+  if (_seed === 0) {
+    _squareVjpBar[0] = 0;
+    return _square(x);
+  }
+  let x_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:7  return x ** 2;
+  _ret = x ** 2;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:7  return x ** 2;
+  x_bar = _ret_bar * 2 * x;
+  _ret_bar = 0;
+  _squareVjpBar[0] = x_bar;
+  return _ret;
 }

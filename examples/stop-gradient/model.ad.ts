@@ -61,6 +61,14 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _detachedJvpDot: number = 0;
+export const _detachedVjpBar: Float64Array = new Float64Array(0);
+export let _attachedJvpDot: number = 0;
+export const _attachedVjpBar: Float64Array = new Float64Array(0);
+export let _noGradJvpDot: number = 0;
+export const _noGradVjpBar: Float64Array = new Float64Array(1);
+export let _fixedTargetLossJvpDot: number = 0;
+export const _fixedTargetLossVjpBar: Float64Array = new Float64Array(3);
 
 /** Gradient of `detached` (model.ts:11) by reverse mode: the value and ∂detached/∂input for each active input. */
 export function detachedGrad(x: Float64Array): {
@@ -166,6 +174,82 @@ export function detachedJacobian(x: Float64Array): {
       ),
     (_cotangent) => detachedVjp(x, _cotangent as number),
   );
+}
+
+/** The primal `detached` (model.ts:11), for derivative code that calls it. */
+export function _detached(x: Float64Array): number {
+  let z = 0;
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
+    z = z + u * _xAt;
+  }
+  return z;
+}
+
+/** Forward-mode kernel of `detached` for derivative code that calls it. */
+export function _detachedJvp(x: Float64Array, x_dot: Float64Array): number {
+  // model.ts:12  let z = 0;
+  let z = 0;
+  let z_dot = 0;
+  // model.ts:13
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // model.ts:14  const u = stopGradient(x[i] * x[i]);
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
+    // model.ts:15  z += u * x[i];
+    z_dot += u * x_dot[i];
+    z += u * _xAt;
+  }
+  // model.ts:17  return z;
+  _detachedJvpDot = z_dot;
+  return z;
+}
+
+/** Reverse-mode kernel of `detached` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_detachedVjpBar`. */
+export function _detachedVjp(x: Float64Array, x_bar: Float64Array, _seed: number): number {
+  if (_seed === 0) {
+    return _detached(x);
+  }
+  let z_bar = 0;
+  let x_bar_z = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:12  let z = 0;
+  let z = 0;
+  // model.ts:13
+  x_bar_z = new Float64Array(x.length);
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // model.ts:14  const u = stopGradient(x[i] * x[i]);
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
+    // model.ts:15  z += u * x[i];
+    z = z + u * _xAt;
+    // adjoint of the iteration, with z_bar = 1
+    // adjoint of model.ts:15  z += u * x[i];
+    x_bar_z[i] += u;
+  }
+  // model.ts:17  return z;
+  _ret = z;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:17  return z;
+  z_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of model.ts:13
+  // the loop's adjoint, scaled by z_bar
+  if (z_bar !== 0) {
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += z_bar * x_bar_z[_j0];
+    }
+  }
+  // adjoint of model.ts:12  let z = 0;
+  z_bar = 0;
+  return _ret;
 }
 
 /** Gradient of `attached` (model.ts:24) by reverse mode: the value and ∂attached/∂input for each active input. */
@@ -280,6 +364,88 @@ export function attachedJacobian(x: Float64Array): {
   );
 }
 
+/** The primal `attached` (model.ts:24), for derivative code that calls it. */
+export function _attached(x: Float64Array): number {
+  let z = 0;
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
+    z = z + u * _xAt;
+  }
+  return z;
+}
+
+/** Forward-mode kernel of `attached` for derivative code that calls it. */
+export function _attachedJvp(x: Float64Array, x_dot: Float64Array): number {
+  // model.ts:25  let z = 0;
+  let z = 0;
+  let z_dot = 0;
+  // model.ts:26
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // model.ts:27  const u = x[i] * x[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
+    const _x_dotAt = x_dot[i];
+    let u_dot = 2 * _x_dotAt * _xAt;
+    // model.ts:28  z += u * x[i];
+    z_dot += u_dot * _xAt + u * _x_dotAt;
+    z += u * _xAt;
+  }
+  // model.ts:30  return z;
+  _attachedJvpDot = z_dot;
+  return z;
+}
+
+/** Reverse-mode kernel of `attached` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_attachedVjpBar`. */
+export function _attachedVjp(x: Float64Array, x_bar: Float64Array, _seed: number): number {
+  if (_seed === 0) {
+    return _attached(x);
+  }
+  let z_bar = 0;
+  let x_bar_z = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:25  let z = 0;
+  let z = 0;
+  // model.ts:26
+  x_bar_z = new Float64Array(x.length);
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    let u_bar = 0;
+    // model.ts:27  const u = x[i] * x[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
+    // model.ts:28  z += u * x[i];
+    z = z + u * _xAt;
+    // adjoint of the iteration, with z_bar = 1
+    // adjoint of model.ts:28  z += u * x[i];
+    u_bar = _xAt;
+    x_bar_z[i] += u;
+    // adjoint of model.ts:27  const u = x[i] * x[i];
+    x_bar_z[i] += 2 * u_bar * _xAt;
+  }
+  // model.ts:30  return z;
+  _ret = z;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:30  return z;
+  z_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of model.ts:26
+  // the loop's adjoint, scaled by z_bar
+  if (z_bar !== 0) {
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += z_bar * x_bar_z[_j0];
+    }
+  }
+  // adjoint of model.ts:25  let z = 0;
+  z_bar = 0;
+  return _ret;
+}
+
 /** Gradient of `noGrad` (model.ts:38) by reverse mode: the value and ∂noGrad/∂input for each active input. */
 export function noGradGrad(x: number): {
   value: number;
@@ -339,6 +505,34 @@ export function noGradJacobian(x: number): {
       ),
     (_cotangent) => noGradVjp(x, _cotangent as number),
   );
+}
+
+/** The primal `noGrad` (model.ts:38), for derivative code that calls it. */
+export function _noGrad(x: number): number {
+  return x ** 2;
+}
+
+/** Forward-mode kernel of `noGrad` for derivative code that calls it. */
+export function _noGradJvp(x: number, _x_dot: number): number {
+  // model.ts:39  return stopGradient(x ** 2);
+  _noGradJvpDot = 0;
+  return x ** 2;
+}
+
+/** Reverse-mode kernel of `noGrad` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_noGradVjpBar`. */
+export function _noGradVjp(x: number, _seed: number): number {
+  if (_seed === 0) {
+    _noGradVjpBar[0] = 0;
+    return _noGrad(x);
+  }
+  let x_bar = 0;
+  let _ret = 0;
+  // model.ts:39  return stopGradient(x ** 2);
+  _ret = x ** 2;
+  // adjoint sweep
+  // adjoint of model.ts:39  return stopGradient(x ** 2);
+  _noGradVjpBar[0] = x_bar;
+  return _ret;
 }
 
 /** Gradient of `fixedTargetLoss` (model.ts:49) by reverse mode: the value and ∂fixedTargetLoss/∂input for each active input. */
@@ -434,4 +628,67 @@ export function fixedTargetLossJacobian(
       ),
     (_cotangent) => fixedTargetLossVjp(w, a, b, _cotangent as number),
   );
+}
+
+/** The primal `fixedTargetLoss` (model.ts:49), for derivative code that calls it. */
+export function _fixedTargetLoss(w: number, a: number, b: number): number {
+  const prediction = w * a;
+  const target = w * b;
+  return (prediction - target) ** 2;
+}
+
+/** Forward-mode kernel of `fixedTargetLoss` for derivative code that calls it. */
+export function _fixedTargetLossJvp(
+  w: number,
+  w_dot: number,
+  a: number,
+  a_dot: number,
+  b: number,
+  _b_dot: number,
+): number {
+  // model.ts:50  const prediction = w * a;
+  const prediction = w * a;
+  let prediction_dot = w_dot * a + w * a_dot;
+  // model.ts:51  const target = stopGradient(w * b);
+  const target = w * b;
+  // model.ts:52  return (prediction - target) ** 2;
+  const _t0 = prediction - target;
+  _fixedTargetLossJvpDot = prediction_dot * 2 * _t0;
+  return _t0 ** 2;
+}
+
+/** Reverse-mode kernel of `fixedTargetLoss` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_fixedTargetLossVjpBar`. */
+export function _fixedTargetLossVjp(w: number, a: number, b: number, _seed: number): number {
+  if (_seed === 0) {
+    _fixedTargetLossVjpBar[0] = 0;
+    _fixedTargetLossVjpBar[1] = 0;
+    _fixedTargetLossVjpBar[2] = 0;
+    return _fixedTargetLoss(w, a, b);
+  }
+  let w_bar = 0;
+  let a_bar = 0;
+  let b_bar = 0;
+  let prediction_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:50  const prediction = w * a;
+  const prediction = w * a;
+  // model.ts:51  const target = stopGradient(w * b);
+  const target = w * b;
+  // model.ts:52  return (prediction - target) ** 2;
+  const _t0 = prediction - target;
+  _ret = _t0 ** 2;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:52  return (prediction - target) ** 2;
+  const _t0_bar = _ret_bar * 2 * _t0;
+  prediction_bar = _t0_bar;
+  _ret_bar = 0;
+  // adjoint of model.ts:50  const prediction = w * a;
+  w_bar = prediction_bar * a;
+  a_bar = w * prediction_bar;
+  _fixedTargetLossVjpBar[0] = w_bar;
+  _fixedTargetLossVjpBar[1] = a_bar;
+  _fixedTargetLossVjpBar[2] = b_bar;
+  return _ret;
 }

@@ -61,6 +61,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _outJvpDot: number = 0;
+export const _outVjpBar: Float64Array = new Float64Array(0);
 
 /** Gradient of `out` (model.ts:8) by reverse mode: the value and ∂out/∂input for each active input. */
 export function outGrad(x: Float64Array): {
@@ -177,4 +179,91 @@ export function outJacobian(x: Float64Array): {
       ),
     (_cotangent) => outVjp(x, _cotangent as number),
   );
+}
+
+/** The primal `out` (model.ts:8), for derivative code that calls it. */
+export function _out(x: Float64Array): number {
+  let s = 0;
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    const y = x[i] + 2;
+    const z = y * y * 3;
+    s = s + z;
+  }
+  return s / x.length;
+}
+
+/** Forward-mode kernel of `out` for derivative code that calls it. */
+export function _outJvp(x: Float64Array, x_dot: Float64Array): number {
+  // model.ts:9  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // model.ts:10
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // model.ts:11  const y = x[i] + 2;
+    const y = x[i] + 2;
+    let y_dot = x_dot[i];
+    // model.ts:12  const z = y * y * 3;
+    const z = y * y * 3;
+    let z_dot = 2 * y_dot * y * 3;
+    // model.ts:13  s += z;
+    s_dot += z_dot;
+    s += z;
+  }
+  // model.ts:15  return s / x.length;
+  _outJvpDot = s_dot === 0 ? 0 : s_dot / x.length;
+  return s / x.length;
+}
+
+/** Reverse-mode kernel of `out` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_outVjpBar`. */
+export function _outVjp(x: Float64Array, x_bar: Float64Array, _seed: number): number {
+  if (_seed === 0) {
+    return _out(x);
+  }
+  let s_bar = 0;
+  let x_bar_s = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:9  let s = 0;
+  let s = 0;
+  // model.ts:10
+  x_bar_s = new Float64Array(x.length);
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    let y_bar = 0;
+    let z_bar = 0;
+    // model.ts:11  const y = x[i] + 2;
+    const y = x[i] + 2;
+    // model.ts:12  const z = y * y * 3;
+    const z = y * y * 3;
+    // model.ts:13  s += z;
+    s = s + z;
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of model.ts:13  s += z;
+    z_bar = 1;
+    // adjoint of model.ts:12  const z = y * y * 3;
+    const _b0 = z_bar * 3;
+    y_bar = 2 * _b0 * y;
+    // adjoint of model.ts:11  const y = x[i] + 2;
+    x_bar_s[i] += y_bar;
+  }
+  // model.ts:15  return s / x.length;
+  _ret = s / x.length;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:15  return s / x.length;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
+  _ret_bar = 0;
+  // adjoint of model.ts:10
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    }
+  }
+  // adjoint of model.ts:9  let s = 0;
+  s_bar = 0;
+  return _ret;
 }

@@ -109,6 +109,9 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
+export const _matvecVjpBar: Float64Array = new Float64Array(0);
+export let _softmaxCrossEntropyJvpDot: number = 0;
+export const _softmaxCrossEntropyVjpBar: Float64Array = new Float64Array(1);
 
 /** Reverse mode (vector–Jacobian product) of `matvec` (arrays.ts:6): the value and `cotangentᵀ·J` for each active input. */
 export function matvecVjp(
@@ -240,6 +243,104 @@ export function matvecJacobian(
     (_cotangent) => matvecVjp(A, x, y, _cotangent as Float64Array),
     () => _copyEach([y], [_saved_y]),
   );
+}
+
+/** The primal `matvec` (arrays.ts:6), for derivative code that calls it. */
+export function _matvec(A: Float64Array, x: Float64Array, y: Float64Array): void {
+  const n = x.length;
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      s = s + A[i * n + j] * x[j];
+    }
+    y[i] = Math.tanh(s);
+  }
+}
+
+/** Forward-mode kernel of `matvec` for derivative code that calls it. */
+export function _matvecJvp(
+  A: Float64Array,
+  A_dot: Float64Array,
+  x: Float64Array,
+  x_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): void {
+  // arrays.ts:7  const n = x.length;
+  const n = x.length;
+  // arrays.ts:8
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    // arrays.ts:9  let s = 0;
+    let s = 0;
+    let s_dot = 0;
+    // arrays.ts:10
+    for (let j = 0; j < n; j++) {
+      // arrays.ts:10  s += A[i * n + j]! * x[j]!;
+      const _t0 = A[i * n + j];
+      const _xAt = x[j];
+      s_dot += A_dot[i * n + j] * _xAt + _t0 * x_dot[j];
+      s += _t0 * _xAt;
+    }
+    // arrays.ts:11  y[i] = Math.tanh(s);
+    const _t1 = Math.tanh(s);
+    y_dot[i] = s_dot * (1 - _t1 * _t1);
+    y[i] = _t1;
+  }
+}
+
+/** Reverse-mode kernel of `matvec` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_matvecVjpBar`. */
+export function _matvecVjp(
+  A: Float64Array,
+  A_bar: Float64Array,
+  x: Float64Array,
+  x_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+): void {
+  let _n0 = 0;
+  // arrays.ts:7  const n = x.length;
+  const n = x.length;
+  // arrays.ts:8
+  _n0 = 0;
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    // arrays.ts:9  let s = 0;
+    let s = 0;
+    // arrays.ts:10
+    for (let j = 0; j < n; j++) {
+      // arrays.ts:10  s += A[i * n + j]! * x[j]!;
+      const _i0 = i * n + j;
+      s = s + A[_i0] * x[j];
+    }
+    // arrays.ts:11  y[i] = Math.tanh(s);
+    const _t0 = Math.tanh(s);
+    y[i] = _t0;
+    _push(_t0);
+    _n0++;
+  }
+  _notePeak();
+  // adjoint sweep
+  // adjoint of arrays.ts:8
+  for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
+    const i = _k0;
+    let s_bar = 0;
+    let _t0 = _pop();
+    // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
+    const _b0 = y_bar[i];
+    y_bar[i] = 0;
+    s_bar = _b0 * (1 - _t0 * _t0);
+    // adjoint of arrays.ts:10
+    for (let j = n - 1; j >= 0; j--) {
+      const _i0 = i * n + j;
+      // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
+      A_bar[_i0] += s_bar * x[j];
+      x_bar[j] += A[_i0] * s_bar;
+    }
+    // adjoint of arrays.ts:9  let s = 0;
+    s_bar = 0;
+  }
 }
 
 /** Gradient of `softmaxCrossEntropy` (arrays.ts:19) by reverse mode: the value and ∂softmaxCrossEntropy/∂input for each active input. */
@@ -409,4 +510,147 @@ export function softmaxCrossEntropyJacobian(
       ),
     (_cotangent) => softmaxCrossEntropyVjp(z, label, _cotangent as number),
   );
+}
+
+/** The primal `softmaxCrossEntropy` (arrays.ts:19), for derivative code that calls it. */
+export function _softmaxCrossEntropy(z: Float64Array, label: number): number {
+  let m = -Infinity;
+  const _zLength = z.length;
+  for (let i = 0; i < _zLength; i++) {
+    m = Math.max(m, z[i]);
+  }
+  let s = 0;
+  const _zLength1 = z.length;
+  for (let i = 0; i < _zLength1; i++) {
+    s = s + Math.exp(z[i] - m);
+  }
+  return m + Math.log(s) - z[label];
+}
+
+/** Forward-mode kernel of `softmaxCrossEntropy` for derivative code that calls it. */
+export function _softmaxCrossEntropyJvp(
+  z: Float64Array,
+  z_dot: Float64Array,
+  label: number,
+  _label_dot: number,
+): number {
+  // arrays.ts:20  let m = -Infinity;
+  let m = -Infinity;
+  let m_dot = 0;
+  // arrays.ts:21
+  const _zLength = z.length;
+  for (let i = 0; i < _zLength; i++) {
+    // arrays.ts:21  m = Math.max(m, z[i]!);
+    const _zAt = z[i];
+    const _t0 = Math.max(m, _zAt);
+    m_dot = (m === _t0 ? m_dot : 0) + (_zAt === _t0 && m !== _t0 ? z_dot[i] : 0);
+    m = _t0;
+  }
+  // arrays.ts:22  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // arrays.ts:23
+  const _zLength1 = z.length;
+  for (let i = 0; i < _zLength1; i++) {
+    // arrays.ts:23  s += Math.exp(z[i]! - m);
+    const _t1 = Math.exp(z[i] - m);
+    s_dot += (z_dot[i] - m_dot) * _t1;
+    s += _t1;
+  }
+  // arrays.ts:24  return m + Math.log(s) - z[label]!;
+  _softmaxCrossEntropyJvpDot = m_dot + (s_dot === 0 ? 0 : s_dot / s) - z_dot[label];
+  return m + Math.log(s) - z[label];
+}
+
+/** Reverse-mode kernel of `softmaxCrossEntropy` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_softmaxCrossEntropyVjpBar`. */
+export function _softmaxCrossEntropyVjp(
+  z: Float64Array,
+  z_bar: Float64Array,
+  label: number,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _softmaxCrossEntropyVjpBar[0] = 0;
+    return _softmaxCrossEntropy(z, label);
+  }
+  let label_bar = 0;
+  let m_bar = 0;
+  let _tp0 = _tape;
+  let _sp0 = 0;
+  let s_bar = 0;
+  let z_bar_s = new Float64Array(0);
+  let m_bar_s = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // arrays.ts:20  let m = -Infinity;
+  let m = -Infinity;
+  // arrays.ts:21
+  _reserve(z.length);
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    const _zLength = z.length;
+    for (let i = 0; i < _zLength; i++) {
+      // arrays.ts:21  m = Math.max(m, z[i]!);
+      _tp0[_sp0++] = m;
+      m = Math.max(m, z[i]);
+    }
+    _sp = _sp0;
+  }
+  // arrays.ts:22  let s = 0;
+  let s = 0;
+  // arrays.ts:23
+  z_bar_s = new Float64Array(z.length);
+  m_bar_s = 0;
+  const _zLength1 = z.length;
+  for (let i = 0; i < _zLength1; i++) {
+    // arrays.ts:23  s += Math.exp(z[i]! - m);
+    const _t1 = Math.exp(z[i] - m);
+    s = s + _t1;
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of arrays.ts:23  s += Math.exp(z[i]! - m);
+    z_bar_s[i] += _t1;
+    m_bar_s -= _t1;
+  }
+  // arrays.ts:24  return m + Math.log(s) - z[label]!;
+  _ret = m + Math.log(s) - z[label];
+  _ret_bar = _seed;
+  _notePeak();
+  // adjoint sweep
+  // adjoint of arrays.ts:24  return m + Math.log(s) - z[label]!;
+  m_bar = _ret_bar;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / s;
+  z_bar[label] -= _ret_bar;
+  _ret_bar = 0;
+  // adjoint of arrays.ts:23
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    const _zLength2 = z.length;
+    for (let _j0 = 0; _j0 < _zLength2; _j0++) {
+      z_bar[_j0] += s_bar * z_bar_s[_j0];
+    }
+    m_bar += s_bar * m_bar_s;
+  }
+  // adjoint of arrays.ts:22  let s = 0;
+  s_bar = 0;
+  // adjoint of arrays.ts:21
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let i = z.length - 1; i >= 0; i--) {
+      // adjoint of arrays.ts:21  m = Math.max(m, z[i]!);
+      m = _tp0[--_sp0];
+      const _zAt = z[i];
+      const _t0 = Math.max(m, _zAt);
+      const _b0 = m_bar;
+      m_bar = 0;
+      m_bar = m === _t0 ? _b0 : 0;
+      z_bar[i] += _zAt === _t0 && m !== _t0 ? _b0 : 0;
+    }
+    _sp = _sp0;
+  }
+  // adjoint of arrays.ts:20  let m = -Infinity;
+  m_bar = 0;
+  _softmaxCrossEntropyVjpBar[0] = label_bar;
+  return _ret;
 }

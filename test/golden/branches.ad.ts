@@ -54,6 +54,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _huberJvpDot: number = 0;
+export const _huberVjpBar: Float64Array = new Float64Array(2);
+export let _clippedSqrtJvpDot: number = 0;
+export const _clippedSqrtVjpBar: Float64Array = new Float64Array(1);
 
 /** Gradient of `huber` (branches.ts:2) by reverse mode: the value and ∂huber/∂input for each active input. */
 export function huberGrad(
@@ -176,6 +180,79 @@ export function huberJacobian(
   );
 }
 
+/** The primal `huber` (branches.ts:2), for derivative code that calls it. */
+export function _huber(r: number, delta: number): number {
+  if (Math.abs(r) <= delta) {
+    return 0.5 * r * r;
+  }
+  return delta * (Math.abs(r) - 0.5 * delta);
+}
+
+/** Forward-mode kernel of `huber` for derivative code that calls it. */
+export function _huberJvp(r: number, r_dot: number, delta: number, delta_dot: number): number {
+  // branches.ts:3
+  if (Math.abs(r) <= delta) {
+    // branches.ts:4  return 0.5 * r * r;
+    const _t0 = 0.5 * r;
+    _huberJvpDot = 0.5 * r_dot * r + _t0 * r_dot;
+    return _t0 * r;
+  }
+  // branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
+  const _t1 = Math.abs(r) - 0.5 * delta;
+  _huberJvpDot = delta_dot * _t1 + delta * (r_dot * Math.sign(r) - 0.5 * delta_dot);
+  return delta * _t1;
+}
+
+/** Reverse-mode kernel of `huber` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_huberVjpBar`. */
+export function _huberVjp(r: number, delta: number, _seed: number): number {
+  if (_seed === 0) {
+    _huberVjpBar[0] = 0;
+    _huberVjpBar[1] = 0;
+    return _huber(r, delta);
+  }
+  let r_bar = 0;
+  let delta_bar = 0;
+  let _ret = 0;
+  let _t0 = 0;
+  let _ret_bar = 0;
+  let _t1 = 0;
+  let _done0 = false;
+  // branches.ts:3
+  if (Math.abs(r) <= delta) {
+    // branches.ts:4  return 0.5 * r * r;
+    _t0 = 0.5 * r;
+    _ret = _t0 * r;
+    _done0 = true;
+  }
+  if (!_done0) {
+    // branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
+    _t1 = Math.abs(r) - 0.5 * delta;
+    _ret = delta * _t1;
+  }
+  _ret_bar = _seed;
+  // adjoint sweep
+  if (!_done0) {
+    // adjoint of branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
+    delta_bar = _ret_bar * _t1;
+    const _t1_bar = delta * _ret_bar;
+    r_bar = _t1_bar * Math.sign(r);
+    const _b0 = -_t1_bar;
+    delta_bar += 0.5 * _b0;
+    _ret_bar = 0;
+  }
+  // adjoint of branches.ts:3
+  if (Math.abs(r) <= delta) {
+    // adjoint of branches.ts:4  return 0.5 * r * r;
+    const _t0_bar = _ret_bar * r;
+    r_bar += 0.5 * _t0_bar;
+    r_bar += _t0 * _ret_bar;
+    _ret_bar = 0;
+  }
+  _huberVjpBar[0] = r_bar;
+  _huberVjpBar[1] = delta_bar;
+  return _ret;
+}
+
 /** Gradient of `clippedSqrt` (branches.ts:10) by reverse mode: the value and ∂clippedSqrt/∂input for each active input. */
 export function clippedSqrtGrad(x: number): {
   value: number;
@@ -278,4 +355,80 @@ export function clippedSqrtJacobian(x: number): {
       ),
     (_cotangent) => clippedSqrtVjp(x, _cotangent as number),
   );
+}
+
+/** The primal `clippedSqrt` (branches.ts:10), for derivative code that calls it. */
+export function _clippedSqrt(x: number): number {
+  let _t0 = 0;
+  if (x > 0) {
+    _t0 = Math.sqrt(x);
+  } else {
+    _t0 = 0;
+  }
+  return _t0;
+}
+
+/** Forward-mode kernel of `clippedSqrt` for derivative code that calls it. */
+export function _clippedSqrtJvp(x: number, x_dot: number): number {
+  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+  let _t0 = 0;
+  let _t0_dot = 0;
+  // branches.ts:11
+  if (x > 0) {
+    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+    const _t1 = Math.sqrt(x);
+    _t0_dot = x_dot === 0 ? 0 : x_dot / (2 * _t1);
+    _t0 = _t1;
+  } else {
+    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+    _t0_dot = 0;
+    _t0 = 0;
+  }
+  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+  _clippedSqrtJvpDot = _t0_dot;
+  return _t0;
+}
+
+/** Reverse-mode kernel of `clippedSqrt` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_clippedSqrtVjpBar`. */
+export function _clippedSqrtVjp(x: number, _seed: number): number {
+  if (_seed === 0) {
+    _clippedSqrtVjpBar[0] = 0;
+    return _clippedSqrt(x);
+  }
+  let x_bar = 0;
+  let _t0_bar = 0;
+  let _t1 = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+  let _t0 = 0;
+  // branches.ts:11
+  if (x > 0) {
+    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+    _t1 = Math.sqrt(x);
+    _t0 = _t1;
+  } else {
+    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+    _t0 = 0;
+  }
+  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+  _ret = _t0;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+  _t0_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of branches.ts:11
+  if (x > 0) {
+    // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+    x_bar = _t0_bar === 0 ? 0 : _t0_bar / (2 * _t1);
+    _t0_bar = 0;
+  } else {
+    // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+    _t0_bar = 0;
+  }
+  // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
+  _t0_bar = 0;
+  _clippedSqrtVjpBar[0] = x_bar;
+  return _ret;
 }

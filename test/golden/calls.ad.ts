@@ -61,6 +61,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _nllJvpDot: number = 0;
+export const _nllVjpBar: Float64Array = new Float64Array(1);
 export let _sigmoidJvpDot: number = 0;
 export const _sigmoidVjpBar: Float64Array = new Float64Array(1);
 
@@ -247,6 +249,182 @@ export function nllJacobian(
       ),
     (_cotangent) => nllVjp(w, b, X, y, _cotangent as number),
   );
+}
+
+/** The primal `nll` (calls.ts:10), for derivative code that calls it. */
+export function _nll(w: Float64Array, b: number, X: Float64Array, y: Float64Array): number {
+  const d = w.length;
+  let s = 0;
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    let z = b;
+    for (let j = 0; j < d; j++) {
+      z = z + w[j] * X[i * d + j];
+    }
+    const p = _sigmoid(z);
+    s = s - (y[i] * Math.log(p) + (1 - y[i]) * Math.log(1 - p));
+  }
+  return s;
+}
+
+/** Forward-mode kernel of `nll` for derivative code that calls it. */
+export function _nllJvp(
+  w: Float64Array,
+  w_dot: Float64Array,
+  b: number,
+  b_dot: number,
+  X: Float64Array,
+  X_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): number {
+  // calls.ts:11  const d = w.length;
+  const d = w.length;
+  // calls.ts:12  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // calls.ts:13
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    // calls.ts:14  let z = b;
+    let z = b;
+    let z_dot = b_dot;
+    // calls.ts:15
+    for (let j = 0; j < d; j++) {
+      // calls.ts:15  z += w[j]! * X[i * d + j]!;
+      const _t0 = X[i * d + j];
+      const _wAt = w[j];
+      z_dot += w_dot[j] * _t0 + _wAt * X_dot[i * d + j];
+      z += _wAt * _t0;
+    }
+    // calls.ts:16  const p = sigmoid(z);
+    const p = _sigmoidJvp(z, z_dot);
+    let p_dot = _sigmoidJvpDot;
+    // calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
+    const _t1 = Math.log(p);
+    const _t2 = 1 - p;
+    const _t3 = -p_dot;
+    const _yAt = y[i];
+    const _t4 = 1 - _yAt;
+    const _t5 = Math.log(_t2);
+    s_dot -=
+      y_dot[i] * _t1 +
+      _yAt * (p_dot === 0 ? 0 : p_dot / p) +
+      (-(y_dot[i] * _t5) + _t4 * (_t3 === 0 ? 0 : _t3 / _t2));
+    s -= _yAt * _t1 + _t4 * _t5;
+  }
+  // calls.ts:19  return s;
+  _nllJvpDot = s_dot;
+  return s;
+}
+
+/** Reverse-mode kernel of `nll` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_nllVjpBar`. */
+export function _nllVjp(
+  w: Float64Array,
+  w_bar: Float64Array,
+  b: number,
+  X: Float64Array,
+  X_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _nllVjpBar[0] = 0;
+    return _nll(w, b, X, y);
+  }
+  let b_bar = 0;
+  let s_bar = 0;
+  let b_bar_s = 0;
+  let w_bar_s = new Float64Array(0);
+  let X_bar_s = new Float64Array(0);
+  let y_bar_s = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // calls.ts:11  const d = w.length;
+  const d = w.length;
+  // calls.ts:12  let s = 0;
+  let s = 0;
+  // calls.ts:13
+  b_bar_s = 0;
+  w_bar_s = new Float64Array(w.length);
+  X_bar_s = new Float64Array(X.length);
+  y_bar_s = new Float64Array(y.length);
+  const _yLength = y.length;
+  for (let i = 0; i < _yLength; i++) {
+    let z_bar = 0;
+    let p_bar = 0;
+    // calls.ts:14  let z = b;
+    let z = b;
+    // calls.ts:15
+    for (let j = 0; j < d; j++) {
+      // calls.ts:15  z += w[j]! * X[i * d + j]!;
+      const _i0 = i * d + j;
+      z = z + w[j] * X[_i0];
+    }
+    // calls.ts:16  const p = sigmoid(z);
+    const p = _sigmoid(z);
+    // calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
+    const _t0 = Math.log(p);
+    const _yAt = y[i];
+    const _t1 = 1 - _yAt;
+    const _t2 = 1 - p;
+    const _t3 = Math.log(_t2);
+    s = s - (_yAt * _t0 + _t1 * _t3);
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
+    y_bar_s[i] -= _t0;
+    const _t0_bar = -_yAt;
+    p_bar = _t0_bar === 0 ? 0 : _t0_bar / p;
+    const _t1_bar = -_t3;
+    y_bar_s[i] -= _t1_bar;
+    const _t3_bar = -_t1;
+    const _t2_bar = _t3_bar === 0 ? 0 : _t3_bar / _t2;
+    p_bar -= _t2_bar;
+    // adjoint of calls.ts:16  const p = sigmoid(z);
+    _sigmoidVjp(z, p_bar);
+    p_bar = 0;
+    const _b0 = _sigmoidVjpBar[0];
+    z_bar = _b0;
+    // adjoint of calls.ts:15
+    for (let j = d - 1; j >= 0; j--) {
+      const _i0 = i * d + j;
+      // adjoint of calls.ts:15  z += w[j]! * X[i * d + j]!;
+      w_bar_s[j] += z_bar * X[_i0];
+      X_bar_s[_i0] += w[j] * z_bar;
+    }
+    // adjoint of calls.ts:14  let z = b;
+    b_bar_s += z_bar;
+    z_bar = 0;
+  }
+  // calls.ts:19  return s;
+  _ret = s;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of calls.ts:19  return s;
+  s_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of calls.ts:13
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    b_bar = s_bar * b_bar_s;
+    const _wLength = w.length;
+    for (let _j0 = 0; _j0 < _wLength; _j0++) {
+      w_bar[_j0] += s_bar * w_bar_s[_j0];
+    }
+    const _XLength = X.length;
+    for (let _j1 = 0; _j1 < _XLength; _j1++) {
+      X_bar[_j1] += s_bar * X_bar_s[_j1];
+    }
+    const _yLength1 = y.length;
+    for (let _j2 = 0; _j2 < _yLength1; _j2++) {
+      y_bar[_j2] += s_bar * y_bar_s[_j2];
+    }
+  }
+  // adjoint of calls.ts:12  let s = 0;
+  s_bar = 0;
+  _nllVjpBar[0] = b_bar;
+  return _ret;
 }
 
 /** The primal `sigmoid` (calls.ts:1), for derivative code that calls it. */

@@ -78,6 +78,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _eulerJvpDot: number = 0;
+export const _eulerVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `euler` (euler-tape.ts:7) by reverse mode: the value and ∂euler/∂input for each active input. */
 export function eulerGrad(
@@ -239,4 +241,120 @@ export function eulerJacobian(
       ),
     (_cotangent) => eulerVjp(y0, a, h, steps, _cotangent as number),
   );
+}
+
+/** The primal `euler` (euler-tape.ts:7), for derivative code that calls it. */
+export function _euler(y0: number, a: number, h: number, steps: number): number {
+  let y = y0;
+  for (let k = 0; k < steps; k++) {
+    const dy = a * y - y * y * y;
+    y = y + h * dy;
+  }
+  return y;
+}
+
+/** Forward-mode kernel of `euler` for derivative code that calls it. */
+export function _eulerJvp(
+  y0: number,
+  y0_dot: number,
+  a: number,
+  a_dot: number,
+  h: number,
+  h_dot: number,
+  steps: number,
+  _steps_dot: number,
+): number {
+  // euler-tape.ts:8  let y = y0;
+  let y = y0;
+  let y_dot = y0_dot;
+  // euler-tape.ts:9
+  for (let k = 0; k < steps; k++) {
+    // euler-tape.ts:10  const dy = a * y - y * y * y;
+    const _t0 = y * y;
+    const dy = a * y - _t0 * y;
+    let dy_dot = a_dot * y + a * y_dot - (2 * y_dot * y * y + _t0 * y_dot);
+    // euler-tape.ts:11  y = y + h * dy;
+    y_dot += h_dot * dy + h * dy_dot;
+    y += h * dy;
+  }
+  // euler-tape.ts:13  return y;
+  _eulerJvpDot = y_dot;
+  return y;
+}
+
+/** Reverse-mode kernel of `euler` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_eulerVjpBar`. */
+export function _eulerVjp(y0: number, a: number, h: number, steps: number, _seed: number): number {
+  if (_seed === 0) {
+    _eulerVjpBar[0] = 0;
+    _eulerVjpBar[1] = 0;
+    _eulerVjpBar[2] = 0;
+    _eulerVjpBar[3] = 0;
+    return _euler(y0, a, h, steps);
+  }
+  let y0_bar = 0;
+  let a_bar = 0;
+  let h_bar = 0;
+  let steps_bar = 0;
+  let y_bar = 0;
+  let dy = 0;
+  let dy_bar = 0;
+  let _tp0 = _tape;
+  let _sp0 = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // euler-tape.ts:8  let y = y0;
+  let y = y0;
+  // euler-tape.ts:9
+  _reserve(Math.ceil(steps));
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    for (let k = 0; k < steps; k++) {
+      // euler-tape.ts:10  const dy = a * y - y * y * y;
+      dy = a * y - y * y * y;
+      // euler-tape.ts:11  y = y + h * dy;
+      _tp0[_sp0++] = y;
+      y = y + h * dy;
+    }
+    _sp = _sp0;
+  }
+  // euler-tape.ts:13  return y;
+  _ret = y;
+  _ret_bar = _seed;
+  _notePeak();
+  // adjoint sweep
+  // adjoint of euler-tape.ts:13  return y;
+  y_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of euler-tape.ts:9
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let k = Math.ceil(steps) - 1; k >= 0; k--) {
+      // adjoint of euler-tape.ts:11  y = y + h * dy;
+      y = _tp0[--_sp0];
+      const _t1 = y * y;
+      const _t2 = a * y - _t1 * y;
+      h_bar += y_bar * _t2;
+      dy_bar = h * y_bar;
+      // adjoint of euler-tape.ts:10  const dy = a * y - y * y * y;
+      const _t0 = y * y;
+      a_bar += dy_bar * y;
+      y_bar += a * dy_bar;
+      const _b0 = -dy_bar;
+      const _t0_bar = _b0 * y;
+      y_bar += 2 * _t0_bar * y;
+      y_bar += _t0 * _b0;
+      dy_bar = 0;
+    }
+    _sp = _sp0;
+  }
+  // adjoint of euler-tape.ts:8  let y = y0;
+  y0_bar = y_bar;
+  y_bar = 0;
+  _eulerVjpBar[0] = y0_bar;
+  _eulerVjpBar[1] = a_bar;
+  _eulerVjpBar[2] = h_bar;
+  _eulerVjpBar[3] = steps_bar;
+  return _ret;
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
-import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, type FunctionUnit } from './parse/index.ts';
+import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
@@ -48,6 +48,8 @@ export function expandInputs(inputs: string[], bag: DiagnosticBag): string[] {
       const found = walk(input).sort();
       if (found.length === 0) bag.add('AD2002', { file: input, line: 0, column: 0 }, input);
       out.push(...found);
+    } else if (fs.existsSync(input) && !(path.extname(input) in OUTPUT_EXTENSION)) {
+      bag.add('AD2006', { file: input, line: 0, column: 0 }, input);
     } else out.push(input);
   }
   return [...new Set(out.map((p) => path.resolve(p)))];
@@ -74,8 +76,12 @@ interface Lowered {
   callees: CalleeRef[];
 }
 
+/** TypeScript sources adgen reads, and the extension of what it writes for each. */
+const OUTPUT_EXTENSION: Record<string, string> = { '.ts': '.ad.ts', '.mts': '.ad.mts', '.cts': '.ad.cts', '.tsx': '.ad.ts' };
+
 function outPathFor(source: string, outDir: string | undefined): string {
-  const base = path.basename(source).replace(/\.ts$/, '.ad.ts');
+  const ext = path.extname(source);
+  const base = path.basename(source, ext) + (OUTPUT_EXTENSION[ext] ?? '.ad.ts');
   return outDir ? path.resolve(outDir, base) : path.join(path.dirname(source), base);
 }
 
@@ -97,7 +103,7 @@ function primalCopy(fn: FunctionIR): TargetFunction {
  * type-checks with nodenext resolution keeps doing so).
  */
 function derivativeSpecifier(specifier: string): string {
-  for (const ext of ['.ts', '.js']) {
+  for (const ext of ['.ts', '.js', '.mts', '.mjs', '.cts', '.cjs']) {
     if (specifier.endsWith(ext)) return `${specifier.slice(0, -ext.length)}.ad${ext}`;
   }
   return `${specifier}.ad`;
@@ -191,7 +197,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   const key = (file: string, name: string) => `${file}#${name}`;
   const queue: FunctionUnit[] = [];
   const sourceFiles = new Set(parsed.files.map((f) => f.getFilePath() as string));
-  for (const sf of parsed.files) {
+  // every tagged function of a file whose derivatives are written, inputs and imported files alike
+  const enqueueFile = (sf: ParsedProject['files'][number]) => {
     for (const fn of taggedFunctions(sf)) {
       if (!nameOf(fn) || !isExportedTopLevel(fn)) {
         const pos = sf.getLineAndColumnAtPos(fn.getStart());
@@ -204,11 +211,13 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       const pos = sf.getLineAndColumnAtPos(member.getStart());
       bag.add('AD1012', { file: sf.getFilePath(), ...pos }, member.getSymbol()?.getName() ?? '(anonymous)', 'a class member');
     }
-  }
+  };
+  for (const sf of parsed.files) enqueueFile(sf);
   while (queue.length > 0) {
     const unit = queue.shift()!;
     const k = key(unit.file, unit.name);
     if (lowered.has(k)) continue;
+    if (reportTypeErrors(unit.node, bag)) continue;
     const r = lowerFunction(unit, bag);
     if (!r) continue;
     lowered.set(k, { unit, ir: r.ir, callees: r.callees });
@@ -225,6 +234,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         if (!sourceFiles.has(file)) {
           sourceFiles.add(file);
           parsed.files.push(c.decl.getSourceFile());
+          enqueueFile(c.decl.getSourceFile());
         }
         queue.push(tagged);
       } else {
@@ -274,6 +284,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   // functions other derivative code calls need kernels
   const called = new Set<Lowered>();
   for (const l of lowered.values()) for (const c of l.callees) { const x = calleeOf(l, c); if (x) called.add(x); }
+  // kernels for every function another file may import too: a generated file then holds the same
+  // whichever importers were part of the run (`adgen a.ts` then `adgen lib.ts` leaves a.ad.ts whole)
+  const withKernels = new Set<Lowered>(called);
+  for (const l of lowered.values()) if (l.unit.tagged && l.ir.exported && (l.ir.returns.kind === 'number' || l.ir.returns.kind === 'void')) withKernels.add(l);
   for (const l of called) {
     if (l.ir.returns.kind !== 'number' && l.ir.returns.kind !== 'void') {
       const sf = l.unit.node.getSourceFile();
@@ -323,7 +337,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   const kernelWork: { l: Lowered; active: Set<string> }[] = [];
   for (const l of lowered.values()) {
     if (l.unit.tagged && l.ir.exported) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.active).map((p) => p.name)) });
-    if (called.has(l)) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.type !== 'boolean').map((p) => p.name)) });
+    if (withKernels.has(l)) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.type !== 'boolean').map((p) => p.name)) });
   }
   for (let job = kernelWork.shift(); job; job = kernelWork.shift()) {
     const { fn } = normalised(job.l);
@@ -371,7 +385,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         for (const c of l.callees) {
           const x = calleeOf(l, c);
           if (x && c.specifier) {
-            const from = derivativeSpecifier(c.specifier);
+            // under --out-dir every generated file sits in one folder
+            const from = opts.outDir ? `./${path.posix.basename(derivativeSpecifier(c.specifier))}` : derivativeSpecifier(c.specifier);
             const set = importMap.get(from) ?? new Set();
             // the tangent of a callee's value exists only when it returns a number
             const dotName = x.ir.returns.kind === 'number' ? [names.jvpKernelDot(c.name)] : [];
@@ -405,8 +420,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
             plan.prelude.push(...gpu.prelude.filter((p) => !plan.prelude.includes(p)));
           }
         }
-        if (called.has(l)) {
-          const all = new Set(fn.params.filter((p) => p.type !== 'boolean' && (!p.out || true)).map((p) => p.name));
+        if (withKernels.has(l)) {
+          const all = new Set(fn.params.filter((p) => p.type !== 'boolean').map((p) => p.name));
           const act = analyzeActivity(fn, all, writes);
           const kf = forwardKernel(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
           const variants = [...(jvpVariants.get(l) ?? [])].map(([name, params]) => forwardKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), kernelFor(l), name));
@@ -434,7 +449,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       dropped = false;
       for (const l of units) {
         const full = names.jvpKernel(l.ir.name);
-        if (!called.has(l) || l.ir.exported || !plan.functions.some((f) => f.name === full)) continue;
+        if (!withKernels.has(l) || l.ir.exported || !plan.functions.some((f) => f.name === full)) continue;
         const used = plan.functions.some((f) => f.name !== full && someExpr(f.body, (e) => e.k === 'xcall' && e.callee === full));
         if (!used) {
           plan.functions = plan.functions.filter((f) => f.name !== full);
@@ -443,6 +458,15 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       }
     }
     plan.imports = [...importMap].map(([from, set]) => ({ from, names: [...set] }));
+    // user names can make two generated names meet (`f` and `_f`: both have a `_fJvp`)
+    const declared = new Map<string, number>();
+    for (const n of [...plan.functions.map((f) => f.name), ...plan.globals.map((g) => g.name), ...plan.imports.flatMap((i) => i.names)]) declared.set(n, (declared.get(n) ?? 0) + 1);
+    const clash = [...declared].find(([, count]) => count > 1)?.[0];
+    if (clash !== undefined) {
+      const first = units[0]!;
+      bag.add('AD1021', { file, ...first.unit.node.getSourceFile().getLineAndColumnAtPos(first.unit.node.getStart()) }, clash);
+      continue;
+    }
     plan.functions = plan.functions.map(optimizeFunction);
     plan.checkedIndexing = userSettings(file).noUncheckedIndexedAccess;
     const text = await emitFile(plan);
@@ -535,8 +559,9 @@ function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): GeneratedFile[]
   for (const f of files) {
     if (files.some((g) => g !== f && g.outPath === f.outPath)) continue;
     if (fs.existsSync(f.outPath)) {
+      // only a file whose first line is adgen's header (a source that mentions it is still a source)
       const head = fs.readFileSync(f.outPath, 'utf8').slice(0, 200);
-      if (!head.includes(HEADER_MARK)) {
+      if (!head.startsWith(`// ${HEADER_MARK} `) || f.outPath === f.sourcePath) {
         bag.add('AD2003', { file: f.outPath, line: 0, column: 0 }, f.outPath);
         continue;
       }

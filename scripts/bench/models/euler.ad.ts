@@ -78,6 +78,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _eulerLossJvpDot: number = 0;
+export const _eulerLossVjpBar: Float64Array = new Float64Array(9);
 
 /** Gradient of `eulerLoss` (euler.ts:18) by reverse mode: the value and ∂eulerLoss/∂input for each active input. */
 export function eulerLossGrad(
@@ -399,4 +401,289 @@ export function eulerLossJacobian(
     (_cotangent) =>
       eulerLossVjp(alpha, beta, gamma, delta, u0, v0, h, steps, stride, obs, _cotangent as number),
   );
+}
+
+/** The primal `eulerLoss` (euler.ts:18), for derivative code that calls it. */
+export function _eulerLoss(
+  alpha: number,
+  beta: number,
+  gamma: number,
+  delta: number,
+  u0: number,
+  v0: number,
+  h: number,
+  steps: number,
+  stride: number,
+  obs: Float64Array,
+): number {
+  let u = u0;
+  let v = v0;
+  let loss = 0;
+  for (let i = 1; i <= steps; i++) {
+    const uv = u * v;
+    const du = alpha * u - beta * uv;
+    const dv = delta * uv - gamma * v;
+    u = u + h * du;
+    v = v + h * dv;
+    if (i % stride === 0) {
+      const j = 2 * (i / stride - 1);
+      const eu = u - obs[j];
+      const ev = v - obs[j + 1];
+      loss = loss + (eu * eu + ev * ev);
+    }
+  }
+  return loss;
+}
+
+/** Forward-mode kernel of `eulerLoss` for derivative code that calls it. */
+export function _eulerLossJvp(
+  alpha: number,
+  alpha_dot: number,
+  beta: number,
+  beta_dot: number,
+  gamma: number,
+  gamma_dot: number,
+  delta: number,
+  delta_dot: number,
+  u0: number,
+  u0_dot: number,
+  v0: number,
+  v0_dot: number,
+  h: number,
+  h_dot: number,
+  steps: number,
+  _steps_dot: number,
+  stride: number,
+  _stride_dot: number,
+  obs: Float64Array,
+  obs_dot: Float64Array,
+): number {
+  // euler.ts:30  let u = u0;
+  let u = u0;
+  let u_dot = u0_dot;
+  // euler.ts:31  let v = v0;
+  let v = v0;
+  let v_dot = v0_dot;
+  // euler.ts:32  let loss = 0;
+  let loss = 0;
+  let loss_dot = 0;
+  // euler.ts:33
+  for (let i = 1; i <= steps; i++) {
+    // euler.ts:34  const uv = u * v;
+    const uv = u * v;
+    let uv_dot = u_dot * v + u * v_dot;
+    // euler.ts:35  const du = alpha * u - beta * uv;
+    const du = alpha * u - beta * uv;
+    let du_dot = alpha_dot * u + alpha * u_dot - (beta_dot * uv + beta * uv_dot);
+    // euler.ts:36  const dv = delta * uv - gamma * v;
+    const dv = delta * uv - gamma * v;
+    let dv_dot = delta_dot * uv + delta * uv_dot - (gamma_dot * v + gamma * v_dot);
+    // euler.ts:37  u = u + h * du;
+    u_dot += h_dot * du + h * du_dot;
+    u += h * du;
+    // euler.ts:38  v = v + h * dv;
+    v_dot += h_dot * dv + h * dv_dot;
+    v += h * dv;
+    // euler.ts:39
+    if (i % stride === 0) {
+      // euler.ts:40  const j = 2 * (i / stride - 1);
+      const j = 2 * (i / stride - 1);
+      // euler.ts:41  const eu = u - obs[j];
+      const eu = u - obs[j];
+      let eu_dot = u_dot - obs_dot[j];
+      // euler.ts:42  const ev = v - obs[j + 1];
+      const ev = v - obs[j + 1];
+      let ev_dot = v_dot - obs_dot[j + 1];
+      // euler.ts:43  loss += eu * eu + ev * ev;
+      loss_dot += 2 * eu_dot * eu + 2 * ev_dot * ev;
+      loss += eu * eu + ev * ev;
+    }
+  }
+  // euler.ts:46  return loss;
+  _eulerLossJvpDot = loss_dot;
+  return loss;
+}
+
+/** Reverse-mode kernel of `eulerLoss` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_eulerLossVjpBar`. */
+export function _eulerLossVjp(
+  alpha: number,
+  beta: number,
+  gamma: number,
+  delta: number,
+  u0: number,
+  v0: number,
+  h: number,
+  steps: number,
+  stride: number,
+  obs: Float64Array,
+  obs_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _eulerLossVjpBar[0] = 0;
+    _eulerLossVjpBar[1] = 0;
+    _eulerLossVjpBar[2] = 0;
+    _eulerLossVjpBar[3] = 0;
+    _eulerLossVjpBar[4] = 0;
+    _eulerLossVjpBar[5] = 0;
+    _eulerLossVjpBar[6] = 0;
+    _eulerLossVjpBar[7] = 0;
+    _eulerLossVjpBar[8] = 0;
+    return _eulerLoss(alpha, beta, gamma, delta, u0, v0, h, steps, stride, obs);
+  }
+  let alpha_bar = 0;
+  let beta_bar = 0;
+  let gamma_bar = 0;
+  let delta_bar = 0;
+  let u0_bar = 0;
+  let v0_bar = 0;
+  let h_bar = 0;
+  let steps_bar = 0;
+  let stride_bar = 0;
+  let u_bar = 0;
+  let v_bar = 0;
+  let loss_bar = 0;
+  let uv = 0;
+  let uv_bar = 0;
+  let du = 0;
+  let du_bar = 0;
+  let dv = 0;
+  let dv_bar = 0;
+  let j = 0;
+  let eu = 0;
+  let eu_bar = 0;
+  let ev = 0;
+  let ev_bar = 0;
+  let _tp0 = _tape;
+  let _sp0 = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // euler.ts:30  let u = u0;
+  let u = u0;
+  // euler.ts:31  let v = v0;
+  let v = v0;
+  // euler.ts:32  let loss = 0;
+  let loss = 0;
+  // euler.ts:33
+  _reserve(4 * Math.floor(steps));
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    for (let i = 1; i <= steps; i++) {
+      // euler.ts:34  const uv = u * v;
+      _tp0[_sp0++] = uv;
+      uv = u * v;
+      // euler.ts:35  const du = alpha * u - beta * uv;
+      du = alpha * u - beta * uv;
+      // euler.ts:36  const dv = delta * uv - gamma * v;
+      dv = delta * uv - gamma * v;
+      // euler.ts:37  u = u + h * du;
+      _tp0[_sp0++] = u;
+      u = u + h * du;
+      // euler.ts:38  v = v + h * dv;
+      _tp0[_sp0++] = v;
+      v = v + h * dv;
+      // euler.ts:39
+      if (i % stride === 0) {
+        // euler.ts:40  const j = 2 * (i / stride - 1);
+        _tp0[_sp0++] = j;
+        j = 2 * (i / stride - 1);
+        // euler.ts:41  const eu = u - obs[j];
+        eu = u - obs[j];
+        // euler.ts:42  const ev = v - obs[j + 1];
+        ev = v - obs[j + 1];
+        // euler.ts:43  loss += eu * eu + ev * ev;
+        loss = loss + (eu * eu + ev * ev);
+      }
+    }
+    _sp = _sp0;
+  }
+  // euler.ts:46  return loss;
+  _ret = loss;
+  _ret_bar = _seed;
+  _notePeak();
+  // adjoint sweep
+  // adjoint of euler.ts:46  return loss;
+  loss_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of euler.ts:33
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let i = Math.floor(steps); i >= 1; i--) {
+      // adjoint of euler.ts:39
+      if (i % stride === 0) {
+        // adjoint of euler.ts:43  loss += eu * eu + ev * ev;
+        const _obsAt = obs[j];
+        const _t5 = u - _obsAt;
+        const _t6 = u - _obsAt;
+        const _obsAt1 = obs[j + 1];
+        const _t7 = v - _obsAt1;
+        const _t8 = v - _obsAt1;
+        eu_bar = loss_bar * _t6 + _t5 * loss_bar;
+        ev_bar = loss_bar * _t8 + _t7 * loss_bar;
+        // adjoint of euler.ts:42  const ev = v - obs[j + 1];
+        v_bar += ev_bar;
+        obs_bar[j + 1] -= ev_bar;
+        ev_bar = 0;
+        // adjoint of euler.ts:41  const eu = u - obs[j];
+        u_bar += eu_bar;
+        obs_bar[j] -= eu_bar;
+        eu_bar = 0;
+        // adjoint of euler.ts:40  const j = 2 * (i / stride - 1);
+        j = _tp0[--_sp0];
+      }
+      // adjoint of euler.ts:38  v = v + h * dv;
+      v = _tp0[--_sp0];
+      const _t4 = delta * uv - gamma * v;
+      h_bar += v_bar * _t4;
+      dv_bar = h * v_bar;
+      // adjoint of euler.ts:37  u = u + h * du;
+      u = _tp0[--_sp0];
+      const _t2 = u * v;
+      const _t3 = alpha * u - beta * _t2;
+      h_bar += u_bar * _t3;
+      du_bar = h * u_bar;
+      // adjoint of euler.ts:36  const dv = delta * uv - gamma * v;
+      const _t1 = u * v;
+      delta_bar += dv_bar * _t1;
+      uv_bar = delta * dv_bar;
+      const _b1 = -dv_bar;
+      gamma_bar += _b1 * v;
+      v_bar += gamma * _b1;
+      dv_bar = 0;
+      // adjoint of euler.ts:35  const du = alpha * u - beta * uv;
+      const _t0 = u * v;
+      alpha_bar += du_bar * u;
+      u_bar += alpha * du_bar;
+      const _b0 = -du_bar;
+      beta_bar += _b0 * _t0;
+      uv_bar += beta * _b0;
+      du_bar = 0;
+      // adjoint of euler.ts:34  const uv = u * v;
+      uv = _tp0[--_sp0];
+      u_bar += uv_bar * v;
+      v_bar += u * uv_bar;
+      uv_bar = 0;
+    }
+    _sp = _sp0;
+  }
+  // adjoint of euler.ts:32  let loss = 0;
+  loss_bar = 0;
+  // adjoint of euler.ts:31  let v = v0;
+  v0_bar = v_bar;
+  v_bar = 0;
+  // adjoint of euler.ts:30  let u = u0;
+  u0_bar = u_bar;
+  u_bar = 0;
+  _eulerLossVjpBar[0] = alpha_bar;
+  _eulerLossVjpBar[1] = beta_bar;
+  _eulerLossVjpBar[2] = gamma_bar;
+  _eulerLossVjpBar[3] = delta_bar;
+  _eulerLossVjpBar[4] = u0_bar;
+  _eulerLossVjpBar[5] = v0_bar;
+  _eulerLossVjpBar[6] = h_bar;
+  _eulerLossVjpBar[7] = steps_bar;
+  _eulerLossVjpBar[8] = stride_bar;
+  return _ret;
 }

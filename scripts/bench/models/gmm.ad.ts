@@ -85,6 +85,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _gmmObjectiveJvpDot: number = 0;
+export const _gmmObjectiveVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `gmmObjective` (gmm.ts:25) by reverse mode: the value and ∂gmmObjective/∂input for each active input. */
 export function gmmObjectiveGrad(
@@ -855,4 +857,857 @@ export function gmmObjectiveJacobian(
     (_cotangent) =>
       gmmObjectiveVjp(alphas, means, icf, x, d, k, wishartGamma, wishartM, _cotangent as number),
   );
+}
+
+/** The primal `gmmObjective` (gmm.ts:25), for derivative code that calls it. */
+export function _gmmObjective(
+  alphas: Float64Array,
+  means: Float64Array,
+  icf: Float64Array,
+  x: Float64Array,
+  d: number,
+  k: number,
+  wishartGamma: number,
+  wishartM: number,
+): number {
+  const n = x.length / d;
+  const icfSz = (d * (d + 1)) / 2;
+  const qdiags = new Float64Array(k * d);
+  const sumQs = new Float64Array(k);
+  for (let ik = 0; ik < k; ik++) {
+    let sq = 0;
+    for (let id = 0; id < d; id++) {
+      const q = icf[ik * icfSz + id];
+      sq = sq + q;
+      qdiags[ik * d + id] = Math.exp(q);
+    }
+    sumQs[ik] = sq;
+  }
+  const xcentered = new Float64Array(d);
+  const qxcentered = new Float64Array(d);
+  const mainTerm = new Float64Array(k);
+  let slse = 0;
+  for (let ix = 0; ix < n; ix++) {
+    for (let ik = 0; ik < k; ik++) {
+      for (let id = 0; id < d; id++) {
+        const _xcenteredAt = x[ix * d + id] - means[ik * d + id];
+        xcentered[id] = _xcenteredAt;
+        qxcentered[id] = qdiags[ik * d + id] * _xcenteredAt;
+      }
+      let li = ik * icfSz + d;
+      for (let i = 0; i < d; i++) {
+        const _xcenteredAt1 = xcentered[i];
+        for (let j = i + 1; j < d; j++) {
+          qxcentered[j] = qxcentered[j] + icf[li] * _xcenteredAt1;
+          li++;
+        }
+      }
+      let sqnorm = 0;
+      for (let id = 0; id < d; id++) {
+        sqnorm = sqnorm + qxcentered[id] * qxcentered[id];
+      }
+      mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+    }
+    let mx = mainTerm[0];
+    for (let ik = 1; ik < k; ik++) {
+      if (mainTerm[ik] > mx) {
+        mx = mainTerm[ik];
+      }
+    }
+    let semx = 0;
+    for (let ik = 0; ik < k; ik++) {
+      semx = semx + Math.exp(mainTerm[ik] - mx);
+    }
+    slse = slse + (Math.log(semx) + mx);
+  }
+  let amx = alphas[0];
+  for (let ik = 1; ik < k; ik++) {
+    if (alphas[ik] > amx) {
+      amx = alphas[ik];
+    }
+  }
+  let asum = 0;
+  for (let ik = 0; ik < k; ik++) {
+    asum = asum + Math.exp(alphas[ik] - amx);
+  }
+  const lseAlphas = Math.log(asum) + amx;
+  let prior = 0;
+  for (let ik = 0; ik < k; ik++) {
+    let frobenius = 0;
+    for (let id = 0; id < d; id++) {
+      frobenius = frobenius + qdiags[ik * d + id] * qdiags[ik * d + id];
+    }
+    for (let j = d; j < icfSz; j++) {
+      frobenius = frobenius + icf[ik * icfSz + j] * icf[ik * icfSz + j];
+    }
+    prior = prior + (0.5 * wishartGamma * wishartGamma * frobenius - wishartM * sumQs[ik]);
+  }
+  const constant = -n * d * 0.5 * Math.log(2 * Math.PI);
+  return constant + slse - n * lseAlphas + prior;
+}
+
+/** Forward-mode kernel of `gmmObjective` for derivative code that calls it. */
+export function _gmmObjectiveJvp(
+  alphas: Float64Array,
+  alphas_dot: Float64Array,
+  means: Float64Array,
+  means_dot: Float64Array,
+  icf: Float64Array,
+  icf_dot: Float64Array,
+  x: Float64Array,
+  x_dot: Float64Array,
+  d: number,
+  d_dot: number,
+  k: number,
+  _k_dot: number,
+  wishartGamma: number,
+  wishartGamma_dot: number,
+  wishartM: number,
+  wishartM_dot: number,
+): number {
+  // gmm.ts:35  const n = x.length / d;
+  const _t0 = x.length / d;
+  const n = _t0;
+  let n_dot = d_dot === 0 ? 0 : -((d_dot * _t0) / d);
+  // gmm.ts:36  const icfSz = (d * (d + 1)) / 2;
+  const icfSz = (d * (d + 1)) / 2;
+  // gmm.ts:39  const qdiags = new Float64Array(k * d);
+  const qdiags = new Float64Array(k * d);
+  const qdiags_dot = new Float64Array(k * d);
+  // gmm.ts:40  const sumQs = new Float64Array(k);
+  const sumQs = new Float64Array(k);
+  const sumQs_dot = new Float64Array(k);
+  // gmm.ts:41
+  for (let ik = 0; ik < k; ik++) {
+    // gmm.ts:42  let sq = 0;
+    let sq = 0;
+    let sq_dot = 0;
+    // gmm.ts:43
+    for (let id = 0; id < d; id++) {
+      // gmm.ts:44  const q = icf[ik * icfSz + id];
+      const q = icf[ik * icfSz + id];
+      let q_dot = icf_dot[ik * icfSz + id];
+      // gmm.ts:45  sq += q;
+      sq_dot += q_dot;
+      sq += q;
+      // gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
+      const _t1 = Math.exp(q);
+      qdiags_dot[ik * d + id] = q_dot * _t1;
+      qdiags[ik * d + id] = _t1;
+    }
+    // gmm.ts:48  sumQs[ik] = sq;
+    sumQs_dot[ik] = sq_dot;
+    sumQs[ik] = sq;
+  }
+  // gmm.ts:51  const xcentered = new Float64Array(d);
+  const xcentered = new Float64Array(d);
+  const xcentered_dot = new Float64Array(d);
+  // gmm.ts:52  const qxcentered = new Float64Array(d);
+  const qxcentered = new Float64Array(d);
+  const qxcentered_dot = new Float64Array(d);
+  // gmm.ts:53  const mainTerm = new Float64Array(k);
+  const mainTerm = new Float64Array(k);
+  const mainTerm_dot = new Float64Array(k);
+  // gmm.ts:54  let slse = 0;
+  let slse = 0;
+  let slse_dot = 0;
+  // gmm.ts:55
+  for (let ix = 0; ix < n; ix++) {
+    // gmm.ts:56
+    for (let ik = 0; ik < k; ik++) {
+      // gmm.ts:58
+      for (let id = 0; id < d; id++) {
+        // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+        const _xcentered_dotAt = x_dot[ix * d + id] - means_dot[ik * d + id];
+        xcentered_dot[id] = _xcentered_dotAt;
+        const _xcenteredAt = x[ix * d + id] - means[ik * d + id];
+        xcentered[id] = _xcenteredAt;
+        // gmm.ts:62
+        // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+        const _t2 = qdiags[ik * d + id];
+        qxcentered_dot[id] = qdiags_dot[ik * d + id] * _xcenteredAt + _t2 * _xcentered_dotAt;
+        qxcentered[id] = _t2 * _xcenteredAt;
+      }
+      // gmm.ts:65  let li = ik * icfSz + d;
+      let li = ik * icfSz + d;
+      // gmm.ts:66
+      for (let i = 0; i < d; i++) {
+        // gmm.ts:67
+        const _xcenteredAt2 = xcentered[i];
+        const _xcentered_dotAt1 = xcentered_dot[i];
+        for (let j = i + 1; j < d; j++) {
+          // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
+          const _xcenteredAt1 = _xcenteredAt2;
+          const _icfAt = icf[li];
+          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + _icfAt * _xcentered_dotAt1;
+          qxcentered[j] += _icfAt * _xcenteredAt1;
+          // gmm.ts:69  li++;
+          li++;
+        }
+      }
+      // gmm.ts:72  let sqnorm = 0;
+      let sqnorm = 0;
+      let sqnorm_dot = 0;
+      // gmm.ts:73
+      for (let id = 0; id < d; id++) {
+        // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
+        const _qxcenteredAt = qxcentered[id];
+        sqnorm_dot += 2 * qxcentered_dot[id] * _qxcenteredAt;
+        sqnorm += _qxcenteredAt * _qxcenteredAt;
+      }
+      // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+      mainTerm_dot[ik] = alphas_dot[ik] + sumQs_dot[ik] - 0.5 * sqnorm_dot;
+      mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+    }
+    // gmm.ts:79  let mx = mainTerm[0];
+    let mx = mainTerm[0];
+    let mx_dot = mainTerm_dot[0];
+    // gmm.ts:80
+    for (let ik = 1; ik < k; ik++) {
+      // gmm.ts:81
+      if (mainTerm[ik] > mx) {
+        // gmm.ts:81  mx = mainTerm[ik];
+        mx_dot = mainTerm_dot[ik];
+        mx = mainTerm[ik];
+      }
+    }
+    // gmm.ts:83  let semx = 0;
+    let semx = 0;
+    let semx_dot = 0;
+    // gmm.ts:84
+    for (let ik = 0; ik < k; ik++) {
+      // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
+      const _t3 = Math.exp(mainTerm[ik] - mx);
+      semx_dot += (mainTerm_dot[ik] - mx_dot) * _t3;
+      semx += _t3;
+    }
+    // gmm.ts:87  slse += Math.log(semx) + mx;
+    slse_dot += (semx_dot === 0 ? 0 : semx_dot / semx) + mx_dot;
+    slse += Math.log(semx) + mx;
+  }
+  // gmm.ts:91  let amx = alphas[0];
+  let amx = alphas[0];
+  let amx_dot = alphas_dot[0];
+  // gmm.ts:92
+  for (let ik = 1; ik < k; ik++) {
+    // gmm.ts:93
+    if (alphas[ik] > amx) {
+      // gmm.ts:93  amx = alphas[ik];
+      amx_dot = alphas_dot[ik];
+      amx = alphas[ik];
+    }
+  }
+  // gmm.ts:95  let asum = 0;
+  let asum = 0;
+  let asum_dot = 0;
+  // gmm.ts:96
+  for (let ik = 0; ik < k; ik++) {
+    // gmm.ts:97  asum += Math.exp(alphas[ik] - amx);
+    const _t4 = Math.exp(alphas[ik] - amx);
+    asum_dot += (alphas_dot[ik] - amx_dot) * _t4;
+    asum += _t4;
+  }
+  // gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
+  const lseAlphas = Math.log(asum) + amx;
+  let lseAlphas_dot = (asum_dot === 0 ? 0 : asum_dot / asum) + amx_dot;
+  // gmm.ts:102  let prior = 0;
+  let prior = 0;
+  let prior_dot = 0;
+  // gmm.ts:103
+  for (let ik = 0; ik < k; ik++) {
+    // gmm.ts:104  let frobenius = 0;
+    let frobenius = 0;
+    let frobenius_dot = 0;
+    // gmm.ts:105
+    for (let id = 0; id < d; id++) {
+      // gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
+      const _qdiagsAt = qdiags[ik * d + id];
+      const _t5 = _qdiagsAt;
+      const _t6 = _qdiagsAt;
+      frobenius_dot += qdiags_dot[ik * d + id] * _t6 + _t5 * qdiags_dot[ik * d + id];
+      frobenius += _t5 * _t6;
+    }
+    // gmm.ts:108
+    for (let j = d; j < icfSz; j++) {
+      // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
+      const _icfAt1 = icf[ik * icfSz + j];
+      const _t7 = _icfAt1;
+      const _t8 = _icfAt1;
+      frobenius_dot += icf_dot[ik * icfSz + j] * _t8 + _t7 * icf_dot[ik * icfSz + j];
+      frobenius += _t7 * _t8;
+    }
+    // gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
+    const _t9 = 0.5 * wishartGamma;
+    const _t10 = _t9 * wishartGamma;
+    const _sumQsAt = sumQs[ik];
+    prior_dot +=
+      (0.5 * wishartGamma_dot * wishartGamma + _t9 * wishartGamma_dot) * frobenius +
+      _t10 * frobenius_dot -
+      (wishartM_dot * _sumQsAt + wishartM * sumQs_dot[ik]);
+    prior += _t10 * frobenius - wishartM * _sumQsAt;
+  }
+  // gmm.ts:114  const constant = -n * d * 0.5 * Math.log(2 * Math.PI);
+  const _t11 = -n;
+  const _t12 = Math.log(2 * Math.PI);
+  const constant = _t11 * d * 0.5 * _t12;
+  let constant_dot = (-(n_dot * d) + _t11 * d_dot) * 0.5 * _t12;
+  // gmm.ts:115  return constant + slse - n * lseAlphas + prior;
+  _gmmObjectiveJvpDot =
+    constant_dot + slse_dot - (n_dot * lseAlphas + n * lseAlphas_dot) + prior_dot;
+  return constant + slse - n * lseAlphas + prior;
+}
+
+/** Reverse-mode kernel of `gmmObjective` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_gmmObjectiveVjpBar`. */
+export function _gmmObjectiveVjp(
+  alphas: Float64Array,
+  alphas_bar: Float64Array,
+  means: Float64Array,
+  means_bar: Float64Array,
+  icf: Float64Array,
+  icf_bar: Float64Array,
+  x: Float64Array,
+  x_bar: Float64Array,
+  d: number,
+  k: number,
+  wishartGamma: number,
+  wishartM: number,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _gmmObjectiveVjpBar[0] = 0;
+    _gmmObjectiveVjpBar[1] = 0;
+    _gmmObjectiveVjpBar[2] = 0;
+    _gmmObjectiveVjpBar[3] = 0;
+    return _gmmObjective(alphas, means, icf, x, d, k, wishartGamma, wishartM);
+  }
+  let d_bar = 0;
+  let k_bar = 0;
+  let wishartGamma_bar = 0;
+  let wishartM_bar = 0;
+  let n_bar = 0;
+  let qdiags_bar = new Float64Array(0);
+  let sumQs_bar = new Float64Array(0);
+  let xcentered_bar = new Float64Array(0);
+  let qxcentered_bar = new Float64Array(0);
+  let mainTerm_bar = new Float64Array(0);
+  let slse_bar = 0;
+  let x_bar_slse = new Float64Array(0);
+  let means_bar_slse = new Float64Array(0);
+  let qdiags_bar_slse = new Float64Array(0);
+  let d_bar_slse = 0;
+  let icf_bar_slse = new Float64Array(0);
+  let alphas_bar_slse = new Float64Array(0);
+  let sumQs_bar_slse = new Float64Array(0);
+  let _xcenteredAll0 = new Float64Array(0);
+  let _qxcenteredAll0 = new Float64Array(0);
+  let amx_bar = 0;
+  let _tp4 = _tape;
+  let _sp4 = 0;
+  let asum_bar = 0;
+  let alphas_bar_asum = new Float64Array(0);
+  let amx_bar_asum = 0;
+  let lseAlphas_bar = 0;
+  let prior_bar = 0;
+  let qdiags_bar_prior = new Float64Array(0);
+  let d_bar_prior = 0;
+  let icf_bar_prior = new Float64Array(0);
+  let wishartGamma_bar_prior = 0;
+  let wishartM_bar_prior = 0;
+  let sumQs_bar_prior = new Float64Array(0);
+  let constant_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // gmm.ts:35  const n = x.length / d;
+  const _t0 = x.length / d;
+  const n = _t0;
+  // gmm.ts:36  const icfSz = (d * (d + 1)) / 2;
+  const icfSz = (d * (d + 1)) / 2;
+  // gmm.ts:39  const qdiags = new Float64Array(k * d);
+  const qdiags = new Float64Array(k * d);
+  qdiags_bar = new Float64Array(qdiags.length);
+  // gmm.ts:40  const sumQs = new Float64Array(k);
+  const sumQs = new Float64Array(k);
+  sumQs_bar = new Float64Array(sumQs.length);
+  // gmm.ts:41
+  for (let ik = 0; ik < k; ik++) {
+    let _tp0 = _tape;
+    let _sp0 = 0;
+    // gmm.ts:42  let sq = 0;
+    let sq = 0;
+    // gmm.ts:43
+    _reserve(Math.ceil(d));
+    _tp0 = _tape;
+    _sp0 = _sp;
+    {
+      for (let id = 0; id < d; id++) {
+        // gmm.ts:44  const q = icf[ik * icfSz + id];
+        const _i0 = ik * icfSz + id;
+        const q = icf[_i0];
+        // gmm.ts:45  sq += q;
+        sq = sq + q;
+        // gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
+        const _i1 = ik * d + id;
+        const _t1 = Math.exp(q);
+        qdiags[_i1] = _t1;
+        _tp0[_sp0++] = _t1;
+      }
+      _sp = _sp0;
+    }
+    // gmm.ts:48  sumQs[ik] = sq;
+    sumQs[ik] = sq;
+  }
+  // gmm.ts:51  const xcentered = new Float64Array(d);
+  const xcentered = new Float64Array(d);
+  xcentered_bar = new Float64Array(xcentered.length);
+  // gmm.ts:52  const qxcentered = new Float64Array(d);
+  const qxcentered = new Float64Array(d);
+  qxcentered_bar = new Float64Array(qxcentered.length);
+  // gmm.ts:53  const mainTerm = new Float64Array(k);
+  const mainTerm = new Float64Array(k);
+  mainTerm_bar = new Float64Array(mainTerm.length);
+  // gmm.ts:54  let slse = 0;
+  let slse = 0;
+  // gmm.ts:55
+  x_bar_slse = new Float64Array(x.length);
+  means_bar_slse = new Float64Array(means.length);
+  qdiags_bar_slse = new Float64Array(qdiags.length);
+  d_bar_slse = 0;
+  icf_bar_slse = new Float64Array(icf.length);
+  alphas_bar_slse = new Float64Array(alphas.length);
+  sumQs_bar_slse = new Float64Array(sumQs.length);
+  const _xcenteredLength = xcentered.length;
+  const _qxcenteredLength = qxcentered.length;
+  for (let ix = 0; ix < n; ix++) {
+    let _tp1 = _tape;
+    let _sp1 = 0;
+    let mx_bar = 0;
+    let _tp2 = _tape;
+    let _sp2 = 0;
+    let semx_bar = 0;
+    let _tp3 = _tape;
+    let _sp3 = 0;
+    // gmm.ts:56
+    if (_xcenteredAll0.length < Math.ceil(k) * _xcenteredLength) {
+      _xcenteredAll0 = new Float64Array(Math.ceil(k) * _xcenteredLength);
+    }
+    if (_qxcenteredAll0.length < Math.ceil(k) * _qxcenteredLength) {
+      _qxcenteredAll0 = new Float64Array(Math.ceil(k) * _qxcenteredLength);
+    }
+    _reserve(Math.ceil(k));
+    _tp1 = _tape;
+    _sp1 = _sp;
+    {
+      for (let ik = 0; ik < k; ik++) {
+        const _xcenteredOff0 = ik * _xcenteredLength;
+        const _qxcenteredOff0 = ik * _qxcenteredLength;
+        // gmm.ts:58
+        for (let id = 0; id < d; id++) {
+          // gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+          const _i2 = ix * d + id;
+          const _i3 = ik * d + id;
+          const _xcenteredAll0At = x[_i2] - means[_i3];
+          _xcenteredAll0[_xcenteredOff0 + id] = _xcenteredAll0At;
+          // gmm.ts:62
+          // gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+          const _i4 = ik * d + id;
+          _qxcenteredAll0[_qxcenteredOff0 + id] = qdiags[_i4] * _xcenteredAll0At;
+        }
+        // gmm.ts:65  let li = ik * icfSz + d;
+        let li = ik * icfSz + d;
+        // gmm.ts:66
+        for (let i = 0; i < d; i++) {
+          // gmm.ts:67
+          const _xcenteredAll0At1 = _xcenteredAll0[_xcenteredOff0 + i];
+          for (let j = i + 1; j < d; j++) {
+            // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
+            _qxcenteredAll0[_qxcenteredOff0 + j] =
+              _qxcenteredAll0[_qxcenteredOff0 + j] + icf[li] * _xcenteredAll0At1;
+            // gmm.ts:69  li++;
+            li++;
+          }
+        }
+        // gmm.ts:72  let sqnorm = 0;
+        let sqnorm = 0;
+        // gmm.ts:73
+        for (let id = 0; id < d; id++) {
+          // gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
+          sqnorm =
+            sqnorm + _qxcenteredAll0[_qxcenteredOff0 + id] * _qxcenteredAll0[_qxcenteredOff0 + id];
+        }
+        // gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+        mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+        _tp1[_sp1++] = li;
+      }
+      _sp = _sp1;
+    }
+    // gmm.ts:79  let mx = mainTerm[0];
+    let mx = mainTerm[0];
+    // gmm.ts:80
+    _reserve(Math.ceil(k) - 1);
+    _tp2 = _tape;
+    _sp2 = _sp;
+    {
+      for (let ik = 1; ik < k; ik++) {
+        // gmm.ts:81
+        if (mainTerm[ik] > mx) {
+          // gmm.ts:81  mx = mainTerm[ik];
+          mx = mainTerm[ik];
+          _tp2[_sp2++] = 1;
+        } else {
+          _tp2[_sp2++] = 0;
+        }
+      }
+      _sp = _sp2;
+    }
+    // gmm.ts:83  let semx = 0;
+    let semx = 0;
+    // gmm.ts:84
+    _reserve(Math.ceil(k));
+    _tp3 = _tape;
+    _sp3 = _sp;
+    {
+      for (let ik = 0; ik < k; ik++) {
+        // gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
+        const _t2 = Math.exp(mainTerm[ik] - mx);
+        semx = semx + _t2;
+        _tp3[_sp3++] = _t2;
+      }
+      _sp = _sp3;
+    }
+    // gmm.ts:87  slse += Math.log(semx) + mx;
+    slse = slse + (Math.log(semx) + mx);
+    // adjoint of the iteration, with slse_bar = 1
+    // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
+    semx_bar = 1 / semx;
+    mx_bar = 1;
+    // adjoint of gmm.ts:84
+    {
+      _tp3 = _tape;
+      _sp3 = _sp;
+      for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
+        let _t2 = _tp3[--_sp3];
+        // adjoint of gmm.ts:85  semx += Math.exp(mainTerm[ik] - mx);
+        const _b6 = semx_bar * _t2;
+        mainTerm_bar[ik] += _b6;
+        mx_bar -= _b6;
+      }
+      _sp = _sp3;
+    }
+    // adjoint of gmm.ts:83  let semx = 0;
+    semx_bar = 0;
+    // adjoint of gmm.ts:80
+    {
+      _tp2 = _tape;
+      _sp2 = _sp;
+      for (let ik = Math.ceil(k) - 1; ik >= 1; ik--) {
+        // adjoint of gmm.ts:81
+        if (_tp2[--_sp2] === 1) {
+          // adjoint of gmm.ts:81  mx = mainTerm[ik];
+          mainTerm_bar[ik] += mx_bar;
+          mx_bar = 0;
+        }
+      }
+      _sp = _sp2;
+    }
+    // adjoint of gmm.ts:79  let mx = mainTerm[0];
+    mainTerm_bar[0] += mx_bar;
+    mx_bar = 0;
+    // adjoint of gmm.ts:56
+    {
+      _tp1 = _tape;
+      _sp1 = _sp;
+      for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
+        let sqnorm_bar = 0;
+        let li = _tp1[--_sp1];
+        const _xcenteredOff0 = ik * _xcenteredLength;
+        const _qxcenteredOff0 = ik * _qxcenteredLength;
+        // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
+        const _b4 = mainTerm_bar[ik];
+        mainTerm_bar[ik] = 0;
+        alphas_bar_slse[ik] += _b4;
+        sumQs_bar_slse[ik] += _b4;
+        const _b5 = -_b4;
+        sqnorm_bar = 0.5 * _b5;
+        // adjoint of gmm.ts:73
+        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
+          // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
+          qxcentered_bar[id] += 2 * sqnorm_bar * _qxcenteredAll0[_qxcenteredOff0 + id];
+        }
+        // adjoint of gmm.ts:72  let sqnorm = 0;
+        sqnorm_bar = 0;
+        // adjoint of gmm.ts:66
+        for (let i = Math.ceil(d) - 1; i >= 0; i--) {
+          // adjoint of gmm.ts:67
+          let _xcentered_barAt = xcentered_bar[i];
+          const _xcenteredAll0At2 = _xcenteredAll0[_xcenteredOff0 + i];
+          for (let j = Math.ceil(d) - 1; j >= i + 1; j--) {
+            // adjoint of gmm.ts:69  li++;
+            li--;
+            // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
+            const _qxcentered_barAt = qxcentered_bar[j];
+            icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAll0At2;
+            _xcentered_barAt += icf[li] * _qxcentered_barAt;
+          }
+          xcentered_bar[i] = _xcentered_barAt;
+        }
+        // adjoint of gmm.ts:62
+        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
+          const _i4 = ik * d + id;
+          // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+          const _b3 = qxcentered_bar[id];
+          qxcentered_bar[id] = 0;
+          qdiags_bar_slse[_i4] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
+          const _xcentered_barAt1 = xcentered_bar[id] + qdiags[_i4] * _b3;
+          // adjoint of gmm.ts:58
+          const _i2 = ix * d + id;
+          const _i3 = ik * d + id;
+          // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
+          const _b2 = _xcentered_barAt1;
+          xcentered_bar[id] = 0;
+          x_bar_slse[_i2] += _b2;
+          means_bar_slse[_i3] -= _b2;
+        }
+      }
+      _sp = _sp1;
+    }
+  }
+  // gmm.ts:91  let amx = alphas[0];
+  let amx = alphas[0];
+  // gmm.ts:92
+  _reserve(Math.ceil(k) - 1);
+  _tp4 = _tape;
+  _sp4 = _sp;
+  {
+    for (let ik = 1; ik < k; ik++) {
+      // gmm.ts:93
+      if (alphas[ik] > amx) {
+        // gmm.ts:93  amx = alphas[ik];
+        amx = alphas[ik];
+        _tp4[_sp4++] = 1;
+      } else {
+        _tp4[_sp4++] = 0;
+      }
+    }
+    _sp = _sp4;
+  }
+  // gmm.ts:95  let asum = 0;
+  let asum = 0;
+  // gmm.ts:96
+  alphas_bar_asum = new Float64Array(alphas.length);
+  amx_bar_asum = 0;
+  for (let ik = 0; ik < k; ik++) {
+    // gmm.ts:97  asum += Math.exp(alphas[ik] - amx);
+    const _t3 = Math.exp(alphas[ik] - amx);
+    asum = asum + _t3;
+    // adjoint of the iteration, with asum_bar = 1
+    // adjoint of gmm.ts:97  asum += Math.exp(alphas[ik] - amx);
+    alphas_bar_asum[ik] += _t3;
+    amx_bar_asum -= _t3;
+  }
+  // gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
+  const lseAlphas = Math.log(asum) + amx;
+  // gmm.ts:102  let prior = 0;
+  let prior = 0;
+  // gmm.ts:103
+  qdiags_bar_prior = new Float64Array(qdiags.length);
+  d_bar_prior = 0;
+  icf_bar_prior = new Float64Array(icf.length);
+  wishartGamma_bar_prior = 0;
+  wishartM_bar_prior = 0;
+  sumQs_bar_prior = new Float64Array(sumQs.length);
+  for (let ik = 0; ik < k; ik++) {
+    let frobenius_bar = 0;
+    // gmm.ts:104  let frobenius = 0;
+    let frobenius = 0;
+    // gmm.ts:105
+    for (let id = 0; id < d; id++) {
+      // gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
+      const _i5 = ik * d + id;
+      const _i6 = ik * d + id;
+      frobenius = frobenius + qdiags[_i5] * qdiags[_i6];
+    }
+    // gmm.ts:108
+    for (let j = d; j < icfSz; j++) {
+      // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
+      const _i7 = ik * icfSz + j;
+      const _i8 = ik * icfSz + j;
+      frobenius = frobenius + icf[_i7] * icf[_i8];
+    }
+    // gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
+    const _t4 = 0.5 * wishartGamma;
+    const _t5 = _t4 * wishartGamma;
+    const _sumQsAt = sumQs[ik];
+    prior = prior + (_t5 * frobenius - wishartM * _sumQsAt);
+    // adjoint of the iteration, with prior_bar = 1
+    // adjoint of gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
+    const _t4_bar = frobenius * wishartGamma;
+    wishartGamma_bar_prior += 0.5 * _t4_bar;
+    wishartGamma_bar_prior += _t4 * frobenius;
+    frobenius_bar = _t5;
+    wishartM_bar_prior -= _sumQsAt;
+    sumQs_bar_prior[ik] -= wishartM;
+    // adjoint of gmm.ts:108
+    for (let j = d + (Math.ceil(icfSz - d) - 1); j >= d; j--) {
+      const _i7 = ik * icfSz + j;
+      const _i8 = ik * icfSz + j;
+      // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
+      icf_bar_prior[_i7] += frobenius_bar * icf[_i8];
+      icf_bar_prior[_i8] += icf[_i7] * frobenius_bar;
+    }
+    // adjoint of gmm.ts:105
+    for (let id = Math.ceil(d) - 1; id >= 0; id--) {
+      const _i5 = ik * d + id;
+      const _i6 = ik * d + id;
+      // adjoint of gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
+      qdiags_bar_prior[_i5] += frobenius_bar * qdiags[_i6];
+      qdiags_bar_prior[_i6] += qdiags[_i5] * frobenius_bar;
+    }
+    // adjoint of gmm.ts:104  let frobenius = 0;
+    frobenius_bar = 0;
+  }
+  // gmm.ts:114  const constant = -n * d * 0.5 * Math.log(2 * Math.PI);
+  const _t6 = -n;
+  const _t7 = Math.log(2 * Math.PI);
+  const constant = _t6 * d * 0.5 * _t7;
+  // gmm.ts:115  return constant + slse - n * lseAlphas + prior;
+  _ret = constant + slse - n * lseAlphas + prior;
+  _ret_bar = _seed;
+  _notePeak();
+  // adjoint sweep
+  // adjoint of gmm.ts:115  return constant + slse - n * lseAlphas + prior;
+  constant_bar = _ret_bar;
+  slse_bar = _ret_bar;
+  const _b9 = -_ret_bar;
+  n_bar = _b9 * lseAlphas;
+  lseAlphas_bar = n * _b9;
+  prior_bar = _ret_bar;
+  _ret_bar = 0;
+  // adjoint of gmm.ts:114  const constant = -n * d * 0.5 * Math.log(2 * Math.PI);
+  const _b7 = constant_bar * _t7;
+  const _b8 = _b7 * 0.5;
+  const _t6_bar = _b8 * d;
+  n_bar -= _t6_bar;
+  d_bar = _t6 * _b8;
+  // adjoint of gmm.ts:103
+  // the loop's adjoint, scaled by prior_bar
+  if (prior_bar !== 0) {
+    const _qdiagsLength = qdiags.length;
+    for (let _j7 = 0; _j7 < _qdiagsLength; _j7++) {
+      qdiags_bar[_j7] += prior_bar * qdiags_bar_prior[_j7];
+    }
+    d_bar += prior_bar * d_bar_prior;
+    const _icfLength = icf.length;
+    for (let _j8 = 0; _j8 < _icfLength; _j8++) {
+      icf_bar[_j8] += prior_bar * icf_bar_prior[_j8];
+    }
+    wishartGamma_bar = prior_bar * wishartGamma_bar_prior;
+    wishartM_bar = prior_bar * wishartM_bar_prior;
+    const _sumQsLength = sumQs.length;
+    for (let _j9 = 0; _j9 < _sumQsLength; _j9++) {
+      sumQs_bar[_j9] += prior_bar * sumQs_bar_prior[_j9];
+    }
+  }
+  // adjoint of gmm.ts:102  let prior = 0;
+  prior_bar = 0;
+  // adjoint of gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
+  asum_bar = lseAlphas_bar === 0 ? 0 : lseAlphas_bar / asum;
+  amx_bar = lseAlphas_bar;
+  // adjoint of gmm.ts:96
+  // the loop's adjoint, scaled by asum_bar
+  if (asum_bar !== 0) {
+    const _alphasLength = alphas.length;
+    for (let _j6 = 0; _j6 < _alphasLength; _j6++) {
+      alphas_bar[_j6] += asum_bar * alphas_bar_asum[_j6];
+    }
+    amx_bar += asum_bar * amx_bar_asum;
+  }
+  // adjoint of gmm.ts:95  let asum = 0;
+  asum_bar = 0;
+  // adjoint of gmm.ts:92
+  {
+    _tp4 = _tape;
+    _sp4 = _sp;
+    for (let ik = Math.ceil(k) - 1; ik >= 1; ik--) {
+      // adjoint of gmm.ts:93
+      if (_tp4[--_sp4] === 1) {
+        // adjoint of gmm.ts:93  amx = alphas[ik];
+        alphas_bar[ik] += amx_bar;
+        amx_bar = 0;
+      }
+    }
+    _sp = _sp4;
+  }
+  // adjoint of gmm.ts:91  let amx = alphas[0];
+  alphas_bar[0] += amx_bar;
+  amx_bar = 0;
+  // adjoint of gmm.ts:55
+  // the loop's adjoint, scaled by slse_bar
+  if (slse_bar !== 0) {
+    const _xLength = x.length;
+    for (let _j0 = 0; _j0 < _xLength; _j0++) {
+      x_bar[_j0] += slse_bar * x_bar_slse[_j0];
+    }
+    const _meansLength = means.length;
+    for (let _j1 = 0; _j1 < _meansLength; _j1++) {
+      means_bar[_j1] += slse_bar * means_bar_slse[_j1];
+    }
+    const _qdiagsLength1 = qdiags.length;
+    for (let _j2 = 0; _j2 < _qdiagsLength1; _j2++) {
+      qdiags_bar[_j2] += slse_bar * qdiags_bar_slse[_j2];
+    }
+    d_bar += slse_bar * d_bar_slse;
+    const _icfLength1 = icf.length;
+    for (let _j3 = 0; _j3 < _icfLength1; _j3++) {
+      icf_bar[_j3] += slse_bar * icf_bar_slse[_j3];
+    }
+    const _alphasLength1 = alphas.length;
+    for (let _j4 = 0; _j4 < _alphasLength1; _j4++) {
+      alphas_bar[_j4] += slse_bar * alphas_bar_slse[_j4];
+    }
+    const _sumQsLength1 = sumQs.length;
+    for (let _j5 = 0; _j5 < _sumQsLength1; _j5++) {
+      sumQs_bar[_j5] += slse_bar * sumQs_bar_slse[_j5];
+    }
+  }
+  // adjoint of gmm.ts:54  let slse = 0;
+  slse_bar = 0;
+  // adjoint of gmm.ts:41
+  for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
+    let sq_bar = 0;
+    let _tp0 = _tape;
+    let _sp0 = 0;
+    // adjoint of gmm.ts:48  sumQs[ik] = sq;
+    const _b1 = sumQs_bar[ik];
+    sumQs_bar[ik] = 0;
+    sq_bar = _b1;
+    // adjoint of gmm.ts:43
+    {
+      _tp0 = _tape;
+      _sp0 = _sp;
+      for (let id = Math.ceil(d) - 1; id >= 0; id--) {
+        let q_bar = 0;
+        let _t1 = _tp0[--_sp0];
+        const _i0 = ik * icfSz + id;
+        const _i1 = ik * d + id;
+        // adjoint of gmm.ts:46  qdiags[ik * d + id] = Math.exp(q);
+        const _b0 = qdiags_bar[_i1];
+        qdiags_bar[_i1] = 0;
+        q_bar = _b0 * _t1;
+        // adjoint of gmm.ts:45  sq += q;
+        q_bar += sq_bar;
+        // adjoint of gmm.ts:44  const q = icf[ik * icfSz + id];
+        icf_bar[_i0] += q_bar;
+      }
+      _sp = _sp0;
+    }
+    // adjoint of gmm.ts:42  let sq = 0;
+    sq_bar = 0;
+  }
+  // adjoint of gmm.ts:35  const n = x.length / d;
+  d_bar += n_bar === 0 ? 0 : -((n_bar * _t0) / d);
+  _gmmObjectiveVjpBar[0] = d_bar;
+  _gmmObjectiveVjpBar[1] = k_bar;
+  _gmmObjectiveVjpBar[2] = wishartGamma_bar;
+  _gmmObjectiveVjpBar[3] = wishartM_bar;
+  return _ret;
 }

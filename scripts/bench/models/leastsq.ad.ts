@@ -54,6 +54,8 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
+export let _leastSquaresJvpDot: number = 0;
+export const _leastSquaresVjpBar: Float64Array = new Float64Array(2);
 
 /** Gradient of `leastSquares` (leastsq.ts:12) by reverse mode: the value and ∂leastSquares/∂input for each active input. */
 export function leastSquaresGrad(
@@ -192,4 +194,121 @@ export function leastSquaresJacobian(
       ),
     (_cotangent) => leastSquaresVjp(a, b, x, y, _cotangent as number),
   );
+}
+
+/** The primal `leastSquares` (leastsq.ts:12), for derivative code that calls it. */
+export function _leastSquares(a: number, b: number, x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    const r = a * x[i] + b - y[i];
+    s = s + r * r;
+  }
+  return s / x.length;
+}
+
+/** Forward-mode kernel of `leastSquares` for derivative code that calls it. */
+export function _leastSquaresJvp(
+  a: number,
+  a_dot: number,
+  b: number,
+  b_dot: number,
+  x: Float64Array,
+  x_dot: Float64Array,
+  y: Float64Array,
+  y_dot: Float64Array,
+): number {
+  // leastsq.ts:13  let s = 0;
+  let s = 0;
+  let s_dot = 0;
+  // leastsq.ts:14
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    // leastsq.ts:15  const r = a * x[i] + b - y[i];
+    const _xAt = x[i];
+    const r = a * _xAt + b - y[i];
+    let r_dot = a_dot * _xAt + a * x_dot[i] + b_dot - y_dot[i];
+    // leastsq.ts:16  s += r * r;
+    s_dot += 2 * r_dot * r;
+    s += r * r;
+  }
+  // leastsq.ts:18  return s / x.length;
+  _leastSquaresJvpDot = s_dot === 0 ? 0 : s_dot / x.length;
+  return s / x.length;
+}
+
+/** Reverse-mode kernel of `leastSquares` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_leastSquaresVjpBar`. */
+export function _leastSquaresVjp(
+  a: number,
+  b: number,
+  x: Float64Array,
+  x_bar: Float64Array,
+  y: Float64Array,
+  y_bar: Float64Array,
+  _seed: number,
+): number {
+  if (_seed === 0) {
+    _leastSquaresVjpBar[0] = 0;
+    _leastSquaresVjpBar[1] = 0;
+    return _leastSquares(a, b, x, y);
+  }
+  let a_bar = 0;
+  let b_bar = 0;
+  let s_bar = 0;
+  let a_bar_s = 0;
+  let x_bar_s = new Float64Array(0);
+  let b_bar_s = 0;
+  let y_bar_s = new Float64Array(0);
+  let _ret = 0;
+  let _ret_bar = 0;
+  // leastsq.ts:13  let s = 0;
+  let s = 0;
+  // leastsq.ts:14
+  a_bar_s = 0;
+  x_bar_s = new Float64Array(x.length);
+  b_bar_s = 0;
+  y_bar_s = new Float64Array(y.length);
+  const _xLength = x.length;
+  for (let i = 0; i < _xLength; i++) {
+    let r_bar = 0;
+    // leastsq.ts:15  const r = a * x[i] + b - y[i];
+    const _xAt = x[i];
+    const r = a * _xAt + b - y[i];
+    // leastsq.ts:16  s += r * r;
+    s = s + r * r;
+    // adjoint of the iteration, with s_bar = 1
+    // adjoint of leastsq.ts:16  s += r * r;
+    r_bar = 2 * r;
+    // adjoint of leastsq.ts:15  const r = a * x[i] + b - y[i];
+    a_bar_s += r_bar * _xAt;
+    x_bar_s[i] += a * r_bar;
+    b_bar_s += r_bar;
+    y_bar_s[i] -= r_bar;
+  }
+  // leastsq.ts:18  return s / x.length;
+  _ret = s / x.length;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of leastsq.ts:18  return s / x.length;
+  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
+  _ret_bar = 0;
+  // adjoint of leastsq.ts:14
+  // the loop's adjoint, scaled by s_bar
+  if (s_bar !== 0) {
+    a_bar = s_bar * a_bar_s;
+    const _xLength1 = x.length;
+    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
+      x_bar[_j0] += s_bar * x_bar_s[_j0];
+    }
+    b_bar = s_bar * b_bar_s;
+    const _yLength = y.length;
+    for (let _j1 = 0; _j1 < _yLength; _j1++) {
+      y_bar[_j1] += s_bar * y_bar_s[_j1];
+    }
+  }
+  // adjoint of leastsq.ts:13  let s = 0;
+  s_bar = 0;
+  _leastSquaresVjpBar[0] = a_bar;
+  _leastSquaresVjpBar[1] = b_bar;
+  return _ret;
 }

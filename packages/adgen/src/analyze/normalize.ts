@@ -8,7 +8,9 @@
  * - A call that leaves out trailing arguments gets the callee's default values (`g(x)` with
  *   `g(t, k = 2)` becomes `g(x, 2)`), because the derivative kernels take every argument.
  * - Operands that read arrays are read before a later operand's call that may write them.
- * - A call in an `if` condition that writes into an array is hoisted before the `if`.
+ * - A call that writes into an array and always runs in a condition (an `if`, the condition of
+ *   `?:`, the left of `&&`) or in the index of an assignment target is hoisted before it; in a
+ *   loop test it moves into the loop as `_t0 = g(…); if (!test) break;`.
  * Otherwise conditions, loop tests and array indices are primal-only and stay as they are.
  */
 import * as b from '../ir/builders.ts';
@@ -32,7 +34,7 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
         const a = hoist(e.a, thenPre, loc);
         const c = hoist(e.b, elsePre, loc);
         pre.push(b.decl(t, 'number', b.ZERO, true, loc));
-        pre.push({ k: 'if', c: e.c, then: [...thenPre, b.assign(t, a, '=', loc)], else: [...elsePre, b.assign(t, c, '=', loc)], ...(loc ? { loc } : {}) });
+        pre.push({ k: 'if', c: callsOutOfCondition(e.c, pre, loc), then: [...thenPre, b.assign(t, a, '=', loc)], else: [...elsePre, b.assign(t, c, '=', loc)], ...(loc ? { loc } : {}) });
         return b.v(t);
       }
       case 'call': {
@@ -80,7 +82,28 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
   const callsOutOfCondition = (c: Expr, pre: Stmt[], loc: Loc | undefined): Expr => {
     if (c.k === 'call' && writesArrays(c.fn)) return hoist(c, pre, loc);
     if (c.k === 'op' && !SHORT_CIRCUIT.has(c.op)) return { ...c, args: c.args.map((a) => callsOutOfCondition(a, pre, loc)) };
+    // the left operand of `&&` always runs, and so does the condition of `?:`; the rest may not
+    if (c.k === 'op') return { ...c, args: c.args.map((a, i) => (i === 0 ? callsOutOfCondition(a, pre, loc) : a)) };
+    if (c.k === 'cond') return { ...c, c: callsOutOfCondition(c.c, pre, loc) };
     return c;
+  };
+  const writesIn = (e: Expr | null): boolean => e !== null && someExpr([{ k: 'expr', e }], (y) => y.k === 'call' && writesArrays(y.fn));
+
+  /**
+   * A loop test that calls a function writing into an array: the call gets a statement of its
+   * own at the top of each iteration, and the test becomes `if (!test) break` after it
+   * (`while (step(v) > 0.1) body` → `while (true) { _t0 = step(v); if (!(_t0 > 0.1)) break; body }`).
+   * A `for` update still runs before it; a do…while checks at the end of its body, unless the
+   * body has a `continue` (which would skip the check: AD1019 reports that loop instead).
+   */
+  const loopWithCallsOutOfTest = (s: Extract<Stmt, { k: 'loop' }>): Stmt => {
+    const body = visit(s.body);
+    if (!writesIn(s.test) || (s.doWhile && hasContinue(s.body))) return { ...s, init: visit(s.init), body, update: visit(s.update) };
+    const pre: Stmt[] = [];
+    const test = callsOutOfCondition(s.test!, pre, s.loc);
+    const exit: Stmt = { k: 'if', c: b.op('!', test), then: [{ k: 'break', ...(s.loc ? { loc: s.loc } : {}) }], else: [], ...(s.loc ? { loc: s.loc } : {}) };
+    const { counter: _counter, ...rest } = s;
+    return { ...rest, init: visit(s.init), test: null, update: visit(s.update), body: s.doWhile ? [...body, ...pre, exit] : [...pre, exit, ...body] };
   };
 
   const visit = (stmts: Stmt[]): Stmt[] => {
@@ -95,7 +118,7 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
           out.push({ ...s, e: hoistTop(s.e, pre, s.loc) });
           break;
         case 'store':
-          out.push({ ...s, e: hoist(s.e, pre, s.loc) });
+          out.push({ ...s, i: callsOutOfCondition(s.i, pre, s.loc), e: hoist(s.e, pre, s.loc) });
           break;
         case 'return':
           out.push({ ...s, e: s.e ? hoist(s.e, pre, s.loc) : null });
@@ -107,7 +130,7 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
           out.push({ ...s, c: callsOutOfCondition(s.c, pre, s.loc), then: visit(s.then), else: visit(s.else) });
           break;
         case 'loop':
-          out.push({ ...s, init: visit(s.init), body: visit(s.body), update: visit(s.update) });
+          out.push(loopWithCallsOutOfTest(s));
           break;
         default:
           out.push(s);
@@ -173,7 +196,17 @@ export function conditionalWritingCalls(fn: FunctionIR, writes: WriteMap): { cal
         case 'store': visit(s.e, false, false, s.loc); visit(s.i, false, false, s.loc); break;
         case 'return': if (s.e) visit(s.e, false, false, s.loc); break;
         case 'if': visit(s.c, false, true, s.loc); stmts(s.then); stmts(s.else); break;
-        case 'loop': stmts(s.init); if (s.test) visit(s.test, false, true, s.loc); stmts(s.body); stmts(s.update); break;
+        case 'loop':
+          // a for initialiser runs once, but as part of the loop: no statement of its own there
+          for (const init of s.init) {
+            if (init.k === 'decl' && init.init) visit(init.init, true, true, s.loc);
+            else if (init.k === 'assign' || init.k === 'expr') visit(init.e, true, true, s.loc);
+          }
+          // a do…while whose body may `continue` keeps its test (normalizeFunction)
+          if (s.test) visit(s.test, s.doWhile && hasContinue(s.body), true, s.loc);
+          stmts(s.body);
+          stmts(s.update);
+          break;
         default: break;
       }
     }
@@ -251,4 +284,9 @@ function elementwise(callee: FunctionIR, y: string, x: string): boolean {
   };
   visit(callee.body, null);
   return safe && stores === 1;
+}
+
+/** Whether a `continue` in the statements belongs to the loop around them (not to a nested loop). */
+function hasContinue(stmts: Stmt[]): boolean {
+  return stmts.some((s) => s.k === 'continue' || (s.k === 'if' && (hasContinue(s.then) || hasContinue(s.else))) || (s.k === 'block' && hasContinue(s.body)));
 }

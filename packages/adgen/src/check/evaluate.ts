@@ -203,7 +203,8 @@ function layout(unit: UnitInfo, spec: CheckSpec): Slot[] | string {
     if (param.type === 'other') return `parameter '${param.name}' is not a number or number array`;
     const isOut = param.out || unit.out === param.name;
     const kind = isOut ? 'out' : param.type === 'number' ? 'scalar' : param.type === 'boolean' ? 'flag' : 'array';
-    slots.push({ param, kind, active: param.active && !isOut, spec: specFor(spec, param.name) });
+    // an @out array named by @wrt is updated in place: its incoming values are inputs too
+    slots.push({ param, kind, active: param.active, spec: specFor(spec, param.name) });
   }
   return slots;
 }
@@ -248,7 +249,7 @@ function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shap
     }
     const n = spec.size ?? (isMatrixName(s.param.name) ? shape.matrix : shape.vector);
     const arr = makeArray(s.param.type, n);
-    if (s.kind === 'out') return arr;
+    if (s.kind === 'out' && !s.active) return arr;
     for (let i = 0; i < n; i++) arr[i] = draw(spec);
     return arr;
   });

@@ -52,12 +52,13 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
     else if (a === '--json') args.json = true;
     else if (a === '--out-dir' || a.startsWith('--out-dir=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest.shift();
-      if (!v) throw new UsageError('--out-dir needs a directory');
+      if (!v || v.startsWith('-')) throw new UsageError('--out-dir needs a directory');
       args.outDir = v;
     } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
     else args.inputs.push(a);
   }
   if (args.inputs.length === 0) throw new UsageError('no input files');
+  if (args.command === 'check' && (args.outDir !== undefined || args.watch || args.check)) throw new UsageError("'adgen check' takes files and --json / --quiet only (it generates in memory)");
   if (args.json && args.command === 'generate' && !args.check) throw new UsageError("--json goes with 'adgen check' or --check");
   return args;
 }
@@ -76,7 +77,8 @@ async function runGenerate(args: Args, session?: Session): Promise<number> {
   if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics, process.cwd()) + '\n');
   // warnings (a loop that stays on the CPU) are printed; only errors fail the run
   if (result.diagnostics.some((d) => d.category === 'error')) return 1;
-  if (!args.quiet) {
+  // with --check --json, stdout is the JSON report alone
+  if (!args.quiet && !args.json) {
     for (const f of result.files) {
       const fns = f.units.map((u) => u.name).join(', ');
       process.stdout.write(`${path.relative(process.cwd(), f.outPath)}  (${fns || 'helpers only'})\n`);

@@ -16,9 +16,11 @@ export function diag(code: DiagCode, where: Where, ...args: string[]): Diagnosti
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
   add(code: DiagCode, where: Where, ...args: string[]): void {
-    this.items.push(diag(code, where, ...args));
+    this.push(diag(code, where, ...args));
   }
+  /** Keeps one of each: a file that is an input and imported by another input is read once. */
   push(d: Diagnostic): void {
+    if (this.items.some((x) => x.code === d.code && x.file === d.file && x.line === d.line && x.column === d.column && x.message === d.message)) return;
     this.items.push(d);
   }
   get hasErrors(): boolean {

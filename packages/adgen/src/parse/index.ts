@@ -103,6 +103,21 @@ export function parseProject(paths: string[], bag: DiagnosticBag, project: Proje
   return { project, files };
 }
 
+/**
+ * Reports the type errors inside a function adgen is about to differentiate (an extra argument,
+ * a `return;` where a number is due, a `const` assigned): like tsc would, and instead of
+ * generating from code that does not mean what it says. Errors elsewhere in the file are the
+ * user's own tsc's business (adgen does not read their tsconfig). True when there were any.
+ */
+export function reportTypeErrors(fn: FunctionLike, bag: DiagnosticBag): boolean {
+  const sf = fn.getSourceFile();
+  const program = fn.getProject().getProgram().compilerObject;
+  const [start, end] = [fn.getStart(), fn.getEnd()];
+  const errors = program.getSemanticDiagnostics(sf.compilerNode).filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined && d.start >= start && d.start < end);
+  for (const d of errors) bag.push(fromTsDiagnostic(d, sf.getFilePath()));
+  return errors.length > 0;
+}
+
 function fromTsDiagnostic(d: ts.DiagnosticWithLocation | ts.Diagnostic, file: string): Diagnostic {
   let line = 0;
   let column = 0;

@@ -713,29 +713,40 @@ class Lowerer {
       this.error('AD1001', e, `The array method '${text}(…)'`, hint);
       return b.ZERO;
     }
-    if (!Node.isIdentifier(callee)) {
+    // `f(…)`, or `L.f(…)` through `import * as L`
+    const named = Node.isIdentifier(callee) ? callee : Node.isPropertyAccessExpression(callee) && importOf(callee.getExpression())?.namespace ? callee.getNameNode() : null;
+    if (!named) {
       this.error('AD1004', e, `The call '${text}(…)'`);
       return b.ZERO;
     }
-    const decl = resolveFunction(callee);
+    const decl = resolveFunction(named);
     if (!decl) {
       this.error('AD1002', callee, text);
       return b.ZERO;
     }
-    const ref: CalleeRef = { name: text, decl, at: this.where(callee) };
+    // the function's own name: its derivatives are named after it (`import { dot as d }` calls _dotVjp)
+    const name = declaredName(decl) ?? named.getText();
+    const ref: CalleeRef = { name, decl, at: this.where(callee) };
     if (decl.getSourceFile() !== this.unit.node.getSourceFile()) {
-      const spec = importSpecifier(callee);
-      if (!spec) {
+      const imported = importOf(Node.isPropertyAccessExpression(callee) ? callee.getExpression() : callee);
+      if (!imported) {
         this.error('AD1002', callee, text);
         return b.ZERO;
       }
-      ref.specifier = spec;
+      ref.specifier = specifierOf(decl.getSourceFile(), imported);
+      // another function of this file by that name would share the derivatives' names
+      let local = this.unit.node.getSourceFile().getLocal(name);
+      if (local?.isAlias()) local = local.getAliasedSymbol();
+      if (name !== text && local && !(local.getDeclarations() as Node[]).includes(decl)) {
+        this.error('AD1001', callee, `Calling '${text}', the import of '${name}', in a file that also has a '${name}'`, `Import it under its own name: derivative code is named after it.`);
+        return b.ZERO;
+      }
     }
     if (decl === this.unit.node) {
       this.error('AD1007', callee, text);
       return b.ZERO;
     }
-    if (!this.callees.has(text)) this.callees.set(text, ref);
+    if (!this.callees.has(name)) this.callees.set(name, ref);
     const irArgs = args.map((a) => {
       const cls = classifyType(a.getType());
       if (isArrayType(cls as VarType) && cls !== 'any' && cls !== 'other' && cls !== 'void' && cls !== 'tuple') {
@@ -745,7 +756,7 @@ class Lowerer {
       }
       return this.expr(a);
     });
-    return b.call(text, ...irArgs);
+    return b.call(name, ...irArgs);
   }
 }
 
@@ -791,11 +802,37 @@ function resolveFunction(id: Node): FunctionLike | null {
   return null;
 }
 
-function importSpecifier(id: Node): string | null {
-  const sym = id.getSymbol();
-  const decl = sym?.getDeclarations()[0];
-  if (!decl || !Node.isImportSpecifier(decl)) return null;
-  return decl.getImportDeclaration().getModuleSpecifierValue();
+/** The import a name comes from: `import { f }`, `import { f as g }` or `import * as L`. */
+function importOf(id: Node): { declaration: import('ts-morph').ImportDeclaration; namespace: boolean } | null {
+  const decl = id.getSymbol()?.getDeclarations()[0];
+  if (decl && Node.isImportSpecifier(decl)) return { declaration: decl.getImportDeclaration(), namespace: false };
+  if (decl && Node.isNamespaceImport(decl)) return { declaration: decl.getParentOrThrow().getParentOrThrow() as import('ts-morph').ImportDeclaration, namespace: true };
+  return null;
+}
+
+/** The name a function is declared with (`function f`, `const f = (…) => …`). */
+function declaredName(decl: FunctionLike): string | undefined {
+  if (Node.isFunctionDeclaration(decl)) return decl.getName();
+  const parent = decl.getParent();
+  return Node.isVariableDeclaration(parent) ? parent.getName() : undefined;
+}
+
+/**
+ * How the importing file reaches the file that declares a callee: the import's own specifier,
+ * or, when the import goes through a file that re-exports it, a path to the declaring file in
+ * the same style (`./lib.ts`, `./lib.js` or `./lib`), since that file's derivatives are where
+ * the kernels live.
+ */
+function specifierOf(declaring: import('ts-morph').SourceFile, imported: { declaration: import('ts-morph').ImportDeclaration }): string {
+  const spec = imported.declaration.getModuleSpecifierValue();
+  if (imported.declaration.getModuleSpecifierSourceFile() === declaring) return spec;
+  const from = imported.declaration.getSourceFile().getDirectoryPath();
+  const target = declaring.getFilePath();
+  let rel = path.posix.relative(from, target);
+  if (!rel.startsWith('.')) rel = `./${rel}`;
+  const ext = ['.ts', '.mts', '.js', '.mjs'].find((x) => spec.endsWith(x));
+  const stem = rel.slice(0, rel.length - path.posix.extname(rel).length);
+  return ext === undefined ? stem : ext.endsWith('ts') ? rel : `${stem}${ext}`;
 }
 
 /** Recognises `for (let i = a; i < b; i++)` (or <=, or i += c) whose body never writes i. */

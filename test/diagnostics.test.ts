@@ -37,7 +37,7 @@ const CASES: Record<string, { source: string; line: number }> = {
   AD1010: { source: `/** @differentiable */\nexport function f(x: number): string {\n  return String(x);\n}\n`, line: 2 },
   AD1011: { source: fn('  return s.length * x;', 'x: number, s: string'), line: 4 },
   AD1012: { source: `/** @differentiable */\nfunction f(x: number): number {\n  return x;\n}\n`, line: 2 },
-  AD1013: { source: fn('  const a = [x, x];\n  const b = a;\n  return b[0];'), line: 6 },
+  AD1013: { source: fn('  const a = [x, x];\n  const b = [x, 2 * x];\n  return (x > 0 ? a : b)[0]!;'), line: 7 },
   AD1014: { source: `function pair(x: number): [number, number] {\n  return [x, x];\n}\n${fn('  pair(x);\n  return x;')}`, line: 1 },
   AD1015: { source: fn('  return flag ? x : -x;', 'x: number, flag: boolean', '\n * @wrt flag'), line: 3 },
   AD1016: { source: fn('  return x * x_bar;', 'x: number, x_bar: number'), line: 4 },
@@ -164,6 +164,28 @@ test('AD1001 for array methods other than a whole-array fill, at the call, sayin
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1019', 11]]);
+});
+
+test('AD1001 for a module-level array and for a second name of an array, saying what to do instead', async () => {
+  const ds = await diagnose(`const COEF = [1, 2];\n${fn('  const y = x;\n  return y[0]! * COEF[0]!;', 'x: Float64Array')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6], ['AD1001', 7]]);
+  assert.match(ds[0]!.message, "A second name for the array 'x'");
+  assert.match(ds[0]!.message, 'x.slice()');
+  assert.match(ds[1]!.message, "The array 'COEF' from outside the function");
+});
+
+test('AD1001 for rest and this parameters, and a variadic tuple return is AD1010', async () => {
+  const rest = await diagnose(`/** @differentiable */\nexport function r(...xs: number[]): number {\n  return xs.length;\n}\n`);
+  assert.equal(rest.map((d) => [d.code, d.line]), [['AD1001', 2]]);
+  const self = await diagnose(`/** @differentiable */\nexport function t(this: number, x: number): number {\n  return x;\n}\n`);
+  assert.equal(self.map((d) => [d.code, d.line]), [['AD1001', 2]]);
+  const tuple = await diagnose(`/** @differentiable */\nexport function v(x: number): [number, ...number[]] {\n  return [x, x];\n}\n`);
+  assert.equal(tuple.map((d) => d.code), ['AD1010']);
+});
+
+test('a TypeScript error inside a differentiated function is reported like tsc, not turned into code', async () => {
+  const ds = await diagnose(`function h(a: number, b: number): number {\n  return a * b;\n}\n${fn('  return h(x, 1, 2);')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['TS2554', 8]]);
 });
 
 test('AD1012 also for a class method tagged @differentiable', async () => {

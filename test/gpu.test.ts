@@ -189,6 +189,16 @@ for (const mode of MODES) {
     assertGradClose(got.grad, want.grad, 'shiftedGrad');
   });
 
+  test(`[${mode}] a parameter named like a runtime helper, and a sum whose adjoint ignores the index`, async () => {
+    const { gen } = await fixture();
+    const g = gen['createPlainSumsGpu']!(gpuFor(mode));
+    const args = [0.3, data(500, 17, -1, 1)];
+    const want = gen['plainSumsGrad']!(...args);
+    const got = await g.plainSumsGrad(...args);
+    assertClose(got.value, want.value, 'plainSums value');
+    assertGradClose(got.grad, want.grad, 'plainSumsGrad');
+  });
+
   test(`[${mode}] a helper outside the loops, a loop in an if that maps and sums, a boolean, a sum read later`, async () => {
     const { gen, src } = await fixture();
     const g = gen['createMixedGpu']!(gpuFor(mode));

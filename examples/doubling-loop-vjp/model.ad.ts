@@ -2,9 +2,19 @@
 /* eslint-disable */
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -148,7 +158,7 @@ export function doublingJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // model.ts:13  const n = x.length;
   const n = x.length;

@@ -2,9 +2,19 @@
 /* eslint-disable */
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -153,7 +163,7 @@ export function innerProductJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   // model.ts:12  let s = 0;
   let s = 0;
   let s_dot = 0;
@@ -368,7 +378,7 @@ export function quadraticFormJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   // model.ts:25  const n = x.length;
   const n = x.length;
   // model.ts:26  let s = 0;
@@ -377,15 +387,13 @@ export function quadraticFormJvp(
   // model.ts:27
   for (let i = 0; i < n; i++) {
     // model.ts:28
-    const _xAt1 = x[i];
     const _x_dotAt = x_dot[i];
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
-      const _t1 = _xAt1 * _t0;
-      const _xAt = x[j];
-      s_dot += _x_dotAt * _t0 * _xAt + _t1 * x_dot[j];
-      s += _t1 * _xAt;
+      const _t1 = x[i] * _t0;
+      s_dot += _x_dotAt * _t0 * x[j] + _t1 * x_dot[j];
+      s += _t1 * x[j];
     }
   }
   // model.ts:32  return s;
@@ -595,7 +603,7 @@ export function matVecJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // model.ts:43  const m = y.length;
   const m = y.length;
@@ -870,8 +878,8 @@ export function weightedResidualJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
-  const s_dot = _tangentArray(tangent.s, s.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
+  const s_dot = _tangentArray(tangent.s, s.length, 's');
   // model.ts:62  const m = x.length;
   const m = x.length;
   // model.ts:63  const k = s.length;

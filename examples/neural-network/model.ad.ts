@@ -2,9 +2,19 @@
 /* eslint-disable */
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -198,9 +208,9 @@ export function lossJvp(
   value: number;
   tangent: number;
 } {
-  const W1_dot = _tangentArray(tangent.W1, W1.length);
-  const b1_dot = _tangentArray(tangent.b1, b1.length);
-  const W2_dot = _tangentArray(tangent.W2, W2.length);
+  const W1_dot = _tangentArray(tangent.W1, W1.length, 'W1');
+  const b1_dot = _tangentArray(tangent.b1, b1.length, 'b1');
+  const W2_dot = _tangentArray(tangent.W2, W2.length, 'W2');
   let b2_dot = tangent.b2 ?? 0;
   // model.ts:24  const n = labels.length;
   const n = labels.length;

@@ -2,9 +2,19 @@
 /* eslint-disable */
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -140,7 +150,7 @@ export function detachedJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   // model.ts:12  let z = 0;
   let z = 0;
   let z_dot = 0;
@@ -148,11 +158,10 @@ export function detachedJvp(
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     // model.ts:14  const u = stopGradient(x[i] * x[i]);
-    const _xAt = x[i];
-    const u = _xAt * _xAt;
+    const u = x[i] * x[i];
     // model.ts:15  z += u * x[i];
     z_dot += u * x_dot[i];
-    z += u * _xAt;
+    z += u * x[i];
   }
   // model.ts:17  return z;
   return { value: z, tangent: z_dot };
@@ -326,7 +335,7 @@ export function attachedJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   // model.ts:25  let z = 0;
   let z = 0;
   let z_dot = 0;
@@ -334,13 +343,12 @@ export function attachedJvp(
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     // model.ts:27  const u = x[i] * x[i];
-    const _xAt = x[i];
-    const u = _xAt * _xAt;
+    const u = x[i] * x[i];
     const _x_dotAt = x_dot[i];
-    let u_dot = 2 * _x_dotAt * _xAt;
+    let u_dot = 2 * _x_dotAt * x[i];
     // model.ts:28  z += u * x[i];
-    z_dot += u_dot * _xAt + u * _x_dotAt;
-    z += u * _xAt;
+    z_dot += u_dot * x[i] + u * _x_dotAt;
+    z += u * x[i];
   }
   // model.ts:30  return z;
   return { value: z, tangent: z_dot };

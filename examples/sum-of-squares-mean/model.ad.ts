@@ -2,9 +2,19 @@
 /* eslint-disable */
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -142,7 +152,7 @@ export function outJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   // model.ts:9  let s = 0;
   let s = 0;
   let s_dot = 0;

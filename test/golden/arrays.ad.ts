@@ -39,9 +39,19 @@ export function adgenTapePeakBytes(): number {
 }
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -188,8 +198,8 @@ export function matvecJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const A_dot = _tangentArray(tangent.A, A.length);
-  const x_dot = _tangentArray(tangent.x, x.length);
+  const A_dot = _tangentArray(tangent.A, A.length, 'A');
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // arrays.ts:7  const n = x.length;
   const n = x.length;
@@ -203,9 +213,8 @@ export function matvecJvp(
     for (let j = 0; j < n; j++) {
       // arrays.ts:10  s += A[i * n + j]! * x[j]!;
       const _t0 = A[i * n + j];
-      const _xAt = x[j];
-      s_dot += A_dot[i * n + j] * _xAt + _t0 * x_dot[j];
-      s += _t0 * _xAt;
+      s_dot += A_dot[i * n + j] * x[j] + _t0 * x_dot[j];
+      s += _t0 * x[j];
     }
     // arrays.ts:11  y[i] = Math.tanh(s);
     const _t1 = Math.tanh(s);
@@ -459,7 +468,7 @@ export function softmaxCrossEntropyJvp(
   value: number;
   tangent: number;
 } {
-  const z_dot = _tangentArray(tangent.z, z.length);
+  const z_dot = _tangentArray(tangent.z, z.length, 'z');
   // arrays.ts:20  let m = -Infinity;
   let m = -Infinity;
   let m_dot = 0;
@@ -467,9 +476,8 @@ export function softmaxCrossEntropyJvp(
   const _zLength = z.length;
   for (let i = 0; i < _zLength; i++) {
     // arrays.ts:21  m = Math.max(m, z[i]!);
-    const _zAt = z[i];
-    const _t0 = Math.max(m, _zAt);
-    m_dot = (m === _t0 ? m_dot : 0) + (_zAt === _t0 && m !== _t0 ? z_dot[i] : 0);
+    const _t0 = Math.max(m, z[i]);
+    m_dot = (m === _t0 ? m_dot : 0) + (z[i] === _t0 && m !== _t0 ? z_dot[i] : 0);
     m = _t0;
   }
   // arrays.ts:22  let s = 0;

@@ -2,9 +2,19 @@
 /* eslint-disable */
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -186,7 +196,7 @@ export function nllJvp(
   value: number;
   tangent: number;
 } {
-  const w_dot = _tangentArray(tangent.w, w.length);
+  const w_dot = _tangentArray(tangent.w, w.length, 'w');
   let b_dot = tangent.b ?? 0;
   // calls.ts:11  const d = w.length;
   const d = w.length;

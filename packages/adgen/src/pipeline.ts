@@ -226,7 +226,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       if (c.specifier) {
         // another file: its derivatives come from its own generated file
         const tagged = readUnit(c.decl, true);
-        if (!isTagged(c.decl) || !isExportedTopLevel(c.decl)) {
+        // a package's files are not ours to write next to (its derivatives would have to ship with it)
+        if (!isTagged(c.decl) || !isExportedTopLevel(c.decl) || file.includes('/node_modules/')) {
           const sf = unit.node.getSourceFile();
           bag.add('AD1002', { file: unit.file, ...(c.at ?? sf.getLineAndColumnAtPos(unit.node.getStart())) }, c.name);
           continue;

@@ -26,9 +26,19 @@ export function adgenTapePeakBytes(): number {
 }
 
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(
+  given: ArrayLike<number> | undefined,
+  length: number,
+  name: string,
+): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length)
+      throw new RangeError(
+        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+      );
+    t.set(given);
+  }
   return t;
 }
 
@@ -632,9 +642,9 @@ export function gmmObjectiveJvp(
   value: number;
   tangent: number;
 } {
-  const alphas_dot = _tangentArray(tangent.alphas, alphas.length);
-  const means_dot = _tangentArray(tangent.means, means.length);
-  const icf_dot = _tangentArray(tangent.icf, icf.length);
+  const alphas_dot = _tangentArray(tangent.alphas, alphas.length, 'alphas');
+  const means_dot = _tangentArray(tangent.means, means.length, 'means');
+  const icf_dot = _tangentArray(tangent.icf, icf.length, 'icf');
   // gmm.ts:35  const n = x.length / d;
   const n = x.length / d;
   // gmm.ts:36  const icfSz = (d * (d + 1)) / 2;
@@ -706,9 +716,8 @@ export function gmmObjectiveJvp(
         for (let j = i + 1; j < d; j++) {
           // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
           const _xcenteredAt1 = _xcenteredAt2;
-          const _icfAt = icf[li];
-          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + _icfAt * _xcentered_dotAt1;
-          qxcentered[j] += _icfAt * _xcenteredAt1;
+          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + icf[li] * _xcentered_dotAt1;
+          qxcentered[j] += icf[li] * _xcenteredAt1;
           // gmm.ts:69  li++;
           li++;
         }
@@ -798,9 +807,8 @@ export function gmmObjectiveJvp(
     // gmm.ts:108
     for (let j = d; j < icfSz; j++) {
       // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      const _icfAt1 = icf[ik * icfSz + j];
-      const _t6 = _icfAt1;
-      const _t7 = _icfAt1;
+      const _t6 = icf[ik * icfSz + j];
+      const _t7 = icf[ik * icfSz + j];
       frobenius_dot += icf_dot[ik * icfSz + j] * _t7 + _t6 * icf_dot[ik * icfSz + j];
       frobenius += _t6 * _t7;
     }

@@ -124,12 +124,22 @@ export function withoutUnusedHelpers(text: string): string {
       // each name is mentioned once, by its own declaration
       return names.length > 0 && names.every((n) => n !== undefined && uses.get(n) === 1);
     });
-    if (unused.length === 0) return text;
+    // names our own imports bring in that nothing reads (`IKernelFunctionThis` of a file whose
+    // kernels never use `this`): the specifier goes, or the whole import when none is left
+    const cuts: { start: number; end: number }[] = unused.map((st) => ({ start: st.getFullStart(), end: st.getEnd() }));
+    for (const st of sf.statements) {
+      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (!named || !ts.isNamedImports(named)) continue;
+      const dead = named.elements.filter((el) => uses.get(el.name.text) === 1);
+      if (dead.length === named.elements.length) cuts.push({ start: st.getFullStart(), end: st.getEnd() });
+      else for (const el of dead) cuts.push({ start: el.getFullStart(), end: text[el.getEnd()] === ',' ? el.getEnd() + 1 : el.getEnd() });
+    }
+    if (cuts.length === 0) return text;
     let out = '';
     let at = 0;
-    for (const st of unused) {
-      out += text.slice(at, st.getFullStart());
-      at = st.getEnd();
+    for (const cut of cuts.sort((x, y) => x.start - y.start)) {
+      out += text.slice(at, cut.start);
+      at = cut.end;
     }
     text = out + text.slice(at);
   }

@@ -74,9 +74,12 @@ function _popRef<T extends ArrayLike<number>>(): T {
 
 export const TANGENT_ARRAY = `
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number): Float64Array {
+function _tangentArray(given: ArrayLike<number> | undefined, length: number, name: string): Float64Array {
   const t = new Float64Array(length);
-  if (given) t.set(given);
+  if (given) {
+    if (given.length !== length) throw new RangeError(\`tangent.\${name} has length \${given.length}; \${name} has length \${length}\`);
+    t.set(given);
+  }
   return t;
 }
 `;

@@ -278,7 +278,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
   for (const p of activeParams) {
     const given = b.ext(`${extraParam(fn, 'tangent')}.${apiName(p)}`);
     if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', { k: 'op', op: '??', args: [given, b.ZERO] }, true));
-    else prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name)), false));
+    else prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name), b.ext(`'${apiName(p)}'`)), false));
   }
   // arrays written by the function (and the @out array) carry tangents too, and so does a
   // parameter outside @wrt that the function reassigns with an active value (`y = y * x`)

@@ -44,6 +44,13 @@ export interface Host {
 
 const KERNELS = '_gpu';
 const KERNELS_TYPE = 'GpuKernels';
+
+/**
+ * Runtime helpers called where the user's parameters are in scope are imported under adgen's own
+ * `_` names (`sumRow as _sumRow`), so a parameter called `sumRow` cannot hide them.
+ */
+export const SCOPED_RUNTIME = new Set(['sumRow', 'storeRow', 'addRow', 'addRowSums']);
+const runtimeLocal = (name: string): string => `_${name}`;
 const bar = names.adjointOf;
 
 /** Host function and parameter names a loop's call passes, with how each is passed. */
@@ -198,7 +205,7 @@ function loopFunctions(fn: FunctionIR, l: LoweredLoop, params: CallParam[], runt
   if (l.single) {
     runtime.add('sumRow');
     primal.push(b.ifs(b.op('<=', b.v(n), b.ZERO), [{ k: 'return', e: b.ZERO }]));
-    primal.push({ k: 'return', e: b.xcall('sumRow', b.xcall(`${KERNELS}.run`, b.v(kernels.value.name), b.v(n), kernelArgs(kernels.valueParams))) });
+    primal.push({ k: 'return', e: b.xcall(runtimeLocal('sumRow'), b.xcall(`${KERNELS}.run`, b.v(kernels.value.name), b.v(n), kernelArgs(kernels.valueParams))) });
   } else {
     primal.push(b.ifs(b.op('<=', b.v(n), b.ZERO), [{ k: 'return', e: null }]));
     const rows = kernels.outputs === 1 ? null : '_rows';
@@ -207,10 +214,10 @@ function loopFunctions(fn: FunctionIR, l: LoweredLoop, params: CallParam[], runt
     outputs.forEach((o, r) => {
       if (r < plan.maps.length) {
         runtime.add('storeRow');
-        primal.push(b.exprStmt(b.xcall('storeRow', b.v(o), row(r), b.v('_start'))));
+        primal.push(b.exprStmt(b.xcall(runtimeLocal('storeRow'), b.v(o), row(r), b.v('_start'))));
       } else {
         runtime.add('sumRow');
-        primal.push(b.store('_sums', b.num(r - plan.maps.length), b.xcall('sumRow', row(r))));
+        primal.push(b.store('_sums', b.num(r - plan.maps.length), b.xcall(runtimeLocal('sumRow'), row(r))));
       }
     });
   }
@@ -230,13 +237,13 @@ function loopFunctions(fn: FunctionIR, l: LoweredLoop, params: CallParam[], runt
       const row = b.idx('_rows', b.num(k));
       if (r.kind === 'scalar') {
         runtime.add('sumRow');
-        vjp.push(b.store(barName, b.num(numbers.findIndex((p) => p.name === r.name)), b.xcall('sumRow', row)));
+        vjp.push(b.store(barName, b.num(numbers.findIndex((p) => p.name === r.name)), b.xcall(runtimeLocal('sumRow'), row)));
       } else if (r.kind === 'shift') {
         runtime.add('addRow');
-        vjp.push(b.exprStmt(b.xcall('addRow', b.v(bar(r.arr)), row, b.add(b.v('_start'), b.num(r.shift)))));
+        vjp.push(b.exprStmt(b.xcall(runtimeLocal('addRow'), b.v(bar(r.arr)), row, b.add(b.v('_start'), b.num(r.shift)))));
       } else {
         runtime.add('addRowSums');
-        vjp.push(b.exprStmt(b.xcall('addRowSums', b.v(bar(r.arr)), b.v('_rows'), first)));
+        vjp.push(b.exprStmt(b.xcall(runtimeLocal('addRowSums'), b.v(bar(r.arr)), b.v('_rows'), first)));
         first = b.add(first, b.len(r.arr));
       }
     });

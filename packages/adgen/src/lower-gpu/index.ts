@@ -35,7 +35,7 @@ import type { TargetFunction } from '../ir/target.ts';
 import * as b from '../ir/builders.ts';
 import { names } from '../analyze/names.ts';
 import type { reversePublic } from '../reverse/index.ts';
-import { buildHost, type LoweredLoop } from './host.ts';
+import { buildHost, SCOPED_RUNTIME, type LoweredLoop } from './host.ts';
 import { buildKernels } from './kernel.ts';
 import { isRefusal, outermostLoops, planLoop, type Refusal } from './plan.ts';
 
@@ -88,7 +88,7 @@ export function lowerGpu(fn: FunctionIR, ctx: GpuContext): GpuLowering {
   return {
     functions: host.functions,
     globals: host.globals,
-    imports: [{ from: '@adgen/runtime', names: [...host.runtime].sort() }],
+    imports: [{ from: '@adgen/runtime', names: [...host.runtime].sort().map((n) => (SCOPED_RUNTIME.has(n) ? `${n} as _${n}` : n)) }],
     prelude: [GPU_TYPES],
     usesTape: host.usesTape,
   };

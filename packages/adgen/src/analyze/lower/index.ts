@@ -185,6 +185,14 @@ class Lowerer {
         ok = false;
         continue;
       }
+      if (p.isRestParameter() || name === 'this') {
+        this.error('AD1001', p, p.isRestParameter() ? 'A rest parameter' : "A 'this' parameter", p.isRestParameter() ? 'Take the values as one numeric array parameter.' : 'Pass the value as an ordinary parameter.');
+        ok = false;
+        // still in scope, so its uses do not report again
+        const cls = classifyType(p.getType());
+        this.declare(name, cls === 'any' || cls === 'void' || cls === 'tuple' || cls === 'other' ? 'number' : cls);
+        continue;
+      }
       const cls = classifyType(p.getType());
       if (cls === 'any' || cls === 'void' || cls === 'tuple' || cls === 'other') {
         if (cls === 'any') this.error('AD1008', p, name);
@@ -416,6 +424,12 @@ class Lowerer {
     const inner = unwrap(e);
     if (Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression())) {
       this.error('AD1014', inner, inner.getExpression().getText(), 'an array');
+      return;
+    }
+    if (Node.isIdentifier(inner)) {
+      if (this.arrayName(inner)) this.error('AD1001', e, `A second name for the array '${inner.getText()}'`, `Use '${inner.getText()}' itself, or copy it with ${inner.getText()}.slice().`);
+      else if (!this.lookup(inner.getText())) this.error('AD1001', e, `The array '${inner.getText()}' from outside the function`, 'Pass it in as a parameter.');
+      else this.error('AD1013', e, name);
       return;
     }
     this.error('AD1013', e, name);
@@ -661,14 +675,10 @@ class Lowerer {
     if (name) return b.v(name);
     if (text === 'Infinity') return b.num(Infinity);
     if (text === 'NaN') return b.num(NaN);
-    // a module-level numeric constant with a literal value is inlined
-    const decl = e.getSymbol()?.getValueDeclaration();
-    if (decl && Node.isVariableDeclaration(decl) && decl.getVariableStatement()?.getDeclarationKind() === 'const') {
-      const init = decl.getInitializer();
-      if (init && classifyType(decl.getType()) === 'number') {
-        const value = constantValue(unwrap(init));
-        if (value !== null) return b.num(value);
-      }
+    // a module-level numeric constant (imported ones too) whose value adgen can compute is inlined
+    if (classifyType(e.getType()) === 'number' && Node.isIdentifier(e)) {
+      const value = constantValue(e);
+      if (value !== null) return b.num(value);
     }
     if (e.getType().isAny()) this.error('AD1008', e, text);
     else this.error('AD1004', e, `'${text}' (a value from outside the function)`);
@@ -779,11 +789,43 @@ function unwrap(e: Expression): Expression {
   }
 }
 
-function constantValue(e: Expression): number | null {
+/**
+ * The value of a module-level constant's initialiser when it is arithmetic on numbers, `Math`
+ * constants and other such constants (`const TWO_PI = 2 * Math.PI`, `const B = A * 3`); null
+ * otherwise. Evaluated by adgen and inlined, as the constant cannot change.
+ */
+function constantValue(e: Expression, depth = 0): number | null {
+  if (depth > 20) return null;
+  const inner = (x: Expression) => constantValue(unwrap(x), depth + 1);
   if (Node.isNumericLiteral(e)) return Number(e.compilerNode.text);
-  if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.MinusToken) {
-    const inner = constantValue(unwrap(e.getOperand()));
-    return inner === null ? null : -inner;
+  if (Node.isPrefixUnaryExpression(e)) {
+    const v = inner(e.getOperand());
+    if (v === null) return null;
+    if (e.getOperatorToken() === SyntaxKind.MinusToken) return -v;
+    if (e.getOperatorToken() === SyntaxKind.PlusToken) return v;
+    return null;
+  }
+  if (Node.isBinaryExpression(e)) {
+    const [l, r] = [inner(e.getLeft()), inner(e.getRight())];
+    if (l === null || r === null) return null;
+    switch (e.getOperatorToken().getKind()) {
+      case SyntaxKind.PlusToken: return l + r;
+      case SyntaxKind.MinusToken: return l - r;
+      case SyntaxKind.AsteriskToken: return l * r;
+      case SyntaxKind.SlashToken: return l / r;
+      case SyntaxKind.AsteriskAsteriskToken: return l ** r;
+      default: return null;
+    }
+  }
+  if (Node.isPropertyAccessExpression(e) && e.getExpression().getText() === 'Math' && MATH_CONSTANTS.has(e.getName())) {
+    return Math[e.getName() as 'PI'];
+  }
+  if (Node.isIdentifier(e)) {
+    const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
+    if (decl && Node.isVariableDeclaration(decl) && decl.getVariableStatement()?.getDeclarationKind() === 'const' && decl.getVariableStatement()?.getParent() === decl.getSourceFile()) {
+      const init = decl.getInitializer();
+      return init ? inner(init) : null;
+    }
   }
   return null;
 }

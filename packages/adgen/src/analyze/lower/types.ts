@@ -15,7 +15,12 @@ export function classifyType(t: Type): Classified {
     if (parts.every((p) => p === 'boolean')) return 'boolean';
     return 'other';
   }
-  if (t.isTuple()) return t.getTupleElements().every((e) => classifyType(e) === 'number') ? 'tuple' : 'other';
+  if (t.isTuple()) {
+    // a fixed length only: `[number, ...number[]]` and `[number, number?]` have none
+    const target = (t.compilerType as { target?: { hasRestElement?: boolean; minLength?: number; fixedLength?: number } }).target;
+    if (target && (target.hasRestElement || target.minLength !== target.fixedLength)) return 'other';
+    return t.getTupleElements().every((e) => classifyType(e) === 'number') ? 'tuple' : 'other';
+  }
   if (t.isArray() || t.isReadonlyArray?.()) {
     const el = t.getArrayElementType() ?? t.getTypeArguments()[0];
     return el && classifyType(el) === 'number' ? 'number[]' : 'other';

@@ -135,12 +135,17 @@ export function fJvp(
   const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // model.ts:10  y[0] = x[0] * x[1] + Math.sin(x[2]);
-  y_dot[0] = x_dot[0] * x[1] + x[0] * x_dot[1] + x_dot[2] * Math.cos(x[2]);
-  y[0] = x[0] * x[1] + Math.sin(x[2]);
+  const _xAt = x[1];
+  const _xAt1 = x[0];
+  const _xAt2 = x[2];
+  y_dot[0] = x_dot[0] * _xAt + _xAt1 * x_dot[1] + x_dot[2] * Math.cos(_xAt2);
+  y[0] = _xAt1 * _xAt + Math.sin(_xAt2);
   // model.ts:11  y[1] = x[0] * Math.exp(x[1]) - x[2] * x[2];
   const _t0 = Math.exp(x[1]);
-  y_dot[1] = x_dot[0] * _t0 + x[0] * x_dot[1] * _t0 - 2 * x_dot[2] * x[2];
-  y[1] = x[0] * _t0 - x[2] * x[2];
+  const _xAt3 = x[0];
+  const _xAt4 = x[2];
+  y_dot[1] = x_dot[0] * _t0 + _xAt3 * x_dot[1] * _t0 - 2 * x_dot[2] * _xAt4;
+  y[1] = _xAt3 * _t0 - _xAt4 * _xAt4;
   return { value: Float64Array.from(y), tangent: y_dot };
 }
 

@@ -387,13 +387,15 @@ export function quadraticFormJvp(
   // model.ts:27
   for (let i = 0; i < n; i++) {
     // model.ts:28
+    const _xAt1 = x[i];
     const _x_dotAt = x_dot[i];
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
-      const _t1 = x[i] * _t0;
-      s_dot += _x_dotAt * _t0 * x[j] + _t1 * x_dot[j];
-      s += _t1 * x[j];
+      const _t1 = _xAt1 * _t0;
+      const _xAt = x[j];
+      s_dot += _x_dotAt * _t0 * _xAt + _t1 * x_dot[j];
+      s += _t1 * _xAt;
     }
   }
   // model.ts:32  return s;

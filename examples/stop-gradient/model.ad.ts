@@ -158,10 +158,11 @@ export function detachedJvp(
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     // model.ts:14  const u = stopGradient(x[i] * x[i]);
-    const u = x[i] * x[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
     // model.ts:15  z += u * x[i];
     z_dot += u * x_dot[i];
-    z += u * x[i];
+    z += u * _xAt;
   }
   // model.ts:17  return z;
   return { value: z, tangent: z_dot };
@@ -343,12 +344,13 @@ export function attachedJvp(
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     // model.ts:27  const u = x[i] * x[i];
-    const u = x[i] * x[i];
+    const _xAt = x[i];
+    const u = _xAt * _xAt;
     const _x_dotAt = x_dot[i];
-    let u_dot = 2 * _x_dotAt * x[i];
+    let u_dot = 2 * _x_dotAt * _xAt;
     // model.ts:28  z += u * x[i];
-    z_dot += u_dot * x[i] + u * _x_dotAt;
-    z += u * x[i];
+    z_dot += u_dot * _xAt + u * _x_dotAt;
+    z += u * _xAt;
   }
   // model.ts:30  return z;
   return { value: z, tangent: z_dot };

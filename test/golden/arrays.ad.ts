@@ -213,8 +213,9 @@ export function matvecJvp(
     for (let j = 0; j < n; j++) {
       // arrays.ts:10  s += A[i * n + j]! * x[j]!;
       const _t0 = A[i * n + j];
-      s_dot += A_dot[i * n + j] * x[j] + _t0 * x_dot[j];
-      s += _t0 * x[j];
+      const _xAt = x[j];
+      s_dot += A_dot[i * n + j] * _xAt + _t0 * x_dot[j];
+      s += _t0 * _xAt;
     }
     // arrays.ts:11  y[i] = Math.tanh(s);
     const _t1 = Math.tanh(s);
@@ -476,8 +477,9 @@ export function softmaxCrossEntropyJvp(
   const _zLength = z.length;
   for (let i = 0; i < _zLength; i++) {
     // arrays.ts:21  m = Math.max(m, z[i]!);
-    const _t0 = Math.max(m, z[i]);
-    m_dot = (m === _t0 ? m_dot : 0) + (z[i] === _t0 && m !== _t0 ? z_dot[i] : 0);
+    const _zAt = z[i];
+    const _t0 = Math.max(m, _zAt);
+    m_dot = (m === _t0 ? m_dot : 0) + (_zAt === _t0 && m !== _t0 ? z_dot[i] : 0);
     m = _t0;
   }
   // arrays.ts:22  let s = 0;

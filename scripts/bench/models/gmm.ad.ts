@@ -716,8 +716,9 @@ export function gmmObjectiveJvp(
         for (let j = i + 1; j < d; j++) {
           // gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
           const _xcenteredAt1 = _xcenteredAt2;
-          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + icf[li] * _xcentered_dotAt1;
-          qxcentered[j] += icf[li] * _xcenteredAt1;
+          const _icfAt = icf[li];
+          qxcentered_dot[j] += icf_dot[li] * _xcenteredAt1 + _icfAt * _xcentered_dotAt1;
+          qxcentered[j] += _icfAt * _xcenteredAt1;
           // gmm.ts:69  li++;
           li++;
         }
@@ -807,8 +808,9 @@ export function gmmObjectiveJvp(
     // gmm.ts:108
     for (let j = d; j < icfSz; j++) {
       // gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      const _t6 = icf[ik * icfSz + j];
-      const _t7 = icf[ik * icfSz + j];
+      const _icfAt1 = icf[ik * icfSz + j];
+      const _t6 = _icfAt1;
+      const _t7 = _icfAt1;
       frobenius_dot += icf_dot[ik * icfSz + j] * _t7 + _t6 * icf_dot[ik * icfSz + j];
       frobenius += _t6 * _t7;
     }

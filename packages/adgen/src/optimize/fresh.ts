@@ -11,7 +11,8 @@ import { mapStmtExprs, visitStmts } from '../ir/walk.ts';
 export function opaqueNames(body: Stmt[]): Set<string> {
   const out = new Set<string>();
   mapStmtExprs(body, (e) => {
-    if (e.k === 'ext') for (const m of e.text.matchAll(/(?<![.\w$])[A-Za-z_$][\w$]*/g)) out.add(m[0]);
+    // quoted text (`'icf'`, a name passed as a string) mentions no variable
+    if (e.k === 'ext') for (const m of e.text.replace(/'[^']*'/g, '').matchAll(/(?<![.\w$])[A-Za-z_$][\w$]*/g)) out.add(m[0]);
     return e;
   });
   return out;

@@ -107,40 +107,51 @@ export function assertElementReads(text: string): string {
  * Drops the file's own helpers that nothing uses (the prelude comes in pieces: a file whose
  * loops reserve the tape never calls `_push`), so generated files pass `noUnusedLocals`.
  * Module-level functions, variables and type aliases that are not exported, found on the
- * TypeScript AST; repeated because a dropped helper may have been the last user of another.
+ * TypeScript AST, on one parse.
  */
 export function withoutUnusedHelpers(text: string): string {
-  for (;;) {
-    const sf = ts.createSourceFile('generated.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-    const uses = new Map<string, number>();
-    const count = (node: ts.Node): void => {
-      if (ts.isIdentifier(node)) uses.set(node.text, (uses.get(node.text) ?? 0) + 1);
-      ts.forEachChild(node, count);
-    };
-    count(sf);
-    const unused = sf.statements.filter((st) => {
-      if (ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return false;
-      const names = ts.isFunctionDeclaration(st) || ts.isTypeAliasDeclaration(st) ? [st.name?.text] : ts.isVariableStatement(st) ? st.declarationList.declarations.map((d) => (ts.isIdentifier(d.name) ? d.name.text : undefined)) : [];
-      // each name is mentioned once, by its own declaration
-      return names.length > 0 && names.every((n) => n !== undefined && uses.get(n) === 1);
-    });
-    // names our own imports bring in that nothing reads (`IKernelFunctionThis` of a file whose
-    // kernels never use `this`): the specifier goes, or the whole import when none is left
-    const cuts: { start: number; end: number }[] = unused.map((st) => ({ start: st.getFullStart(), end: st.getEnd() }));
+  const sf = ts.createSourceFile('generated.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  /** how often each name occurs in the node */
+  const mentions = (node: ts.Node, into = new Map<string, number>()): Map<string, number> => {
+    if (ts.isIdentifier(node)) into.set(node.text, (into.get(node.text) ?? 0) + 1);
+    ts.forEachChild(node, (child) => void mentions(child, into));
+    return into;
+  };
+  const total = mentions(sf);
+  const inside = new Map(sf.statements.map((st) => [st, mentions(st)]));
+  const exported = (st: ts.Statement) => ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  const declared = (st: ts.Statement): string[] =>
+    ts.isFunctionDeclaration(st) || ts.isTypeAliasDeclaration(st) ? (st.name ? [st.name.text] : []) : ts.isVariableStatement(st) ? st.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) ? [d.name.text] : [])) : [];
+  const removed = new Set<ts.Statement>();
+  // a declaration nothing outside it mentions goes; what it mentioned counts once less, so a
+  // helper only it used may go next (to a fixpoint)
+  for (let changed = true; changed; ) {
+    changed = false;
     for (const st of sf.statements) {
-      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
-      if (!named || !ts.isNamedImports(named)) continue;
-      const dead = named.elements.filter((el) => uses.get(el.name.text) === 1);
-      if (dead.length === named.elements.length) cuts.push({ start: st.getFullStart(), end: st.getEnd() });
-      else for (const el of dead) cuts.push({ start: el.getFullStart(), end: text[el.getEnd()] === ',' ? el.getEnd() + 1 : el.getEnd() });
+      if (removed.has(st) || exported(st)) continue;
+      const names = declared(st);
+      const own = inside.get(st)!;
+      if (names.length === 0 || !names.every((n) => (total.get(n) ?? 0) === (own.get(n) ?? 0))) continue;
+      removed.add(st);
+      for (const [n, c] of own) total.set(n, (total.get(n) ?? 0) - c);
+      changed = true;
     }
-    if (cuts.length === 0) return text;
-    let out = '';
-    let at = 0;
-    for (const cut of cuts.sort((x, y) => x.start - y.start)) {
-      out += text.slice(at, cut.start);
-      at = cut.end;
-    }
-    text = out + text.slice(at);
   }
+  // names our own imports bring in that nothing reads (`IKernelFunctionThis` of a file whose
+  // kernels never use `this`): the specifier goes, or the whole import when none is left
+  const cuts: { start: number; end: number }[] = [...removed].map((st) => ({ start: st.getFullStart(), end: st.getEnd() }));
+  for (const st of sf.statements) {
+    const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+    if (!named || !ts.isNamedImports(named)) continue;
+    const dead = named.elements.filter((el) => total.get(el.name.text) === 1);
+    if (dead.length === named.elements.length) cuts.push({ start: st.getFullStart(), end: st.getEnd() });
+    else for (const el of dead) cuts.push({ start: el.getFullStart(), end: text[el.getEnd()] === ',' ? el.getEnd() + 1 : el.getEnd() });
+  }
+  let out = '';
+  let at = 0;
+  for (const cut of cuts.sort((x, y) => x.start - y.start)) {
+    out += text.slice(at, cut.start);
+    at = cut.end;
+  }
+  return out + text.slice(at);
 }

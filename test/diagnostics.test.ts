@@ -188,9 +188,22 @@ test('a TypeScript error inside a differentiated function is reported like tsc, 
   assert.equal(ds.map((d) => [d.code, d.line]), [['TS2554', 8]]);
 });
 
+test('an empty @wrt is AD1005; destructuring is one AD1001 without follow-on errors', async () => {
+  const empty = await diagnose(fn('  return x * x;', 'x: number', '\n * @wrt'));
+  assert.equal(empty.map((d) => [d.code, d.line]), [['AD1005', 3]]);
+  const destructured = await diagnose(fn('  const [a, b] = [x * 2, x + 1];\n  return a * b;', 'x: number'));
+  assert.equal(destructured.map((d) => [d.code, d.line]), [['AD1001', 5]]);
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);
+});
+
+test('AD1012 also for @differentiable on a variable that is not a function', async () => {
+  const ds = await diagnose(`/** @differentiable */\nexport const x = 5;\n${fn('  return x * 2;')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 2]]);
+  assert.match(ds[0]!.message, "'x' is a variable, not a function");
 });
 
 test('AD2005: two sources with the same file name under one --out-dir: neither is written', async () => {

@@ -23,6 +23,8 @@ export interface ParamInfo {
   active: boolean;
   /** true for the parameter named by `@out`. */
   out: boolean;
+  /** the default value, when it is a number (`steps = 400`): what `adgen check` passes when inactive */
+  default?: number;
 }
 
 /** What a differentiable function returns. */

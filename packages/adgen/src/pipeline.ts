@@ -115,7 +115,7 @@ function unitInfo(l: Lowered): UnitInfo {
     name: fn.name,
     file: fn.file,
     line: fn.line,
-    params: fn.params.map((p) => ({ name: apiName(p), type: p.type, active: p.active, out: p.out })),
+    params: fn.params.map((p) => ({ name: apiName(p), type: p.type, active: p.active, out: p.out, ...(p.init?.k === 'num' ? { default: p.init.v } : {}) })),
     returns: fn.returns,
     ...(fn.params.find((p) => p.out) ? { out: apiName(fn.params.find((p) => p.out)!) } : {}),
     checkTags: fn.checkTags,
@@ -208,8 +208,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       queue.push(readUnit(fn, true));
     }
     for (const member of taggedMembers(sf)) {
-      const pos = sf.getLineAndColumnAtPos(member.getStart());
-      bag.add('AD1012', { file: sf.getFilePath(), ...pos }, member.getSymbol()?.getName() ?? '(anonymous)', 'a class member');
+      const pos = sf.getLineAndColumnAtPos(member.node.getStart());
+      bag.add('AD1012', { file: sf.getFilePath(), ...pos }, member.name, member.what);
     }
   };
   for (const sf of parsed.files) enqueueFile(sf);

@@ -241,6 +241,8 @@ function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shap
       if (s.active) return spec.value ?? spec.size ?? draw(spec);
       if (spec.value !== undefined) return spec.value;
       if (spec.size !== undefined) return spec.size;
+      // `steps = 400, h = 0.01`: the function's own defaults, not a size or range of our choosing
+      if (s.param.default !== undefined && !spec.range) return s.param.default;
       if (spec.range) {
         const [lo, hi] = spec.range;
         return Number.isInteger(lo) && Number.isInteger(hi) ? rng.int(lo, hi) : rng.uniform(lo, hi);

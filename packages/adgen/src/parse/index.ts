@@ -198,12 +198,21 @@ function splitNames(text: string): string[] {
   return text.split(/[\s,]+/).filter((s) => s.length > 0);
 }
 
-/** Class members tagged `@differentiable`: outside the language, so only diagnosed. */
-export function taggedMembers(sf: SourceFile): Node[] {
-  const found: Node[] = [];
+/** Class members and non-function variables tagged `@differentiable`: not units, so only diagnosed. */
+export function taggedMembers(sf: SourceFile): { node: Node; name: string; what: string }[] {
+  const found: { node: Node; name: string; what: string }[] = [];
   sf.forEachDescendant((node) => {
     const member = Node.isMethodDeclaration(node) || Node.isConstructorDeclaration(node) || Node.isGetAccessorDeclaration(node) || Node.isSetAccessorDeclaration(node);
-    if (member && node.getJsDocs().some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'))) found.push(node);
+    // a tagged `const x = 5` (or any variable whose value is not a function) is no unit either
+    const variable = Node.isVariableStatement(node)
+      ? node.getDeclarations().find((d) => {
+          const init = d.getInitializer();
+          return !init || !(Node.isArrowFunction(init) || Node.isFunctionExpression(init));
+        })
+      : undefined;
+    if (!(member || variable) || !Node.isJSDocable(node) || !node.getJsDocs().some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'))) return;
+    if (variable) found.push({ node, name: variable.getName(), what: 'a variable, not a function' });
+    else found.push({ node, name: node.getSymbol()?.getName() ?? '(anonymous)', what: 'a class member' });
   });
   return found;
 }

@@ -224,6 +224,11 @@ class Lowerer {
       } else out.out = true;
     }
     if (this.unit.wrt !== null) {
+      // `@wrt` with no names would differentiate with respect to nothing
+      if (this.unit.wrt.length === 0) {
+        this.bag.add('AD1005', where('wrt'), '(nothing)', this.unit.name, params.map(apiName).join(', ') || '(none)');
+        ok = false;
+      }
       for (const w of this.unit.wrt) {
         const p = params.find((q) => apiName(q) === w);
         if (!p && rejected.has(w)) {
@@ -321,6 +326,11 @@ class Lowerer {
       const nameNode = d.getNameNode();
       if (!Node.isIdentifier(nameNode)) {
         this.error('AD1001', d, 'Destructuring', 'Declare each value on its own.');
+        // its names stay in scope, so their uses do not report again
+        for (const el of nameNode.getDescendantsOfKind(SyntaxKind.BindingElement)) {
+          const id = el.getNameNode();
+          if (Node.isIdentifier(id)) this.declare(id.getText(), 'number');
+        }
         continue;
       }
       const list = d.getParent();

@@ -195,6 +195,15 @@ test('an empty @wrt is AD1005; destructuring is one AD1001 without follow-on err
   assert.equal(destructured.map((d) => [d.code, d.line]), [['AD1001', 5]]);
 });
 
+test('AD1022: an @out array read before it is written is a warning (in place, not in @wrt); the file is still written', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'model.ts');
+  fs.writeFileSync(file, `/**\n * @differentiable\n * @out x\n */\nexport function inPlace(x: Float64Array): void {\n  for (let i = 0; i < x.length; i++) x[i] = Math.tanh(x[i]!);\n}\n/**\n * @differentiable\n * @out y\n */\nexport function written(x: Float64Array, y: Float64Array): void {\n  for (let i = 0; i < x.length; i++) y[i] = x[i]!;\n  y[0] += 1;\n}\n/**\n * @differentiable\n * @out x\n * @wrt x\n */\nexport function named(x: Float64Array): void {\n  x[0] = x[0]! * 2;\n}\n`);
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => [d.code, d.category, d.line]), [['AD1022', 'warning', 6]]);
+  assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);
@@ -220,7 +229,7 @@ test('AD2005: two sources with the same file name under one --out-dir: neither i
 });
 
 test('every diagnostic code has a test here', () => {
-  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006']);
+  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts
   assert.equal(Object.keys(DIAGNOSTICS).filter((c) => !c.startsWith('AD4') && !tested.has(c)), []);
 });

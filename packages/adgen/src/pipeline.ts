@@ -10,7 +10,7 @@ import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from '.
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
 import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
-import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction } from './analyze/normalize.ts';
+import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
 import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
@@ -301,6 +301,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     for (const { callee, loc } of conditionalWritingCalls(l.ir, writesSeenBy(l))) {
       bag.add('AD1019', { file: l.unit.file, line: loc?.line ?? l.ir.line, column: loc?.column ?? 1 }, callee);
     }
+    const inPlace = l.unit.tagged ? readsOutBeforeWriting(l.ir) : null;
+    if (inPlace) bag.add('AD1022', { file: l.unit.file, line: inPlace.line, column: inPlace.column }, l.ir.params.find((p) => p.out)!.name);
     for (const { callee, array, loc } of aliasedWritingCalls(l.ir, writesSeenBy(l), calleeIRs(l))) {
       bag.add('AD1020', { file: l.unit.file, line: loc?.line ?? l.ir.line, column: loc?.column ?? 1 }, callee, array);
     }

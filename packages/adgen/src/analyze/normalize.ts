@@ -290,3 +290,44 @@ function elementwise(callee: FunctionIR, y: string, x: string): boolean {
 function hasContinue(stmts: Stmt[]): boolean {
   return stmts.some((s) => s.k === 'continue' || (s.k === 'if' && (hasContinue(s.then) || hasContinue(s.else))) || (s.k === 'block' && hasContinue(s.body)));
 }
+
+/**
+ * Where a function first touches its `@out` array by reading it (an in-place update such as
+ * `x[i] = Math.tanh(x[i])`, or `out[0] += a`), when that array is not among the active inputs:
+ * its incoming values then count as constants, which deserves a word (AD1022).
+ */
+export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
+  const out = fn.params.find((p) => p.out && !p.active);
+  if (!out) return null;
+  const readsOut = (e: Expr | null | undefined): boolean => !!e && someExpr([{ k: 'expr', e }], (x) => x.k === 'idx' && x.arr === out.name);
+  let verdict: Loc | null | undefined;
+  const visit = (stmts: Stmt[]): void => {
+    for (const s of stmts) {
+      if (verdict !== undefined) return;
+      const loc = 'loc' in s ? s.loc : undefined;
+      switch (s.k) {
+        case 'store':
+          if (readsOut(s.e) || readsOut(s.i)) verdict = loc ?? null;
+          else if (s.arr === out.name) verdict = null;
+          break;
+        case 'decl': if (readsOut(s.init)) verdict = loc ?? null; break;
+        case 'assign': case 'expr': case 'return':
+          if (readsOut(s.e)) verdict = loc ?? null;
+          else if (s.k === 'expr' && s.e && someExpr([{ k: 'expr', e: s.e }], (x) => x.k === 'call' && x.args.some((a) => a.k === 'var' && a.name === out.name))) verdict = null;
+          break;
+        case 'if':
+          if (readsOut(s.c)) verdict = loc ?? null;
+          else { visit(s.then); visit(s.else); }
+          break;
+        case 'loop':
+          visit(s.init);
+          if (verdict === undefined && readsOut(s.test)) verdict = loc ?? null;
+          visit(s.body);
+          break;
+        default: break;
+      }
+    }
+  };
+  visit(fn.body);
+  return verdict ?? null;
+}

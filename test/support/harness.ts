@@ -36,7 +36,9 @@ export async function compile(sources: Record<string, string>): Promise<Compiled
   const runtime = path.resolve('packages/runtime/src/index.ts');
   for (const p of paths) fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replaceAll("'@adgen/runtime'", `'${runtime}'`));
   const result = await generate(paths);
-  if (result.diagnostics.length > 0) throw new Error(result.diagnostics.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('\n'));
+  // warnings (AD1022 for an @out array updated in place, AD4xxx) do not stop a fixture
+  const errors = result.diagnostics.filter((d) => d.category === 'error');
+  if (errors.length > 0) throw new Error(errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('\n'));
   const modules: Record<string, Module> = {};
   const srcs: Record<string, Module> = {};
   for (const f of result.files) {

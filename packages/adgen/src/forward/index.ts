@@ -14,10 +14,10 @@ import type { Namer } from '../ir/namer.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Param, type Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
-import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
+import { ruleFor } from '../rules/index.ts';
 import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
 import { visitStmts } from '../ir/walk.ts';
-import { primalExpr, isAtom, provenance, usesOf, tsType, returnTypeText, userParams, extraParam, paramType, isBooleanExpr } from '../analyze/shared.ts';
+import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
 
@@ -84,11 +84,6 @@ function storeSmart(arr: string, i: Expr, e: Expr): Stmt {
   return b.store(arr, i, e);
 }
 
-/** A boolean argument (`true`, a comparison, a boolean variable): kernels take no tangent for it. */
-function isBoolean(a: Expr, ctx: Ctx): boolean {
-  return isBooleanExpr(a, ctx.fn);
-}
-
 /**
  * Which arguments of a call carry a tangent: an active array, or a number that depends on an
  * active variable. A kernel specialised to these parameters never multiplies the zero tangent of
@@ -129,7 +124,7 @@ function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { 
     if (isArr) {
       const name = (a as { name: string }).name;
       args.push(ctx.active.has(name) ? b.v(dot(name)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) });
-    } else if (!isBoolean(a, ctx)) {
+    } else if (!isBooleanExpr(a, ctx.fn)) {
       const t = tangent(a, ctx, pre);
       args.push(t.dot);
     }

@@ -29,7 +29,7 @@ import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt, type VarTy
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { callIn, diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, tsType, userParams, usesOf, paramType, isBooleanExpr } from '../analyze/shared.ts';
+import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';

@@ -15,8 +15,8 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
-import type { Expr, FunctionIR, Loc, Stmt } from '../ir/nodes.ts';
-import { mapExpr, mapStmtExprs, someExpr } from '../ir/walk.ts';
+import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
+import { mapExpr, mapStmtExprs, ownExprs, someExpr } from '../ir/walk.ts';
 import type { WriteMap } from './activity.ts';
 
 const SHORT_CIRCUIT = new Set(['&&', '||', '??']);
@@ -225,11 +225,11 @@ export function aliasedWritingCalls(fn: FunctionIR, writes: WriteMap, callees: R
   const visit = (stmts: Stmt[]): void => {
     for (const s of stmts) {
       const loc = 'loc' in s ? s.loc : undefined;
-      mapStmtExprs([{ ...s, ...(s.k === 'if' ? { then: [], else: [] } : s.k === 'loop' ? { init: [], update: [], body: [] } : {}) } as Stmt], (e) => {
+      for (const own of ownExprs(s)) mapExpr(own, (e) => {
         if (e.k !== 'call') return e;
         const written = writes.get(e.fn) ?? new Set<number>();
         e.args.forEach((a, i) => {
-          if (!written.has(i) || a.k !== 'var' || !isArray(fn, a.name)) return;
+          if (!written.has(i) || a.k !== 'var' || !isArrayType(fn.locals.get(a.name) ?? 'number')) return;
           const callee = callees.get(e.fn);
           const same = e.args.flatMap((other, j) => (j !== i && other.k === 'var' && other.name === a.name ? [j] : []));
           if (same.length > 0 && !(callee && same.every((j) => elementwise(callee, callee.params[i]!.name, callee.params[j]!.name)))) {
@@ -244,11 +244,6 @@ export function aliasedWritingCalls(fn: FunctionIR, writes: WriteMap, callees: R
   };
   visit(fn.body);
   return found;
-}
-
-function isArray(fn: FunctionIR, name: string): boolean {
-  const t = fn.locals.get(name);
-  return t !== undefined && t !== 'number' && t !== 'boolean';
 }
 
 /**

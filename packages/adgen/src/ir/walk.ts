@@ -48,6 +48,19 @@ export function someExpr(stmts: Stmt[], p: (e: Expr) => boolean): boolean {
   return found;
 }
 
+/** The expressions a statement evaluates itself (a loop's test, an `if`'s condition), not those of nested statements. */
+export function ownExprs(s: Stmt): Expr[] {
+  switch (s.k) {
+    case 'decl': return s.init ? [s.init] : [];
+    case 'assign': case 'expr': return [s.e];
+    case 'store': return [s.i, s.e];
+    case 'return': return s.e ? [s.e] : [];
+    case 'if': return [s.c];
+    case 'loop': return s.test ? [s.test] : [];
+    default: return [];
+  }
+}
+
 /** Calls f on every statement, nested ones included (before their children). */
 export function visitStmts(stmts: Stmt[], f: (s: Stmt) => void): void {
   for (const s of stmts) {

@@ -121,9 +121,9 @@ export function removeDeadVariables(fn: TargetFunction): TargetFunction {
     const target = writes.get(s);
     return target !== undefined && !live.has(target);
   };
-  const body = mapStmts(fn.body, (s) => (isDead(s) ? [] : [s]));
-  // an `if` left with two empty arms and a condition without effects goes too
-  const pruned = mapStmts(body, (s) => (s.k === 'if' && s.then.length === 0 && s.else.length === 0 && !hasEffects(s.c) ? [] : [s]));
+  // children first: an `if` left with two empty arms and a condition without effects goes too
+  const emptyIf = (s: Stmt) => s.k === 'if' && s.then.length === 0 && s.else.length === 0 && !hasEffects(s.c);
+  const pruned = mapStmts(fn.body, (s) => (isDead(s) || emptyIf(s) ? [] : [s]));
   const taken = new Set<string>(fn.params.map((p) => p.name));
   visitStmts(pruned, (s) => {
     if (s.k === 'decl' || s.k === 'assign') taken.add(s.name);

@@ -780,7 +780,6 @@ class Lowerer {
   }
 }
 
-/** Strips parentheses, `as`, `!` and `satisfies`, which do not change values. */
 /** `array.fill(value)` with one argument: its parts; anything else (a range, no value): null. */
 function fillCall(e: Expression): { array: Expression; value: Expression } | null {
   const inner = unwrap(e);
@@ -791,6 +790,7 @@ function fillCall(e: Expression): { array: Expression; value: Expression } | nul
   return { array: callee.getExpression(), value: args[0] as Expression };
 }
 
+/** Strips parentheses, `as`, `!` and `satisfies`, which do not change values. */
 function unwrap(e: Expression): Expression {
   for (;;) {
     if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isSatisfiesExpression(e) || Node.isTypeAssertion(e)) {

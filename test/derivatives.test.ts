@@ -48,6 +48,24 @@ test('the generated files pass tsc --noEmit --strict, with noUnusedLocals and no
   assert.equal(problems.map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`), []);
 });
 
+test("array results come back in the primal's own type (SPEC §2: value: R)", () => {
+  const edge = compiled.modules['edge.ts']!;
+  const lit = edge.literalArrayReturnJvp(2, 3, { x: 1 });
+  assert.ok(Array.isArray(lit.value) && Array.isArray(lit.tangent));
+  assert.equal(lit.value, edge.literalArrayReturnVjp(2, 3, [1, 0, 0]).value);
+  assert.ok(Array.isArray(edge.literalArrayReturnJacobian(2, 3).value));
+  const x = Float32Array.of(0.5, 1.5);
+  const single = edge.halvedSingleJvp(x, { x: [1, 0] });
+  assert.ok(single.value instanceof Float32Array && single.tangent instanceof Float64Array);
+  assert.equal(Array.from(single.value), Array.from(compiled.sources['edge.ts']!.halvedSingle(x) as Float32Array));
+  assert.ok(edge.halvedSingleVjp(x, [1, 1]).value instanceof Float32Array);
+  const y = [0, 0];
+  const out = edge.squaresIntoJvp([2, 3], y, { x: [1, 1] });
+  assert.equal(out, { value: [4, 9], tangent: [4, 6] });
+  assert.equal(y, [4, 9]);
+  assert.equal(edge.squaresIntoVjp([2, 3], [0, 0], [1, 1]).value, [4, 9]);
+});
+
 test("in a project with noUncheckedIndexedAccess the generated files follow it and type-check", async () => {
   const { generate } = await import('../packages/adgen/src/index.ts');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-unchecked-'));

@@ -26,7 +26,10 @@ type _Column = [name: string, length: number];
  */
 function _jacobian<R extends number | ArrayLike<number>>(
   columns: _Column[],
-  jvp: (tangent: Record<string, number | Float64Array>) => { value: R; tangent: R },
+  jvp: (tangent: Record<string, number | Float64Array>) => {
+    value: R;
+    tangent: number | ArrayLike<number>;
+  },
   vjp: (cotangent: number | Float64Array) => {
     value: R;
     grad: Record<string, number | Float64Array>;

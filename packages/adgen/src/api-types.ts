@@ -30,7 +30,7 @@ export interface ParamInfo {
 /** What a differentiable function returns. */
 export type ReturnKind =
   | { kind: 'number' }
-  | { kind: 'array' } // number[] / Float64Array / Float32Array of run-time length
+  | { kind: 'array'; type: 'number[]' | 'Float64Array' | 'Float32Array' } // of run-time length
   | { kind: 'tuple'; length: number }
   | { kind: 'void' }; // results written into the @out array
 

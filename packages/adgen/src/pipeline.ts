@@ -24,7 +24,7 @@ import { optimizeFunction } from './optimize/index.ts';
 import { forwardKernel, forwardPublic, kernelCalls, type KernelFor } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
 import { UnsupportedReturn } from './reverse/jumps.ts';
-import { emitFile, HEADER_MARK, type FilePlan } from './emit/index.ts';
+import { emitFile, HEADER_MARK, prepareEmit, type FilePlan } from './emit/index.ts';
 import { lowerGpu } from './lower-gpu/index.ts';
 
 /** Expands files, directories and simple globs (`*`, `**`, `?`) into `.ts` sources. */
@@ -191,6 +191,7 @@ export async function generate(inputs: string[], opts: GenerateOptions = {}, pro
 async function generateUnsorted(inputs: string[], opts: GenerateOptions, project?: Project): Promise<GenerateResult> {
   const bag = new DiagnosticBag();
   const files = expandInputs(inputs, bag);
+  prepareEmit();
   const parsed = parseProject(files, bag, project ?? createProject());
   // collect tagged functions and, transitively, the functions they call
   const lowered = new Map<string, Lowered>(); // key: file#name
@@ -367,7 +368,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     }
   }
 
-  const generated: GeneratedFile[] = [];
+  const formatted: Promise<GeneratedFile>[] = [];
   for (const sf of parsed.files) {
     const file = sf.getFilePath() as string;
     if (badFiles.has(file)) continue;
@@ -472,7 +473,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     }
     plan.functions = plan.functions.map(optimizeFunction);
     plan.checkedIndexing = userSettings(file).noUncheckedIndexedAccess;
-    const text = await emitFile(plan);
+    // formatted on a worker while the next file is generated (emit/format.ts)
+    const text = emitFile(plan);
     const publicUnits = units.filter((l) => l.unit.tagged && l.ir.exported);
     // a @check tag adgen check cannot read is a warning now, not a surprise at check time
     for (const l of publicUnits) {
@@ -481,8 +483,9 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         bag.add('AD1018', { file, ...(l.unit.tagPos.get('check') ?? l.unit.node.getSourceFile().getLineAndColumnAtPos(l.unit.node.getStart())) }, l.ir.name, problem);
       }
     }
-    generated.push({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text, units: publicUnits.map(unitInfo) });
+    formatted.push(text.then((t) => ({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text: t, units: publicUnits.map(unitInfo) })));
   }
+  const generated = await Promise.all(formatted);
   const written = opts.write !== false ? writeFiles(generated, bag) : generated;
   return { files: written, diagnostics: bag.items };
 }

@@ -1,7 +1,7 @@
 /** Small helpers shared by the forward and reverse transformers. */
 import * as b from '../ir/builders.ts';
 import { varsOf } from '../ir/builders.ts';
-import type { Expr, FunctionIR, Param, Stmt, VarType } from '../ir/nodes.ts';
+import type { ArrayResultType, Expr, FunctionIR, Param, Stmt, VarType } from '../ir/nodes.ts';
 import { BOOLEAN_OPS, ruleFor, type Rule } from '../rules/index.ts';
 import { mapExpr, mapStmtExprs } from '../ir/walk.ts';
 import { names } from './names.ts';
@@ -123,8 +123,34 @@ export function returnTypeText(fn: FunctionIR): string {
   switch (fn.returns.kind) {
     case 'number': return 'number';
     case 'tuple': return `[${Array.from({ length: fn.returns.length }, () => 'number').join(', ')}]`;
-    default: return 'Float64Array';
+    default: return resultArrayType(fn);
   }
+}
+
+/**
+ * The type the API gives an array result R in, the type the primal gives it in: the declared
+ * return type, or the `@out` array's type (a `number[]` function's value is a `number[]`).
+ */
+export function resultArrayType(fn: FunctionIR): ArrayResultType {
+  if (fn.returns.kind === 'array') return fn.returns.type;
+  const out = fn.params.find((p) => p.out)?.type;
+  return out === 'number[]' || out === 'Float32Array' ? out : 'Float64Array';
+}
+
+/** The type of an array tangent: the value's, but never single precision (tangents are computed in double). */
+export function tangentArrayType(fn: FunctionIR): ArrayResultType {
+  const t = resultArrayType(fn);
+  return t === 'Float32Array' ? 'Float64Array' : t;
+}
+
+/** A fresh array of type t holding the elements of e. */
+export function arrayCopy(t: ArrayResultType, e: Expr): Expr {
+  return b.xcall(t === 'number[]' ? 'Array.from' : `${t}.from`, e);
+}
+
+/** A fresh array of type t holding the given elements. */
+export function arrayOf(t: ArrayResultType, elems: Expr[]): Expr {
+  return t === 'number[]' ? { k: 'arr', elems } : b.xcall(`${t}.of`, ...elems);
 }
 
 /** Whether e is a boolean: a literal, a comparison or logical operator, a boolean variable of fn. */

@@ -11,13 +11,13 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
-import { apiName, isArrayType, type Expr, type FunctionIR, type Param, type Stmt } from '../ir/nodes.ts';
+import { apiName, isArrayType, type ArrayResultType, type Expr, type FunctionIR, type Param, type Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { ruleFor } from '../rules/index.ts';
 import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
 import { visitStmts } from '../ir/walk.ts';
-import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr } from '../analyze/shared.ts';
+import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr, resultArrayType, tangentArrayType, arrayCopy, arrayOf } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
 
@@ -289,16 +289,18 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
     kernelFor,
     onReturn: (value, tan, arrays) => {
       if (arrays) {
-        // `return [a, b]`: a tuple, or a fresh Float64Array when the declared result is an array
-        const pack = (elems: Expr[]): Expr => (fn.returns.kind === 'array' ? b.xcall('Float64Array.of', ...elems) : { k: 'arr', elems });
-        return [{ k: 'return', e: { k: 'obj', props: [['value', pack(arrays.value)], ['tangent', pack(arrays.tangent)]] } }];
+        // `return [a, b]`: a tuple, or a fresh array of the declared type when the result is an array
+        const pack = (elems: Expr[], t: ArrayResultType): Expr => (fn.returns.kind === 'array' ? arrayOf(t, elems) : { k: 'arr', elems });
+        return [{ k: 'return', e: { k: 'obj', props: [['value', pack(arrays.value, resultArrayType(fn))], ['tangent', pack(arrays.tangent, tangentArrayType(fn))]] } }];
       }
       if (outParam) {
-        const t = act.active.has(outParam.name) ? b.v(dot(outParam.name)) : ({ k: 'alloc', ctor: 'Float64Array', len: b.len(outParam.name) } as Expr);
-        return [{ k: 'return', e: { k: 'obj', props: [['value', b.xcall('Float64Array.from', b.v(outParam.name))], ['tangent', t]] } }];
+        const tt = tangentArrayType(fn);
+        const tangent: Expr = act.active.has(outParam.name) ? b.v(dot(outParam.name)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(outParam.name) };
+        const t = tt === 'Float64Array' ? tangent : arrayCopy(tt, tangent);
+        return [{ k: 'return', e: { k: 'obj', props: [['value', arrayCopy(resultArrayType(fn), b.v(outParam.name))], ['tangent', t]] } }];
       }
       if (fn.returns.kind === 'array') {
-        return [{ k: 'return', e: { k: 'obj', props: [['value', b.xcall('Float64Array.from', value!)], ['tangent', b.xcall('Float64Array.from', tan!)]] } }];
+        return [{ k: 'return', e: { k: 'obj', props: [['value', arrayCopy(resultArrayType(fn), value!)], ['tangent', arrayCopy(tangentArrayType(fn), tan!)]] } }];
       }
       return [{ k: 'return', e: { k: 'obj', props: [['value', value!], ['tangent', tan!]] } }];
     },
@@ -312,7 +314,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
     exported: true,
     doc: `Forward mode (Jacobian–vector product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and its directional derivative along \`tangent\`; a missing tangent is zero.`,
     params: [...userParams(fn), { name: extraParam(fn, 'tangent'), type: tangentType }],
-    returnType: `{ value: ${r}; tangent: ${r} }`,
+    returnType: `{ value: ${r}; tangent: ${fn.returns.kind === 'number' || fn.returns.kind === 'tuple' ? r : tangentArrayType(fn)} }`,
     body,
   };
 }

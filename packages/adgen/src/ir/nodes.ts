@@ -115,10 +115,13 @@ export interface Param {
 /** The name of a parameter in the generated API. */
 export const apiName = (p: Param): string => p.key ?? p.name;
 
+/** The declared type of an array result, which the generated API returns values in. */
+export type ArrayResultType = 'number[]' | 'Float64Array' | 'Float32Array';
+
 /** What the function returns. */
 export type Returns =
   | { kind: 'number' }
-  | { kind: 'array' }
+  | { kind: 'array'; type: ArrayResultType }
   | { kind: 'tuple'; length: number }
   | { kind: 'void' };
 

@@ -29,7 +29,7 @@ import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt, type VarTy
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { callIn, diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr } from '../analyze/shared.ts';
+import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
@@ -1272,12 +1272,12 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       if (act.active.has(result.name)) seedStmts.push(b.assign(bar(result.name), seed));
       break;
     case 'tuple':
-      value = fn.returns.kind === 'array' ? b.xcall('Float64Array.of', ...result.names.map((n) => b.v(n))) : { k: 'arr', elems: result.names.map((n) => b.v(n)) };
+      value = fn.returns.kind === 'array' ? arrayOf(resultArrayType(fn), result.names.map((n) => b.v(n))) : { k: 'arr', elems: result.names.map((n) => b.v(n)) };
       result.names.forEach((n, i) => { if (act.active.has(n)) seedStmts.push(b.assign(bar(n), b.idx(cotangent, b.num(i)))); });
       break;
     case 'array': {
       const v = '_value';
-      body.push(b.decl(v, 'Float64Array', b.xcall('Float64Array.from', b.v(result.name)), false));
+      body.push(b.decl(v, resultArrayType(fn), arrayCopy(resultArrayType(fn), b.v(result.name)), false));
       value = b.v(v);
       if (act.active.has(result.name)) {
         const j = '_j';
@@ -1286,9 +1286,9 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       break;
     }
     default:
-      value = outParam && !kernel ? b.xcall('Float64Array.from', b.v(outParam.name)) : b.ZERO;
+      value = outParam && !kernel ? arrayCopy(resultArrayType(fn), b.v(outParam.name)) : b.ZERO;
       if (outParam && !kernel) {
-        body.push(b.decl('_value', 'Float64Array', value, false));
+        body.push(b.decl('_value', resultArrayType(fn), value, false));
         value = b.v('_value');
       }
   }

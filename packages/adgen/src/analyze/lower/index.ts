@@ -257,7 +257,7 @@ class Lowerer {
     }
     if (cls === 'number') return { kind: 'number' };
     if (cls === 'tuple') return { kind: 'tuple', length: t.getTupleElements().length };
-    if (cls === 'number[]' || cls === 'Float64Array' || cls === 'Float32Array') return { kind: 'array' };
+    if (cls === 'number[]' || cls === 'Float64Array' || cls === 'Float32Array') return { kind: 'array', type: cls };
     // a helper differentiated on demand may return nothing and write into its array arguments
     if (cls === 'void' && (this.unit.out || !this.unit.tagged)) return { kind: 'void' };
     this.error('AD1010', (Node.isFunctionDeclaration(fn) ? fn.getNameNode() : undefined) ?? fn, this.unit.name, cls === 'void' ? 'nothing (add an @out array, or return a value)' : `'${describeType(t)}'`);

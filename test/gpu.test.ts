@@ -199,6 +199,18 @@ for (const mode of MODES) {
     assertGradClose(got.grad, want.grad, 'plainSumsGrad');
   });
 
+  test(`[${mode}] an empty array argument (optional weights) and a non-empty one`, async () => {
+    const { gen } = await fixture();
+    const g = gen['createWeightedFitGpu']!(gpuFor(mode));
+    for (const wt of [new Float64Array(0), data(300, 19, 0, 1)]) {
+      const args = [0.6, data(300, 17, -1, 1), data(300, 18, -1, 1), wt];
+      const want = gen['weightedFitGrad']!(...args);
+      const got = await g.weightedFitGrad(...args);
+      assertClose(got.value, want.value, `weightedFit value, ${wt.length} weights`);
+      assertGradClose(got.grad, want.grad, `weightedFitGrad, ${wt.length} weights`);
+    }
+  });
+
   test(`[${mode}] a helper outside the loops, a loop in an if that maps and sums, a boolean, a sum read later`, async () => {
     const { gen, src } = await fixture();
     const g = gen['createMixedGpu']!(gpuFor(mode));

@@ -44,6 +44,8 @@ const BACKEND_OF_CLASS: Record<string, string> = {
   WebGPUKernel: 'webgpu',
 };
 
+const EMPTY_STAND_IN = new Float32Array(1);
+
 /** Most compiled shapes kept per kernel function; the least recently used one is destroyed. */
 const SHAPES_PER_KERNEL = 8;
 
@@ -120,7 +122,10 @@ export class GpuKernels {
       }
     }
     shapes.set(key, k);
-    const result = (k as (...a: KernelArg[]) => unknown)(...args);
+    // gpu.js cannot size an empty array argument (webasm throws); kernels read array lengths from
+    // their own number arguments, never from the array, so a one-element stand-in is never read
+    const given = args.map((a) => (typeof a === 'object' && a.length === 0 ? EMPTY_STAND_IN : a));
+    const result = (k as (...a: KernelArg[]) => unknown)(...given);
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       throw new Error('adgen GPU functions need kernels that return their results directly (not asyncMode).');
     }

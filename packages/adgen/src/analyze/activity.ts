@@ -121,6 +121,21 @@ export function writtenParams(fn: FunctionIR, writes: WriteMap): Set<number> {
   return new Set(fn.params.map((p, i) => (written.has(p.name) ? i : -1)).filter((i) => i >= 0));
 }
 
+/**
+ * Whether a function reads the contents of its array parameter at position i: an element read,
+ * a compound store (`a[j] += e`), or the array passed on to a call (taken as a read). A function
+ * that only writes the array (an output like `k` of `rhs(y, k)`) does not depend on what it held.
+ */
+export function readsParamContents(fn: FunctionIR, i: number): boolean {
+  const name = fn.params[i]?.name;
+  if (name === undefined) return true;
+  let reads = false;
+  visitStmts(fn.body, (s) => {
+    if (s.k === 'store' && s.arr === name && s.op !== undefined && s.op !== '=') reads = true;
+  });
+  return reads || someExpr(fn.body, (e) => (e.k === 'idx' && e.arr === name) || (e.k === 'call' && e.args.some((a) => a.k === 'var' && a.name === name)));
+}
+
 /** The call a statement makes: `g(…);`, `const v = g(…)` or `v = g(…)` (normalised code has no other). */
 export function callIn(s: Stmt): Extract<Expr, { k: 'call' }> | null {
   const e = s.k === 'expr' || s.k === 'assign' ? s.e : s.k === 'decl' ? s.init : null;

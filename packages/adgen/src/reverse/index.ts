@@ -28,13 +28,13 @@ import type { Namer } from '../ir/namer.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
-import { callIn, diffVars, type Activity, type WriteMap } from '../analyze/activity.ts';
+import { callIn, diffVars, readsParamContents, type Activity, type WriteMap } from '../analyze/activity.ts';
 import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
-import { mapStmtExprs, someExpr, writtenIn } from '../ir/walk.ts';
+import { mapStmtExprs, ownExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
 
 const bar = names.adjointOf;
 
@@ -629,10 +629,14 @@ export class ReverseTransformer {
         snapshots.set(name, b.v(t));
         return;
       }
-      if (!anyActive && !this.needsSave(name, m)) return;
-      // the adjoint sweep puts back a parameter's contents from before the call: the caller's
-      // array must end with the primal's contents, as for a direct write
-      if (this.fn.params.some((p) => p.name === name)) this.restoredArrays.add(name);
+      // the contents from before the call are needed by the kernel when the callee reads them, and
+      // by the adjoint of earlier statements that read the array (in a loop, a callee that only
+      // writes an output array, like `rhs(y, k)`, leaves nothing to save)
+      const save = once ? anyActive || this.needsSave(name, m) : (anyActive && (!callee || readsParamContents(callee, i))) || this.needsSave(name, m);
+      // the adjoint sweep changes the array (a kernel re-runs the callee, a snapshot is put back):
+      // the caller's array must end with the primal's contents, as for a direct write
+      if ((save || anyActive) && this.fn.params.some((p) => p.name === name)) this.restoredArrays.add(name);
+      if (!save) return;
       if (once) {
         const t = this.namer.fresh('_c');
         fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m));
@@ -677,7 +681,8 @@ export class ReverseTransformer {
         const name = (a as { name: string }).name;
         const snap = snapshots.get(name);
         kernelArgs.push(snap && !written.has(i) ? snap : b.v(name));
-        if (!once) this.registerReads(b.v(name), m);
+        // the kernel reads an array's contents unless the callee only writes it
+        if (!once && (!written.has(i) || readsParamContents(callee, i))) this.registerReads(b.v(name), m);
         kernelArgs.push(this.isActive(name) ? b.v(this.adjointArray(name, m)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) });
         return;
       }
@@ -782,15 +787,16 @@ export class ReverseTransformer {
     for (const a of ind.stores) {
       if (!this.needsSave(a, m)) continue;
       if (this.fn.params.some((p) => p.name === a)) this.restoredArrays.add(a);
-      const copy = b.xcall('Float64Array.from', b.v(a));
       if (m.loops.length === 0) {
         const t = this.namer.fresh('_c');
-        fwd.push(this.define(t, 'Float64Array', copy, m));
+        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), m));
         adj.push(b.exprStmt(this.copyInto(a, b.v(t))));
       } else {
-        this.usesTape.refs = true;
-        fwd.push(b.exprStmt(b.xcall('_pushRef', copy)));
-        adj.push(b.exprStmt(this.copyInto(a, b.xcall('_popRef'))));
+        // on the value tape, not as a fresh copy per iteration (a loop over time steps would
+        // allocate one array per step); saves and restores mirror each other, so the stack order holds
+        this.usesTape.values = true;
+        fwd.push(b.exprStmt(b.xcall('_pushArray', b.v(a))));
+        adj.push(b.exprStmt(b.xcall('_popArray', b.v(a))));
       }
     }
   }
@@ -1035,23 +1041,20 @@ export class ReverseTransformer {
       hoistedNames: new Set(),
       interleaved: !snapshots,
     };
-    // the adjoint sweep reads every outer value the body reads
-    const bodyReads = new Set<string>();
-    const collect = (stmts: Stmt[]) => {
-      for (const st of stmts) {
-        const es: Expr[] = st.k === 'decl' ? (st.init ? [st.init] : []) : st.k === 'assign' || st.k === 'expr' ? [st.e] : st.k === 'store' ? [st.e, st.i] : st.k === 'if' ? [st.c] : st.k === 'loop' && st.test ? [st.test] : [];
-        for (const e of es) for (const v of b.varsOf(e)) if (!ind.locals.has(v) && !ind.accumulators.includes(v)) bodyReads.add(v);
-        if (st.k === 'if') { collect(st.then); collect(st.else); }
-        if (st.k === 'loop') { collect(st.init); collect(st.body); collect(st.update); }
-      }
-    };
-    collect(s.body);
-    this.registerReads({ k: 'arr', elems: [...bodyReads].map((v) => b.v(v)) }, m);
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
+    // the outer values an iteration's adjoint reads (registered for what the tape must save)
+    const outerReads = (stmts: Stmt[]) => {
+      const read = new Set<string>();
+      visitStmts(stmts, (st) => {
+        for (const e of ownExprs(st)) for (const v of b.varsOf(e)) if (this.fn.locals.has(v) && !ind.locals.has(v) && !ind.accumulators.includes(v)) read.add(v);
+      });
+      return { k: 'arr' as const, elems: [...read].map((v) => b.v(v)) };
+    };
     const fwdPre: Stmt[] = [];
     const adjPre: Stmt[] = [];
     const snapshot = snapshots ? this.snapshot(s, m, region, body, ind, fwdPre) : null;
     if (snapshot) {
+      this.registerReads(outerReads(snapshot.adjoint), m);
       const { fwdLoop, adjLoop } = this.reverseCounting(s, m, fwdPre, snapshot.forward, snapshot.adjoint, adjPre);
       fwd.push(...fwdPre, fwdLoop);
       adj.unshift(...adjPre, adjLoop);
@@ -1059,6 +1062,9 @@ export class ReverseTransformer {
     }
     const recomputed = withoutOuterWrites(body.fwd, new Set(ind.accumulators), new Set(ind.stores));
     const iteration = [...region.hoisted, ...recomputed, ...body.adj];
+    // by recomputation, only those the recomputed statements and the adjoint read (a value the
+    // body reads only for an outer write the recomputation drops, like `k` of `t[i] = y[i] + h * k[i]`, is not)
+    this.registerReads(outerReads(iteration), m);
     const { fwdLoop, adjLoop } = this.reverseCounting(s, m, fwdPre, [], iteration, adjPre);
     const primal = this.plainLoop(s);
     // the forward sweep runs the loop as written, counting if the reverse needs a count

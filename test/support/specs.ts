@@ -13,6 +13,7 @@ export const SPECS: Record<string, InputSpec> = {
   nestedLoops: { fixed: { n: 3 }, sizes: { A: 9, x: 3 } },
   softplus: { ranges: { k: [0.5, 2] }, sizes: { x: 5, out: 5 } },
   matvec: { sizes: { A: 16, x: 4 } },
+  matvecRows: { sizes: { A: 16, x: 4, y: 4 } },
   dot: { sizes: { a: 5, b: 5 } },
   literals: { sizes: { v: 3 } },
   float32: { ranges: { w: [-1, 1], a: [-1, 1] }, h: 1e-3 },

@@ -33,6 +33,13 @@ function namesIn(e: Expr): Set<string> {
   return new Set([...b.varsOf(e), ...opaqueNames([{ k: 'expr', e }])]);
 }
 
+/** A copy of a tree in which no node appears twice (structuredClone keeps shared nodes shared). */
+function unshared<T>(x: T): T {
+  if (Array.isArray(x)) return x.map(unshared) as T;
+  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, unshared(v)])) as T;
+  return x;
+}
+
 /** A variable: its declaration, or its name for parameters and module-level names. */
 type Binding = Stmt | string;
 
@@ -88,6 +95,9 @@ function walkScoped(body: Stmt[], visit: (s: Stmt, target: Binding | null, reads
 }
 
 export function removeDeadVariables(fn: TargetFunction): TargetFunction {
+  // bindings are declaration objects: a statement the reverse sweep shares with the forward one
+  // (a recomputed `const _t1 = i * n`) must be two bindings, each live or dead on its own
+  fn = { ...fn, body: unshared(fn.body) };
   // default values of parameters may read earlier parameters
   const live = new Set<Binding>(fn.params.flatMap((p) => (p.init ? [...namesIn(p.init)] : [])));
   /** what each local's own assignments read */

@@ -161,6 +161,15 @@ test('AD1001 for array methods other than a whole-array fill, at the call, sayin
   assert.match(ds[1]!.message, 'Use an index loop');
 });
 
+test('AD1001 for an empty array filled by index writes, and for slice/subarray ranges, saying what to write', async () => {
+  const ds = await diagnose(fn('  const a: number[] = [];\n  a[0] = x[0]!;\n  const v = x.subarray(1, 3);\n  const w = x.slice(1);\n  return a[0]! + v[0]! + w[0]!;', 'x: Float64Array'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 5], ['AD1001', 7], ['AD1001', 8]]);
+  assert.match(ds[0]!.message, "The empty array 'a'");
+  assert.match(ds[0]!.message, 'new Array(n).fill(0)');
+  assert.match(ds[1]!.message, "A view of part of 'x' (subarray(…))");
+  assert.match(ds[2]!.message, "A copy of part of 'x' (slice(…))");
+});
+
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1019', 11]]);

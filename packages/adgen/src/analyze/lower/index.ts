@@ -378,6 +378,12 @@ class Lowerer {
       const zero = filled && Node.isNumericLiteral(filled.value) && Number(filled.value.compilerNode.text) === 0;
       return filled && !zero ? [decl, ...this.fill(irName, filled.value, loc)] : [decl];
     }
+    if (Node.isArrayLiteralExpression(inner) && inner.getElements().length === 0) {
+      // `a[i] = …` past the end grows a plain array; its tangent and adjoint arrays cannot follow
+      this.error('AD1001', inner, `The empty array '${name}' (filled by index writes or push)`, 'Create it with its length: new Array(n).fill(0) or new Float64Array(n).');
+      this.declare(name, type);
+      return [];
+    }
     if (Node.isArrayLiteralExpression(inner)) {
       const elems = inner.getElements().map((e) => this.expr(e as Expression));
       const irName = this.declare(name, type);
@@ -432,6 +438,13 @@ class Lowerer {
   /** An array value adgen cannot name: a call's result gets AD1014 (write into an argument). */
   private arrayValueError(e: Expression, name: string): void {
     const inner = unwrap(e);
+    const callee = Node.isCallExpression(inner) ? inner.getExpression() : null;
+    const method = callee && Node.isPropertyAccessExpression(callee) ? callee.getName() : null;
+    if (callee && Node.isPropertyAccessExpression(callee) && (method === 'subarray' || method === 'slice')) {
+      const source = callee.getExpression().getText();
+      this.error('AD1001', inner, `A ${method === 'subarray' ? 'view' : 'copy'} of part of '${source}' (${method}(…))`, `Index '${source}' with an offset (${source}[start + j]), or copy the range into new Float64Array(n) in an index loop.`);
+      return;
+    }
     if (Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression())) {
       this.error('AD1014', inner, inner.getExpression().getText(), 'an array');
       return;
@@ -469,6 +482,10 @@ class Lowerer {
       if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'from' && ['Float64Array', 'Float32Array', 'Array'].includes(callee.getExpression().getText()) && e.getArguments().length === 1) {
         return this.arrayName(e.getArguments()[0] as Expression);
       }
+    }
+    // `new Float64Array(x)` of an array x copies it (of a number, it allocates: see allocation())
+    if (Node.isNewExpression(e) && ['Float64Array', 'Float32Array'].includes(e.getExpression().getText()) && e.getArguments().length === 1) {
+      return this.arrayName(e.getArguments()[0] as Expression);
     }
     if (Node.isArrayLiteralExpression(e) && e.getElements().length === 1) {
       const only = e.getElements()[0]!;

@@ -170,6 +170,11 @@ test('AD1001 for an empty array filled by index writes, and for slice/subarray r
   assert.match(ds[2]!.message, "A copy of part of 'x' (slice(…))");
 });
 
+test('a parameter or local rejected for its type is reported once, not again at each use', async () => {
+  const ds = await diagnose(fn('  let s = 0;\n  for (let i = 0; i < idx.length; i++) s += x[idx[i]!]!;\n  const p: [number, number] = [0, 0];\n  p[0] = s;\n  return p[0] * s;', 'x: Float64Array, idx: Int32Array'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1011', 4], ['AD1001', 7]]);
+});
+
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1019', 11]]);

@@ -82,7 +82,12 @@ class Lowerer {
     return { file: this.unit.file, line, column };
   }
 
+  /** parameters already reported for their type: their uses report nothing more */
+  private readonly rejected = new Set<string>();
+
   error(code: DiagCode, node: Node, ...args: string[]): void {
+    const mentionsRejected = (n: Node) => (Node.isIdentifier(n) && this.rejected.has(n.getText())) || n.getDescendantsOfKind(SyntaxKind.Identifier).some((id) => this.rejected.has(id.getText()));
+    if (this.rejected.size > 0 && !Node.isParameterDeclaration(node) && mentionsRejected(node)) return;
     this.bag.add(code, this.where(node), ...args);
   }
 
@@ -175,7 +180,7 @@ class Lowerer {
 
   private lowerParams(fn: FunctionLike): Param[] | null {
     const params: Param[] = [];
-    const rejected = new Set<string>();
+    const rejected = this.rejected;
     let ok = true;
     for (const p of fn.getParameters()) {
       const name = p.getName();
@@ -345,10 +350,13 @@ class Lowerer {
       const cls = classifyType(d.getType());
       if (cls === 'any') {
         this.error('AD1008', d, nameNode.getText());
+        this.rejected.add(nameNode.getText());
         continue;
       }
       if (cls === 'void' || cls === 'other' || cls === 'tuple') {
         this.error(cls === 'tuple' ? 'AD1001' : 'AD1011', d, ...(cls === 'tuple' ? ['A tuple-typed local', 'Use separate number variables or a Float64Array.'] : [nameNode.getText(), describeType(d.getType())]));
+        // its uses report nothing more
+        this.rejected.add(nameNode.getText());
         continue;
       }
       if (isArrayType(cls)) {

@@ -175,6 +175,19 @@ test('a parameter or local rejected for its type is reported once, not again at 
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1011', 4], ['AD1001', 7]]);
 });
 
+test('AD1001 for bitwise operators says to use Math.trunc / Math.floor, once per operator', async () => {
+  const ds = await diagnose(fn('  let k = (x * 6) | 0;\n  k |= 1;\n  return ~~x + (k >> 1);'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 5], ['AD1001', 6], ['AD1001', 7], ['AD1001', 7]]);
+  for (const d of ds) assert.match(d.message, 'Math.trunc(x) for x | 0');
+  assert.match(ds[2]!.message, "bitwise operator '~'");
+});
+
+test("AD1001 for a 'var' read after its loop says to declare it with let (not 'from outside the function')", async () => {
+  const ds = await diagnose(fn('  let s = 0;\n  for (var i = 0; i < 3; i++) s += x * i;\n  return s + i * x;'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 7]]);
+  assert.match(ds[0]!.message, "'i', declared with 'var'");
+});
+
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1019', 11]]);

@@ -6,7 +6,7 @@
  * uses it, or when a live variable's assignment does (found backwards from those reads, to a
  * fixpoint). Variables are told apart by declaration, not by name: generated code re-declares
  * `j` or `_c0` in sibling and nested blocks. Assignments with effects (a kernel call, a tape pop)
- * stay, and so does their variable. Parameters nothing reads get a leading underscore, which
+ * stay, as statements of their own when nothing reads the variable. Parameters nothing reads get a leading underscore, which
  * `noUnusedParameters` accepts; callers pass arguments by position.
  */
 import type { Expr, Stmt } from '../ir/nodes.ts';
@@ -75,7 +75,8 @@ function walkScoped(body: Stmt[], visit: (s: Stmt, target: Binding | null, reads
       case 'store': visit(s, null, [...reads([s.i, s.e]), resolve(s.arr)]); return;
       case 'expr': case 'return': visit(s, null, reads([s.e])); return;
       case 'if':
-        visit(s, null, reads([s.c]));
+        // an `if` with nothing in either arm goes (below): its condition reads nothing
+        if (s.then.length > 0 || s.else.length > 0 || hasEffects(s.c)) visit(s, null, reads([s.c]));
         block(s.then);
         block(s.else);
         return;
@@ -98,6 +99,23 @@ export function removeDeadVariables(fn: TargetFunction): TargetFunction {
   // bindings are declaration objects: a statement the reverse sweep shares with the forward one
   // (a recomputed `const _t1 = i * n`) must be two bindings, each live or dead on its own
   fn = { ...fn, body: unshared(fn.body) };
+  // removing a dead assignment can empty an `if` whose condition was the last reader of a value
+  // (`if (c < z[n - 1]) _cont0 = true`): again until nothing goes
+  for (let size = countStatements(fn.body); ; ) {
+    fn = removeOnce(fn);
+    const after = countStatements(fn.body);
+    if (after === size) return fn;
+    size = after;
+  }
+}
+
+function countStatements(body: Stmt[]): number {
+  let n = 0;
+  visitStmts(body, () => n++);
+  return n;
+}
+
+function removeOnce(fn: TargetFunction): TargetFunction {
   // default values of parameters may read earlier parameters
   const live = new Set<Binding>(fn.params.flatMap((p) => (p.init ? [...namesIn(p.init)] : [])));
   /** what each local's own assignments read */
@@ -113,10 +131,9 @@ export function removeDeadVariables(fn: TargetFunction): TargetFunction {
     }
     writes.set(s, target);
     const e = s.k === 'decl' ? s.init : s.k === 'assign' ? s.e : null;
-    if (e && hasEffects(e)) {
-      live.add(target);
-      for (const r of reads) live.add(r);
-    } else feeds.set(target, [...(feeds.get(target) ?? []), ...reads]);
+    // a call runs whether or not its value is read: what it reads is live, its variable need not be
+    if (e && hasEffects(e)) for (const r of reads) live.add(r);
+    else feeds.set(target, [...(feeds.get(target) ?? []), ...reads]);
   });
   const work = [...live];
   while (work.length > 0) {
@@ -133,7 +150,13 @@ export function removeDeadVariables(fn: TargetFunction): TargetFunction {
   };
   // children first: an `if` left with two empty arms and a condition without effects goes too
   const emptyIf = (s: Stmt) => s.k === 'if' && s.then.length === 0 && s.else.length === 0 && !hasEffects(s.c);
-  const pruned = mapStmts(fn.body, (s) => (isDead(s) || emptyIf(s) ? [] : [s]));
+  const pruned = mapStmts(fn.body, (s): Stmt[] => {
+    if (emptyIf(s)) return [];
+    if (!isDead(s)) return [s];
+    // `const _t0 = _gJvp(…)` nobody reads: the call stays, as a statement
+    const e = s.k === 'decl' ? s.init : s.k === 'assign' ? s.e : null;
+    return e && hasEffects(e) ? [{ k: 'expr', e }] : [];
+  });
   const taken = new Set<string>(fn.params.map((p) => p.name));
   visitStmts(pruned, (s) => {
     if (s.k === 'decl' || s.k === 'assign') taken.add(s.name);

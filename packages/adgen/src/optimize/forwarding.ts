@@ -62,12 +62,11 @@ function forward(stmts: Stmt[], ctx: Ctx): Stmt[] {
     if (s.k !== 'store' || !movable(s, ctx)) continue;
     const load: Extract<Expr, { k: 'idx' }> = { k: 'idx', arr: s.arr, i: s.i };
     let last = i;
+    // statements up to j - 1 leave the element as stored: one that reads it sees the stored value
     for (let j = i + 1; j < out.length; j++) {
       const t = out[j]!;
-      if (!compound(t) && loadsOf(t).some((l) => sameExpr(l, load))) {
-        if (!unchangedBy(load, out.slice(i + 1, j), ctx)) break;
-        last = j;
-      } else if (!unchangedBy(load, out.slice(i + 1, j + 1), ctx)) break;
+      if (!compound(t) && loadsOf(t).some((l) => sameExpr(l, load))) last = j;
+      if (!unchangedBy(load, [t], ctx)) break;
     }
     if (last === i) continue;
     const op = s.op ?? '=';
@@ -93,13 +92,31 @@ function dropDeadStores(stmts: Stmt[], ctx: Ctx): Stmt[] {
   return stmts.filter((s, i) => !(s.k === 'store' && movable(s, ctx) && overwritten(s, stmts.slice(i + 1), ctx)));
 }
 
+/** What a statement's expressions may read of arrays: `any` for calls and raw text (cached). */
+const arrayReads = new WeakMap<Stmt, { any: boolean; arrays: Set<string> }>();
+
+function arrayReadsOf(t: Stmt): { any: boolean; arrays: Set<string> } {
+  let r = arrayReads.get(t);
+  if (!r) {
+    const found = { any: false, arrays: new Set<string>() };
+    someExpr([t], (e) => {
+      if (e.k === 'call' || e.k === 'xcall' || e.k === 'ext') found.any = true;
+      else if (e.k === 'idx' || e.k === 'len') found.arrays.add(e.arr);
+      return false;
+    });
+    arrayReads.set(t, (r = found));
+  }
+  return r;
+}
+
 function overwritten(s: Store, after: Stmt[], ctx: Ctx): boolean {
   const indexVars = varsOf(s.i);
   for (const t of after) {
     if (t.k === 'comment') continue;
     if (compound(t) || t.k === 'return' || t.k === 'break' || t.k === 'continue') return false;
     // anything that could read the array: calls, raw text, a load of any element that may be it
-    if (someExpr([t], (e) => e.k === 'call' || e.k === 'xcall' || e.k === 'ext' || ((e.k === 'idx' || e.k === 'len') && mayAlias(e.arr, s.arr, ctx.owned)))) return false;
+    const reads = arrayReadsOf(t);
+    if (reads.any || [...reads.arrays].some((a) => mayAlias(a, s.arr, ctx.owned))) return false;
     if (t.k === 'store' && t.arr === s.arr && sameExpr(t.i, s.i) && (t.op ?? '=') === '=') return true;
     if ((t.k === 'decl' || t.k === 'assign') && (indexVars.has(t.name) || t.name === s.arr)) return false;
   }

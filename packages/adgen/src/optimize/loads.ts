@@ -63,15 +63,34 @@ function arraysWritten(stmts: Stmt[]): { stored: Set<string>; unknown: boolean }
   return { stored, unknown };
 }
 
-export function unchangedBy(load: Idx, stmts: Stmt[], ctx: LoadContext): boolean {
-  if (ctx.opaque.has(load.arr) || [...varsOf(load.i)].some((v) => ctx.opaque.has(v))) return false;
-  const written = writtenIn(stmts);
-  if (written.has(load.arr) || [...varsOf(load.i)].some((v) => written.has(v))) return false;
-  const { stored, unknown } = arraysWritten(stmts);
-  if (unknown && !ctx.owned.has(load.arr)) return false;
-  return [...stored].every((b) => !mayAlias(load.arr, b, ctx.owned));
+/** What one statement may change, for `unchangedBy` (statements are never mutated: cached). */
+interface Effects {
+  written: Set<string>;
+  stored: Set<string>;
+  unknown: boolean;
+}
+const effectsCache = new WeakMap<Stmt, Effects>();
+
+function effectsOf(s: Stmt): Effects {
+  let e = effectsCache.get(s);
+  if (!e) {
+    e = { written: writtenIn([s]), ...arraysWritten([s]) };
+    effectsCache.set(s, e);
+  }
+  return e;
 }
 
+/** Whether none of the statements may change the value of `load` (checked one statement at a time). */
+export function unchangedBy(load: Idx, stmts: Stmt[], ctx: LoadContext): boolean {
+  if (ctx.opaque.has(load.arr) || [...varsOf(load.i)].some((v) => ctx.opaque.has(v))) return false;
+  const indexVars = [...varsOf(load.i)];
+  return stmts.every((s) => {
+    const { written, stored, unknown } = effectsOf(s);
+    if (written.has(load.arr) || indexVars.some((v) => written.has(v))) return false;
+    if (unknown && !ctx.owned.has(load.arr)) return false;
+    return [...stored].every((b) => !mayAlias(load.arr, b, ctx.owned));
+  });
+}
 
 /** Element reads in the expressions of one statement (not in nested statements). */
 export function loadsOf(s: Stmt): Idx[] {
@@ -115,18 +134,22 @@ function hoistInvariantLoads(loop: Extract<Stmt, { k: 'loop' }>, ctx: LoadContex
 /** Within straight-line statements: a load repeated by later statements is read once. */
 function shareLoads(stmts: Stmt[], ctx: LoadContext): Stmt[] {
   let out = stmts;
+  const loads = new WeakMap<Stmt, Idx[]>();
+  const loadsIn = (s: Stmt): Idx[] => {
+    let l = loads.get(s);
+    if (!l) loads.set(s, (l = s.k === 'if' || s.k === 'loop' || s.k === 'block' ? [] : loadsOf(s)));
+    return l;
+  };
   for (let i = 0; i < out.length; i++) {
     const s = out[i]!;
     if (s.k === 'if' || s.k === 'loop' || s.k === 'block' || s.k === 'comment') continue;
-    for (const load of loadsOf(s)) {
-      // how far the value stays the same: up to the first statement that may change it
+    for (const load of loadsIn(s)) {
+      // how far the value stays the same: a statement reading it still sees it (its reads come
+      // before its writes); the first statement that may change it ends the run
       let last = i;
-      for (let j = i + 1; j < out.length; j++) {
-        const t = out[j]!;
-        if (t.k !== 'if' && t.k !== 'loop' && t.k !== 'block' && loadsOf(t).some((l) => sameExpr(l, load))) {
-          if (!unchangedBy(load, out.slice(i, j), ctx)) break;
-          last = j;
-        } else if (!unchangedBy(load, out.slice(i, j + 1), ctx)) break;
+      for (let j = i; j < out.length; j++) {
+        if (j > i && loadsIn(out[j]!).some((l) => sameExpr(l, load))) last = j;
+        if (!unchangedBy(load, [out[j]!], ctx)) break;
       }
       if (last === i) continue;
       const name = ctx.fresh(compilerName(load.arr, 'At'));

@@ -696,13 +696,15 @@ export class ReverseTransformer {
       const seed = this.adjointOf(v, m);
       if (seed.k === 'var') adj.push(b.assign(seed.name, b.ZERO));
     }
+    // the arrays as they were before the call, then the arguments' adjoints: their partials read
+    // what the arguments were computed from (`scale(y, y[0] * y[0])` reads the y[0] of before)
+    adj.push(...restoreWritten());
     for (const { lin, slot: k } of scalarLins) {
       if (!lin.active) continue;
       const c = this.namer.fresh('_b');
       adj.push(b.decl(c, 'number', b.ext(`${names.vjpKernelBar(e.fn)}[${k}]`), false));
       this.propagate(lin, b.v(c), adj, m);
     }
-    adj.push(...restoreWritten());
     return { fwd, adj };
   }
 

@@ -535,7 +535,8 @@ class Lowerer {
       const call = this.expr(e);
       return call.k === 'call' ? [{ k: 'expr', e: call, loc }] : [];
     }
-    this.error('AD1001', e, 'An expression statement that assigns nothing', 'Remove it or assign its value.');
+    if (Node.isBinaryExpression(e) && BITWISE.has(e.getOperatorToken().getKind())) this.error('AD1001', e, `The bitwise operator '${e.getOperatorToken().getText()}'`, BITWISE_HINT);
+    else this.error('AD1001', e, 'An expression statement that assigns nothing', 'Remove it or assign its value.');
     return [];
   }
 
@@ -548,7 +549,7 @@ class Lowerer {
     if (Node.isIdentifier(left)) {
       const name = this.lookup(left.getText());
       if (!name) {
-        this.error('AD1004', left, `Assigning to '${left.getText()}' outside the function`);
+        if (!this.outOfScopeLocal(left)) this.error('AD1004', left, `Assigning to '${left.getText()}' outside the function`);
         return [];
       }
       const type = this.locals.get(name)!;
@@ -651,6 +652,8 @@ class Lowerer {
         const arr = this.arrayName(obj);
         if (arr) return b.len(arr);
       }
+      // Number.EPSILON, Number.NEGATIVE_INFINITY, …: constants like Math.PI
+      if (obj.getText() === 'Number' && NUMBER_CONSTANTS.has(prop)) return b.num(Number[prop as 'EPSILON']);
       this.error('AD1004', e, `'${e.getText()}'`);
       return b.ZERO;
     }
@@ -666,13 +669,18 @@ class Lowerer {
       const kind = e.getOperatorToken().getKind();
       const o = BINARY_OPS[kind];
       if (!o) {
-        this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}' inside an expression`, 'Assign in a statement of its own, and use only arithmetic, comparisons and && || inside expressions.');
+        if (BITWISE.has(kind)) this.error('AD1001', e, `The bitwise operator '${e.getOperatorToken().getText()}'`, BITWISE_HINT);
+        else this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}' inside an expression`, 'Assign in a statement of its own, and use only arithmetic, comparisons and && || inside expressions.');
         return b.ZERO;
       }
       return b.op(o, this.expr(e.getLeft()), this.expr(e.getRight()));
     }
     if (Node.isPrefixUnaryExpression(e)) {
       const tok = e.getOperatorToken();
+      if (tok === SyntaxKind.TildeToken) {
+        this.error('AD1001', e, "The bitwise operator '~'", BITWISE_HINT);
+        return b.ZERO;
+      }
       const a = this.expr(e.getOperand());
       if (tok === SyntaxKind.MinusToken) return a.k === 'num' ? b.num(-a.v) : b.op('neg', a);
       if (tok === SyntaxKind.PlusToken) return b.op('pos', a);
@@ -715,9 +723,24 @@ class Lowerer {
       const value = constantValue(e);
       if (value !== null) return b.num(value);
     }
+    if (this.outOfScopeLocal(e)) return b.ZERO;
     if (e.getType().isAny()) this.error('AD1008', e, text);
     else this.error('AD1004', e, `'${text}' (a value from outside the function)`);
     return b.ZERO;
+  }
+
+  /**
+   * A variable of this function used outside the block that declares it (`var i` read after its
+   * loop): reported as that (true), not as a value from outside the function.
+   */
+  private outOfScopeLocal(id: Node): boolean {
+    const decl = id.getSymbol()?.getDeclarations()[0];
+    const fn = this.unit.node;
+    if (!decl || !Node.isVariableDeclaration(decl) || decl.getSourceFile() !== fn.getSourceFile() || decl.getStart() < fn.getStart() || decl.getEnd() > fn.getEnd()) return false;
+    const isVar = decl.getVariableStatement()?.getDeclarationKind() === 'var' || decl.getParentIfKind(SyntaxKind.VariableDeclarationList)?.getDeclarationKind() === 'var';
+    if (isVar) this.error('AD1001', id, `'${id.getText()}', declared with 'var' and used outside its block`, `Declare it with 'let' before the block.`);
+    else this.error('AD1001', id, `'${id.getText()}' used outside the block that declares it`, 'Declare it where both uses can see it.');
+    return true;
   }
 
   private callExpression(e: import('ts-morph').CallExpression): Expr {
@@ -804,6 +827,12 @@ class Lowerer {
     return b.call(name, ...irArgs);
   }
 }
+
+const NUMBER_CONSTANTS = new Set(['EPSILON', 'MAX_VALUE', 'MIN_VALUE', 'MAX_SAFE_INTEGER', 'MIN_SAFE_INTEGER', 'POSITIVE_INFINITY', 'NEGATIVE_INFINITY', 'NaN']);
+
+/** Bitwise operators: integer arithmetic on 32 bits, outside the language. */
+const BITWISE = new Set([SyntaxKind.BarToken, SyntaxKind.AmpersandToken, SyntaxKind.CaretToken, SyntaxKind.LessThanLessThanToken, SyntaxKind.GreaterThanGreaterThanToken, SyntaxKind.GreaterThanGreaterThanGreaterThanToken, SyntaxKind.TildeToken, SyntaxKind.BarEqualsToken, SyntaxKind.AmpersandEqualsToken, SyntaxKind.CaretEqualsToken, SyntaxKind.LessThanLessThanEqualsToken, SyntaxKind.GreaterThanGreaterThanEqualsToken, SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]);
+const BITWISE_HINT = 'Use Math.trunc(x) for x | 0, Math.floor(x / 2) for x >> 1, and so on: bitwise operators work on 32-bit integers and have no derivative.';
 
 /** `array.fill(value)` with one argument: its parts; anything else (a range, no value): null. */
 function fillCall(e: Expression): { array: Expression; value: Expression } | null {

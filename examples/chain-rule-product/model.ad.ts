@@ -74,7 +74,7 @@ export function productGrad(
   return productVjp(a, b, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `product` (model.ts:6): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `product` (model.ts:6): the value and `cotangentᵀ·J` for each active input, by its kernel `_productVjp`. */
 export function productVjp(
   a: number,
   b: number,
@@ -86,33 +86,11 @@ export function productVjp(
     b: number;
   };
 } {
-  let a_bar = 0;
-  let b_bar = 0;
-  let c_bar = 0;
-  let d_bar = 0;
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:7  const c = a + b;
-  const c = a + b;
-  // model.ts:8  const d = a * c;
-  const d = a * c;
-  // model.ts:9  return d;
-  _ret = d;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:9  return d;
-  d_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:8  const d = a * c;
-  a_bar = d_bar * c;
-  c_bar = a * d_bar;
-  // adjoint of model.ts:7  const c = a + b;
-  a_bar += c_bar;
-  b_bar = c_bar;
-  return { value: _ret, grad: { a: a_bar, b: b_bar } };
+  const _value = _productVjp(a, b, cotangent);
+  return { value: _value, grad: { a: _productVjpBar[0], b: _productVjpBar[1] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `product` (model.ts:6): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `product` (model.ts:6): the value and its directional derivative along `tangent`, by its kernel `_productJvp`; a missing tangent is zero. */
 export function productJvp(
   a: number,
   b: number,
@@ -124,16 +102,8 @@ export function productJvp(
   value: number;
   tangent: number;
 } {
-  let a_dot = tangent.a ?? 0;
-  let b_dot = tangent.b ?? 0;
-  // model.ts:7  const c = a + b;
-  const c = a + b;
-  let c_dot = a_dot + b_dot;
-  // model.ts:8  const d = a * c;
-  const d = a * c;
-  let d_dot = a_dot * c + a * c_dot;
-  // model.ts:9  return d;
-  return { value: d, tangent: d_dot };
+  const _value = _productJvp(a, tangent.a ?? 0, b, tangent.b ?? 0);
+  return { value: _value, tangent: _productJvpDot };
 }
 
 /** Full Jacobian of `product` (model.ts:6): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

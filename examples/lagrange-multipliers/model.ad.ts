@@ -80,7 +80,7 @@ export function objectiveGrad(
   return objectiveVjp(x, y, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `objective` (model.ts:12): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `objective` (model.ts:12): the value and `cotangentᵀ·J` for each active input, by its kernel `_objectiveVjp`. */
 export function objectiveVjp(
   x: number,
   y: number,
@@ -92,26 +92,11 @@ export function objectiveVjp(
     y: number;
   };
 } {
-  let x_bar = 0;
-  let y_bar = 0;
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:13  return (x - 2) ** 2 + (y - 1) ** 2;
-  const _t0 = x - 2;
-  const _t1 = y - 1;
-  _ret = _t0 ** 2 + _t1 ** 2;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:13  return (x - 2) ** 2 + (y - 1) ** 2;
-  const _t0_bar = _ret_bar * 2 * _t0;
-  x_bar = _t0_bar;
-  const _t1_bar = _ret_bar * 2 * _t1;
-  y_bar = _t1_bar;
-  _ret_bar = 0;
-  return { value: _ret, grad: { x: x_bar, y: y_bar } };
+  const _value = _objectiveVjp(x, y, cotangent);
+  return { value: _value, grad: { x: _objectiveVjpBar[0], y: _objectiveVjpBar[1] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `objective` (model.ts:12): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `objective` (model.ts:12): the value and its directional derivative along `tangent`, by its kernel `_objectiveJvp`; a missing tangent is zero. */
 export function objectiveJvp(
   x: number,
   y: number,
@@ -123,12 +108,8 @@ export function objectiveJvp(
   value: number;
   tangent: number;
 } {
-  let x_dot = tangent.x ?? 0;
-  let y_dot = tangent.y ?? 0;
-  // model.ts:13  return (x - 2) ** 2 + (y - 1) ** 2;
-  const _t0 = x - 2;
-  const _t1 = y - 1;
-  return { value: _t0 ** 2 + _t1 ** 2, tangent: x_dot * 2 * _t0 + y_dot * 2 * _t1 };
+  const _value = _objectiveJvp(x, tangent.x ?? 0, y, tangent.y ?? 0);
+  return { value: _value, tangent: _objectiveJvpDot };
 }
 
 /** Full Jacobian of `objective` (model.ts:12): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -213,7 +194,7 @@ export function constraintGrad(
   return constraintVjp(x, y, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `constraint` (model.ts:20): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `constraint` (model.ts:20): the value and `cotangentᵀ·J` for each active input, by its kernel `_constraintVjp`. */
 export function constraintVjp(
   x: number,
   y: number,
@@ -225,22 +206,11 @@ export function constraintVjp(
     y: number;
   };
 } {
-  let x_bar = 0;
-  let y_bar = 0;
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:21  return x * x + y * y - 1;
-  _ret = x * x + y * y - 1;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:21  return x * x + y * y - 1;
-  x_bar = 2 * _ret_bar * x;
-  y_bar = 2 * _ret_bar * y;
-  _ret_bar = 0;
-  return { value: _ret, grad: { x: x_bar, y: y_bar } };
+  const _value = _constraintVjp(x, y, cotangent);
+  return { value: _value, grad: { x: _constraintVjpBar[0], y: _constraintVjpBar[1] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `constraint` (model.ts:20): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `constraint` (model.ts:20): the value and its directional derivative along `tangent`, by its kernel `_constraintJvp`; a missing tangent is zero. */
 export function constraintJvp(
   x: number,
   y: number,
@@ -252,10 +222,8 @@ export function constraintJvp(
   value: number;
   tangent: number;
 } {
-  let x_dot = tangent.x ?? 0;
-  let y_dot = tangent.y ?? 0;
-  // model.ts:21  return x * x + y * y - 1;
-  return { value: x * x + y * y - 1, tangent: 2 * x_dot * x + 2 * y_dot * y };
+  const _value = _constraintJvp(x, tangent.x ?? 0, y, tangent.y ?? 0);
+  return { value: _value, tangent: _constraintJvpDot };
 }
 
 /** Full Jacobian of `constraint` (model.ts:20): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -336,7 +304,7 @@ export function lagrangianGrad(
   return lagrangianVjp(x, y, lambda, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `lagrangian` (model.ts:29): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `lagrangian` (model.ts:29): the value and `cotangentᵀ·J` for each active input, by its kernel `_lagrangianVjp`. */
 export function lagrangianVjp(
   x: number,
   y: number,
@@ -350,41 +318,14 @@ export function lagrangianVjp(
     lambda: number;
   };
 } {
-  let x_bar = 0;
-  let y_bar = 0;
-  let lambda_bar = 0;
-  let _t0_bar = 0;
-  let _t1_bar = 0;
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:30  return objective(x, y) - lambda * constraint(x, y);
-  const _t0 = _objective(x, y);
-  const _t1 = _constraint(x, y);
-  _ret = _t0 - lambda * _t1;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:30  return objective(x, y) - lambda * constraint(x, y);
-  _t0_bar = _ret_bar;
-  const _b4 = -_ret_bar;
-  lambda_bar = _b4 * _t1;
-  _t1_bar = lambda * _b4;
-  _ret_bar = 0;
-  _constraintVjp(x, y, _t1_bar);
-  _t1_bar = 0;
-  const _b2 = _constraintVjpBar[0];
-  x_bar = _b2;
-  const _b3 = _constraintVjpBar[1];
-  y_bar = _b3;
-  _objectiveVjp(x, y, _t0_bar);
-  _t0_bar = 0;
-  const _b0 = _objectiveVjpBar[0];
-  x_bar += _b0;
-  const _b1 = _objectiveVjpBar[1];
-  y_bar += _b1;
-  return { value: _ret, grad: { x: x_bar, y: y_bar, lambda: lambda_bar } };
+  const _value = _lagrangianVjp(x, y, lambda, cotangent);
+  return {
+    value: _value,
+    grad: { x: _lagrangianVjpBar[0], y: _lagrangianVjpBar[1], lambda: _lagrangianVjpBar[2] },
+  };
 }
 
-/** Forward mode (Jacobian–vector product) of `lagrangian` (model.ts:29): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `lagrangian` (model.ts:29): the value and its directional derivative along `tangent`, by its kernel `_lagrangianJvp`; a missing tangent is zero. */
 export function lagrangianJvp(
   x: number,
   y: number,
@@ -398,15 +339,8 @@ export function lagrangianJvp(
   value: number;
   tangent: number;
 } {
-  let x_dot = tangent.x ?? 0;
-  let y_dot = tangent.y ?? 0;
-  let lambda_dot = tangent.lambda ?? 0;
-  // model.ts:30  return objective(x, y) - lambda * constraint(x, y);
-  const _t0 = _objectiveJvp(x, x_dot, y, y_dot);
-  let _t0_dot = _objectiveJvpDot;
-  const _t1 = _constraintJvp(x, x_dot, y, y_dot);
-  let _t1_dot = _constraintJvpDot;
-  return { value: _t0 - lambda * _t1, tangent: _t0_dot - (lambda_dot * _t1 + lambda * _t1_dot) };
+  const _value = _lagrangianJvp(x, tangent.x ?? 0, y, tangent.y ?? 0, lambda, tangent.lambda ?? 0);
+  return { value: _value, tangent: _lagrangianJvpDot };
 }
 
 /** Full Jacobian of `lagrangian` (model.ts:29): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

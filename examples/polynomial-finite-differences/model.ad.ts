@@ -70,7 +70,7 @@ export function funcGrad(x: number): {
   return funcVjp(x, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `func` (model.ts:6): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `func` (model.ts:6): the value and `cotangentᵀ·J` for each active input, by its kernel `_funcVjp`. */
 export function funcVjp(
   x: number,
   cotangent: number,
@@ -80,24 +80,11 @@ export function funcVjp(
     x: number;
   };
 } {
-  let x_bar = 0;
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
-  _ret = 3 * x ** 3 - 5 * x ** 2;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
-  const _b0 = 3 * _ret_bar;
-  x_bar = _b0 * 3 * Math.pow(x, 2);
-  const _b1 = -_ret_bar;
-  const _b2 = 5 * _b1;
-  x_bar += _b2 * 2 * x;
-  _ret_bar = 0;
-  return { value: _ret, grad: { x: x_bar } };
+  const _value = _funcVjp(x, cotangent);
+  return { value: _value, grad: { x: _funcVjpBar[0] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `func` (model.ts:6): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `func` (model.ts:6): the value and its directional derivative along `tangent`, by its kernel `_funcJvp`; a missing tangent is zero. */
 export function funcJvp(
   x: number,
   tangent: {
@@ -107,12 +94,8 @@ export function funcJvp(
   value: number;
   tangent: number;
 } {
-  let x_dot = tangent.x ?? 0;
-  // model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
-  return {
-    value: 3 * x ** 3 - 5 * x ** 2,
-    tangent: 3 * x_dot * 3 * Math.pow(x, 2) - 5 * x_dot * 2 * x,
-  };
+  const _value = _funcJvp(x, tangent.x ?? 0);
+  return { value: _value, tangent: _funcJvpDot };
 }
 
 /** Full Jacobian of `func` (model.ts:6): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

@@ -70,7 +70,7 @@ export function squareGrad(x: number): {
   return squareVjp(x, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `square` (model.ts:6): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `square` (model.ts:6): the value and `cotangentᵀ·J` for each active input, by its kernel `_squareVjp`. */
 export function squareVjp(
   x: number,
   cotangent: number,
@@ -80,20 +80,11 @@ export function squareVjp(
     x: number;
   };
 } {
-  let x_bar = 0;
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:7  return x ** 2;
-  _ret = x ** 2;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:7  return x ** 2;
-  x_bar = _ret_bar * 2 * x;
-  _ret_bar = 0;
-  return { value: _ret, grad: { x: x_bar } };
+  const _value = _squareVjp(x, cotangent);
+  return { value: _value, grad: { x: _squareVjpBar[0] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `square` (model.ts:6): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `square` (model.ts:6): the value and its directional derivative along `tangent`, by its kernel `_squareJvp`; a missing tangent is zero. */
 export function squareJvp(
   x: number,
   tangent: {
@@ -103,9 +94,8 @@ export function squareJvp(
   value: number;
   tangent: number;
 } {
-  let x_dot = tangent.x ?? 0;
-  // model.ts:7  return x ** 2;
-  return { value: x ** 2, tangent: x_dot * 2 * x };
+  const _value = _squareJvp(x, tangent.x ?? 0);
+  return { value: _value, tangent: _squareJvpDot };
 }
 
 /** Full Jacobian of `square` (model.ts:6): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

@@ -93,7 +93,7 @@ export function detachedGrad(x: Float64Array): {
   return detachedVjp(x, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `detached` (model.ts:11): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `detached` (model.ts:11): the value and `cotangentᵀ·J` for each active input, by its kernel `_detachedVjp`. */
 export function detachedVjp(
   x: Float64Array,
   cotangent: number,
@@ -104,46 +104,11 @@ export function detachedVjp(
   };
 } {
   const x_bar = new Float64Array(x.length);
-  let z_bar = 0;
-  let x_bar_z = new Float64Array(0);
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:12  let z = 0;
-  let z = 0;
-  // model.ts:13
-  x_bar_z = new Float64Array(x.length);
-  const _xLength = x.length;
-  for (let i = 0; i < _xLength; i++) {
-    // model.ts:14  const u = stopGradient(x[i] * x[i]);
-    const _xAt = x[i];
-    const u = _xAt * _xAt;
-    // model.ts:15  z += u * x[i];
-    z = z + u * _xAt;
-    // adjoint of the iteration, with z_bar = 1
-    // adjoint of model.ts:15  z += u * x[i];
-    x_bar_z[i] += u;
-  }
-  // model.ts:17  return z;
-  _ret = z;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:17  return z;
-  z_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:13
-  // the loop's adjoint, scaled by z_bar
-  if (z_bar !== 0) {
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += z_bar * x_bar_z[_j0];
-    }
-  }
-  // adjoint of model.ts:12  let z = 0;
-  z_bar = 0;
-  return { value: _ret, grad: { x: x_bar } };
+  const _value = _detachedVjp(x, x_bar, cotangent);
+  return { value: _value, grad: { x: x_bar } };
 }
 
-/** Forward mode (Jacobian–vector product) of `detached` (model.ts:11): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `detached` (model.ts:11): the value and its directional derivative along `tangent`, by its kernel `_detachedJvp`; a missing tangent is zero. */
 export function detachedJvp(
   x: Float64Array,
   tangent: {
@@ -154,21 +119,8 @@ export function detachedJvp(
   tangent: number;
 } {
   const x_dot = _tangentArray(tangent.x, x.length, 'x');
-  // model.ts:12  let z = 0;
-  let z = 0;
-  let z_dot = 0;
-  // model.ts:13
-  const _xLength = x.length;
-  for (let i = 0; i < _xLength; i++) {
-    // model.ts:14  const u = stopGradient(x[i] * x[i]);
-    const _xAt = x[i];
-    const u = _xAt * _xAt;
-    // model.ts:15  z += u * x[i];
-    z_dot += u * x_dot[i];
-    z += u * _xAt;
-  }
-  // model.ts:17  return z;
-  return { value: z, tangent: z_dot };
+  const _value = _detachedJvp(x, x_dot);
+  return { value: _value, tangent: _detachedJvpDot };
 }
 
 /** Full Jacobian of `detached` (model.ts:11): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -275,7 +227,7 @@ export function attachedGrad(x: Float64Array): {
   return attachedVjp(x, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `attached` (model.ts:24): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `attached` (model.ts:24): the value and `cotangentᵀ·J` for each active input, by its kernel `_attachedVjp`. */
 export function attachedVjp(
   x: Float64Array,
   cotangent: number,
@@ -286,50 +238,11 @@ export function attachedVjp(
   };
 } {
   const x_bar = new Float64Array(x.length);
-  let z_bar = 0;
-  let x_bar_z = new Float64Array(0);
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:25  let z = 0;
-  let z = 0;
-  // model.ts:26
-  x_bar_z = new Float64Array(x.length);
-  const _xLength = x.length;
-  for (let i = 0; i < _xLength; i++) {
-    let u_bar = 0;
-    // model.ts:27  const u = x[i] * x[i];
-    const _xAt = x[i];
-    const u = _xAt * _xAt;
-    // model.ts:28  z += u * x[i];
-    z = z + u * _xAt;
-    // adjoint of the iteration, with z_bar = 1
-    // adjoint of model.ts:28  z += u * x[i];
-    u_bar = _xAt;
-    x_bar_z[i] += u;
-    // adjoint of model.ts:27  const u = x[i] * x[i];
-    x_bar_z[i] += 2 * u_bar * _xAt;
-  }
-  // model.ts:30  return z;
-  _ret = z;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:30  return z;
-  z_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:26
-  // the loop's adjoint, scaled by z_bar
-  if (z_bar !== 0) {
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += z_bar * x_bar_z[_j0];
-    }
-  }
-  // adjoint of model.ts:25  let z = 0;
-  z_bar = 0;
-  return { value: _ret, grad: { x: x_bar } };
+  const _value = _attachedVjp(x, x_bar, cotangent);
+  return { value: _value, grad: { x: x_bar } };
 }
 
-/** Forward mode (Jacobian–vector product) of `attached` (model.ts:24): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `attached` (model.ts:24): the value and its directional derivative along `tangent`, by its kernel `_attachedJvp`; a missing tangent is zero. */
 export function attachedJvp(
   x: Float64Array,
   tangent: {
@@ -340,23 +253,8 @@ export function attachedJvp(
   tangent: number;
 } {
   const x_dot = _tangentArray(tangent.x, x.length, 'x');
-  // model.ts:25  let z = 0;
-  let z = 0;
-  let z_dot = 0;
-  // model.ts:26
-  const _xLength = x.length;
-  for (let i = 0; i < _xLength; i++) {
-    // model.ts:27  const u = x[i] * x[i];
-    const _xAt = x[i];
-    const u = _xAt * _xAt;
-    const _x_dotAt = x_dot[i];
-    let u_dot = 2 * _x_dotAt * _xAt;
-    // model.ts:28  z += u * x[i];
-    z_dot += u_dot * _xAt + u * _x_dotAt;
-    z += u * _xAt;
-  }
-  // model.ts:30  return z;
-  return { value: z, tangent: z_dot };
+  const _value = _attachedJvp(x, x_dot);
+  return { value: _value, tangent: _attachedJvpDot };
 }
 
 /** Full Jacobian of `attached` (model.ts:24): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -469,37 +367,32 @@ export function noGradGrad(x: number): {
   return noGradVjp(x, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `noGrad` (model.ts:38): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `noGrad` (model.ts:38): the value and `cotangentᵀ·J` for each active input, by its kernel `_noGradVjp`. */
 export function noGradVjp(
   x: number,
-  _cotangent: number,
+  cotangent: number,
 ): {
   value: number;
   grad: {
     x: number;
   };
 } {
-  let x_bar = 0;
-  let _ret = 0;
-  // model.ts:39  return stopGradient(x ** 2);
-  _ret = x ** 2;
-  // adjoint sweep
-  // adjoint of model.ts:39  return stopGradient(x ** 2);
-  return { value: _ret, grad: { x: x_bar } };
+  const _value = _noGradVjp(x, cotangent);
+  return { value: _value, grad: { x: _noGradVjpBar[0] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `noGrad` (model.ts:38): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `noGrad` (model.ts:38): the value and its directional derivative along `tangent`, by its kernel `_noGradJvp`; a missing tangent is zero. */
 export function noGradJvp(
   x: number,
-  _tangent: {
+  tangent: {
     x?: number;
   },
 ): {
   value: number;
   tangent: number;
 } {
-  // model.ts:39  return stopGradient(x ** 2);
-  return { value: x ** 2, tangent: 0 };
+  const _value = _noGradJvp(x, tangent.x ?? 0);
+  return { value: _value, tangent: _noGradJvpDot };
 }
 
 /** Full Jacobian of `noGrad` (model.ts:38): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

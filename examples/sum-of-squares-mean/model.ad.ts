@@ -87,7 +87,7 @@ export function outGrad(x: Float64Array): {
   return outVjp(x, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `out` (model.ts:8): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `out` (model.ts:8): the value and `cotangentᵀ·J` for each active input, by its kernel `_outVjp`. */
 export function outVjp(
   x: Float64Array,
   cotangent: number,
@@ -98,54 +98,11 @@ export function outVjp(
   };
 } {
   const x_bar = new Float64Array(x.length);
-  let s_bar = 0;
-  let x_bar_s = new Float64Array(0);
-  let _ret = 0;
-  let _ret_bar = 0;
-  // model.ts:9  let s = 0;
-  let s = 0;
-  // model.ts:10
-  x_bar_s = new Float64Array(x.length);
-  const _xLength = x.length;
-  for (let i = 0; i < _xLength; i++) {
-    let y_bar = 0;
-    let z_bar = 0;
-    // model.ts:11  const y = x[i] + 2;
-    const y = x[i] + 2;
-    // model.ts:12  const z = y * y * 3;
-    const z = y * y * 3;
-    // model.ts:13  s += z;
-    s = s + z;
-    // adjoint of the iteration, with s_bar = 1
-    // adjoint of model.ts:13  s += z;
-    z_bar = 1;
-    // adjoint of model.ts:12  const z = y * y * 3;
-    const _b0 = z_bar * 3;
-    y_bar = 2 * _b0 * y;
-    // adjoint of model.ts:11  const y = x[i] + 2;
-    x_bar_s[i] += y_bar;
-  }
-  // model.ts:15  return s / x.length;
-  _ret = s / x.length;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of model.ts:15  return s / x.length;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
-  _ret_bar = 0;
-  // adjoint of model.ts:10
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
-    }
-  }
-  // adjoint of model.ts:9  let s = 0;
-  s_bar = 0;
-  return { value: _ret, grad: { x: x_bar } };
+  const _value = _outVjp(x, x_bar, cotangent);
+  return { value: _value, grad: { x: x_bar } };
 }
 
-/** Forward mode (Jacobian–vector product) of `out` (model.ts:8): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `out` (model.ts:8): the value and its directional derivative along `tangent`, by its kernel `_outJvp`; a missing tangent is zero. */
 export function outJvp(
   x: Float64Array,
   tangent: {
@@ -156,24 +113,8 @@ export function outJvp(
   tangent: number;
 } {
   const x_dot = _tangentArray(tangent.x, x.length, 'x');
-  // model.ts:9  let s = 0;
-  let s = 0;
-  let s_dot = 0;
-  // model.ts:10
-  const _xLength = x.length;
-  for (let i = 0; i < _xLength; i++) {
-    // model.ts:11  const y = x[i] + 2;
-    const y = x[i] + 2;
-    let y_dot = x_dot[i];
-    // model.ts:12  const z = y * y * 3;
-    const z = y * y * 3;
-    let z_dot = 2 * y_dot * y * 3;
-    // model.ts:13  s += z;
-    s_dot += z_dot;
-    s += z;
-  }
-  // model.ts:15  return s / x.length;
-  return { value: s / x.length, tangent: s_dot === 0 ? 0 : s_dot / x.length };
+  const _value = _outJvp(x, x_dot);
+  return { value: _value, tangent: _outJvpDot };
 }
 
 /** Full Jacobian of `out` (model.ts:8): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

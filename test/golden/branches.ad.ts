@@ -76,7 +76,7 @@ export function huberGrad(
   return huberVjp(r, delta, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `huber` (branches.ts:2): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `huber` (branches.ts:2): the value and `cotangentᵀ·J` for each active input, by its kernel `_huberVjp`. */
 export function huberVjp(
   r: number,
   delta: number,
@@ -88,48 +88,11 @@ export function huberVjp(
     delta: number;
   };
 } {
-  let r_bar = 0;
-  let delta_bar = 0;
-  let _ret = 0;
-  let _t0 = 0;
-  let _ret_bar = 0;
-  let _t1 = 0;
-  let _done0 = false;
-  // branches.ts:3
-  if (Math.abs(r) <= delta) {
-    // branches.ts:4  return 0.5 * r * r;
-    _t0 = 0.5 * r;
-    _ret = _t0 * r;
-    _done0 = true;
-  }
-  if (!_done0) {
-    // branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
-    _t1 = Math.abs(r) - 0.5 * delta;
-    _ret = delta * _t1;
-  }
-  _ret_bar = cotangent;
-  // adjoint sweep
-  if (!_done0) {
-    // adjoint of branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
-    delta_bar = _ret_bar * _t1;
-    const _t1_bar = delta * _ret_bar;
-    r_bar = _t1_bar * Math.sign(r);
-    const _b0 = -_t1_bar;
-    delta_bar += 0.5 * _b0;
-    _ret_bar = 0;
-  }
-  // adjoint of branches.ts:3
-  if (Math.abs(r) <= delta) {
-    // adjoint of branches.ts:4  return 0.5 * r * r;
-    const _t0_bar = _ret_bar * r;
-    r_bar += 0.5 * _t0_bar;
-    r_bar += _t0 * _ret_bar;
-    _ret_bar = 0;
-  }
-  return { value: _ret, grad: { r: r_bar, delta: delta_bar } };
+  const _value = _huberVjp(r, delta, cotangent);
+  return { value: _value, grad: { r: _huberVjpBar[0], delta: _huberVjpBar[1] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `huber` (branches.ts:2): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `huber` (branches.ts:2): the value and its directional derivative along `tangent`, by its kernel `_huberJvp`; a missing tangent is zero. */
 export function huberJvp(
   r: number,
   delta: number,
@@ -141,20 +104,8 @@ export function huberJvp(
   value: number;
   tangent: number;
 } {
-  let r_dot = tangent.r ?? 0;
-  let delta_dot = tangent.delta ?? 0;
-  // branches.ts:3
-  if (Math.abs(r) <= delta) {
-    // branches.ts:4  return 0.5 * r * r;
-    const _t0 = 0.5 * r;
-    return { value: _t0 * r, tangent: 0.5 * r_dot * r + _t0 * r_dot };
-  }
-  // branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
-  const _t1 = Math.abs(r) - 0.5 * delta;
-  return {
-    value: delta * _t1,
-    tangent: delta_dot * _t1 + delta * (r_dot * Math.sign(r) - 0.5 * delta_dot),
-  };
+  const _value = _huberJvp(r, tangent.r ?? 0, delta, tangent.delta ?? 0);
+  return { value: _value, tangent: _huberJvpDot };
 }
 
 /** Full Jacobian of `huber` (branches.ts:2): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -266,7 +217,7 @@ export function clippedSqrtGrad(x: number): {
   return clippedSqrtVjp(x, 1);
 }
 
-/** Reverse mode (vector–Jacobian product) of `clippedSqrt` (branches.ts:10): the value and `cotangentᵀ·J` for each active input. */
+/** Reverse mode (vector–Jacobian product) of `clippedSqrt` (branches.ts:10): the value and `cotangentᵀ·J` for each active input, by its kernel `_clippedSqrtVjp`. */
 export function clippedSqrtVjp(
   x: number,
   cotangent: number,
@@ -276,44 +227,11 @@ export function clippedSqrtVjp(
     x: number;
   };
 } {
-  let x_bar = 0;
-  let _t0_bar = 0;
-  let _t1 = 0;
-  let _ret = 0;
-  let _ret_bar = 0;
-  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  let _t0 = 0;
-  // branches.ts:11
-  if (x > 0) {
-    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    _t1 = Math.sqrt(x);
-    _t0 = _t1;
-  } else {
-    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    _t0 = 0;
-  }
-  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  _ret = _t0;
-  _ret_bar = cotangent;
-  // adjoint sweep
-  // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  _t0_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of branches.ts:11
-  if (x > 0) {
-    // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    x_bar = _t0_bar === 0 ? 0 : _t0_bar / (2 * _t1);
-    _t0_bar = 0;
-  } else {
-    // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    _t0_bar = 0;
-  }
-  // adjoint of branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  _t0_bar = 0;
-  return { value: _ret, grad: { x: x_bar } };
+  const _value = _clippedSqrtVjp(x, cotangent);
+  return { value: _value, grad: { x: _clippedSqrtVjpBar[0] } };
 }
 
-/** Forward mode (Jacobian–vector product) of `clippedSqrt` (branches.ts:10): the value and its directional derivative along `tangent`; a missing tangent is zero. */
+/** Forward mode (Jacobian–vector product) of `clippedSqrt` (branches.ts:10): the value and its directional derivative along `tangent`, by its kernel `_clippedSqrtJvp`; a missing tangent is zero. */
 export function clippedSqrtJvp(
   x: number,
   tangent: {
@@ -323,23 +241,8 @@ export function clippedSqrtJvp(
   value: number;
   tangent: number;
 } {
-  let x_dot = tangent.x ?? 0;
-  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  let _t0 = 0;
-  let _t0_dot = 0;
-  // branches.ts:11
-  if (x > 0) {
-    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    const _t1 = Math.sqrt(x);
-    _t0_dot = x_dot === 0 ? 0 : x_dot / (2 * _t1);
-    _t0 = _t1;
-  } else {
-    // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-    _t0_dot = 0;
-    _t0 = 0;
-  }
-  // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  return { value: _t0, tangent: _t0_dot };
+  const _value = _clippedSqrtJvp(x, tangent.x ?? 0);
+  return { value: _value, tangent: _clippedSqrtJvpDot };
 }
 
 /** Full Jacobian of `clippedSqrt` (branches.ts:10): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */

@@ -13,7 +13,7 @@ import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
-import { primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
+import { extraParam, primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import { parseCheckTags } from './check/check-tag.ts';
 import { someExpr } from './ir/walk.ts';
@@ -404,8 +404,11 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         if (l.unit.tagged && l.ir.exported) {
           const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));
           const act = analyzeActivity(fn, publicInputs, writes);
-          const jvp = forwardPublic(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
-          const vjp = reversePublic(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
+          // every input active, a number result, no array written: the kernels other files call
+          // compute exactly what fVjp and fJvp do, which then only call them
+          const throughKernels = withKernels.has(l) && fn.returns.kind === 'number' && (writes.get(fn.name)?.size ?? 0) === 0 && fn.params.every((p) => p.type === 'boolean' || p.active);
+          const jvp = throughKernels ? jvpThroughKernel(fn) : forwardPublic(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
+          const vjp = throughKernels ? { ...vjpThroughKernel(fn), usesTape: { values: false, refs: false, copies: false } } : reversePublic(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
           plan.uses.tape ||= vjp.usesTape.values;
           plan.uses.refs ||= vjp.usesTape.refs;
           plan.uses.copies ||= vjp.usesTape.copies;
@@ -513,6 +516,60 @@ function gradWrapper(fn: FunctionIR): TargetFunction {
     params: userParams(fn),
     returnType: `{ value: number; grad: ${gradType} }`,
     body: [{ k: 'return', e: b.xcall(names.vjp(fn.name), ...args(fn), b.ONE) }],
+  };
+}
+
+/** `fVjp` as a call of the reverse kernel `_fVjp` (all inputs active, number result, no writes). */
+function vjpThroughKernel(fn: FunctionIR): TargetFunction {
+  const cotangent = extraParam(fn, 'cotangent');
+  const body: Stmt[] = [];
+  const kernelArgs: Expr[] = [];
+  for (const p of fn.params) {
+    kernelArgs.push(b.v(p.name));
+    if (p.type === 'boolean' || p.type === 'number') continue;
+    body.push(b.decl(`${p.name}_bar`, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
+    kernelArgs.push(b.v(`${p.name}_bar`));
+  }
+  body.push(b.decl('_value', 'number', b.xcall(names.vjpKernel(fn.name), ...kernelArgs, b.v(cotangent)), false));
+  const scalars = fn.params.filter((p) => p.type === 'number');
+  const grad = fn.params.filter((p) => p.type !== 'boolean').map((p): [string, Expr] => [apiName(p), p.type === 'number' ? b.ext(`${names.vjpKernelBar(fn.name)}[${scalars.indexOf(p)}]`) : b.v(`${p.name}_bar`)]);
+  body.push({ k: 'return', e: { k: 'obj', props: [['value', b.v('_value')], ['grad', { k: 'obj', props: grad }]] } });
+  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+  return {
+    name: names.vjp(fn.name),
+    exported: true,
+    doc: `Reverse mode (vector–Jacobian product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and \`cotangentᵀ·J\` for each active input, by its kernel \`${names.vjpKernel(fn.name)}\`.`,
+    params: [...userParams(fn), { name: cotangent, type: 'number' }],
+    returnType: `{ value: number; grad: ${gradType} }`,
+    body,
+  };
+}
+
+/** `fJvp` as a call of the forward kernel `_fJvp` (all inputs active, number result, no writes). */
+function jvpThroughKernel(fn: FunctionIR): TargetFunction {
+  const tangent = extraParam(fn, 'tangent');
+  const body: Stmt[] = [];
+  const kernelArgs: Expr[] = [];
+  for (const p of fn.params) {
+    kernelArgs.push(b.v(p.name));
+    if (p.type === 'boolean') continue;
+    const given = b.ext(`${tangent}.${apiName(p)}`);
+    if (p.type === 'number') kernelArgs.push({ k: 'op', op: '??', args: [given, b.ZERO] });
+    else {
+      body.push(b.decl(`${p.name}_dot`, 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name), b.ext(`'${apiName(p)}'`)), false));
+      kernelArgs.push(b.v(`${p.name}_dot`));
+    }
+  }
+  body.push(b.decl('_value', 'number', b.xcall(names.jvpKernel(fn.name), ...kernelArgs), false));
+  body.push({ k: 'return', e: { k: 'obj', props: [['value', b.v('_value')], ['tangent', b.v(names.jvpKernelDot(fn.name))]] } });
+  const tangentType = `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}?: ${p.type === 'number' ? 'number' : 'ArrayLike<number>'}`).join('; ')} }`;
+  return {
+    name: names.jvp(fn.name),
+    exported: true,
+    doc: `Forward mode (Jacobian–vector product) of \`${fn.name}\` (${fn.fileBase}:${fn.line}): the value and its directional derivative along \`tangent\`, by its kernel \`${names.jvpKernel(fn.name)}\`; a missing tangent is zero.`,
+    params: [...userParams(fn), { name: tangent, type: tangentType }],
+    returnType: '{ value: number; tangent: number }',
+    body,
   };
 }
 

@@ -13,7 +13,7 @@ import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
-import { extraParam, primalStmts, returnTypeText, userParams } from './analyze/shared.ts';
+import { extraParam, gradTypeText, primalStmts, returnTypeText, tangentArgTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import { parseCheckTags } from './check/check-tag.ts';
 import { someExpr } from './ir/walk.ts';
@@ -508,7 +508,7 @@ function args(fn: FunctionIR) {
 }
 
 function gradWrapper(fn: FunctionIR): TargetFunction {
-  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${p.name}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+  const gradType = gradTypeText(fn);
   return {
     name: names.grad(fn.name),
     exported: true,
@@ -534,7 +534,7 @@ function vjpThroughKernel(fn: FunctionIR): TargetFunction {
   const scalars = fn.params.filter((p) => p.type === 'number');
   const grad = fn.params.filter((p) => p.type !== 'boolean').map((p): [string, Expr] => [apiName(p), p.type === 'number' ? b.ext(`${names.vjpKernelBar(fn.name)}[${scalars.indexOf(p)}]`) : b.v(`${p.name}_bar`)]);
   body.push({ k: 'return', e: { k: 'obj', props: [['value', b.v('_value')], ['grad', { k: 'obj', props: grad }]] } });
-  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+  const gradType = gradTypeText(fn);
   return {
     name: names.vjp(fn.name),
     exported: true,
@@ -562,7 +562,7 @@ function jvpThroughKernel(fn: FunctionIR): TargetFunction {
   }
   body.push(b.decl('_value', 'number', b.xcall(names.jvpKernel(fn.name), ...kernelArgs), false));
   body.push({ k: 'return', e: { k: 'obj', props: [['value', b.v('_value')], ['tangent', b.v(names.jvpKernelDot(fn.name))]] } });
-  const tangentType = `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}?: ${p.type === 'number' ? 'number' : 'ArrayLike<number>'}`).join('; ')} }`;
+  const tangentType = tangentArgTypeText(fn);
   return {
     name: names.jvp(fn.name),
     exported: true,

@@ -1,7 +1,7 @@
 /** Small helpers shared by the forward and reverse transformers. */
 import * as b from '../ir/builders.ts';
 import { varsOf } from '../ir/builders.ts';
-import type { ArrayResultType, Expr, FunctionIR, Param, Stmt, VarType } from '../ir/nodes.ts';
+import { apiName, type ArrayResultType, type Expr, type FunctionIR, type Param, type Stmt, type VarType } from '../ir/nodes.ts';
 import { BOOLEAN_OPS, ruleFor, type Rule } from '../rules/index.ts';
 import { mapExpr, mapStmtExprs } from '../ir/walk.ts';
 import { names } from './names.ts';
@@ -125,6 +125,16 @@ export function returnTypeText(fn: FunctionIR): string {
     case 'tuple': return `[${Array.from({ length: fn.returns.length }, () => 'number').join(', ')}]`;
     default: return resultArrayType(fn);
   }
+}
+
+/** The type of `grad` in fGrad and fVjp: a key per active input, named as the API names it. */
+export function gradTypeText(fn: FunctionIR): string {
+  return `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+}
+
+/** The type of fJvp's `tangent` argument: an optional entry per active input. */
+export function tangentArgTypeText(fn: FunctionIR): string {
+  return `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}?: ${p.type === 'number' ? 'number' : 'ArrayLike<number>'}`).join('; ')} }`;
 }
 
 /**

@@ -17,7 +17,7 @@ import { names } from '../analyze/names.ts';
 import { ruleFor } from '../rules/index.ts';
 import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
 import { visitStmts } from '../ir/walk.ts';
-import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr, resultArrayType, tangentArrayType, arrayCopy, arrayOf } from '../analyze/shared.ts';
+import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr, resultArrayType, tangentArrayType, arrayCopy, arrayOf, tangentArgTypeText } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
 
@@ -307,7 +307,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
   };
   const body = [...prologue, ...statements(fn.body, ctx)];
   if (fn.returns.kind === 'void') body.push(...ctx.onReturn(null, null));
-  const tangentType = `{ ${activeParams.map((p) => `${apiName(p)}?: ${p.type === 'number' ? 'number' : 'ArrayLike<number>'}`).join('; ')} }`;
+  const tangentType = tangentArgTypeText(fn);
   const r = returnTypeText(fn);
   return {
     name: names.jvp(fn.name),

@@ -20,7 +20,7 @@ import { isArrayType, type Expr, type FunctionIR, type Param, type Stmt, type Va
 import type { TargetFunction } from '../ir/target.ts';
 import { analyzeActivity, type Activity, type WriteMap } from '../analyze/activity.ts';
 import { names } from '../analyze/names.ts';
-import { primalExpr, primalStmts, returnTypeText, tsType } from '../analyze/shared.ts';
+import { gradTypeText, primalExpr, primalStmts, returnTypeText, tsType } from '../analyze/shared.ts';
 import { reversePublic } from '../reverse/index.ts';
 import type { LoopKernels, Row } from './kernel.ts';
 import type { LoopPlan } from './plan.ts';
@@ -164,7 +164,7 @@ export function buildHost(fn: FunctionIR, loops: LoweredLoop[], namer: Namer, op
   const factory: [string, Expr][] = [[fn.name, b.xcall('bindKernels', b.v(hostName), b.v(KERNELS))]];
   if (fn.returns.kind === 'number') {
     const gradName = `${hostName}Grad`;
-    const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${p.name}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+    const gradType = gradTypeText(fn);
     hostFunctions.push({
       name: gradName,
       exported: false,

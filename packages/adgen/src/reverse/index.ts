@@ -29,7 +29,7 @@ import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt, type VarTy
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { callIn, diffVars, readsParamContents, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf } from '../analyze/shared.ts';
+import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf, gradTypeText } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
@@ -1344,7 +1344,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
   const gradProps: [string, Expr][] = fn.params.filter((p) => p.active).map((p) => [apiName(p), act.active.has(p.name) ? b.v(bar(p.name)) : p.type === 'number' ? b.ZERO : { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }]);
   body.push({ k: 'return', e: { k: 'obj', props: [['value', value], ['grad', { k: 'obj', props: gradProps }]] } });
   const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? r : 'ArrayLike<number>';
-  const gradType = `{ ${fn.params.filter((p) => p.active).map((p) => `${apiName(p)}: ${p.type === 'number' ? 'number' : 'Float64Array'}`).join('; ')} }`;
+  const gradType = gradTypeText(fn);
   return {
     name: names.vjp(fn.name),
     exported: true,

@@ -188,6 +188,12 @@ test("AD1001 for a 'var' read after its loop says to declare it with let (not 'f
   assert.match(ds[0]!.message, "'i', declared with 'var'");
 });
 
+test('AD1001 for an append past the end (a[a.length] = v), not for a[a.length - 1] or a ring index', async () => {
+  const ds = await diagnose(fn('  const a = [0, 0];\n  a[a.length] = x[0]!;\n  a[a.length - 1] = x[1]!;\n  a[(a.length + 1) % a.length] = x[0]!;\n  return a[0]! + a[1]!;', 'x: Float64Array'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6]]);
+  assert.match(ds[0]!.message, "Writing at or past the end of 'a'");
+});
+
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1019', 11]]);

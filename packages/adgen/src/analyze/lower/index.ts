@@ -567,6 +567,12 @@ class Lowerer {
         return [];
       }
       const i = this.expr(left.getArgumentExpressionOrThrow());
+      // `a[a.length] = v` (or past it) appends to a plain array; derivative arrays cannot follow
+      const isLength = (x: Expr) => x.k === 'len' && x.arr === arr;
+      if (isLength(i) || (i.k === 'op' && i.op === '+' && i.args.some(isLength) && i.args.some((x) => x.k === 'num' && x.v >= 0))) {
+        this.error('AD1001', left, `Writing at or past the end of '${left.getExpression().getText()}' (${left.getText()} = …)`, 'Create the array with its full length and write inside it.');
+        return [];
+      }
       const e = compound ? b.op(compound, b.idx(arr, i), rhs) : rhs;
       return [{ k: 'store', arr, i, e, loc }];
     }

@@ -196,7 +196,8 @@ test('AD1001 for an append past the end (a[a.length] = v), not for a[a.length - 
 
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
-  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1019', 11]]);
+  // at the call, not at the `for`
+  assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1019', 11, 16]]);
 });
 
 test('AD1001 for a module-level array and for a second name of an array, saying what to do instead', async () => {

@@ -300,7 +300,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   // calls that write arrays where they may or may not run: no statement of their own is possible
   for (const l of lowered.values()) {
     for (const { callee, loc } of conditionalWritingCalls(l.ir, writesSeenBy(l))) {
-      bag.add('AD1019', { file: l.unit.file, line: loc?.line ?? l.ir.line, column: loc?.column ?? 1 }, callee);
+      // at the call when its (first) call site is on the statement's line, else at the statement
+      const at = l.callees.find((c) => c.name === callee)?.at;
+      const where = at && loc && at.line === loc.line && at.column >= loc.column ? at : loc;
+      bag.add('AD1019', { file: l.unit.file, line: where?.line ?? l.ir.line, column: where?.column ?? 1 }, callee);
     }
     const inPlace = l.unit.tagged ? readsOutBeforeWriting(l.ir) : null;
     if (inPlace) bag.add('AD1022', { file: l.unit.file, line: inPlace.line, column: inPlace.column }, l.ir.params.find((p) => p.out)!.name);

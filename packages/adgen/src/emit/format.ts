@@ -41,11 +41,14 @@ function startWorker(): Worker | null {
       if (error !== undefined) job.reject(new Error(`prettier could not format generated code: ${error}`));
       else job.resolve(text!);
     });
-    w.on('error', (err) => {
+    // a worker that fails or ends leaves no job waiting; later files format on this thread
+    const fail = (err: Error) => {
       worker = null;
       for (const job of pending.values()) job.reject(err);
       pending.clear();
-    });
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`the prettier worker ended (exit code ${code})`)));
     // after the listeners: adding a 'message' listener refs the worker again
     w.unref();
     return w;

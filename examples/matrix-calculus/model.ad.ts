@@ -782,7 +782,6 @@ export function weightedResidualVjp(
 } {
   const x_bar = new Float64Array(x.length);
   const s_bar = new Float64Array(s.length);
-  let r_bar = new Float64Array(0);
   let f_bar = 0;
   let r_bar_f = new Float64Array(0);
   let _ret = 0;
@@ -793,7 +792,7 @@ export function weightedResidualVjp(
   const k = s.length;
   // model.ts:64  const r = new Float64Array(m);
   const r = new Float64Array(m);
-  r_bar = new Float64Array(r.length);
+  const r_bar = new Float64Array(r.length);
   // model.ts:65
   for (let i = 0; i < m; i++) {
     // model.ts:66  let as = 0;
@@ -1059,7 +1058,6 @@ export function _weightedResidualVjp(
   if (_seed === 0) {
     return _weightedResidual(x, A, s, W);
   }
-  let r_bar = new Float64Array(0);
   let f_bar = 0;
   let r_bar_f = new Float64Array(0);
   let W_bar_f = new Float64Array(0);
@@ -1071,7 +1069,7 @@ export function _weightedResidualVjp(
   const k = s.length;
   // model.ts:64  const r = new Float64Array(m);
   const r = new Float64Array(m);
-  r_bar = new Float64Array(r.length);
+  const r_bar = new Float64Array(r.length);
   // model.ts:65
   for (let i = 0; i < m; i++) {
     // model.ts:66  let as = 0;

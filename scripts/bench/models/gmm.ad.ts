@@ -144,11 +144,6 @@ export function gmmObjectiveVjp(
   const alphas_bar = new Float64Array(alphas.length);
   const means_bar = new Float64Array(means.length);
   const icf_bar = new Float64Array(icf.length);
-  let qdiags_bar = new Float64Array(0);
-  let sumQs_bar = new Float64Array(0);
-  let xcentered_bar = new Float64Array(0);
-  let qxcentered_bar = new Float64Array(0);
-  let mainTerm_bar = new Float64Array(0);
   let slse_bar = 0;
   let means_bar_slse = new Float64Array(0);
   let qdiags_bar_slse = new Float64Array(0);
@@ -176,10 +171,10 @@ export function gmmObjectiveVjp(
   const icfSz = (d * (d + 1)) / 2;
   // gmm.ts:39  const qdiags = new Float64Array(k * d);
   const qdiags = new Float64Array(k * d);
-  qdiags_bar = new Float64Array(qdiags.length);
+  const qdiags_bar = new Float64Array(qdiags.length);
   // gmm.ts:40  const sumQs = new Float64Array(k);
   const sumQs = new Float64Array(k);
-  sumQs_bar = new Float64Array(sumQs.length);
+  const sumQs_bar = new Float64Array(sumQs.length);
   // gmm.ts:41
   for (let ik = 0; ik < k; ik++) {
     let _tp0 = _tape;
@@ -210,13 +205,13 @@ export function gmmObjectiveVjp(
   }
   // gmm.ts:51  const xcentered = new Float64Array(d);
   const xcentered = new Float64Array(d);
-  xcentered_bar = new Float64Array(xcentered.length);
+  const xcentered_bar = new Float64Array(xcentered.length);
   // gmm.ts:52  const qxcentered = new Float64Array(d);
   const qxcentered = new Float64Array(d);
-  qxcentered_bar = new Float64Array(qxcentered.length);
+  const qxcentered_bar = new Float64Array(qxcentered.length);
   // gmm.ts:53  const mainTerm = new Float64Array(k);
   const mainTerm = new Float64Array(k);
-  mainTerm_bar = new Float64Array(mainTerm.length);
+  const mainTerm_bar = new Float64Array(mainTerm.length);
   // gmm.ts:54  let slse = 0;
   let slse = 0;
   // gmm.ts:55
@@ -1198,11 +1193,6 @@ export function _gmmObjectiveVjp(
   let wishartGamma_bar = 0;
   let wishartM_bar = 0;
   let n_bar = 0;
-  let qdiags_bar = new Float64Array(0);
-  let sumQs_bar = new Float64Array(0);
-  let xcentered_bar = new Float64Array(0);
-  let qxcentered_bar = new Float64Array(0);
-  let mainTerm_bar = new Float64Array(0);
   let slse_bar = 0;
   let x_bar_slse = new Float64Array(0);
   let means_bar_slse = new Float64Array(0);
@@ -1237,10 +1227,10 @@ export function _gmmObjectiveVjp(
   const icfSz = (d * (d + 1)) / 2;
   // gmm.ts:39  const qdiags = new Float64Array(k * d);
   const qdiags = new Float64Array(k * d);
-  qdiags_bar = new Float64Array(qdiags.length);
+  const qdiags_bar = new Float64Array(qdiags.length);
   // gmm.ts:40  const sumQs = new Float64Array(k);
   const sumQs = new Float64Array(k);
-  sumQs_bar = new Float64Array(sumQs.length);
+  const sumQs_bar = new Float64Array(sumQs.length);
   // gmm.ts:41
   for (let ik = 0; ik < k; ik++) {
     let _tp0 = _tape;
@@ -1271,13 +1261,13 @@ export function _gmmObjectiveVjp(
   }
   // gmm.ts:51  const xcentered = new Float64Array(d);
   const xcentered = new Float64Array(d);
-  xcentered_bar = new Float64Array(xcentered.length);
+  const xcentered_bar = new Float64Array(xcentered.length);
   // gmm.ts:52  const qxcentered = new Float64Array(d);
   const qxcentered = new Float64Array(d);
-  qxcentered_bar = new Float64Array(qxcentered.length);
+  const qxcentered_bar = new Float64Array(qxcentered.length);
   // gmm.ts:53  const mainTerm = new Float64Array(k);
   const mainTerm = new Float64Array(k);
-  mainTerm_bar = new Float64Array(mainTerm.length);
+  const mainTerm_bar = new Float64Array(mainTerm.length);
   // gmm.ts:54  let slse = 0;
   let slse = 0;
   // gmm.ts:55

@@ -267,14 +267,18 @@ export class ReverseTransformer {
     region.hoisted.push(b.decl(name, type, init, true));
   }
 
-  /** A declaration stays in place only when it is the only one of its name, in a region's top list, outside loops. */
-  private inlineDecl(name: string, m: Mode): boolean {
-    return m.topSeq && m.loops.length === 0 && (this.declCount.get(name) ?? 0) === 1;
+  /**
+   * A declaration stays in place only when it is the only one of its name, in a region's top
+   * list, outside loops. `owner` is the source variable whose declarations the name follows (a
+   * `_bar` array is defined where its array is declared); null for a fresh name, defined once.
+   */
+  private inlineDecl(name: string, m: Mode, owner: string | null = name): boolean {
+    return m.topSeq && m.loops.length === 0 && (owner === null || (this.declCount.get(owner) ?? 0) === 1);
   }
 
   /** `const name = e` in place, or `name = e` with the declaration hoisted. */
-  private define(name: string, type: VarType, e: Expr, m: Mode, mutable = false): Stmt {
-    if (this.inlineDecl(name, m)) return b.decl(name, type, e, mutable);
+  private define(name: string, type: VarType, e: Expr, m: Mode, mutable = false, owner: string | null = name): Stmt {
+    if (this.inlineDecl(name, m, owner)) return b.decl(name, type, e, mutable);
     this.hoist(m, name, type);
     return b.assign(name, e);
   }
@@ -600,7 +604,7 @@ export class ReverseTransformer {
       return { fwd, adj };
     }
     fwd.push(this.define(name, type, { ...init, len }, m));
-    if (active) fwd.push(this.define(bar(name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }, m));
+    if (active) fwd.push(this.define(bar(name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }, m, false, name));
     return { fwd, adj };
   }
 
@@ -625,7 +629,7 @@ export class ReverseTransformer {
       if (!writtenHere) {
         // read-only argument overwritten later: the kernel needs today's contents
         const t = this.namer.fresh('_c');
-        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m));
+        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
         return;
       }
@@ -639,7 +643,7 @@ export class ReverseTransformer {
       if (!save) return;
       if (once) {
         const t = this.namer.fresh('_c');
-        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m));
+        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
       } else {
         this.usesTape.refs = true;
@@ -791,7 +795,7 @@ export class ReverseTransformer {
       if (this.fn.params.some((p) => p.name === a)) this.restoredArrays.add(a);
       if (m.loops.length === 0) {
         const t = this.namer.fresh('_c');
-        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), m));
+        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), m, false, null));
         adj.push(b.exprStmt(this.copyInto(a, b.v(t))));
       } else {
         // on the value tape, not as a fresh copy per iteration (a loop over time steps would

@@ -530,12 +530,12 @@ function vjpThroughKernel(fn: FunctionIR): TargetFunction {
   for (const p of fn.params) {
     kernelArgs.push(b.v(p.name));
     if (p.type === 'boolean' || p.type === 'number') continue;
-    body.push(b.decl(`${p.name}_bar`, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
-    kernelArgs.push(b.v(`${p.name}_bar`));
+    body.push(b.decl(names.adjointOf(p.name), 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }, false));
+    kernelArgs.push(b.v(names.adjointOf(p.name)));
   }
   body.push(b.decl('_value', 'number', b.xcall(names.vjpKernel(fn.name), ...kernelArgs, b.v(cotangent)), false));
   const scalars = fn.params.filter((p) => p.type === 'number');
-  const grad = fn.params.filter((p) => p.type !== 'boolean').map((p): [string, Expr] => [apiName(p), p.type === 'number' ? b.ext(`${names.vjpKernelBar(fn.name)}[${scalars.indexOf(p)}]`) : b.v(`${p.name}_bar`)]);
+  const grad = fn.params.filter((p) => p.type !== 'boolean').map((p): [string, Expr] => [apiName(p), p.type === 'number' ? b.ext(`${names.vjpKernelBar(fn.name)}[${scalars.indexOf(p)}]`) : b.v(names.adjointOf(p.name))]);
   body.push({ k: 'return', e: { k: 'obj', props: [['value', b.v('_value')], ['grad', { k: 'obj', props: grad }]] } });
   const gradType = gradTypeText(fn);
   return {
@@ -559,8 +559,8 @@ function jvpThroughKernel(fn: FunctionIR): TargetFunction {
     const given = b.ext(`${tangent}.${apiName(p)}`);
     if (p.type === 'number') kernelArgs.push({ k: 'op', op: '??', args: [given, b.ZERO] });
     else {
-      body.push(b.decl(`${p.name}_dot`, 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name), b.ext(`'${apiName(p)}'`)), false));
-      kernelArgs.push(b.v(`${p.name}_dot`));
+      body.push(b.decl(names.tangentOf(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name), b.ext(`'${apiName(p)}'`)), false));
+      kernelArgs.push(b.v(names.tangentOf(p.name)));
     }
   }
   body.push(b.decl('_value', 'number', b.xcall(names.jvpKernel(fn.name), ...kernelArgs), false));

@@ -82,7 +82,7 @@ class Lowerer {
     return { file: this.unit.file, line, column };
   }
 
-  /** parameters already reported for their type: their uses report nothing more */
+  /** parameters and locals already reported for their type: their uses report nothing more */
   private readonly rejected = new Set<string>();
 
   error(code: DiagCode, node: Node, ...args: string[]): void {
@@ -659,7 +659,8 @@ class Lowerer {
         if (arr) return b.len(arr);
       }
       // Number.EPSILON, Number.NEGATIVE_INFINITY, …: constants like Math.PI
-      if (obj.getText() === 'Number' && NUMBER_CONSTANTS.has(prop)) return b.num(Number[prop as 'EPSILON']);
+      const constant = numberConstant(e);
+      if (constant !== null) return b.num(constant);
       this.error('AD1004', e, `'${e.getText()}'`);
       return b.ZERO;
     }
@@ -743,7 +744,8 @@ class Lowerer {
     const decl = id.getSymbol()?.getDeclarations()[0];
     const fn = this.unit.node;
     if (!decl || !Node.isVariableDeclaration(decl) || decl.getSourceFile() !== fn.getSourceFile() || decl.getStart() < fn.getStart() || decl.getEnd() > fn.getEnd()) return false;
-    const isVar = decl.getVariableStatement()?.getDeclarationKind() === 'var' || decl.getParentIfKind(SyntaxKind.VariableDeclarationList)?.getDeclarationKind() === 'var';
+    // the declaration list covers `var` statements and `for (var …)` alike
+    const isVar = decl.getParentIfKind(SyntaxKind.VariableDeclarationList)?.getDeclarationKind() === 'var';
     if (isVar) this.error('AD1001', id, `'${id.getText()}', declared with 'var' and used outside its block`, `Declare it with 'let' before the block.`);
     else this.error('AD1001', id, `'${id.getText()}' used outside the block that declares it`, 'Declare it where both uses can see it.');
     return true;
@@ -836,6 +838,11 @@ class Lowerer {
 
 const NUMBER_CONSTANTS = new Set(['EPSILON', 'MAX_VALUE', 'MIN_VALUE', 'MAX_SAFE_INTEGER', 'MIN_SAFE_INTEGER', 'POSITIVE_INFINITY', 'NEGATIVE_INFINITY', 'NaN']);
 
+/** The value of `Number.EPSILON` and the other numeric constants of `Number`; null for anything else. */
+function numberConstant(e: import('ts-morph').PropertyAccessExpression): number | null {
+  return e.getExpression().getText() === 'Number' && NUMBER_CONSTANTS.has(e.getName()) ? Number[e.getName() as 'EPSILON'] : null;
+}
+
 /** Bitwise operators: integer arithmetic on 32 bits, outside the language. */
 const BITWISE = new Set([SyntaxKind.BarToken, SyntaxKind.AmpersandToken, SyntaxKind.CaretToken, SyntaxKind.LessThanLessThanToken, SyntaxKind.GreaterThanGreaterThanToken, SyntaxKind.GreaterThanGreaterThanGreaterThanToken, SyntaxKind.TildeToken, SyntaxKind.BarEqualsToken, SyntaxKind.AmpersandEqualsToken, SyntaxKind.CaretEqualsToken, SyntaxKind.LessThanLessThanEqualsToken, SyntaxKind.GreaterThanGreaterThanEqualsToken, SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]);
 const BITWISE_HINT = 'Use Math.trunc(x) for x | 0, Math.floor(x / 2) for x >> 1, and so on: bitwise operators work on 32-bit integers and have no derivative.';
@@ -890,6 +897,7 @@ function constantValue(e: Expression, depth = 0): number | null {
   if (Node.isPropertyAccessExpression(e) && e.getExpression().getText() === 'Math' && MATH_CONSTANTS.has(e.getName())) {
     return Math[e.getName() as 'PI'];
   }
+  if (Node.isPropertyAccessExpression(e)) return numberConstant(e);
   if (Node.isIdentifier(e)) {
     const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
     if (decl && Node.isVariableDeclaration(decl) && decl.getVariableStatement()?.getDeclarationKind() === 'const' && decl.getVariableStatement()?.getParent() === decl.getSourceFile()) {

@@ -200,4 +200,43 @@ test('a zero adjoint at run time contributes nothing where partials overflow (R2
   assert.is(m['smallAngleJvp']!(0, 0, { a: 1, b: -0.5 }).tangent, 0.5);
 });
 
+test('a write past the end of a number[] stops with a RangeError; writes plainly inside need no check', async () => {
+  const source = [
+    '/** @differentiable */',
+    'export function grows(x: number, n: number): number {',
+    '  const a = [0, 0];',
+    '  for (let i = 0; i < n; i++) a[i + 1] = x * (i + 1);',
+    '  let s = 0;',
+    '  for (let i = 0; i < a.length; i++) s += a[i] * a[i];',
+    '  return s;',
+    '}',
+    '/** @differentiable */',
+    'export function inside(x: number, n: number): number {',
+    '  const a = new Array<number>(n).fill(0);',
+    '  const b = [x, 0, 0];',
+    '  b[2] = x * x;',
+    '  for (let i = 0; i < n; i++) a[i] = x * i;',
+    '  for (let i = 1; i < a.length; i += 2) a[i] += b[2];',
+    '  let s = b[0] + b[2];',
+    '  for (let i = 0; i < a.length; i++) s += a[i] * a[i];',
+    '  return s;',
+    '}',
+  ].join('\n');
+  const { modules, files } = await compile({ 'bounds.ts': source });
+  const m = modules['bounds.ts']!;
+  // inside the array the derivative is the analytic one; past its end the primal grows the array
+  // but derivative arrays cannot, so the generated code refuses (it used to give NaN)
+  assert.is(m['growsGrad']!(1.5, 1).grad.x, 2 * 1.5 * 1);
+  assert.throws(() => m['growsGrad']!(1.5, 4), (e: unknown) => e instanceof RangeError && /bounds\.ts:4 a\[2\]: outside the array \(length 2\)/.test(e.message));
+  assert.throws(() => m['growsJvp']!(1.5, 4, { x: 1 }), RangeError);
+  // the helper's definition, and one check in each of grows's forward and reverse code
+  assert.is(files[0]!.text.match(/_checkIndex\(/g)?.length, 3);
+  // s = x + x² + Σ (x i + [i odd] x²)², n = 4: ds/dx at x = 0.5
+  const x = 0.5;
+  let ds = 1 + 2 * x;
+  for (let i = 0; i < 4; i++) ds += 2 * (x * i + (i % 2) * x * x) * (i + (i % 2) * 2 * x);
+  assert.ok(Math.abs((m['insideGrad']!(x, 4).grad.x as number) - ds) < 1e-12);
+  assert.ok(Math.abs((m['insideJvp']!(x, 4, { x: 1 }).tangent as number) - ds) < 1e-12);
+});
+
 test.run();

@@ -18,6 +18,7 @@ import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
 import { mapExpr, mapStmtExprs, ownExprs, someExpr } from '../ir/walk.ts';
 import type { WriteMap } from './activity.ts';
+import { markGrowingStores } from './bounds.ts';
 
 const SHORT_CIRCUIT = new Set(['&&', '||', '??']);
 
@@ -141,7 +142,7 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
     return out;
   };
 
-  return { ...fn, body: visit(fn.body) };
+  return markGrowingStores({ ...fn, body: visit(fn.body) });
 }
 
 /** Appends the default values of parameters a call leaves out (a default may read earlier parameters). */

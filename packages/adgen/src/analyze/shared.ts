@@ -96,6 +96,16 @@ export function provenance(fn: FunctionIR, s: Stmt, prefix = ''): Stmt | null {
   return b.comment(`${prefix}${fn.fileBase}:${s.loc.line}  ${s.loc.text}`);
 }
 
+/**
+ * `_checkIndex(i, a.length, 'model.ts:12 a')` before a store into a `number[]` that may write
+ * past its end (analyze/bounds.ts): the derivative arrays cannot grow with it. Null otherwise.
+ */
+export function indexCheck(fn: FunctionIR, s: Extract<Stmt, { k: 'store' }>, index: Expr): Stmt | null {
+  if (!s.boundsCheck) return null;
+  const where = `${fn.fileBase}:${s.loc?.line ?? fn.line} ${s.arr}`;
+  return b.exprStmt(b.xcall('_checkIndex', index, b.len(s.arr), b.ext(`'${where.replace(/['\\]/g, '')}'`)));
+}
+
 /** The user's parameters as generated signatures declare them (with their default values). */
 export function userParams(fn: FunctionIR): { name: string; type: string; init?: Expr }[] {
   return fn.params.map((p) => ({ name: p.name, type: paramType(p), ...(p.init ? { init: p.init } : {}) }));

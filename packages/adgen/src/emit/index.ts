@@ -11,7 +11,7 @@ import { ts } from '../parse/typescript.ts';
 import type { Expr } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { expr, functionDeclaration, printNode, typeNode } from './printer.ts';
-import { COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, TANGENT_ARRAY, TAPE, TAPE_ARRAYS } from './prelude.ts';
+import { CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, TANGENT_ARRAY, TAPE, TAPE_ARRAYS } from './prelude.ts';
 import { someExpr } from '../ir/walk.ts';
 
 /** The first line of every generated file; adgen overwrites only files that start with it. */
@@ -56,6 +56,7 @@ export async function emitFile(plan: FilePlan): Promise<string> {
   if (plan.uses.tape) parts.push(TAPE);
   if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushArray'))) parts.push(TAPE_ARRAYS);
   if (plan.uses.refs) parts.push(REF_TAPE);
+  if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkIndex'))) parts.push(CHECK_INDEX);
   if (plan.uses.copies) parts.push(COPY_INTO);
   if (plan.uses.tangentArray) parts.push(TANGENT_ARRAY);
   if (plan.uses.jacobian) parts.push(JACOBIAN, COPY_EACH);

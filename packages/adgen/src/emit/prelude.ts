@@ -137,6 +137,16 @@ function _jacobian<R extends number | ArrayLike<number>>(
 }
 `;
 
+/** The run-time check before a store that may grow a number[] (analyze/bounds.ts). */
+export const CHECK_INDEX = `
+/** A number[] grows when written past its end; its derivative arrays cannot, so such a write stops here. */
+function _checkIndex(i: number, length: number, where: string): void {
+  if (!(i >= 0 && i < length)) {
+    throw new RangeError(\`\${where}[\${i}]: outside the array (length \${length}); adgen's derivative arrays cannot grow with it: create the array with its full length\`);
+  }
+}
+`;
+
 /** Copies saved contents back into several arrays. */
 export const COPY_EACH = `
 function _copyEach(dsts: { [i: number]: number; length: number }[], srcs: ArrayLike<number>[]): void {

@@ -37,6 +37,8 @@ const ASSIGN: Record<string, ts.BinaryOperator> = {
 
 /** `a.b.c` and `a.b[0]` of generated names (never user text). */
 function dotted(text: string): ts.Expression {
+  // a string literal argument of a helper (`_tangentArray(…, 'x')`)
+  if (text.startsWith("'")) return f.createStringLiteral(text.slice(1, -1), true);
   // `_sp++`: the tape's stack pointer, post-incremented (fast pushes)
   if (text.endsWith('++')) return f.createPostfixUnaryExpression(f.createIdentifier(text.slice(0, -2)), ts.SyntaxKind.PlusPlusToken);
   if (text.startsWith('--')) return f.createPrefixUnaryExpression(ts.SyntaxKind.MinusMinusToken, f.createIdentifier(text.slice(2)));

@@ -17,7 +17,7 @@ import { names } from '../analyze/names.ts';
 import { ruleFor } from '../rules/index.ts';
 import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
 import { visitStmts } from '../ir/walk.ts';
-import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr, resultArrayType, tangentArrayType, arrayCopy, arrayOf, tangentArgTypeText } from '../analyze/shared.ts';
+import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr, resultArrayType, tangentArrayType, arrayCopy, arrayOf, tangentArgTypeText, indexCheck } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
 
@@ -201,7 +201,8 @@ function statement(s: Stmt, ctx: Ctx): Stmt[] {
       const pre: Stmt[] = [];
       const t = tangent(s.e, ctx, pre);
       const i = primalExpr(s.i);
-      out.push(...pre, storeSmart(dot(s.arr), i, t.dot), storeSmart(s.arr, i, t.val));
+      const check = indexCheck(ctx.fn, s, i);
+      out.push(...(check ? [check] : []), ...pre, storeSmart(dot(s.arr), i, t.dot), storeSmart(s.arr, i, t.val));
       return out;
     }
     case 'expr': {

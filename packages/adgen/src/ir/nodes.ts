@@ -63,8 +63,11 @@ export type Stmt =
   | { k: 'decl'; name: string; type: VarType; init: Expr | null; mutable: boolean; loc?: Loc }
   /** `name = e`, or `name op= e` in target IR */
   | { k: 'assign'; name: string; e: Expr; op?: AssignOp; loc?: Loc }
-  /** `arr[i] = e`, or `arr[i] op= e` in target IR */
-  | { k: 'store'; arr: string; i: Expr; e: Expr; op?: AssignOp; loc?: Loc }
+  /**
+   * `arr[i] = e`, or `arr[i] op= e` in target IR. `boundsCheck`: a `number[]` store whose index
+   * may be outside the array (analyze/bounds.ts); derivative code checks it at run time.
+   */
+  | { k: 'store'; arr: string; i: Expr; e: Expr; op?: AssignOp; loc?: Loc; boundsCheck?: boolean }
   /** a call whose value is not used (it writes into array arguments) */
   | { k: 'expr'; e: Expr; loc?: Loc }
   | { k: 'if'; c: Expr; then: Stmt[]; else: Stmt[]; loc?: Loc }

@@ -29,7 +29,7 @@ import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt, type VarTy
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { callIn, diffVars, readsParamContents, type Activity, type WriteMap } from '../analyze/activity.ts';
-import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf, gradTypeText } from '../analyze/shared.ts';
+import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf, gradTypeText, indexCheck } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
@@ -545,6 +545,8 @@ export class ReverseTransformer {
         index = adjIndex;
       } else if (!once) this.registerReads(index, m);
     }
+    const check = active ? indexCheck(this.fn, s, index) : null;
+    if (check) fwd.push(check);
     if (this.needsSave(s.arr, m)) {
       if (this.fn.params.some((p) => p.name === s.arr)) this.restoredArrays.add(s.arr);
       if (once) {

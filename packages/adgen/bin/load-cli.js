@@ -31,6 +31,20 @@ function bundleIsFresh() {
   }
 }
 
+/**
+ * ts-morph (with its TypeScript) is CommonJS: imported from an ES module, Node first scans its
+ * source for export names (cjs-module-lexer, ≈0.3 s of a cold run); `require` skips that.
+ */
+const requireTsMorph = {
+  name: 'require-ts-morph',
+  setup(build) {
+    build.onResolve({ filter: /^ts-morph$/ }, (args) =>
+      args.namespace === 'require-ts-morph' ? { path: 'ts-morph', external: true } : { path: 'ts-morph', namespace: 'require-ts-morph' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'require-ts-morph' }, () => ({ contents: "module.exports = require('ts-morph');", loader: 'js' }));
+  },
+};
+
 async function buildBundle() {
   const esbuild = await import('esbuild');
   // another adgen process may be building too: write aside, then rename (atomic)
@@ -43,6 +57,8 @@ async function buildBundle() {
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    plugins: [requireTsMorph],
+    banner: { js: "import { createRequire as _createRequire } from 'node:module';\nconst require = _createRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   fs.renameSync(tmp, bundle);

@@ -16,7 +16,7 @@
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
-import { mapExpr, mapStmtExprs, ownExprs, someExpr } from '../ir/walk.ts';
+import { forEachExpr, mapExpr, mapStmtExprs, ownExprs, someExpr } from '../ir/walk.ts';
 import type { WriteMap } from './activity.ts';
 import { markGrowingStores } from './bounds.ts';
 
@@ -226,8 +226,8 @@ export function aliasedWritingCalls(fn: FunctionIR, writes: WriteMap, callees: R
   const visit = (stmts: Stmt[]): void => {
     for (const s of stmts) {
       const loc = 'loc' in s ? s.loc : undefined;
-      for (const own of ownExprs(s)) mapExpr(own, (e) => {
-        if (e.k !== 'call') return e;
+      for (const own of ownExprs(s)) forEachExpr(own, (e) => {
+        if (e.k !== 'call') return;
         const written = writes.get(e.fn) ?? new Set<number>();
         e.args.forEach((a, i) => {
           if (!written.has(i) || a.k !== 'var' || !isArrayType(fn.locals.get(a.name) ?? 'number')) return;
@@ -237,7 +237,6 @@ export function aliasedWritingCalls(fn: FunctionIR, writes: WriteMap, callees: R
             if (!found.some((f) => f.loc === loc && f.array === a.name)) found.push({ callee: e.fn, array: a.name, loc });
           }
         });
-        return e;
       });
       if (s.k === 'if') { visit(s.then); visit(s.else); }
       if (s.k === 'loop') { visit(s.init); visit(s.body); visit(s.update); }

@@ -38,14 +38,57 @@ export function mapStmtExprs(stmts: Stmt[], f: (e: Expr) => Expr): Stmt[] {
   });
 }
 
+/** Calls f on every node of e, children before their parent (mapExpr's order), copying nothing. */
+export function forEachExpr(e: Expr, f: (e: Expr) => void): void {
+  switch (e.k) {
+    case 'idx': forEachExpr(e.i, f); break;
+    case 'op': case 'call': case 'xcall': for (const a of e.args) forEachExpr(a, f); break;
+    case 'cond': forEachExpr(e.c, f); forEachExpr(e.a, f); forEachExpr(e.b, f); break;
+    case 'stop': case 'as': forEachExpr(e.e, f); break;
+    case 'alloc': forEachExpr(e.len, f); break;
+    case 'obj': for (const [, v] of e.props) forEachExpr(v, f); break;
+    case 'arr': for (const x of e.elems) forEachExpr(x, f); break;
+    case 'lambda': forEachExpr(e.body, f); break;
+    default: break;
+  }
+  f(e);
+}
+
+/** Calls f on every node of every expression of the statements (recursively). */
+export function forEachStmtExpr(stmts: Stmt[], f: (e: Expr) => void): void {
+  visitStmts(stmts, (s) => {
+    for (const e of ownExprs(s)) forEachExpr(e, f);
+  });
+}
+
+/** Whether some node of the expression satisfies p. */
+export function someIn(e: Expr, p: (e: Expr) => boolean): boolean {
+  switch (e.k) {
+    case 'idx': if (someIn(e.i, p)) return true; break;
+    case 'op': case 'call': case 'xcall': if (e.args.some((a) => someIn(a, p))) return true; break;
+    case 'cond': if (someIn(e.c, p) || someIn(e.a, p) || someIn(e.b, p)) return true; break;
+    case 'stop': case 'as': if (someIn(e.e, p)) return true; break;
+    case 'alloc': if (someIn(e.len, p)) return true; break;
+    case 'obj': if (e.props.some(([, v]) => someIn(v, p))) return true; break;
+    case 'arr': if (e.elems.some((x) => someIn(x, p))) return true; break;
+    case 'lambda': if (someIn(e.body, p)) return true; break;
+    default: break;
+  }
+  return p(e);
+}
+
 /** Whether some expression of the statements satisfies p. */
 export function someExpr(stmts: Stmt[], p: (e: Expr) => boolean): boolean {
-  let found = false;
-  mapStmtExprs(stmts, (e) => {
-    if (p(e)) found = true;
-    return e;
-  });
-  return found;
+  for (const s of stmts) {
+    if (ownExprs(s).some((e) => someIn(e, p))) return true;
+    switch (s.k) {
+      case 'if': if (someExpr(s.then, p) || someExpr(s.else, p)) return true; break;
+      case 'loop': if (someExpr(s.init, p) || someExpr(s.update, p) || someExpr(s.body, p)) return true; break;
+      case 'block': if (someExpr(s.body, p)) return true; break;
+      default: break;
+    }
+  }
+  return false;
 }
 
 /** The expressions a statement evaluates itself (a loop's test, an `if`'s condition), not those of nested statements. */

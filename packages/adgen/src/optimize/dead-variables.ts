@@ -12,7 +12,7 @@
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import * as b from '../ir/builders.ts';
-import { mapExpr, mapStmts, visitStmts } from '../ir/walk.ts';
+import { mapStmts, someIn, visitStmts } from '../ir/walk.ts';
 import { opaqueNames } from './fresh.ts';
 
 /** Calls of the generated code that only compute a value. */
@@ -20,12 +20,7 @@ const PURE_CALLS = new Set(['Float64Array.from', 'Float32Array.from', 'Array.fro
 
 /** Whether evaluating e can change something: a call, or raw text that steps a counter. */
 function hasEffects(e: Expr): boolean {
-  let found = false;
-  mapExpr(e, (x) => {
-    if (x.k === 'call' || (x.k === 'xcall' && !PURE_CALLS.has(x.callee)) || (x.k === 'ext' && (x.text.includes('++') || x.text.includes('--')))) found = true;
-    return x;
-  });
-  return found;
+  return someIn(e, (x) => x.k === 'call' || (x.k === 'xcall' && !PURE_CALLS.has(x.callee)) || (x.k === 'ext' && (x.text.includes('++') || x.text.includes('--'))));
 }
 
 /** Every name e reads, raw text (`tangent.x ?? 0`) included. */
@@ -33,11 +28,16 @@ function namesIn(e: Expr): Set<string> {
   return new Set([...b.varsOf(e), ...opaqueNames([{ k: 'expr', e }])]);
 }
 
-/** A copy of a tree in which no node appears twice (structuredClone keeps shared nodes shared). */
-function unshared<T>(x: T): T {
-  if (Array.isArray(x)) return x.map(unshared) as T;
-  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, unshared(v)])) as T;
-  return x;
+/** A copy of the statements in which no statement object appears twice (expressions stay shared). */
+function unshared(stmts: Stmt[]): Stmt[] {
+  return stmts.map((s): Stmt => {
+    switch (s.k) {
+      case 'if': return { ...s, then: unshared(s.then), else: unshared(s.else) };
+      case 'loop': return { ...s, init: unshared(s.init), update: unshared(s.update), body: unshared(s.body) };
+      case 'block': return { ...s, body: unshared(s.body) };
+      default: return { ...s };
+    }
+  });
 }
 
 /** A variable: its declaration, or its name for parameters and module-level names. */

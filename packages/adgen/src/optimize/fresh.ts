@@ -1,7 +1,7 @@
 /** Fresh names for the optimisation passes: not a parameter or any name the function declares. */
 import type { Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapStmtExprs, visitStmts } from '../ir/walk.ts';
+import { forEachStmtExpr, visitStmts } from '../ir/walk.ts';
 
 /**
  * Variables that raw text (`ext` expressions such as `_tp0[_sp0++]`) mentions: the text may
@@ -10,10 +10,9 @@ import { mapStmtExprs, visitStmts } from '../ir/walk.ts';
  */
 export function opaqueNames(body: Stmt[]): Set<string> {
   const out = new Set<string>();
-  mapStmtExprs(body, (e) => {
+  forEachStmtExpr(body, (e) => {
     // quoted text (`'icf'`, a name passed as a string) mentions no variable
     if (e.k === 'ext') for (const m of e.text.replace(/'[^']*'/g, '').matchAll(/(?<![.\w$])[A-Za-z_$][\w$]*/g)) out.add(m[0]);
-    return e;
   });
   return out;
 }

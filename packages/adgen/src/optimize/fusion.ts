@@ -24,7 +24,7 @@
 import { varsOf } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapExpr, mapStmtExprs, mapStmts, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { forEachExpr, mapExpr, mapStmtExprs, mapStmts, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
 import { mayAlias, ownedArrays } from './owned.ts';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
@@ -177,7 +177,7 @@ function accessesOf(body: Stmt[], counter: string, written: Set<string>): Access
     acc.elements.push({ arr, at: sameIteration(at, counter, written) ? JSON.stringify(at) : null, store });
   };
   const reads = (e: Expr) => {
-    mapExpr(e, (x) => {
+    forEachExpr(e, (x) => {
       // an array variable counts as read too: the other body might rebind it
       if ((x.k === 'var' || x.k === 'idx' || x.k === 'len') && !local.has(x.k === 'var' ? x.name : x.arr)) acc.read.add(x.k === 'var' ? x.name : x.arr);
       if (x.k === 'idx') element(x.arr, x.i, false);
@@ -185,7 +185,6 @@ function accessesOf(body: Stmt[], counter: string, written: Set<string>): Access
       if (x.k === 'ext') acc.read.add(x.text.split('.')[0]!);
       // a number[] grows when stored past its end: a length read conflicts with any store
       if (x.k === 'len') acc.elements.push({ arr: x.arr, at: null, store: false });
-      return x;
     });
   };
   visitStmts(body, (s) => {

@@ -11,7 +11,7 @@
 import { sameExpr, varsOf } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapExpr, mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { forEachExpr, mapStmtExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
 import { compilerName, freshNames, opaqueNames } from './fresh.ts';
 import { mayAlias, ownedArrays } from './owned.ts';
 
@@ -98,9 +98,8 @@ export function loadsOf(s: Stmt): Idx[] {
   const out: Idx[] = [];
   for (const e of exprs) {
     if (!e) continue;
-    mapExpr(e, (x) => {
+    forEachExpr(e, (x) => {
       if (x.k === 'idx' && simpleIndex(x.i)) out.push(x);
-      return x;
     });
   }
   return out;

@@ -13,7 +13,7 @@
  */
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapExpr, mapStmtExprs, someExpr, visitStmts } from '../ir/walk.ts';
+import { forEachExpr, forEachStmtExpr, mapStmtExprs, someExpr, visitStmts } from '../ir/walk.ts';
 import { compilerName, freshNames } from './fresh.ts';
 
 const FIXED_LENGTH = new Set(['Float64Array', 'Float32Array']);
@@ -38,11 +38,10 @@ function rewrite(stmts: Stmt[], types: Map<string, string>, fresh: (arr: string)
       const read = new Set<string>();
       const collect = (e: Expr) => {
         if (e.k === 'len') read.add(e.arr);
-        return e;
       };
       // lengths read once, in the initialiser, stay where they are
-      mapStmtExprs([...s.update, ...s.body], collect);
-      if (s.test) mapExpr(s.test, collect);
+      forEachStmtExpr([...s.update, ...s.body], collect);
+      if (s.test) forEachExpr(s.test, collect);
       const hoisted = new Map<string, string>();
       for (const arr of read) {
         if (!invariantLength(arr, whole, types.get(arr))) continue;

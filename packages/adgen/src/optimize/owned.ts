@@ -5,7 +5,7 @@
  */
 import type { Expr } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapExpr, visitStmts } from '../ir/walk.ts';
+import { forEachExpr, visitStmts } from '../ir/walk.ts';
 
 export function ownedArrays(fn: TargetFunction): Set<string> {
   const allocated = new Set<string>();
@@ -19,9 +19,8 @@ export function ownedArrays(fn: TargetFunction): Set<string> {
   // an array that appears as a value (passed, pushed, copied) may be reached by another name
   const escapes = new Set<string>();
   const noteVars = (e: Expr) => {
-    mapExpr(e, (x) => {
+    forEachExpr(e, (x) => {
       if (x.k === 'var') escapes.add(x.name);
-      return x;
     });
   };
   visitStmts(fn.body, (s) => {

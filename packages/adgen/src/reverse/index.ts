@@ -1126,7 +1126,7 @@ export class ReverseTransformer {
     if (pushes.length > 0) this.usesTape.values = true;
     const mentioned = (stmts: Stmt[]) => {
       const names = new Set<string>();
-      mapStmtExprs(stmts, (e) => (b.varsOf(e, names), e));
+      visitStmts(stmts, (s) => ownExprs(s).forEach((e) => b.varsOf(e, names)));
       for (const n of writtenIn(stmts)) names.add(n);
       return names;
     };

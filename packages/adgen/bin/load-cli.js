@@ -25,7 +25,8 @@ function newestSource(dir) {
 
 function bundleIsFresh() {
   try {
-    return fs.statSync(bundle).mtimeMs >= newestSource(srcDir);
+    // this file holds the build options: a change here rebuilds too
+    return fs.statSync(bundle).mtimeMs >= Math.max(newestSource(srcDir), fs.statSync(fileURLToPath(import.meta.url)).mtimeMs);
   } catch {
     return false;
   }

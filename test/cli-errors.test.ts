@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '..', 'packages', 'adgen', 'bin', 'adgen.js');
@@ -125,6 +126,24 @@ test('a good file (real process): exit 0, writes model.ad.ts with the do-not-edi
   assert.is(again.status, 0, again.out);
   assert.is(readFileSync(path.join(dir, 'model.ad.ts'), 'utf8'), text, 'output must be deterministic');
   assert.equal(listing(dir), ['model.ad.ts', 'model.ts']);
+});
+
+test("a callee imported through the user's tsconfig `paths` alias is found, and the generated import resolves", async () => {
+  const dir = tmp({
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { strict: true, target: 'ES2022', module: 'preserve', moduleResolution: 'bundler', allowImportingTsExtensions: true, noEmit: true, paths: { '@lib/*': ['./src/lib/*'] } },
+    }),
+    'src/lib/helpers.ts': '/** @differentiable */\nexport function sq(x: number): number {\n  return x * x;\n}\n',
+    'src/model.ts': "import { sq } from '@lib/helpers';\n/** @differentiable */\nexport function f(x: number): number {\n  return sq(x) + x;\n}\n",
+  });
+  const r = await adgen(dir, 'src/model.ts');
+  assert.is(r.status, 0, r.out);
+  assert.match(readFileSync(path.join(dir, 'src/model.ad.ts'), 'utf8'), /from '@lib\/helpers\.ad'/);
+  assert.ok(existsSync(path.join(dir, 'src/lib/helpers.ad.ts')));
+  // the user's own tsc accepts the generated files
+  const config = ts.getParsedCommandLineOfConfigFile(path.join(dir, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+  const program = ts.createProgram([path.join(dir, 'src/model.ad.ts')], { ...config.options, lib: ['lib.es2022.d.ts'], types: [] });
+  assert.equal(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
 });
 
 test('--help and --version exit 0; an unknown option is a usage error (2)', async () => {

@@ -57,6 +57,8 @@ export function createProject(): Project {
 export interface UserSettings {
   /** `noUncheckedIndexedAccess`: element reads are `number | undefined` and need `a[i]!` */
   noUncheckedIndexedAccess: boolean;
+  /** module resolution the imports between the user's files rely on: `paths` aliases and their base */
+  resolution: Pick<ts.CompilerOptions, 'paths' | 'baseUrl'> & { pathsBasePath?: string };
 }
 
 const settingsByConfig = new Map<string, UserSettings>();
@@ -67,12 +69,20 @@ const settingsByConfig = new Map<string, UserSettings>();
  */
 export function userSettings(file: string): UserSettings {
   const config = ts.findConfigFile(path.dirname(path.resolve(file)), ts.sys.fileExists);
-  if (!config) return { noUncheckedIndexedAccess: false };
+  if (!config) return { noUncheckedIndexedAccess: false, resolution: {} };
   let settings = settingsByConfig.get(config);
   if (!settings) {
     // an unreadable or broken tsconfig is the user's tsc's business: fall back to the defaults
     const parsed = ts.getParsedCommandLineOfConfigFile(config, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
-    settings = { noUncheckedIndexedAccess: parsed?.options.noUncheckedIndexedAccess === true };
+    const options: ts.CompilerOptions = parsed?.options ?? {};
+    const resolution: UserSettings['resolution'] = {};
+    if (options.paths) {
+      resolution.paths = options.paths;
+      // relative to baseUrl, or (TypeScript ≥ 4.1, no baseUrl) to the tsconfig that declares them
+      if (options.baseUrl) resolution.baseUrl = options.baseUrl;
+      else if (typeof options['pathsBasePath'] === 'string') resolution.pathsBasePath = options['pathsBasePath'];
+    }
+    settings = { noUncheckedIndexedAccess: options.noUncheckedIndexedAccess === true, resolution };
     settingsByConfig.set(config, settings);
   }
   return settings;
@@ -80,6 +90,11 @@ export function userSettings(file: string): UserSettings {
 
 /** Loads the files; reports missing files and syntax errors like tsc does. */
 export function parseProject(paths: string[], bag: DiagnosticBag, project: Project = createProject()): ParsedProject {
+  // imports through the user's `paths` aliases resolve as their tsc resolves them (the first
+  // input's tsconfig decides, as one program holds all inputs)
+  const first = paths.find((p) => fs.existsSync(p));
+  const resolution = first ? userSettings(first).resolution : {};
+  if (resolution.paths && JSON.stringify(project.compilerOptions.get().paths) !== JSON.stringify(resolution.paths)) project.compilerOptions.set(resolution);
   const added: { abs: string; sf: SourceFile }[] = [];
   for (const p of paths) {
     const abs = path.resolve(p);

@@ -25,11 +25,12 @@ export const MATH_RULES = {
   'Math.asin': unary(({ x, s }) => unlessZeroSeed(s, b.div(s, b.math('sqrt', b.sub(b.ONE, sq(x[0]!))))), { singular: ALWAYS, gpu: 'Math.asin', domain: [[-0.9, 0.9]] }),
   'Math.acos': unary(({ x, s }) => unlessZeroSeed(s, b.neg(b.div(s, b.math('sqrt', b.sub(b.ONE, sq(x[0]!)))))), { singular: ALWAYS, gpu: 'Math.acos', domain: [[-0.9, 0.9]] }),
   'Math.atan': unary(({ x, s }) => b.div(s, b.add(b.ONE, sq(x[0]!))), { gpu: 'Math.atan' }),
-  // y = atan2(a, b)  ⇒  ∂a = b / (a² + b²),  ∂b = −a / (a² + b²)
+  // y = atan2(a, b)  ⇒  ∂a = b / (a² + b²),  ∂b = −a / (a² + b²); 0 / 0 at the origin, so a zero
+  // seed gives 0 there (an atan2 computed before the `r > 0` that guards its use)
   'Math.atan2': binary(
-    ({ x, s }) => b.div(b.mul(s, x[1]!), b.add(sq(x[0]!), sq(x[1]!))),
-    ({ x, s }) => b.neg(b.div(b.mul(s, x[0]!), b.add(sq(x[0]!), sq(x[1]!)))),
-    { gpu: 'Math.atan2', domain: [[-2, 2], [0.5, 2]] },
+    ({ x, s }) => unlessZeroSeed(s, b.div(b.mul(s, x[1]!), b.add(sq(x[0]!), sq(x[1]!)))),
+    ({ x, s }) => unlessZeroSeed(s, b.neg(b.div(b.mul(s, x[0]!), b.add(sq(x[0]!), sq(x[1]!))))),
+    { singular: (x) => !x.some((a) => a.k === 'num' && a.v !== 0), gpu: 'Math.atan2', domain: [[-2, 2], [0.5, 2]] },
   ),
   'Math.sinh': unary(({ x, s }) => b.mul(s, b.math('cosh', x[0]!)), { gpu: 'Math.sinh' }),
   'Math.cosh': unary(({ x, s }) => b.mul(s, b.math('sinh', x[0]!)), { gpu: 'Math.cosh' }),

@@ -775,7 +775,7 @@ class Lowerer {
       }
       return b.op(text, ...args.map((a) => this.expr(a)));
     }
-    if (text === 'stopGradient') {
+    if (isStopGradient(callee)) {
       if (args.length !== 1) {
         this.error('AD1001', e, 'stopGradient with other than one argument', 'Pass exactly one number.');
         return b.ZERO;
@@ -920,6 +920,17 @@ function resolveFunction(id: Node): FunctionLike | null {
     }
   }
   return null;
+}
+
+/** `stopGradient(…)`, also imported under another name, through `import * as R` or a re-export. */
+function isStopGradient(callee: Node): boolean {
+  if (Node.isIdentifier(callee) && callee.getText() === 'stopGradient') return true;
+  const named = Node.isIdentifier(callee) ? callee : Node.isPropertyAccessExpression(callee) ? callee.getNameNode() : null;
+  if (!named) return false;
+  if (Node.isPropertyAccessExpression(callee) && named.getText() === 'stopGradient' && importOf(callee.getExpression())?.namespace) return true;
+  let sym = named.getSymbol();
+  if (sym?.isAlias()) sym = sym.getAliasedSymbol();
+  return sym?.getName() === 'stopGradient';
 }
 
 /** The import a name comes from: `import { f }`, `import { f as g }` or `import * as L`. */

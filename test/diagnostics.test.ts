@@ -262,8 +262,30 @@ test('AD2005: two sources with the same file name under one --out-dir: neither i
   assert.not.ok(fs.existsSync(out));
 });
 
+test('AD2007: a file importing derivatives that are not written is not written either', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'lib.ts'), '/** @differentiable */\nexport function sq(x: number): number {\n  return x * x;\n}\n');
+  fs.writeFileSync(path.join(dir, 'lib.ad.ts'), '// written by hand\n');
+  fs.writeFileSync(path.join(dir, 'main.ts'), "import { sq } from './lib.ts';\n" + fn('  return sq(x) * 2;'));
+  const r = await generate([path.join(dir, 'main.ts')]);
+  assert.equal(r.diagnostics.map((d) => d.code), ['AD2003', 'AD2007']);
+  assert.match(r.diagnostics[1]!.message, /imports the derivatives of '.*lib\.ts'/);
+  assert.not.ok(fs.existsSync(path.join(dir, 'main.ad.ts')));
+  assert.is(fs.readFileSync(path.join(dir, 'lib.ad.ts'), 'utf8'), '// written by hand\n');
+  // and under --out-dir, two imported lib.ts meeting in one lib.ad.ts (AD2005)
+  for (const sub of ['a', 'b']) {
+    fs.mkdirSync(path.join(dir, sub));
+    fs.writeFileSync(path.join(dir, sub, 'lib.ts'), `/** @differentiable */\nexport function ${sub}(x: number): number {\n  return x * x;\n}\n`);
+  }
+  fs.writeFileSync(path.join(dir, 'two.ts'), "import { a } from './a/lib.ts';\nimport { b } from './b/lib.ts';\n" + fn('  return a(x) + b(x);'));
+  const out = path.join(dir, 'out');
+  const s = await generate([path.join(dir, 'two.ts')], { outDir: out });
+  assert.equal(s.diagnostics.map((d) => d.code).sort(), ['AD2005', 'AD2007']);
+  assert.not.ok(fs.existsSync(out));
+});
+
 test('every diagnostic code has a test here', () => {
-  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006']);
+  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006', 'AD2007']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts
   assert.equal(Object.keys(DIAGNOSTICS).filter((c) => !c.startsWith('AD4') && !tested.has(c)), []);
 });

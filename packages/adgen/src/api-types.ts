@@ -65,6 +65,8 @@ export interface GeneratedFile {
   text: string;
   /** the differentiable functions of this file that have public exports */
   units: UnitInfo[];
+  /** absolute paths of the other sources whose generated derivatives this file imports */
+  dependsOn?: string[];
 }
 
 export interface GenerateOptions {

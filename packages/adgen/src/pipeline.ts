@@ -386,12 +386,14 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       uses: { tape: false, refs: false, copies: false, tangentArray: false, jacobian: false },
     };
     const importMap = new Map<string, Set<string>>();
+    const dependsOn = new Set<string>();
     try {
       for (const l of units) {
         const callees = calleeIRs(l);
         for (const c of l.callees) {
           const x = calleeOf(l, c);
           if (x && c.specifier) {
+            dependsOn.add(x.unit.file);
             // under --out-dir every generated file sits in one folder
             const from = opts.outDir ? `./${path.posix.basename(derivativeSpecifier(c.specifier))}` : derivativeSpecifier(c.specifier);
             const set = importMap.get(from) ?? new Set();
@@ -489,7 +491,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         bag.add('AD1018', { file, ...(l.unit.tagPos.get('check') ?? l.unit.node.getSourceFile().getLineAndColumnAtPos(l.unit.node.getStart())) }, l.ir.name, problem);
       }
     }
-    formatted.push(text.then((t) => ({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text: t, units: publicUnits.map(unitInfo) })));
+    formatted.push(text.then((t) => ({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text: t, units: publicUnits.map(unitInfo), dependsOn: [...dependsOn] })));
   }
   const generated = await Promise.all(formatted);
   const written = opts.write !== false ? writeFiles(generated, bag) : generated;
@@ -613,6 +615,8 @@ function jacobianWrapper(fn: FunctionIR, jvp: TargetFunction, written: Set<numbe
 function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): GeneratedFile[] {
   const done: GeneratedFile[] = [];
   const sourceOf = new Map<string, string>();
+  /** sources whose generated file is not written */
+  const refused = new Set<string>();
   for (const f of files) {
     // two sources with one output (the same file name under --out-dir): neither is written
     const other = sourceOf.get(f.outPath);
@@ -623,15 +627,29 @@ function writeFiles(files: GeneratedFile[], bag: DiagnosticBag): GeneratedFile[]
     sourceOf.set(f.outPath, f.sourcePath);
   }
   for (const f of files) {
-    if (files.some((g) => g !== f && g.outPath === f.outPath)) continue;
-    if (fs.existsSync(f.outPath)) {
+    if (files.some((g) => g !== f && g.outPath === f.outPath)) refused.add(f.sourcePath);
+    else if (fs.existsSync(f.outPath)) {
       // only a file whose first line is adgen's header (a source that mentions it is still a source)
       const head = fs.readFileSync(f.outPath, 'utf8').slice(0, 200);
       if (!head.startsWith(`// ${HEADER_MARK} `) || f.outPath === f.sourcePath) {
         bag.add('AD2003', { file: f.outPath, line: 0, column: 0 }, f.outPath);
-        continue;
+        refused.add(f.sourcePath);
       }
     }
+  }
+  // a file importing derivatives that are not written would not compile: not written either
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of files) {
+      const missing = refused.has(f.sourcePath) ? undefined : f.dependsOn?.find((d) => refused.has(d));
+      if (missing === undefined) continue;
+      bag.add('AD2007', { file: f.sourcePath, line: 0, column: 0 }, f.outPath, missing);
+      refused.add(f.sourcePath);
+      grew = true;
+    }
+  }
+  for (const f of files) {
+    if (refused.has(f.sourcePath)) continue;
     const tmp = `${f.outPath}.adgen-tmp`;
     try {
       fs.mkdirSync(path.dirname(f.outPath), { recursive: true });

@@ -31,6 +31,7 @@ export const DIAGNOSTICS = {
   AD2004: "Could not write '{0}': {1}",
   AD2006: "'{0}' is not a TypeScript source; adgen reads .ts, .mts, .cts and .tsx files.",
   AD2005: "'{0}' and '{1}' would both be written to '{2}'; neither is. Rename one, or run adgen on them with different --out-dir values.",
+  AD2007: "'{0}' is not written: it imports the derivatives of '{1}', which were not written (see the error about it).",
   // GPU lowering (warnings: the loop runs on the CPU, every derivative is still generated)
   AD4001: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: {1} is not a counting loop 'for (let i = a; i < b; i++)'. Rewrite it as one to lower it.",
   AD4002: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: {1} is carried from one iteration to the next. Kernels run iterations independently; only sums 's += …' and maps 'out[i] = …' over the loop index are lowered.",

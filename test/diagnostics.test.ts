@@ -159,6 +159,10 @@ test('AD1001 for array methods other than a whole-array fill, at the call, sayin
   assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1001', 5, 3], ['AD1001', 6, 10]]);
   assert.match(ds[0]!.message, "The array method 'x.fill(…)'");
   assert.match(ds[1]!.message, 'Use an index loop');
+  // one whose result is a new array, kept in a local
+  const mapped = await diagnose(fn('  const y = x.map((v) => v * 2);\n  return y[0]!;', 'x: Float64Array'));
+  assert.equal(mapped.map((d) => [d.code, d.line, d.column]), [['AD1001', 5, 13]]);
+  assert.match(mapped[0]!.message, "The array method 'x.map(…)'");
 });
 
 test('AD1001 for an empty array filled by index writes, and for slice/subarray ranges, saying what to write', async () => {

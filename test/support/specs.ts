@@ -18,10 +18,11 @@ export const SPECS: Record<string, InputSpec> = {
   literals: { sizes: { v: 3 } },
   float32: { ranges: { w: [-1, 1], a: [-1, 1] }, h: 1e-3 },
   halvedSingle: { h: 1e-3 },
+  listedArrays: { h: 1e-3 },
 };
 
 /** Tolerances: finite differences of float32 inputs are coarse. */
-export const TOLERANCE: Record<string, number> = { float32: 1e-3, halvedSingle: 1e-3 };
+export const TOLERANCE: Record<string, number> = { float32: 1e-3, halvedSingle: 1e-3, listedArrays: 1e-3 };
 
 Object.assign(SPECS, {
   rosenbrock: { sizes: { x: 5 } },

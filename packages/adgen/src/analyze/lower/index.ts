@@ -392,8 +392,9 @@ class Lowerer {
       this.declare(name, type);
       return [];
     }
-    if (Node.isArrayLiteralExpression(inner)) {
-      const elems = inner.getElements().map((e) => this.expr(e as Expression));
+    const listed = listedElements(inner);
+    if (listed) {
+      const elems = listed.map((e) => this.expr(e));
       const irName = this.declare(name, type);
       const ctor = type === 'number[]' ? 'Array' : (type as 'Float64Array' | 'Float32Array');
       return [
@@ -455,6 +456,10 @@ class Lowerer {
     }
     if (Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression())) {
       this.error('AD1014', inner, inner.getExpression().getText(), 'an array');
+      return;
+    }
+    if (callee && Node.isPropertyAccessExpression(callee) && this.arrayName(callee.getExpression())) {
+      this.error('AD1001', inner, `The array method '${callee.getText()}(…)'`, 'Use an index loop over the array instead.');
       return;
     }
     if (Node.isIdentifier(inner)) {
@@ -855,6 +860,28 @@ function fillCall(e: Expression): { array: Expression; value: Expression } | nul
   const args = inner.getArguments();
   if (!Node.isPropertyAccessExpression(callee) || callee.getName() !== 'fill' || args.length !== 1) return null;
   return { array: callee.getExpression(), value: args[0] as Expression };
+}
+
+/**
+ * The elements of an array given by listing them: `[a, b]`, `new Float64Array([a, b])`,
+ * `Float64Array.of(a, b)`, `Float64Array.from([a, b])` (no spread). Null for anything else.
+ */
+function listedElements(e: Expression): Expression[] | null {
+  const plain = (x: Node): Expression[] | null => (Node.isArrayLiteralExpression(x) && x.getElements().every((el) => !Node.isSpreadElement(el)) ? (x.getElements() as Expression[]) : null);
+  const direct = plain(e);
+  if (direct) return direct;
+  const typed = (x: Node) => ['Float64Array', 'Float32Array', 'Array'].includes(x.getText());
+  if (Node.isNewExpression(e) && typed(e.getExpression()) && e.getExpression().getText() !== 'Array' && e.getArguments().length === 1) {
+    return plain(unwrap(e.getArguments()[0] as Expression));
+  }
+  if (Node.isCallExpression(e) && Node.isPropertyAccessExpression(e.getExpression())) {
+    const callee = e.getExpression() as import('ts-morph').PropertyAccessExpression;
+    if (!typed(callee.getExpression())) return null;
+    const args = e.getArguments() as Expression[];
+    if (callee.getName() === 'of' && args.every((a) => !Node.isSpreadElement(a))) return args;
+    if (callee.getName() === 'from' && args.length === 1) return plain(unwrap(args[0]!));
+  }
+  return null;
 }
 
 /** Strips parentheses, `as`, `!` and `satisfies`, which do not change values. */

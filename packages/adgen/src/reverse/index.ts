@@ -85,6 +85,33 @@ const ZERO_OF: Record<VarType, Expr> = {
 
 const isEmpty = (stmts: Stmt[]) => stmts.every((s) => s.k === 'comment');
 
+/**
+ * Names that are only ever counters of canonical loops `for (let i = a; i < b; i++)`: their values
+ * follow from the loop headers, so they are never saved. A name that a sibling loop with another
+ * kind of header (`i < n && t < 5`, `i += st`) or any other statement also writes is a variable
+ * like any other, in every loop that uses it.
+ */
+function counterNames(body: Stmt[]): Set<string> {
+  const counters = new Set<string>();
+  const other = new Set<string>();
+  const visit = (stmts: Stmt[], counter: string | null): void => {
+    for (const s of stmts) {
+      if ((s.k === 'decl' || s.k === 'assign') && s.name !== counter) other.add(s.name);
+      if (s.k === 'if') { visit(s.then, null); visit(s.else, null); }
+      if (s.k === 'block') visit(s.body, null);
+      if (s.k === 'loop') {
+        if (s.counter) counters.add(s.counter.name);
+        visit(s.init, s.counter?.name ?? null);
+        visit(s.update, s.counter?.name ?? null);
+        visit(s.body, null);
+      }
+    }
+  };
+  visit(body, null);
+  for (const n of other) counters.delete(n);
+  return counters;
+}
+
 export class ReverseTransformer {
   private pos = new Map<Stmt, number>();
   private endPos = new Map<Stmt, number>();
@@ -125,6 +152,7 @@ export class ReverseTransformer {
     const result = this.jf.result;
     const resultVars = result.kind === 'scalar' ? [result.name] : result.kind === 'tuple' ? result.names : [];
     this.act = { active: new Set([...act.active, ...resultVars]), useful: new Set([...(act.useful ?? act.active), ...resultVars]) };
+    this.counters = counterNames(this.jf.body);
     this.number(this.jf.body, 0, true);
     this.collectIndexVars(this.jf.body);
   }
@@ -164,8 +192,6 @@ export class ReverseTransformer {
         case 'store': w(s.arr); break;
         case 'if': n = this.number(s.else, this.number(s.then, n, false), false); break;
         case 'loop':
-          if (s.counter && !this.jf.exits.has(s)) this.counters.add(s.counter.name);
-          else if (s.counter) this.counters.add(s.counter.name);
           n = this.number(s.update, this.number(s.body, this.number(s.init, n, false), false), false);
           break;
         default: break;

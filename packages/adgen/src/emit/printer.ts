@@ -171,6 +171,17 @@ function assignExpr(s: Stmt): ts.Expression {
   throw new Error(`not an expression statement: ${s.k}`);
 }
 
+/** Statements of a loop update as one expression: `a, b`; an `if` becomes `c ? (…) : (…)`, a declaration an assignment. */
+function sequence(stmts: Stmt[]): ts.Expression {
+  const parts = stmts.flatMap((s): ts.Expression[] => {
+    if (s.k === 'comment') return [];
+    if (s.k === 'decl') return s.init ? [f.createBinaryExpression(f.createIdentifier(s.name), ts.SyntaxKind.EqualsToken, expr(s.init))] : [];
+    if (s.k === 'if') return [f.createConditionalExpression(expr(s.c), undefined, f.createParenthesizedExpression(sequence(s.then)), undefined, f.createParenthesizedExpression(sequence(s.else)))];
+    return [assignExpr(s)];
+  });
+  return parts.length === 0 ? f.createVoidZero() : parts.reduce((a, c) => f.createComma(a, c));
+}
+
 export function statements(stmts: Stmt[], opts: PrintOptions = {}): ts.Statement[] {
   const out: ts.Statement[] = [];
   let pending: string[] = [];
@@ -215,10 +226,13 @@ function statement(s: Stmt, opts: PrintOptions): ts.Statement[] {
       }
       if (s.init.length === 0 && s.update.length === 0) return [f.createWhileStatement(test ?? f.createTrue(), block(s.body, opts))];
       const init = declList(s.init, opts);
-      const update = s.update.length === 0 ? undefined : s.update.map(assignExpr).reduce((a, c) => f.createComma(a, c));
-      if (init || s.init.length === 0) return [f.createForStatement(init ?? undefined, test, update, block(s.body, opts))];
+      // an update with a `?:` (normalised into a temporary and an `if`) declares its temporary first
+      const temps = s.update.flatMap((u): Stmt[] => (u.k === 'decl' ? [{ ...u, init: u.type === 'boolean' ? { k: 'bool', v: false } : { k: 'num', v: 0 }, mutable: true }] : []));
+      const update = s.update.length === 0 ? undefined : sequence(s.update);
+      const before = statements(temps, opts);
+      if (init || s.init.length === 0) return [...before, f.createForStatement(init ?? undefined, test, update, block(s.body, opts))];
       // initialisers that are not declarations run just before the loop
-      return [...statements(s.init, opts), f.createForStatement(undefined, test, update, block(s.body, opts))];
+      return [...before, ...statements(s.init, opts), f.createForStatement(undefined, test, update, block(s.body, opts))];
     }
     case 'break': return [f.createBreakStatement()];
     case 'continue': return [f.createContinueStatement()];

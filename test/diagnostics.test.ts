@@ -44,6 +44,7 @@ const CASES: Record<string, { source: string; line: number }> = {
   AD1019: { source: `function bump(a: Float64Array): number {\n  a[0] = a[0]! + 1;\n  return a[0]!;\n}\n${fn('  const a = new Float64Array(1);\n  if (x > 0 && bump(a) > 1) return x;\n  return a[0]! * x;')}`, line: 10 },
   AD1020: { source: `function shift(a: Float64Array, y: Float64Array): void {\n  y[0] = a[1]! * a[0]!;\n  y[1] = a[0]! * a[1]!;\n}\n${fn('  const v = new Float64Array(2);\n  v[0] = x;\n  v[1] = x;\n  shift(v, v);\n  return v[0]! + v[1]!;')}`, line: 12 },
   AD1021: { source: `${fn('  return x * x;')}/** @differentiable */\nexport function _f(x: number): number {\n  return x;\n}\n`, line: 4 },
+  AD1023: { source: `/**\n * @differentiable\n * @out y\n * @out z\n */\nexport function f(x: number, y: Float64Array, z: Float64Array): void {\n  y[0] = x;\n  z[0] = x;\n}\n`, line: 4 },
   AD1017: { source: `/**\n * @differentiable\n * @out y\n */\nexport function f(x: number, y: Float64Array): number {\n  y[0] = x;\n  return x;\n}\n`, line: 5 },
 };
 

@@ -9,6 +9,7 @@ export const DIAGNOSTICS = {
   AD1004: "{0} cannot be differentiated: objects, classes and closures are outside the differentiable language. Pass numbers and numeric arrays as parameters instead.",
   AD1005: "'@wrt' names '{0}', which is not a parameter of '{1}'. Parameters: {2}.",
   AD1006: "'@out' names '{0}', which is not an array parameter of '{1}'.",
+  AD1023: "'{0}' has more than one '@out' array ('{1}'); a function writes its result into one. Write both results into one array (the second at an offset), or split the function in two.",
   AD1007: "'{0}' calls itself (recursion); adgen differentiates loops, not recursive calls. Rewrite it as a loop.",
   AD1008: "'{0}' has type 'any'; give it a numeric type (number, number[], Float64Array or Float32Array).",
   AD1009: "'{0}' has no derivative. Compute it outside the differentiable function and pass it in.",

@@ -26,6 +26,8 @@ export interface FunctionUnit {
   tagged: boolean;
   wrt: string[] | null;
   out: string | null;
+  /** every name the `@out` tags give (more than one is AD1023) */
+  outNames: string[];
   gpu: boolean;
   checkTags: string[];
   /** position of each tag, for diagnostics */
@@ -190,6 +192,7 @@ export function readUnit(fn: FunctionLike, tagged: boolean): FunctionUnit {
     tagged,
     wrt: null,
     out: null,
+    outNames: [],
     gpu: false,
     checkTags: [],
     tagPos: new Map(),
@@ -201,7 +204,10 @@ export function readUnit(fn: FunctionLike, tagged: boolean): FunctionUnit {
       const pos = sf.getLineAndColumnAtPos(tag.getStart());
       unit.tagPos.set(name, pos);
       if (name === 'wrt') unit.wrt = [...(unit.wrt ?? []), ...splitNames(text)];
-      else if (name === 'out') unit.out = splitNames(text)[0] ?? '';
+      else if (name === 'out') {
+        unit.outNames.push(...splitNames(text));
+        unit.out = unit.outNames[0] ?? '';
+      }
       else if (name === 'gpu') unit.gpu = true;
       else if (name === 'check') unit.checkTags.push(text);
     }

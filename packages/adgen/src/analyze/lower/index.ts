@@ -221,7 +221,10 @@ class Lowerer {
       return { file: this.unit.file, line: pos?.line ?? fn.getStartLineNumber(), column: pos?.column ?? 1 };
     };
     const numeric = (p: Param) => p.type !== 'boolean';
-    if (this.unit.out !== null) {
+    if (this.unit.outNames.length > 1) {
+      this.bag.add('AD1023', where('out'), this.unit.name, this.unit.outNames.join("', '"));
+      ok = false;
+    } else if (this.unit.out !== null) {
       const out = params.find((p) => apiName(p) === this.unit.out);
       if (!out || !isArrayType(out.type)) {
         this.bag.add('AD1006', where('out'), this.unit.out, this.unit.name);

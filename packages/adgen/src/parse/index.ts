@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type JSDoc, type SourceFile } from 'ts-morph';
+import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type JSDoc, type JSDocTag, type SourceFile } from 'ts-morph';
 import type { Diagnostic } from '../api-types.ts';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.ts';
 
@@ -177,9 +177,27 @@ export function isExportedTopLevel(fn: FunctionLike): boolean {
   return !!stmt && stmt.isExported() && stmt.getParent() === fn.getSourceFile();
 }
 
+/**
+ * The tags of a JSDoc, without an `@out` or `@wrt` that TypeScript reads as a tag in the middle
+ * of a sentence (`A number[] @out array: …` is prose). Mid-line, those two count only when
+ * followed by names alone; `/** Loss. @differentiable *\/` is a tag.
+ */
+function tagsOf(doc: JSDoc): JSDocTag[] {
+  const text = doc.getSourceFile().getFullText();
+  return doc.getTags().filter((tag) => {
+    const name = tag.getTagName();
+    if (name !== 'out' && name !== 'wrt') return true;
+    const start = tag.getStart();
+    const before = text.slice(text.lastIndexOf('\n', start - 1) + 1, start).replace(/^\s*(\/\*\*|\*)?\s*/, '');
+    // the first thing on its line, or after other tags on that line (`/** @differentiable @wrt a */`)
+    if (before === '' || before.startsWith('@')) return true;
+    return splitNames((tag.getCommentText() ?? '').trim()).every((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+  });
+}
+
 /** Whether a function's JSDoc carries `@differentiable`. */
 export function isTagged(fn: FunctionLike): boolean {
-  return docsOf(fn).some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'));
+  return docsOf(fn).some((doc) => tagsOf(doc).some((t) => t.getTagName() === 'differentiable'));
 }
 
 /** Reads the adgen tags of a function. */
@@ -198,7 +216,7 @@ export function readUnit(fn: FunctionLike, tagged: boolean): FunctionUnit {
     tagPos: new Map(),
   };
   for (const doc of docsOf(fn)) {
-    for (const tag of doc.getTags()) {
+    for (const tag of tagsOf(doc)) {
       const name = tag.getTagName();
       const text = (tag.getCommentText() ?? '').trim();
       const pos = sf.getLineAndColumnAtPos(tag.getStart());
@@ -231,7 +249,7 @@ export function taggedMembers(sf: SourceFile): { node: Node; name: string; what:
           return !init || !(Node.isArrowFunction(init) || Node.isFunctionExpression(init));
         })
       : undefined;
-    if (!(member || variable) || !Node.isJSDocable(node) || !node.getJsDocs().some((doc) => doc.getTags().some((t) => t.getTagName() === 'differentiable'))) return;
+    if (!(member || variable) || !Node.isJSDocable(node) || !node.getJsDocs().some((doc) => tagsOf(doc).some((t) => t.getTagName() === 'differentiable'))) return;
     if (variable) found.push({ node, name: variable.getName(), what: 'a variable, not a function' });
     else found.push({ node, name: node.getSymbol()?.getName() ?? '(anonymous)', what: 'a class member' });
   });

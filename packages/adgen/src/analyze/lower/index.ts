@@ -952,15 +952,49 @@ function resolveFunction(id: Node): FunctionLike | null {
   return null;
 }
 
-/** `stopGradient(…)`, also imported under another name, through `import * as R` or a re-export. */
+/**
+ * `stopGradient(…)` of the runtime package, also imported under another name, through
+ * `import * as R` or a re-export. A function of the user's that happens to be called
+ * `stopGradient` is an ordinary helper.
+ */
 function isStopGradient(callee: Node): boolean {
-  if (Node.isIdentifier(callee) && callee.getText() === 'stopGradient') return true;
   const named = Node.isIdentifier(callee) ? callee : Node.isPropertyAccessExpression(callee) ? callee.getNameNode() : null;
   if (!named) return false;
-  if (Node.isPropertyAccessExpression(callee) && named.getText() === 'stopGradient' && importOf(callee.getExpression())?.namespace) return true;
   let sym = named.getSymbol();
   if (sym?.isAlias()) sym = sym.getAliasedSymbol();
-  return sym?.getName() === 'stopGradient';
+  const decls = sym?.getDeclarations() ?? [];
+  // the runtime package not installed (the import does not resolve): by its name
+  if (decls.length === 0) return named.getText() === 'stopGradient' && (Node.isIdentifier(callee) || (Node.isPropertyAccessExpression(callee) && importOf(callee.getExpression())?.namespace === true));
+  return sym!.getName() === 'stopGradient' && decls.some((d) => packageOf(d.getSourceFile()) === '@adgen/runtime');
+}
+
+const packageNames = new Map<string, string | null>();
+
+/** The name in the nearest package.json above a source file (null when there is none). */
+function packageOf(sf: import('ts-morph').SourceFile): string | null {
+  const host = sf.getProject().getFileSystem();
+  const seen: string[] = [];
+  let name: string | null = null;
+  for (let dir = path.dirname(sf.getFilePath()); ; dir = path.dirname(dir)) {
+    const known = packageNames.get(dir);
+    if (known !== undefined) {
+      name = known;
+      break;
+    }
+    seen.push(dir);
+    const manifest = path.join(dir, 'package.json');
+    if (host.fileExistsSync(manifest)) {
+      try {
+        name = (JSON.parse(host.readFileSync(manifest)) as { name?: string }).name ?? null;
+      } catch {
+        name = null;
+      }
+      break;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of seen) packageNames.set(dir, name);
+  return name;
 }
 
 /** The import a name comes from: `import { f }`, `import { f as g }` or `import * as L`. */

@@ -16,7 +16,7 @@
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
-import { forEachExpr, mapExpr, mapStmtExprs, ownExprs, someExpr } from '../ir/walk.ts';
+import { forEachExpr, mapExpr, mapStmtExprs, ownExprs, someExpr, visitStmts } from '../ir/walk.ts';
 import type { WriteMap } from './activity.ts';
 import { markGrowingStores } from './bounds.ts';
 
@@ -142,7 +142,28 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
     return out;
   };
 
-  return markGrowingStores({ ...fn, body: visit(fn.body) });
+  return markGrowingStores(withLiteralConstants({ ...fn, body: visit(fn.body) }));
+}
+
+/**
+ * `const k = 2` (the only declaration of k): its uses become the literal, so rules fold
+ * (`x ** k` → `2·x`, no `k === 0` guard, which tsc would also reject for k of type 2).
+ */
+function withLiteralConstants(fn: FunctionIR): FunctionIR {
+  const decls = new Map<string, number>();
+  const literal = new Map<string, Expr>();
+  visitStmts(fn.body, (s) => {
+    if (s.k !== 'decl') return;
+    decls.set(s.name, (decls.get(s.name) ?? 0) + 1);
+    if (!s.mutable && s.type === 'number' && s.init?.k === 'num') literal.set(s.name, s.init);
+  });
+  const written = new Set<string>();
+  visitStmts(fn.body, (s) => {
+    if (s.k === 'assign') written.add(s.name);
+  });
+  for (const name of [...literal.keys()]) if (decls.get(name) !== 1 || written.has(name) || fn.params.some((p) => p.name === name)) literal.delete(name);
+  if (literal.size === 0) return fn;
+  return { ...fn, body: mapStmtExprs(fn.body, (e) => (e.k === 'var' && literal.has(e.name) ? literal.get(e.name)! : e)) };
 }
 
 /** Appends the default values of parameters a call leaves out (a default may read earlier parameters). */

@@ -643,6 +643,10 @@ class Lowerer {
     if (Node.isArrayLiteralExpression(inner)) {
       return [{ k: 'return', e: { k: 'arr', elems: inner.getElements().map((x) => this.expr(x as Expression)) }, loc }];
     }
+    // `return c ? [a, b] : [d, e]`: a tuple or array chosen by `?:` returns from an `if`
+    if (Node.isConditionalExpression(inner) && classifyType(inner.getType()) !== 'number') {
+      return [{ k: 'if', c: this.expr(inner.getCondition()), then: this.returnStatement(inner.getWhenTrue(), loc), else: this.returnStatement(inner.getWhenFalse(), loc), loc }];
+    }
     return [{ k: 'return', e: this.expr(e), loc }];
   }
 

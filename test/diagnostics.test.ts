@@ -289,6 +289,14 @@ test('AD2007: a file importing derivatives that are not written is not written e
   assert.not.ok(fs.existsSync(out));
 });
 
+test('an @out or @wrt in the middle of a sentence is prose, not a tag (no AD1023 or AD1005)', async () => {
+  const file = path.join(tmp(), 'model.ts');
+  fs.writeFileSync(file, `/**\n * dense layer as exported @out helper, restricted\n * (see @wrt below)\n * @differentiable\n * @out y\n */\nexport function f(x: number, y: Float64Array): void {\n  y[0] = x * x;\n}\n`);
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => `${d.code} ${d.message}`), []);
+  assert.is(r.files[0]!.units[0]!.out, 'y');
+});
+
 test('every diagnostic code has a test here', () => {
   const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006', 'AD2007']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts

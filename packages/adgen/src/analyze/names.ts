@@ -2,13 +2,23 @@
  * Names of everything adgen generates for a function `f`, in one place so the transformers,
  * the emitter and cross-file imports agree.
  */
+/**
+ * Module-level names of the helpers generated files carry (emit/prelude.ts, the GPU host's row
+ * helpers). A user function whose private copy `_f` would be one of them gets `_fPrimal`.
+ */
+export const RESERVED = new Set([
+  '_tape', '_sp', '_tapePeak', '_push', '_reserve', '_pop', '_notePeak', '_pushArray', '_popArray',
+  '_refs', '_pushRef', '_popRef', '_tangentArray', '_Column', '_jacobian', '_copyEach', '_copyInto',
+  '_checkIndex', '_sumRow', '_storeRow', '_addRow', '_addRowSums',
+]);
+
 export const names = {
   grad: (f: string) => `${f}Grad`,
   vjp: (f: string) => `${f}Vjp`,
   jvp: (f: string) => `${f}Jvp`,
   jacobian: (f: string) => `${f}Jacobian`,
   /** private copy of the primal, called where no derivative flows */
-  primal: (f: string) => `_${f}`,
+  primal: (f: string) => (RESERVED.has(`_${f}`) ? `_${f}Primal` : `_${f}`),
   /** forward-mode kernel: every numeric parameter followed by its tangent; returns the value */
   jvpKernel: (f: string) => `_${f}Jvp`,
   /** a forward kernel specialised to the tangents of some parameters: `_hJvpWrt_t` */

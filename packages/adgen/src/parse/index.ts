@@ -179,8 +179,8 @@ export function isExportedTopLevel(fn: FunctionLike): boolean {
 
 /**
  * The tags of a JSDoc, without an `@out` or `@wrt` that TypeScript reads as a tag in the middle
- * of a sentence (`A number[] @out array: …` is prose). Mid-line, those two count only when
- * followed by names alone; `/** Loss. @differentiable *\/` is a tag.
+ * of a sentence (`A number[] @out array: …`, `a dense layer as @out helper` are prose): those two
+ * count at the start of a line or after other tags. `/** Loss. @differentiable *\/` is a tag.
  */
 function tagsOf(doc: JSDoc): JSDocTag[] {
   const text = doc.getSourceFile().getFullText();
@@ -190,8 +190,7 @@ function tagsOf(doc: JSDoc): JSDocTag[] {
     const start = tag.getStart();
     const before = text.slice(text.lastIndexOf('\n', start - 1) + 1, start).replace(/^\s*(\/\*\*|\*)?\s*/, '');
     // the first thing on its line, or after other tags on that line (`/** @differentiable @wrt a */`)
-    if (before === '' || before.startsWith('@')) return true;
-    return splitNames((tag.getCommentText() ?? '').trim()).every((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+    return before === '' || before.startsWith('@');
   });
 }
 

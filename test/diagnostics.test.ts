@@ -297,6 +297,20 @@ test('an @out or @wrt in the middle of a sentence is prose, not a tag (no AD1023
   assert.is(r.files[0]!.units[0]!.out, 'y');
 });
 
+test("a helper's errors are reported in the same run as its caller's own", async () => {
+  const ds = await diagnose(`function helper(x: number): number {\n  return Math.random() * x;\n}\n${fn('  const r = Math.random();\n  return helper(x) * r;')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1003', 2], ['AD1003', 8]]);
+});
+
+test("an imported file's syntax error and a module that does not exist are reported as tsc reports them", async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'bad.ts'), '/** @differentiable */\nexport function g(x: number): number { return x * ; }\n');
+  fs.writeFileSync(path.join(dir, 'model.ts'), "import { g } from './bad.ts';\nimport { h } from './missing.ts';\n" + fn('  return g(x) + h(x);'));
+  const r = await generate([path.join(dir, 'model.ts')]);
+  assert.equal(r.diagnostics.map((d) => [path.basename(d.file), d.code, d.line]), [['bad.ts', 'TS1109', 2], ['model.ts', 'TS2307', 2]]);
+  assert.equal(fs.readdirSync(dir).sort(), ['bad.ts', 'model.ts']);
+});
+
 test('every diagnostic code has a test here', () => {
   const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006', 'AD2007']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts

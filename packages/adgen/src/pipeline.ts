@@ -214,14 +214,19 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     }
   };
   for (const sf of parsed.files) enqueueFile(sf);
+  const failed = new Set<string>();
   while (queue.length > 0) {
     const unit = queue.shift()!;
     const k = key(unit.file, unit.name);
-    if (lowered.has(k)) continue;
-    if (reportTypeErrors(unit.node, bag)) continue;
+    if (lowered.has(k) || failed.has(k)) continue;
+    if (reportTypeErrors(unit.node, bag)) {
+      failed.add(k);
+      continue;
+    }
     const r = lowerFunction(unit, bag);
-    if (!r) continue;
-    lowered.set(k, { unit, ir: r.ir, callees: r.callees });
+    // a function with errors still has its callees lowered: their errors belong to this run's report
+    if (r.ir) lowered.set(k, { unit, ir: r.ir, callees: r.callees });
+    else failed.add(k);
     for (const c of r.callees) {
       const file = c.decl.getSourceFile().getFilePath() as string;
       if (c.specifier) {

@@ -129,7 +129,18 @@ export function parseProject(paths: string[], bag: DiagnosticBag, project: Proje
 export function reportTypeErrors(fn: FunctionLike, bag: DiagnosticBag): boolean {
   const sf = fn.getSourceFile();
   const program = fn.getProject().getProgram().compilerObject;
-  const [start, end] = [fn.getStart(), fn.getEnd()];
+  // an imported file with a syntax error: reported as tsc does for inputs (parseProject)
+  const syntax = program.getSyntacticDiagnostics(sf.compilerNode);
+  for (const d of syntax) bag.push(fromTsDiagnostic(d, sf.getFilePath()));
+  if (syntax.length > 0) return true;
+  return reportTypeErrorsIn(fn, bag);
+}
+
+/** Reports the TypeScript errors inside one node (a function, an import declaration); true when there were any. */
+export function reportTypeErrorsIn(node: Node, bag: DiagnosticBag): boolean {
+  const sf = node.getSourceFile();
+  const program = node.getProject().getProgram().compilerObject;
+  const [start, end] = [node.getStart(), node.getEnd()];
   const errors = program.getSemanticDiagnostics(sf.compilerNode).filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined && d.start >= start && d.start < end);
   for (const d of errors) bag.push(fromTsDiagnostic(d, sf.getFilePath()));
   return errors.length > 0;

@@ -16,7 +16,7 @@ import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
 import { BOOLEAN_OPS, MATH_CONSTANTS, REJECTED, ruleFor } from '../../rules/index.ts';
-import { isExportedTopLevel, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
+import { isExportedTopLevel, reportTypeErrorsIn, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
 import { classifyType, describeType } from './types.ts';
 
 /** How a callee found in the body resolves. */
@@ -809,7 +809,9 @@ class Lowerer {
     }
     const decl = resolveFunction(named);
     if (!decl) {
-      this.error('AD1002', callee, text);
+      // `import { g } from './missing.ts'`: tsc's own error (TS2307) says it better
+      const imported = importOf(Node.isPropertyAccessExpression(callee) ? callee.getExpression() : callee);
+      if (!(imported && !imported.declaration.getModuleSpecifierSourceFile() && reportTypeErrorsIn(imported.declaration, this.bag))) this.error('AD1002', callee, text);
       return b.ZERO;
     }
     // the function's own name: its derivatives are named after it (`import { dot as d }` calls _dotVjp)
@@ -1001,10 +1003,19 @@ function packageOf(sf: import('ts-morph').SourceFile): string | null {
   return name;
 }
 
-/** The import a name comes from: `import { f }`, `import { f as g }` or `import * as L`. */
+/**
+ * The import a name comes from: `import { f }`, `import { f as g }`, `import f` (a default
+ * export), `import * as L`, or `import { L }` of a namespace re-export (`export * as L from …`).
+ */
 function importOf(id: Node): { declaration: import('ts-morph').ImportDeclaration; namespace: boolean } | null {
-  const decl = id.getSymbol()?.getDeclarations()[0];
-  if (decl && Node.isImportSpecifier(decl)) return { declaration: decl.getImportDeclaration(), namespace: false };
+  const sym = id.getSymbol();
+  const decl = sym?.getDeclarations()[0];
+  if (decl && Node.isImportSpecifier(decl)) {
+    const target = sym!.isAlias() ? sym!.getAliasedSymbol() : undefined;
+    const namespace = (target?.getDeclarations() ?? []).some((d) => Node.isSourceFile(d) || Node.isNamespaceExport(d));
+    return { declaration: decl.getImportDeclaration(), namespace };
+  }
+  if (decl && Node.isImportClause(decl)) return { declaration: decl.getParentOrThrow() as import('ts-morph').ImportDeclaration, namespace: false };
   if (decl && Node.isNamespaceImport(decl)) return { declaration: decl.getParentOrThrow().getParentOrThrow() as import('ts-morph').ImportDeclaration, namespace: true };
   return null;
 }
@@ -1063,8 +1074,9 @@ export function writes(stmts: Stmt[], name: string): boolean {
 }
 
 /** Lowers a function to source IR; returns null (with diagnostics) when it cannot. */
-export function lowerFunction(unit: FunctionUnit, bag: DiagnosticBag): { ir: FunctionIR; callees: CalleeRef[] } | null {
+/** The function in source IR (null after diagnostics), and the functions it calls either way. */
+export function lowerFunction(unit: FunctionUnit, bag: DiagnosticBag): { ir: FunctionIR | null; callees: CalleeRef[] } {
   const lowerer = new Lowerer(unit, bag);
   const ir = lowerer.lower();
-  return ir ? { ir, callees: [...lowerer.callees.values()] } : null;
+  return { ir, callees: [...lowerer.callees.values()] };
 }

@@ -15,7 +15,7 @@ import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
 import { fuseLoops } from '../packages/adgen/src/optimize/fusion.ts';
 import { forwardStores } from '../packages/adgen/src/optimize/forwarding.ts';
 import { removeDeadVariables } from '../packages/adgen/src/optimize/dead-variables.ts';
-import { assertElementReads, withoutUnusedHelpers } from '../packages/adgen/src/emit/index.ts';
+import { assertElementReads, parsedPiece, withoutUnusedHelpers } from '../packages/adgen/src/emit/index.ts';
 import { functionDeclaration, printNode } from '../packages/adgen/src/emit/printer.ts';
 import { compile } from './support/harness.ts';
 
@@ -204,7 +204,7 @@ test('dead variables go with their assignments; effects, outputs, shadowed names
 
 test('unused helpers leave the file; element reads get ! for noUncheckedIndexedAccess, writes do not', () => {
   const text = 'let _sp = 0;\nfunction _push(v: number): void { _sp++; }\nfunction _used(): number { return 1; }\nexport function f(a: Float64Array): number { a[0] += a[1] * _used(); a[2]++; return a[a[0]]; }\n';
-  const kept = withoutUnusedHelpers(text);
+  const kept = withoutUnusedHelpers([parsedPiece(text, false)]);
   assert.not.match(kept, '_push');
   assert.not.match(kept, '_sp');
   assert.match(kept, 'function _used()');

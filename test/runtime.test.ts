@@ -11,20 +11,22 @@ import {
   centralDifference,
   dot,
   flatten,
-  fitPlotSpec,
   formatG,
   formatTensor,
   forwardDifference,
   isMain,
-  linePlotSpec,
   linspace,
   maxAbsDiff,
   mean,
   mulberry32,
   norm,
-  renderSvg,
   stopGradient,
 } from '@adgen/runtime';
+import {
+  fitPlotSpec,
+  linePlotSpec,
+  renderSvg,
+} from '@adgen/runtime/plot';
 
 /** f(θ) = ½ Σ cᵢ (θᵢ − tᵢ)², a convex quadratic with minimum at t. */
 function quadratic(c: number[], t: number[]) {

@@ -4,7 +4,8 @@
  * per-sample loss from `sampleLossGrad` (the practical's hand-coded backward pass, generated).
  * Run: npm run example backprop-practical
  */
-import { Rng, SGD, fitPlotSpec, isMain, linspace, outPath, writePlot } from '@adgen/runtime';
+import { Rng, SGD, isMain, linspace } from '@adgen/runtime';
+import { fitPlotSpec, outPath, writePlot } from '@adgen/runtime/plot';
 import { sampleLoss } from './model.ts';
 import { sampleLossGrad } from './model.ad.ts';
 

@@ -5,7 +5,8 @@
  * starting frequencies and keeps the best fit, then refines it.
  * Run: npm run example challenge-exp-cos-freq
  */
-import { Adam, Rng, fitPlotSpec, isMain, linspace, outPath, writePlot } from '@adgen/runtime';
+import { Adam, Rng, isMain, linspace } from '@adgen/runtime';
+import { fitPlotSpec, outPath, writePlot } from '@adgen/runtime/plot';
 import { lossGrad } from './model.ad.ts';
 
 export const P_STAR = 2.5;

@@ -10,7 +10,8 @@
  * Run: npm run example challenge-exp-cos-gpu
  */
 import { GPU } from 'gpu.js';
-import { Adam, Rng, fitPlotSpec, isMain, linspace, outPath, writePlot } from '@adgen/runtime';
+import { Adam, Rng, isMain, linspace } from '@adgen/runtime';
+import { fitPlotSpec, outPath, writePlot } from '@adgen/runtime/plot';
 import { createLossGpu, lossGrad } from './model.ad.ts';
 
 export const P_STAR = 2.5;

@@ -3,7 +3,8 @@
  * yₜ = exp(w*·cos(xₜ) + b*) (plus a little noise) by gradient descent on the MSE, with Adam.
  * Run: npm run example challenge-exp-cos
  */
-import { Adam, Rng, arange, fitPlotSpec, isMain, linePlotSpec, linspace, outPath, writePlot } from '@adgen/runtime';
+import { Adam, Rng, arange, isMain, linspace } from '@adgen/runtime';
+import { fitPlotSpec, linePlotSpec, outPath, writePlot } from '@adgen/runtime/plot';
 import { lossGrad } from './model.ad.ts';
 
 export const W_STAR = 1.5;

@@ -5,7 +5,8 @@
  * (2, 1)/√5 and multiplier λ* = 1 − √5, and ∇𝓛 vanishes there.
  * Run: npm run example lagrange-multipliers
  */
-import { SGD, fitPlotSpec, isMain, linspace, norm, outPath, writePlot } from '@adgen/runtime';
+import { SGD, isMain, linspace, norm } from '@adgen/runtime';
+import { fitPlotSpec, outPath, writePlot } from '@adgen/runtime/plot';
 import { constraint, objective } from './model.ts';
 import { augmentedLagrangianGrad, lagrangianGrad } from './model.ad.ts';
 

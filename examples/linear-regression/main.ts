@@ -4,7 +4,8 @@
  * by hand and then 1000 epochs, printing cost and gradients each epoch.
  * Run: npm run example linear-regression
  */
-import { SGD, arange, fitPlotSpec, formatG, formatTensor, isMain, linePlotSpec, outPath, writePlot } from '@adgen/runtime';
+import { SGD, arange, formatG, formatTensor, isMain } from '@adgen/runtime';
+import { fitPlotSpec, linePlotSpec, outPath, writePlot } from '@adgen/runtime/plot';
 import { regression } from './model.ts';
 import { costGrad } from './model.ad.ts';
 

@@ -5,7 +5,8 @@
  * (central) until floating-point cancellation takes over and the error grows again.
  * Run: npm run example polynomial-finite-differences
  */
-import { centralDifference, forwardDifference, isMain, linePlotSpec, outPath, writePlot } from '@adgen/runtime';
+import { centralDifference, forwardDifference, isMain } from '@adgen/runtime';
+import { linePlotSpec, outPath, writePlot } from '@adgen/runtime/plot';
 import { func } from './model.ts';
 import { funcGrad } from './model.ad.ts';
 

@@ -1,7 +1,8 @@
 /**
  * adgen runtime. Generated derivative code does not depend on this package, except the GPU code of
  * `@gpu` functions (kernel cache and float64 sums, gpu.ts); user models import `stopGradient`
- * from it, and examples use its optimizers, random numbers, helpers and plots.
+ * from it, and examples use its optimizers, random numbers and helpers. Plots (vega-lite) are a
+ * module of their own, `@adgen/runtime/plot`, so code that never plots never loads their types.
  */
 
 /**
@@ -29,16 +30,6 @@ export {
   formatTensor,
   isMain,
 } from './helpers.ts';
-export {
-  renderSvg,
-  writePlot,
-  outPath,
-  fitPlotSpec,
-  linePlotSpec,
-  type Curve,
-  type FitPlotOptions,
-  type LinePlotOptions,
-} from './plot.ts';
 export {
   GpuKernels,
   createKernels,

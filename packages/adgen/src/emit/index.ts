@@ -50,17 +50,17 @@ export function prepareEmit(): void {
 }
 
 export async function emitFile(plan: FilePlan): Promise<string> {
-  const parts: string[] = [header(plan.sourceBase)];
-  parts.push('/* eslint-disable */\n');
-  for (const imp of plan.imports) parts.push(`import { ${imp.names.join(', ')} } from '${imp.from}';\n`);
-  if (plan.uses.tape) parts.push(TAPE);
-  if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushArray'))) parts.push(TAPE_ARRAYS);
-  if (plan.uses.refs) parts.push(REF_TAPE);
-  if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkIndex'))) parts.push(CHECK_INDEX);
-  if (plan.uses.copies) parts.push(COPY_INTO);
-  if (plan.uses.tangentArray) parts.push(TANGENT_ARRAY);
-  if (plan.uses.jacobian) parts.push(JACOBIAN, COPY_EACH);
-  parts.push(...plan.prelude);
+  const pieces: Piece[] = [];
+  const text = (t: string) => pieces.push(parsedPiece(t));
+  for (const imp of plan.imports) pieces.push(parsedPiece(`import { ${imp.names.join(', ')} } from '${imp.from}';\n`, false));
+  if (plan.uses.tape) text(TAPE);
+  if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushArray'))) text(TAPE_ARRAYS);
+  if (plan.uses.refs) text(REF_TAPE);
+  if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkIndex'))) text(CHECK_INDEX);
+  if (plan.uses.copies) text(COPY_INTO);
+  if (plan.uses.tangentArray) text(TANGENT_ARRAY);
+  if (plan.uses.jacobian) text(JACOBIAN + COPY_EACH);
+  for (const p of plan.prelude) text(p);
   for (const g of plan.globals) {
     const decl = ts.factory.createVariableStatement(
       [ts.factory.createModifier(ts.SyntaxKind.ExportKeyword)],
@@ -69,11 +69,102 @@ export async function emitFile(plan: FilePlan): Promise<string> {
         g.mutable ? ts.NodeFlags.Let : ts.NodeFlags.Const,
       ),
     );
-    parts.push(printNode(decl) + '\n');
+    pieces.push(builtPiece(decl, printNode(decl) + '\n'));
   }
-  for (const fn of plan.functions) parts.push('\n' + printNode(functionDeclaration(fn, { annotateScalars: plan.checkedIndexing === true })) + '\n');
-  const text = withoutUnusedHelpers(parts.join(''));
-  return formatCode(plan.checkedIndexing ? assertElementReads(text) : text, PRETTIER_OPTIONS);
+  for (const fn of plan.functions) {
+    const decl = functionDeclaration(fn, { annotateScalars: plan.checkedIndexing === true });
+    pieces.push(builtPiece(decl, '\n' + printNode(decl) + '\n'));
+  }
+  const body = withoutUnusedHelpers(pieces);
+  const out = header(plan.sourceBase) + '/* eslint-disable */\n' + body;
+  return formatCode(plan.checkedIndexing ? assertElementReads(out) : out, PRETTIER_OPTIONS);
+}
+
+/**
+ * A part of the generated file: its text and its top-level statements. Constant code (the
+ * prelude, imports) is parsed, once per distinct text; generated functions are the printer's
+ * own nodes, so the file is never parsed back.
+ */
+export interface Piece {
+  text: string;
+  statements: readonly ts.Statement[];
+  /** where each statement lies in `text` (null: the whole text is the one statement) */
+  spans: ({ start: number; end: number } | null)[];
+  /** imports: specifiers nothing reads may go */
+  isImport: boolean;
+}
+
+const parsedPieces = new Map<string, Piece>();
+
+export function parsedPiece(text: string, cache = true): Piece {
+  const known = parsedPieces.get(text);
+  if (known) return known;
+  const sf = ts.createSourceFile('piece.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const piece: Piece = { text, statements: sf.statements, spans: sf.statements.map((st) => ({ start: st.getFullStart(), end: st.getEnd() })), isImport: sf.statements.some(ts.isImportDeclaration) };
+  if (cache) parsedPieces.set(text, piece);
+  return piece;
+}
+
+const builtPiece = (node: ts.Statement, text: string): Piece => ({ text, statements: [node], spans: [null], isImport: false });
+
+/** How often each name occurs in the node (identifiers, as in the printed text). */
+function mentions(node: ts.Node, into = new Map<string, number>()): Map<string, number> {
+  if (ts.isIdentifier(node)) into.set(node.text, (into.get(node.text) ?? 0) + 1);
+  ts.forEachChild(node, (child) => void mentions(child, into));
+  return into;
+}
+
+/**
+ * Drops the file's own helpers that nothing uses (the prelude comes in pieces: a file whose
+ * loops reserve the tape never calls `_push`), so generated files pass `noUnusedLocals`.
+ * Module-level functions, variables and type aliases that are not exported, found on the
+ * TypeScript AST of each piece. Returns the text of what stays.
+ */
+export function withoutUnusedHelpers(pieces: Piece[]): string {
+  const all = pieces.flatMap((piece) => piece.statements.map((st) => ({ piece, st, own: mentions(st) })));
+  const total = new Map<string, number>();
+  for (const { own } of all) for (const [n, c] of own) total.set(n, (total.get(n) ?? 0) + c);
+  const exported = (st: ts.Statement) => ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  const declared = (st: ts.Statement): string[] =>
+    ts.isFunctionDeclaration(st) || ts.isTypeAliasDeclaration(st) ? (st.name ? [st.name.text] : []) : ts.isVariableStatement(st) ? st.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) ? [d.name.text] : [])) : [];
+  const removed = new Set<ts.Statement>();
+  // a declaration nothing outside it mentions goes; what it mentioned counts once less, so a
+  // helper only it used may go next (to a fixpoint)
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const { st, own } of all) {
+      if (removed.has(st) || exported(st)) continue;
+      const names = declared(st);
+      if (names.length === 0 || !names.every((n) => (total.get(n) ?? 0) === (own.get(n) ?? 0))) continue;
+      removed.add(st);
+      for (const [n, c] of own) total.set(n, (total.get(n) ?? 0) - c);
+      changed = true;
+    }
+  }
+  let out = '';
+  for (const piece of pieces) {
+    if (piece.spans[0] === null) {
+      if (!removed.has(piece.statements[0]!)) out += piece.text;
+      continue;
+    }
+    // names our own imports bring in that nothing reads (`IKernelFunctionThis` of a file whose
+    // kernels never use `this`): the specifier goes, or the whole import when none is left
+    const cuts = piece.statements.flatMap((st, k) => (removed.has(st) ? [piece.spans[k]!] : []));
+    for (const st of piece.statements) {
+      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (!named || !ts.isNamedImports(named)) continue;
+      const dead = named.elements.filter((el) => total.get(el.name.text) === 1);
+      if (dead.length === named.elements.length) cuts.push({ start: st.getFullStart(), end: st.getEnd() + (piece.text[st.getEnd()] === '\n' ? 1 : 0) });
+      else for (const el of dead) cuts.push({ start: el.getFullStart(), end: piece.text[el.getEnd()] === ',' ? el.getEnd() + 1 : el.getEnd() });
+    }
+    let at = 0;
+    for (const cut of cuts.sort((x, y) => x.start - y.start)) {
+      out += piece.text.slice(at, cut.start);
+      at = cut.end;
+    }
+    out += piece.text.slice(at);
+  }
+  return out;
 }
 
 /**
@@ -111,55 +202,3 @@ export function assertElementReads(text: string): string {
   return rewrite(sf);
 }
 
-/**
- * Drops the file's own helpers that nothing uses (the prelude comes in pieces: a file whose
- * loops reserve the tape never calls `_push`), so generated files pass `noUnusedLocals`.
- * Module-level functions, variables and type aliases that are not exported, found on the
- * TypeScript AST, on one parse.
- */
-export function withoutUnusedHelpers(text: string): string {
-  const sf = ts.createSourceFile('generated.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-  /** how often each name occurs in the node */
-  const mentions = (node: ts.Node, into = new Map<string, number>()): Map<string, number> => {
-    if (ts.isIdentifier(node)) into.set(node.text, (into.get(node.text) ?? 0) + 1);
-    ts.forEachChild(node, (child) => void mentions(child, into));
-    return into;
-  };
-  const total = mentions(sf);
-  const inside = new Map(sf.statements.map((st) => [st, mentions(st)]));
-  const exported = (st: ts.Statement) => ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
-  const declared = (st: ts.Statement): string[] =>
-    ts.isFunctionDeclaration(st) || ts.isTypeAliasDeclaration(st) ? (st.name ? [st.name.text] : []) : ts.isVariableStatement(st) ? st.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) ? [d.name.text] : [])) : [];
-  const removed = new Set<ts.Statement>();
-  // a declaration nothing outside it mentions goes; what it mentioned counts once less, so a
-  // helper only it used may go next (to a fixpoint)
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const st of sf.statements) {
-      if (removed.has(st) || exported(st)) continue;
-      const names = declared(st);
-      const own = inside.get(st)!;
-      if (names.length === 0 || !names.every((n) => (total.get(n) ?? 0) === (own.get(n) ?? 0))) continue;
-      removed.add(st);
-      for (const [n, c] of own) total.set(n, (total.get(n) ?? 0) - c);
-      changed = true;
-    }
-  }
-  // names our own imports bring in that nothing reads (`IKernelFunctionThis` of a file whose
-  // kernels never use `this`): the specifier goes, or the whole import when none is left
-  const cuts: { start: number; end: number }[] = [...removed].map((st) => ({ start: st.getFullStart(), end: st.getEnd() }));
-  for (const st of sf.statements) {
-    const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
-    if (!named || !ts.isNamedImports(named)) continue;
-    const dead = named.elements.filter((el) => total.get(el.name.text) === 1);
-    if (dead.length === named.elements.length) cuts.push({ start: st.getFullStart(), end: st.getEnd() });
-    else for (const el of dead) cuts.push({ start: el.getFullStart(), end: text[el.getEnd()] === ',' ? el.getEnd() + 1 : el.getEnd() });
-  }
-  let out = '';
-  let at = 0;
-  for (const cut of cuts.sort((x, y) => x.start - y.start)) {
-    out += text.slice(at, cut.start);
-    at = cut.end;
-  }
-  return out + text.slice(at);
-}

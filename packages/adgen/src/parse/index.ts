@@ -104,6 +104,9 @@ export function parseProject(paths: string[], bag: DiagnosticBag, project: Proje
       bag.add('AD2001', { file: p, line: 0, column: 0 }, p);
       continue;
     }
+    // a file that never mentions the tag has nothing to generate (a directory's main.ts, its
+    // plots): left out of the program, with everything it alone imports
+    if (!fs.readFileSync(abs, 'utf8').includes('@differentiable')) continue;
     added.push({ abs, sf: project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs) });
   }
   // one program for all files (each added file would otherwise rebuild it)

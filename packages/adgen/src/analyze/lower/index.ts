@@ -116,7 +116,8 @@ class Lowerer {
   declare(name: string, type: VarType, loopVariable = false, parameter = false): string {
     // user names may not start with '_': those are the compiler's (SPEC naming); a local may not
     // end like a derivative's name (`s_bar`, `s_dot`: those are the adjoint and tangent of `s`)
-    let base = name.startsWith('_') && !name.startsWith('_i') ? `u${name}` : name;
+    // nor hide a global the generated code calls (a parameter named `Math`)
+    let base = (name.startsWith('_') && !name.startsWith('_i')) || GENERATED_CODE_GLOBALS.has(name) ? `u${name}` : name;
     if (!parameter && DERIVATIVE_SUFFIXES.some((suffix) => base.endsWith(suffix))) base = `${base}_`;
     const visible = (n: string) => this.scopes.some((m) => [...m.values()].includes(n));
     const reusable = (n: string) => loopVariable && this.loopVariables.has(n) && this.locals.get(n) === type && !visible(n);
@@ -849,6 +850,9 @@ class Lowerer {
     return b.call(name, ...irArgs);
   }
 }
+
+/** Globals generated code uses by name; a user variable of that name is renamed inside it. */
+const GENERATED_CODE_GLOBALS = new Set(['Math', 'Number', 'Array', 'Float64Array', 'Float32Array', 'Infinity', 'NaN', 'undefined', 'RangeError', 'Record', 'ArrayLike']);
 
 const NUMBER_CONSTANTS = new Set(['EPSILON', 'MAX_VALUE', 'MIN_VALUE', 'MAX_SAFE_INTEGER', 'MIN_SAFE_INTEGER', 'POSITIVE_INFINITY', 'NEGATIVE_INFINITY', 'NaN']);
 

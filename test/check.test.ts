@@ -164,6 +164,10 @@ export function hJacobian(x: number) { return { value: Math.sqrt(x - 5), jacobia
   assert.match(rh?.messages.join('') ?? '', /no valid point.*@check/);
   const fixed = await checkGenerated([handFile(text, [unit('h', 1, [num('x')], { kind: 'number' }, ['@check x in [6, 9]'])])], quiet);
   assert.is(fixed.results[0]?.status, 'PASS', fixed.results[0]?.messages.join('; '));
+  // an active number fixed by `x = 2` is still moved by finite differences: the advice says so
+  const pinned = await checkGenerated([handFile(text, [unit('h', 1, [num('x')], { kind: 'number' }, ['@check x = 2'])])], quiet);
+  assert.is(pinned.results[0]?.status, 'FAIL');
+  assert.match(pinned.results[0]?.messages.join('') ?? '', /x is fixed by @check but still differentiated.*out of @wrt/);
 });
 
 test('checkGenerated: the seed makes runs reproducible', async () => {

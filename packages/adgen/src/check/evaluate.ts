@@ -372,10 +372,12 @@ class UnitChecker {
     }
     if (this.result.points === 0) {
       const reasons = [...new Set(failures)].slice(0, 3).join('; ');
-      throw new CheckFailure(
-        `FAIL: no valid point: every draw gave NaN/Infinity, threw, or sat on a kink (${reasons}); ` +
-          'give input sizes and ranges with a @check tag (an index past the end of an array reads undefined, which is NaN)',
-      );
+      // `n = 20` on an active number fixes where it is drawn, but finite differences still move it
+      const fixedActive = this.slots.filter((s) => s.kind === 'scalar' && s.active && s.spec.value !== undefined).map((s) => s.param.name);
+      const advice = fixedActive.length > 0
+        ? `${fixedActive.join(', ')} ${fixedActive.length > 1 ? 'are' : 'is'} fixed by @check but still differentiated (finite differences move ${fixedActive.length > 1 ? 'them' : 'it'}); leave ${fixedActive.length > 1 ? 'them' : 'it'} out of @wrt to hold ${fixedActive.length > 1 ? 'them' : 'it'} fixed`
+        : 'give input sizes and ranges with a @check tag (an index past the end of an array reads undefined, which is NaN)';
+      throw new CheckFailure(`FAIL: no valid point: every draw gave NaN/Infinity, threw, or sat on a kink (${reasons}); ${advice}`);
     }
     this.finish();
   }

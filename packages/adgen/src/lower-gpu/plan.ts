@@ -17,7 +17,7 @@ import * as b from '../ir/builders.ts';
 import type { DiagCode } from '../diagnostics/codes.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
-import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
+import { BOOLEAN_OPS, PREDICATES, ruleFor } from '../rules/index.ts';
 
 export type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 
@@ -222,7 +222,7 @@ export function planLoop(loop: LoopStmt, fn: FunctionIR, namer: Namer): LoopPlan
       case 'alloc': refuse('AD4007', `it allocates an array ('new ${e.ctor}') in every iteration`); break;
       case 'op': {
         const rule = ruleFor(e.op);
-        if (!BOOLEAN_OPS.has(e.op) && e.op !== 'pos' && !rule?.gpu) refuse('AD4005', e.op, '');
+        if ((!BOOLEAN_OPS.has(e.op) && e.op !== 'pos' && !rule?.gpu) || PREDICATES.has(e.op)) refuse('AD4005', e.op, '');
         break;
       }
       default: break;

@@ -26,8 +26,11 @@ export const REJECTED = {
   'Math.sumPrecise': 'AD1009',
 } satisfies Record<string, DiagCode>;
 
+/** Tests of a number (`if (!Number.isFinite(v)) …`): boolean results, printed as the calls they are. */
+export const PREDICATES = new Set(['Number.isFinite', 'Number.isNaN', 'Number.isInteger', 'isFinite', 'isNaN']);
+
 /** Operators with boolean results: no derivative, used only for control flow. */
-export const BOOLEAN_OPS = new Set(['<', '<=', '>', '>=', '===', '!==', '==', '!=', '&&', '||', '!']);
+export const BOOLEAN_OPS = new Set(['<', '<=', '>', '>=', '===', '!==', '==', '!=', '&&', '||', '!', ...PREDICATES]);
 
 /** Math constants allowed as values. */
 export const MATH_CONSTANTS = new Set(['E', 'LN10', 'LN2', 'LOG10E', 'LOG2E', 'PI', 'SQRT1_2', 'SQRT2']);

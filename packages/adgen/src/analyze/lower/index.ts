@@ -15,7 +15,7 @@ import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
 import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
-import { BOOLEAN_OPS, MATH_CONSTANTS, REJECTED, ruleFor } from '../../rules/index.ts';
+import { BOOLEAN_OPS, MATH_CONSTANTS, PREDICATES, REJECTED, ruleFor } from '../../rules/index.ts';
 import { isExportedTopLevel, reportTypeErrorsIn, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
 import { classifyType, describeType } from './types.ts';
 
@@ -796,6 +796,7 @@ class Lowerer {
       return { k: 'stop', e: this.expr(args[0]!) };
     }
     if (text === 'Number' && args.length === 1) return this.expr(args[0]!);
+    if (PREDICATES.has(text) && args.length === 1) return b.op(text, this.expr(args[0]!));
     if (Node.isPropertyAccessExpression(callee) && this.arrayName(callee.getExpression())) {
       const method = callee.getName();
       const hint = method === 'fill' ? 'Fill the whole array with one argument, `a.fill(v)`, or use an index loop.' : 'Use an index loop over the array instead.';

@@ -25,7 +25,7 @@
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
-import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
+import { apiName, isArrayType, type ArrayResultType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { callIn, diffVars, readsParamContents, type Activity, type WriteMap } from '../analyze/activity.ts';
@@ -652,12 +652,14 @@ export class ReverseTransformer {
     e.args.forEach((a, i) => {
       if (!arrayArg(a)) return;
       const name = (a as { name: string }).name;
+      // a copy of the array's own type: the kernel's parameter may be a number[] or Float32Array
+      const type = (this.fn.locals.get(name) ?? 'Float64Array') as ArrayResultType;
       const writtenHere = written.has(i);
       if (!writtenHere && (!anyActive || !once || this.stable(name, m.pos + 1, m))) return;
       if (!writtenHere) {
         // read-only argument overwritten later: the kernel needs today's contents
         const t = this.namer.fresh('_c');
-        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m, false, null));
+        fwd.push(this.define(t, type, arrayCopy(type, b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
         return;
       }
@@ -671,13 +673,13 @@ export class ReverseTransformer {
       if (!save) return;
       if (once) {
         const t = this.namer.fresh('_c');
-        fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(name)), m, false, null));
+        fwd.push(this.define(t, type, arrayCopy(type, b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
       } else {
         this.usesTape.refs = true;
-        fwd.push(b.exprStmt(b.xcall('_pushRef', b.xcall('Float64Array.from', b.v(name)))));
+        fwd.push(b.exprStmt(b.xcall('_pushRef', arrayCopy(type, b.v(name)))));
         const t = this.namer.fresh('_c');
-        refPops.unshift(b.decl(t, 'Float64Array', b.xcall('_popRef'), false));
+        refPops.unshift(b.decl(t, type, b.xcall('_popRef'), false));
         snapshots.set(name, b.v(t));
       }
     });

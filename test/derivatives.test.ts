@@ -244,4 +244,35 @@ test('a write past the end of a number[] stops with a RangeError; writes plainly
   assert.ok(Math.abs((m['insideJvp']!(x, 4, { x: 1 }).tangent as number) - ds) < 1e-12);
 });
 
+test("fVjp checks its cotangent's length; a readonly tuple is a cotangent; a parameter named like a helper keeps no dead helper", async () => {
+  const source = [
+    '/** @differentiable */',
+    'export function scaled(a: number, x: Float64Array): Float64Array {',
+    '  const r = new Float64Array(x.length);',
+    '  for (let i = 0; i < x.length; i++) r[i] = a * x[i]!;',
+    '  return r;',
+    '}',
+    '/** @differentiable */',
+    'export function pair(a: number, b: number): readonly [number, number] {',
+    '  return [a * b, a - b];',
+    '}',
+    '/** @differentiable */',
+    'export function named(a: number, _push: Float64Array): number {',
+    '  let s = a;',
+    '  for (let i = 0; i < _push.length; i++) s = Math.sin(s * _push[i]!);',
+    '  return s;',
+    '}',
+  ].join('\n');
+  const { modules, files, sources } = await compile({ 'contract.ts': source });
+  const m = modules['contract.ts']!;
+  const x = Float64Array.of(1, 2, 3);
+  assert.throws(() => m['scaledVjp']!(0.5, x, [1, 1]), (e: unknown) => e instanceof RangeError && /cotangent has length 2; the value has length 3/.test(e.message));
+  assert.equal(Array.from(m['scaledVjp']!(0.5, x, [1, 0, 2]).grad.x), [0.5, 0, 1]);
+  const value = sources['contract.ts']!['pair']!(2, 3) as readonly [number, number];
+  assert.equal(m['pairVjp']!(2, 3, value).grad, { a: 3 * 6 + -1, b: 2 * 6 - -1 });
+  assert.throws(() => m['pairVjp']!(2, 3, [1]), RangeError);
+  // the grad key `_push` is not a use of the tape's `_push`, which this file does not need
+  assert.not.match(files[0]!.text, /function _push\(/);
+});
+
 test.run();

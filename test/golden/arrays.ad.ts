@@ -38,6 +38,15 @@ export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
 }
 
+/** A cotangent has one element per element of the value. */
+function _checkCotangent(cotangent: ArrayLike<number>, length: number): void {
+  if (cotangent.length !== length) {
+    throw new RangeError(
+      `cotangent has length ${cotangent.length}; the value has length ${length}`,
+    );
+  }
+}
+
 /** A tangent array of the given length: a copy of the one passed, or zeros. */
 function _tangentArray(
   given: ArrayLike<number> | undefined,
@@ -141,6 +150,7 @@ export function matvecVjp(
 } {
   const A_bar = new Float64Array(A.length);
   const x_bar = new Float64Array(x.length);
+  _checkCotangent(cotangent, y.length);
   const y_bar = Float64Array.from(cotangent);
   let _n0 = 0;
   // arrays.ts:7  const n = x.length;

@@ -9,7 +9,7 @@
 export const RESERVED = new Set([
   '_tape', '_sp', '_tapePeak', '_push', '_reserve', '_pop', '_notePeak', '_pushArray', '_popArray',
   '_refs', '_pushRef', '_popRef', '_tangentArray', '_Column', '_jacobian', '_copyEach', '_copyInto',
-  '_checkIndex', '_sumRow', '_storeRow', '_addRow', '_addRowSums',
+  '_checkIndex', '_checkCotangent', '_sumRow', '_storeRow', '_addRow', '_addRowSums',
 ]);
 
 export const names = {

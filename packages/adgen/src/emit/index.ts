@@ -11,7 +11,7 @@ import { ts } from '../parse/typescript.ts';
 import type { Expr } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { expr, functionDeclaration, printNode, typeNode } from './printer.ts';
-import { CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, TANGENT_ARRAY, TAPE, TAPE_ARRAYS } from './prelude.ts';
+import { CHECK_COTANGENT, CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, TANGENT_ARRAY, TAPE, TAPE_ARRAYS } from './prelude.ts';
 import { someExpr } from '../ir/walk.ts';
 
 /** The first line of every generated file; adgen overwrites only files that start with it. */
@@ -57,6 +57,7 @@ export async function emitFile(plan: FilePlan): Promise<string> {
   if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushArray'))) text(TAPE_ARRAYS);
   if (plan.uses.refs) text(REF_TAPE);
   if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkIndex'))) text(CHECK_INDEX);
+  if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkCotangent'))) text(CHECK_COTANGENT);
   if (plan.uses.copies) text(COPY_INTO);
   if (plan.uses.tangentArray) text(TANGENT_ARRAY);
   if (plan.uses.jacobian) text(JACOBIAN + COPY_EACH);
@@ -107,10 +108,19 @@ export function parsedPiece(text: string, cache = true): Piece {
 
 const builtPiece = (node: ts.Statement, text: string): Piece => ({ text, statements: [node], spans: [null], isImport: false });
 
-/** How often each name occurs in the node (identifiers, as in the printed text). */
-function mentions(node: ts.Node, into = new Map<string, number>()): Map<string, number> {
-  if (ts.isIdentifier(node)) into.set(node.text, (into.get(node.text) ?? 0) + 1);
-  ts.forEachChild(node, (child) => void mentions(child, into));
+/**
+ * A property's name (`grad._push`, `{ _push: … }`): not a use of a module-level `_push`. The
+ * parent is passed down: the printer's synthesized nodes have no parent pointers.
+ */
+function isPropertyName(node: ts.Identifier, parent: ts.Node | undefined): boolean {
+  if (!parent) return false;
+  return (ts.isPropertyAccessExpression(parent) || ts.isPropertyAssignment(parent) || ts.isPropertySignature(parent) || ts.isNamedTupleMember(parent)) && parent.name === node;
+}
+
+/** How often each name occurs in the node (identifiers that name variables, as in the printed text). */
+function mentions(node: ts.Node, into = new Map<string, number>(), parent?: ts.Node): Map<string, number> {
+  if (ts.isIdentifier(node) && !isPropertyName(node, parent)) into.set(node.text, (into.get(node.text) ?? 0) + 1);
+  ts.forEachChild(node, (child) => void mentions(child, into, node));
   return into;
 }
 

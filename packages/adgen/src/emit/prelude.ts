@@ -84,6 +84,16 @@ function _tangentArray(given: ArrayLike<number> | undefined, length: number, nam
 }
 `;
 
+/** The length check of fVjp's cotangent (array, tuple and @out results). */
+export const CHECK_COTANGENT = `
+/** A cotangent has one element per element of the value. */
+function _checkCotangent(cotangent: ArrayLike<number>, length: number): void {
+  if (cotangent.length !== length) {
+    throw new RangeError(\`cotangent has length \${cotangent.length}; the value has length \${length}\`);
+  }
+}
+`;
+
 export const JACOBIAN = `
 type _Column = [name: string, length: number];
 

@@ -1302,7 +1302,9 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
   }
   const cotangent = extraParam(fn, 'cotangent');
   const outParam = fn.params.find((p) => p.out);
-  if (!kernel && outParam) body.push(b.decl(bar(outParam.name), 'Float64Array', b.xcall('Float64Array.from', b.v(cotangent)), false));
+  // a cotangent of the wrong length would read undefined (NaN) or drop elements: say so, as fJvp does for tangents
+  const checkCotangent = (length: Expr) => b.exprStmt(b.xcall('_checkCotangent', b.v(cotangent), length));
+  if (!kernel && outParam) body.push(checkCotangent(b.len(outParam.name)), b.decl(bar(outParam.name), 'Float64Array', b.xcall('Float64Array.from', b.v(cotangent)), false));
   body.push(...hoisted, ...fwd);
   // the value, before the adjoint sweep restores anything
   let value: Expr;
@@ -1315,12 +1317,14 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       break;
     case 'tuple':
       value = fn.returns.kind === 'array' ? arrayOf(resultArrayType(fn), result.names.map((n) => b.v(n))) : { k: 'arr', elems: result.names.map((n) => b.v(n)) };
+      if (!kernel) seedStmts.push(checkCotangent(b.num(result.names.length)));
       result.names.forEach((n, i) => { if (act.active.has(n)) seedStmts.push(b.assign(bar(n), b.idx(cotangent, b.num(i)))); });
       break;
     case 'array': {
       const v = '_value';
       body.push(b.decl(v, resultArrayType(fn), arrayCopy(resultArrayType(fn), b.v(result.name)), false));
       value = b.v(v);
+      if (!kernel) seedStmts.push(checkCotangent(b.len(v)));
       if (act.active.has(result.name)) {
         const j = '_j';
         seedStmts.push({ k: 'loop', init: [b.decl(j, 'number', b.ZERO)], test: b.op('<', b.v(j), b.len(result.name)), update: [b.assign(j, b.ONE, '+=')], body: b.accumulateAt(bar(result.name), b.v(j), b.idx(cotangent, b.v(j))), doWhile: false });
@@ -1377,7 +1381,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
   }
   const gradProps: [string, Expr][] = fn.params.filter((p) => p.active).map((p) => [apiName(p), act.active.has(p.name) ? b.v(bar(p.name)) : p.type === 'number' ? b.ZERO : { k: 'alloc', ctor: 'Float64Array', len: b.len(p.name) }]);
   body.push({ k: 'return', e: { k: 'obj', props: [['value', value], ['grad', { k: 'obj', props: gradProps }]] } });
-  const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? r : 'ArrayLike<number>';
+  const cotType = fn.returns.kind === 'number' ? 'number' : fn.returns.kind === 'tuple' ? `readonly ${r}` : 'ArrayLike<number>';
   const gradType = gradTypeText(fn);
   return {
     name: names.vjp(fn.name),

@@ -224,6 +224,16 @@ for (const mode of MODES) {
     }
   });
 
+  test(`[${mode}] a constant map into an @out array that an active value overwrites`, async () => {
+    const { gen } = await fixture();
+    const g = gen['createConstantFillGpu']!(gpuFor(mode));
+    const u = data(50, 20, -1, 1);
+    const want = gen['constantFillVjp']!(0.7, new Float64Array(50), u);
+    const got = await g.constantFillVjp(0.7, new Float64Array(50), u);
+    assertClose(got.value, want.value, 'constantFill value');
+    assertGradClose(got.grad, want.grad, 'constantFillVjp');
+  });
+
   test(`[${mode}] kernels are compiled once per shape and reused`, async () => {
     const { gen } = await fixture();
     const g = gen['createLossGpu']!(new GPU({ mode: mode as 'cpu' }));

@@ -4,15 +4,16 @@ import type { TargetFunction } from '../ir/target.ts';
 import { forEachStmtExpr, visitStmts } from '../ir/walk.ts';
 
 /**
- * Variables that raw text (`ext` expressions such as `_tp0[_sp0++]`) mentions: the text may
- * change them where the IR does not show it, so the passes leave them alone. Property names
- * (`tangent.x`) are not variables.
+ * Variables that raw text (`ext` expressions such as `_tp0[_sp0++]`) mentions, and the objects
+ * whose methods a helper call names (`out_bar.fill(0)`): the text may change them where the IR
+ * does not show it, so the passes leave them alone. Property names (`tangent.x`) are not variables.
  */
 export function opaqueNames(body: Stmt[]): Set<string> {
   const out = new Set<string>();
   forEachStmtExpr(body, (e) => {
     // quoted text (`'icf'`, a name passed as a string) mentions no variable
     if (e.k === 'ext') for (const m of e.text.replace(/'[^']*'/g, '').matchAll(/(?<![.\w$])[A-Za-z_$][\w$]*/g)) out.add(m[0]);
+    if (e.k === 'xcall' && e.callee.includes('.')) out.add(e.callee.slice(0, e.callee.indexOf('.')));
   });
   return out;
 }

@@ -32,4 +32,37 @@ test('a time loop calling a helper that only writes its output array tapes 4 val
   assert.not.match(vjp, /_pushRef|Float64Array\.from\(k[12]\)/, 'k1 and k2 are only written by rhs: nothing to save');
 });
 
+test('an inactive array passed to a helper in a loop gets one derivative array per call of the function, not one per iteration', async () => {
+  const source = [
+    'function term(X: Float64Array, i: number, w: number): number {',
+    '  return Math.sin(w * X[i]!);',
+    '}',
+    '/**',
+    ' * @differentiable',
+    ' * @wrt w',
+    ' */',
+    'export function series(X: Float64Array, w: number): number {',
+    '  let s = 0;',
+    '  for (let i = 0; i < X.length; i++) s = 0.5 * s + term(X, i, w);',
+    '  return s;',
+    '}',
+  ].join('\n');
+  const { files, modules } = await compile({ 'series.ts': source });
+  const text = files[0]!.text;
+  const loops = [...text.matchAll(/for \(let i = 0;[^]*?\n  \}/g)].map((m) => m[0]);
+  assert.ok(loops.length >= 2, 'the loops of seriesVjp and seriesJvp');
+  for (const loop of loops) assert.not.match(loop, /new Float64Array/, `an allocation inside a loop:\n${loop}`);
+  // and the derivative is right: d/dw of s_n = 0.5 s_{n-1} + sin(w x_i)
+  const X = Float64Array.of(0.3, -0.7, 1.1);
+  let s = 0;
+  let ds = 0;
+  for (const x of X) {
+    ds = 0.5 * ds + Math.cos(0.4 * x) * x;
+    s = 0.5 * s + Math.sin(0.4 * x);
+  }
+  const g = modules['series.ts']!['seriesGrad']!(X, 0.4);
+  assert.ok(Math.abs(g.value - s) < 1e-15 && Math.abs(g.grad.w - ds) < 1e-14, JSON.stringify(g));
+  assert.ok(Math.abs(modules['series.ts']!['seriesJvp']!(X, 0.4, { w: 1 }).tangent - ds) < 1e-14);
+});
+
 test.run();

@@ -32,6 +32,8 @@ interface Ctx {
   active: Set<string>;
   namer: Namer;
   kernelFor: KernelFor;
+  /** zero tangents of inactive array parameters, allocated once (zeroTangent) */
+  zeros: Map<string, string>;
   /** what a `return` turns into */
   onReturn: (value: Expr | null, tangent: Expr | null, arrays?: { value: Expr[]; tangent: Expr[] }) => Stmt[];
 }
@@ -113,6 +115,22 @@ function passesActiveArray(e: Extract<Expr, { k: 'call' }>, ctx: Ctx): boolean {
   return e.args.some((a) => a.k === 'var' && ctx.active.has(a.name) && isArrayType(ctx.fn.locals.get(a.name) ?? 'number'));
 }
 
+/**
+ * The zero tangent of an inactive array argument. A parameter's is allocated once, at the top of
+ * the function (its length does not change), not at every call in a loop; the kernel only reads
+ * it (an array the callee writes with active values is active here).
+ */
+function zeroTangent(name: string, ctx: Ctx): Expr {
+  const alloc: Expr = { k: 'alloc', ctor: 'Float64Array', len: b.len(name) };
+  if (!ctx.fn.params.some((p) => p.name === name)) return alloc;
+  let zeros = ctx.zeros.get(name);
+  if (!zeros) ctx.zeros.set(name, (zeros = ctx.namer.fresh(`_${name.replace(/^_+/, '')}Zeros`)));
+  return b.v(zeros);
+}
+
+/** Declarations of the zero tangents zeroTangent handed out. */
+const zeroDecls = (ctx: Ctx): Stmt[] => [...ctx.zeros].map(([name, zeros]) => b.decl(zeros, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }, false));
+
 /** Forward-mode call `g(args)`: the kernel computes value and tangent together. */
 function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { val: Expr; dotExpr: Expr } | null {
   const anyActive = e.args.some((a) => (a.k === 'var' && ctx.active.has(a.name)) || !b.isZero(tangent(a, ctx, []).dot));
@@ -123,7 +141,7 @@ function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { 
     args.push(primalExpr(a));
     if (isArr) {
       const name = (a as { name: string }).name;
-      args.push(ctx.active.has(name) ? b.v(dot(name)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) });
+      args.push(ctx.active.has(name) ? b.v(dot(name)) : zeroTangent(name, ctx));
     } else if (!isBooleanExpr(a, ctx.fn)) {
       const t = tangent(a, ctx, pre);
       args.push(t.dot);
@@ -288,6 +306,7 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
     active: act.active,
     namer,
     kernelFor,
+    zeros: new Map(),
     onReturn: (value, tan, arrays) => {
       if (arrays) {
         // `return [a, b]`: a tuple, or a fresh array of the declared type when the result is an array
@@ -306,7 +325,8 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
       return [{ k: 'return', e: { k: 'obj', props: [['value', value!], ['tangent', tan!]] } }];
     },
   };
-  const body = [...prologue, ...statements(fn.body, ctx)];
+  const main = statements(fn.body, ctx);
+  const body = [...prologue, ...zeroDecls(ctx), ...main];
   if (fn.returns.kind === 'void') body.push(...ctx.onReturn(null, null));
   const tangentType = tangentArgTypeText(fn);
   const r = returnTypeText(fn);
@@ -330,6 +350,7 @@ export function forwardKernel(fn: FunctionIR, act: Activity, namer: Namer, kerne
     active: act.active,
     namer,
     kernelFor,
+    zeros: new Map(),
     onReturn: (value, tan) => {
       if (fn.returns.kind !== 'number') return [{ k: 'return', e: null }];
       return [b.assign(names.jvpKernelDot(fn.name), tan!), { k: 'return', e: value! }];
@@ -342,6 +363,6 @@ export function forwardKernel(fn: FunctionIR, act: Activity, namer: Namer, kerne
     doc: `Forward-mode kernel of \`${fn.name}\` for derivative code that calls it${specialised ? `, for tangents of ${fn.params.filter((p) => act.active.has(p.name)).map((p) => `\`${p.name}\``).join(', ')} only` : ''}.`,
     params: kernelParams(fn.params),
     returnType: fn.returns.kind === 'number' ? 'number' : 'void',
-    body: statements(fn.body, ctx),
+    body: ((main) => [...zeroDecls(ctx), ...main])(statements(fn.body, ctx)),
   };
 }

@@ -122,6 +122,8 @@ export class ReverseTransformer {
   /** the declaration of each variable declared once */
   private declOf = new Map<string, Extract<Stmt, { k: 'decl' }>>();
   private counters = new Set<string>();
+  /** adjointSink's arrays, by parameter */
+  private sinks = new Map<string, string>();
   /** to-be-recorded sites per region, filled in pass 1 */
   private reads = new Map<Stmt | 'top', Map<string, ReadSite[]>>();
   private collecting = true;
@@ -256,6 +258,21 @@ export class ReverseTransformer {
         return w >= m.pos || m.loops.some((l) => w >= this.pos.get(l)! && w <= this.endPos.get(l)!);
       });
     });
+  }
+
+  /**
+   * Where a kernel may put the adjoint of an inactive array argument, which nothing reads: for a
+   * parameter (whose length does not change) one array allocated at the top of the function,
+   * not one per call in a loop.
+   */
+  private adjointSink(name: string): Expr {
+    const alloc: Expr = { k: 'alloc', ctor: 'Float64Array', len: b.len(name) };
+    if (!this.fn.params.some((p) => p.name === name)) return alloc;
+    let sink = this.sinks.get(name);
+    if (!sink) this.sinks.set(name, (sink = this.namer.fresh(`_${name.replace(/^_+/, '')}BarSink`)));
+    // every pass of the transformer declares it again (hoistIn keeps one per region)
+    this.hoistIn(this.top, sink, 'Float64Array', alloc);
+    return b.v(sink);
   }
 
   /** Records that the adjoint sweep reads variables of e at this statement (to-be-recorded). */
@@ -717,7 +734,7 @@ export class ReverseTransformer {
         kernelArgs.push(snap && !written.has(i) ? snap : b.v(name));
         // the kernel reads an array's contents unless the callee only writes it
         if (!once && (!written.has(i) || readsParamContents(callee, i))) this.registerReads(b.v(name), m);
-        kernelArgs.push(this.isActive(name) ? b.v(this.adjointArray(name, m)) : { k: 'alloc', ctor: 'Float64Array', len: b.len(name) });
+        kernelArgs.push(this.isActive(name) ? b.v(this.adjointArray(name, m)) : this.adjointSink(name));
         return;
       }
       const lin = argLins.get(i)!;

@@ -9,6 +9,8 @@ import * as b from '../packages/adgen/src/ir/builders.ts';
 import type { Stmt } from '../packages/adgen/src/ir/nodes.ts';
 import type { TargetFunction } from '../packages/adgen/src/ir/target.ts';
 import { hoistLoopLengths } from '../packages/adgen/src/optimize/loop-lengths.ts';
+import * as prelude from '../packages/adgen/src/emit/prelude.ts';
+import { RESERVED } from '../packages/adgen/src/analyze/names.ts';
 import { reuseLoads } from '../packages/adgen/src/optimize/loads.ts';
 import { promoteLoopSums } from '../packages/adgen/src/optimize/scalar-promotion.ts';
 import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
@@ -212,6 +214,14 @@ test('unused helpers leave the file; element reads get ! for noUncheckedIndexedA
   assert.match(checked, 'a[0] = a[0]! + (a[1]! * _used());');
   assert.match(checked, 'a[2]++;');
   assert.match(checked, 'return a[a[0]!]!;');
+});
+
+test("every module-level name of the prelude is reserved, so a user function's private copy never meets it", () => {
+  const declared = Object.values(prelude)
+    .filter((v): v is string => typeof v === 'string')
+    .flatMap((text) => [...text.matchAll(/^(?:function|let|const|type) (_\w+)/gm)].map((m) => m[1]!));
+  assert.ok(declared.length >= 15, declared.join(', '));
+  assert.equal(declared.filter((name) => !RESERVED.has(name)), []);
 });
 
 test.run();

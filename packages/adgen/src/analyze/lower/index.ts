@@ -1078,8 +1078,7 @@ export function writes(stmts: Stmt[], name: string): boolean {
   });
 }
 
-/** Lowers a function to source IR; returns null (with diagnostics) when it cannot. */
-/** The function in source IR (null after diagnostics), and the functions it calls either way. */
+/** Lowers a function to source IR (null, with diagnostics, when it cannot), and the functions it calls either way. */
 export function lowerFunction(unit: FunctionUnit, bag: DiagnosticBag): { ir: FunctionIR | null; callees: CalleeRef[] } {
   const lowerer = new Lowerer(unit, bag);
   const ir = lowerer.lower();

@@ -217,7 +217,7 @@ test('unused helpers leave the file; element reads get ! for noUncheckedIndexedA
 });
 
 test("every module-level name of the prelude is reserved, so a user function's private copy never meets it", () => {
-  const declared = Object.values(prelude)
+  const declared = (Object.values(prelude) as unknown[])
     .filter((v): v is string => typeof v === 'string')
     .flatMap((text) => [...text.matchAll(/^(?:function|let|const|type) (_\w+)/gm)].map((m) => m[1]!));
   assert.ok(declared.length >= 15, declared.join(', '));

@@ -365,6 +365,20 @@ for (const [code, c] of Object.entries(WARNING_CASES)) {
   });
 }
 
+test('AD4003 says what to write instead: a map written in both arms of an if, and a map read back', async () => {
+  const dir = scratch();
+  dirs.push(dir);
+  const file = path.join(dir, 'model.ts');
+  const arms = '  const o = new Float64Array(x.length);\n  for (let i = 0; i < x.length; i++) {\n    if (x[i] > 0) o[i] = a * x[i];\n    else o[i] = a;\n  }\n  s = o[0];';
+  const back = '  const o = new Float64Array(x.length);\n  for (let i = 0; i < x.length; i++) {\n    o[i] = a * x[i];\n    s += o[i] * o[i];\n  }';
+  for (const [body, says] of [[arms, /writes 'o\[i\]' inside an if \(write it once, in the loop body itself: o\[i\] = c \? a : b\)/], [back, /writes 'o\[i\]' and reads 'o' back \(keep the value in a local/]] as const) {
+    fs.writeFileSync(file, gpuFn(body));
+    const r = await generate([file]);
+    assert.equal(r.diagnostics.map((d) => d.code), ['AD4003']);
+    assert.match(r.diagnostics[0]!.message, says);
+  }
+});
+
 test("AD4005: an operation whose derivative has no gpu.js spelling ('%' needs Math.trunc)", async () => {
   const dir = scratch();
   dirs.push(dir);

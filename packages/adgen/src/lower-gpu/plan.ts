@@ -256,7 +256,7 @@ export function planLoop(loop: LoopStmt, fn: FunctionIR, namer: Namer): LoopPlan
           readExpr(s.e, site);
           if (isLocal(s.arr)) break;
           if (s.i.k !== 'var' || s.i.name !== bounds.counter) refuse('AD4003', `${s.arr}[…]`, 'at an index other than the loop index (an indirect or data-dependent write)');
-          else if (!top) refuse('AD4003', `${s.arr}[${bounds.counter}]`, loops.length > 0 ? 'inside an inner loop' : 'on some branches only');
+          else if (!top) refuse('AD4003', `${s.arr}[${bounds.counter}]`, loops.length > 0 ? 'inside an inner loop' : `inside an if (write it once, in the loop body itself: ${s.arr}[${bounds.counter}] = c ? a : b)`);
           else if ((s.op ?? '=') !== '=' || maps.includes(s.arr)) refuse('AD4003', `${s.arr}[${bounds.counter}]`, 'more than once');
           else maps.push(s.arr);
           break;
@@ -305,7 +305,8 @@ export function planLoop(loop: LoopStmt, fn: FunctionIR, namer: Namer): LoopPlan
     else note(scalars, v);
   }
   for (const a of [...elementReads, ...lengthReads]) if (!isLocal(a)) note(arrays, a);
-  for (const a of maps) if (elementReads.has(a)) return { code: 'AD4002', args: [`'${a}' (read and written by the loop)`] };
+  // a kernel's output cannot be read back by the kernel: the value belongs in a local
+  for (const a of maps) if (elementReads.has(a)) return { code: 'AD4003', args: [`${a}[${bounds.counter}]`, `and reads '${a}' back (keep the value in a local: const v = …; ${a}[${bounds.counter}] = v, then use v)`] };
   // the bounds are evaluated once, before the loop
   for (const e of [bounds.start, bounds.end]) {
     const r = readsOf(e);

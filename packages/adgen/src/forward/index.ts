@@ -357,12 +357,13 @@ export function forwardKernel(fn: FunctionIR, act: Activity, namer: Namer, kerne
     },
   };
   const specialised = name !== names.jvpKernel(fn.name);
+  const main = statements(fn.body, ctx);
   return {
     name,
     exported: true,
     doc: `Forward-mode kernel of \`${fn.name}\` for derivative code that calls it${specialised ? `, for tangents of ${fn.params.filter((p) => act.active.has(p.name)).map((p) => `\`${p.name}\``).join(', ')} only` : ''}.`,
     params: kernelParams(fn.params),
     returnType: fn.returns.kind === 'number' ? 'number' : 'void',
-    body: ((main) => [...zeroDecls(ctx), ...main])(statements(fn.body, ctx)),
+    body: [...zeroDecls(ctx), ...main],
   };
 }

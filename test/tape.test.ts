@@ -13,11 +13,11 @@ const compiled = await compile({ [name]: fs.readFileSync(path.resolve('test/fixt
 const generated = compiled.files[0]!.text;
 
 /** The text of one generated function, up to the next top-level declaration. */
-function functionText(fn: string): string {
-  const start = generated.indexOf(`export function ${fn}(`);
+function functionText(fn: string, text = generated): string {
+  const start = text.indexOf(`export function ${fn}(`);
   assert.ok(start >= 0, `${fn} not generated`);
-  const next = generated.indexOf('\nexport ', start + 1);
-  return generated.slice(start, next < 0 ? undefined : next);
+  const next = text.indexOf('\nexport ', start + 1);
+  return text.slice(start, next < 0 ? undefined : next);
 }
 
 test('a time loop calling a helper that only writes its output array tapes 4 values a step, no copies', () => {
@@ -63,6 +63,51 @@ test('an inactive array passed to a helper in a loop gets one derivative array p
   const g = modules['series.ts']!['seriesGrad']!(X, 0.4);
   assert.ok(Math.abs(g.value - s) < 1e-15 && Math.abs(g.grad.w - ds) < 1e-14, JSON.stringify(g));
   assert.ok(Math.abs(modules['series.ts']!['seriesJvp']!(X, 0.4, { w: 1 }).tangent - ds) < 1e-14);
+});
+
+test('a helper summing over a few elements of a large array costs those elements per call, not the array', async () => {
+  const source = [
+    'function sqDist(X: Float64Array, i: number, j: number, d: number): number {',
+    '  let s = 0;',
+    '  for (let k = 0; k < d; k++) {',
+    '    const t = X[i * d + k] - X[j * d + k];',
+    '    s += t * t;',
+    '  }',
+    '  return s;',
+    '}',
+    'function dist(X: Float64Array, i: number, j: number, d: number): number {',
+    '  let s = 0;',
+    '  for (let k = 0; k < d; k++) s += (X[i * d + k] - X[j * d + k]) ** 2;',
+    '  return Math.sqrt(s);',
+    '}',
+    '/** @differentiable */',
+    'export function energy(X: Float64Array, n: number, d: number): number {',
+    '  let e = 0;',
+    '  for (let i = 0; i < n; i++) {',
+    '    for (let j = i + 1; j < n; j++) e += 1 / (1 + sqDist(X, i, j, d)) + dist(X, i, j, d);',
+    '  }',
+    '  return e;',
+    '}',
+  ].join('\n');
+  const { files, modules } = await compile({ 'pairs.ts': source });
+  const kernel = (fn: string) => functionText(fn, files[0]!.text);
+  // per-unit adjoint sums the size of X, allocated and scaled on every call, made the gradient O(n³d)
+  for (const fn of ['_sqDistVjp', '_distVjp']) assert.not.match(kernel(fn), /new Float64Array|Float64Array\.from/, `${fn} allocates:\n${kernel(fn)}`);
+  // and the gradient is right (central differences)
+  const n = 5;
+  const d = 2;
+  const X = Float64Array.from({ length: n * d }, (_, k) => Math.sin(1.7 * k + 0.3) * 2);
+  const f = (x: Float64Array) => modules['pairs.ts']!['energyGrad']!(x, n, d).value as number;
+  const g = modules['pairs.ts']!['energyGrad']!(X, n, d).grad.X as Float64Array;
+  for (let k = 0; k < X.length; k++) {
+    const h = 1e-6;
+    const xp = Float64Array.from(X);
+    const xm = Float64Array.from(X);
+    xp[k]! += h;
+    xm[k]! -= h;
+    const fd = (f(xp) - f(xm)) / (2 * h);
+    assert.ok(Math.abs(g[k]! - fd) < 1e-6 * (1 + Math.abs(fd)), `grad.X[${k}] = ${g[k]}, finite differences ${fd}`);
+  }
 });
 
 test.run();

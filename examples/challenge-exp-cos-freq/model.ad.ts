@@ -97,18 +97,11 @@ export function lossVjp(
   let w_bar = 0;
   let b_bar = 0;
   let p_bar = 0;
-  let s_bar = 0;
-  let w_bar_s = 0;
-  let p_bar_s = 0;
-  let b_bar_s = 0;
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:8  let s = 0;
   let s = 0;
   // model.ts:9
-  w_bar_s = 0;
-  p_bar_s = 0;
-  b_bar_s = 0;
+  const s_barFinal0 = cotangent / x.length;
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     let r_bar = 0;
@@ -120,33 +113,22 @@ export function lossVjp(
     const r = _t2 - y[i];
     // model.ts:11  s += r * r;
     s = s + r * r;
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:11  s += r * r;
-    r_bar = 2 * r;
+    r_bar = 2 * s_barFinal0 * r;
     // adjoint of model.ts:10  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
     const _b0 = r_bar * _t2;
-    w_bar_s += _b0 * _t1;
+    w_bar += _b0 * _t1;
     const _t1_bar = w * _b0;
     const _t0_bar = -(_t1_bar * Math.sin(_t0));
-    p_bar_s += _t0_bar * _xAt;
-    b_bar_s += _b0;
+    p_bar += _t0_bar * _xAt;
+    b_bar += _b0;
   }
   // model.ts:13  return s / x.length;
   _ret = s / x.length;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:13  return s / x.length;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
-  _ret_bar = 0;
-  // adjoint of model.ts:9
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    w_bar = s_bar * w_bar_s;
-    p_bar = s_bar * p_bar_s;
-    b_bar = s_bar * b_bar_s;
-  }
   // adjoint of model.ts:8  let s = 0;
-  s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar, p: p_bar } };
 }
 
@@ -291,22 +273,11 @@ export function _lossVjp(
   let w_bar = 0;
   let b_bar = 0;
   let p_bar = 0;
-  let s_bar = 0;
-  let w_bar_s = 0;
-  let p_bar_s = 0;
-  let x_bar_s = new Float64Array(0);
-  let b_bar_s = 0;
-  let y_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:8  let s = 0;
   let s = 0;
   // model.ts:9
-  w_bar_s = 0;
-  p_bar_s = 0;
-  x_bar_s = new Float64Array(x.length);
-  b_bar_s = 0;
-  y_bar_s = new Float64Array(y.length);
+  const s_barFinal0 = _seed / x.length;
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     let r_bar = 0;
@@ -318,43 +289,24 @@ export function _lossVjp(
     const r = _t2 - y[i];
     // model.ts:11  s += r * r;
     s = s + r * r;
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:11  s += r * r;
-    r_bar = 2 * r;
+    r_bar = 2 * s_barFinal0 * r;
     // adjoint of model.ts:10  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
     const _b0 = r_bar * _t2;
-    w_bar_s += _b0 * _t1;
+    w_bar += _b0 * _t1;
     const _t1_bar = w * _b0;
     const _t0_bar = -(_t1_bar * Math.sin(_t0));
-    p_bar_s += _t0_bar * _xAt;
-    x_bar_s[i] += p * _t0_bar;
-    b_bar_s += _b0;
-    y_bar_s[i] -= r_bar;
+    p_bar += _t0_bar * _xAt;
+    x_bar[i] += p * _t0_bar;
+    b_bar += _b0;
+    y_bar[i] -= r_bar;
   }
   // model.ts:13  return s / x.length;
   _ret = s / x.length;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:13  return s / x.length;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
-  _ret_bar = 0;
-  // adjoint of model.ts:9
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    w_bar = s_bar * w_bar_s;
-    p_bar = s_bar * p_bar_s;
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
-    }
-    b_bar = s_bar * b_bar_s;
-    const _yLength = y.length;
-    for (let _j1 = 0; _j1 < _yLength; _j1++) {
-      y_bar[_j1] += s_bar * y_bar_s[_j1];
-    }
-  }
   // adjoint of model.ts:8  let s = 0;
-  s_bar = 0;
   _lossVjpBar[0] = w_bar;
   _lossVjpBar[1] = b_bar;
   _lossVjpBar[2] = p_bar;

@@ -94,16 +94,11 @@ export function costVjp(
 } {
   let m_bar = 0;
   let b_bar = 0;
-  let sigma_bar = 0;
-  let m_bar_sigma = 0;
-  let b_bar_sigma = 0;
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:17  let sigma = 0;
   let sigma = 0;
   // model.ts:18
-  m_bar_sigma = 0;
-  b_bar_sigma = 0;
+  const sigma_barFinal0 = cotangent / y.length;
   const _yLength = y.length;
   for (let i = 0; i < _yLength; i++) {
     let yhat_bar = 0;
@@ -112,33 +107,23 @@ export function costVjp(
     // model.ts:20  sigma += (yhat - y[i]) ** 2;
     const _t0 = yhat - y[i];
     sigma = sigma + _t0 ** 2;
-    // adjoint of the iteration, with sigma_bar = 1
+    // adjoint of the iteration, sigma_bar being known already
     // adjoint of model.ts:20  sigma += (yhat - y[i]) ** 2;
-    const _t0_bar = 2 * _t0;
+    const _t0_bar = sigma_barFinal0 * 2 * _t0;
     yhat_bar = _t0_bar;
     // adjoint of model.ts:19  const yhat = regression(m, x[i], b);
     _regressionVjp(m, x[i], b, yhat_bar);
     yhat_bar = 0;
     const _b0 = _regressionVjpBar[0];
-    m_bar_sigma += _b0;
+    m_bar += _b0;
     const _b1 = _regressionVjpBar[2];
-    b_bar_sigma += _b1;
+    b_bar += _b1;
   }
   // model.ts:22  return sigma / y.length;
   _ret = sigma / y.length;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:22  return sigma / y.length;
-  sigma_bar = _ret_bar === 0 ? 0 : _ret_bar / y.length;
-  _ret_bar = 0;
-  // adjoint of model.ts:18
-  // the loop's adjoint, scaled by sigma_bar
-  if (sigma_bar !== 0) {
-    m_bar = sigma_bar * m_bar_sigma;
-    b_bar = sigma_bar * b_bar_sigma;
-  }
   // adjoint of model.ts:17  let sigma = 0;
-  sigma_bar = 0;
   return { value: _ret, grad: { m: m_bar, b: b_bar } };
 }
 
@@ -264,20 +249,11 @@ export function _costVjp(
   }
   let m_bar = 0;
   let b_bar = 0;
-  let sigma_bar = 0;
-  let m_bar_sigma = 0;
-  let x_bar_sigma = new Float64Array(0);
-  let b_bar_sigma = 0;
-  let y_bar_sigma = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:17  let sigma = 0;
   let sigma = 0;
   // model.ts:18
-  m_bar_sigma = 0;
-  x_bar_sigma = new Float64Array(x.length);
-  b_bar_sigma = 0;
-  y_bar_sigma = new Float64Array(y.length);
+  const sigma_barFinal0 = _seed / y.length;
   const _yLength = y.length;
   for (let i = 0; i < _yLength; i++) {
     let yhat_bar = 0;
@@ -286,44 +262,26 @@ export function _costVjp(
     // model.ts:20  sigma += (yhat - y[i]) ** 2;
     const _t0 = yhat - y[i];
     sigma = sigma + _t0 ** 2;
-    // adjoint of the iteration, with sigma_bar = 1
+    // adjoint of the iteration, sigma_bar being known already
     // adjoint of model.ts:20  sigma += (yhat - y[i]) ** 2;
-    const _t0_bar = 2 * _t0;
+    const _t0_bar = sigma_barFinal0 * 2 * _t0;
     yhat_bar = _t0_bar;
-    y_bar_sigma[i] -= _t0_bar;
+    y_bar[i] -= _t0_bar;
     // adjoint of model.ts:19  const yhat = regression(m, x[i], b);
     _regressionVjp(m, x[i], b, yhat_bar);
     yhat_bar = 0;
     const _b0 = _regressionVjpBar[0];
-    m_bar_sigma += _b0;
+    m_bar += _b0;
     const _b1 = _regressionVjpBar[1];
-    x_bar_sigma[i] += _b1;
+    x_bar[i] += _b1;
     const _b2 = _regressionVjpBar[2];
-    b_bar_sigma += _b2;
+    b_bar += _b2;
   }
   // model.ts:22  return sigma / y.length;
   _ret = sigma / y.length;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:22  return sigma / y.length;
-  sigma_bar = _ret_bar === 0 ? 0 : _ret_bar / y.length;
-  _ret_bar = 0;
-  // adjoint of model.ts:18
-  // the loop's adjoint, scaled by sigma_bar
-  if (sigma_bar !== 0) {
-    m_bar = sigma_bar * m_bar_sigma;
-    const _xLength = x.length;
-    for (let _j0 = 0; _j0 < _xLength; _j0++) {
-      x_bar[_j0] += sigma_bar * x_bar_sigma[_j0];
-    }
-    b_bar = sigma_bar * b_bar_sigma;
-    const _yLength1 = y.length;
-    for (let _j1 = 0; _j1 < _yLength1; _j1++) {
-      y_bar[_j1] += sigma_bar * y_bar_sigma[_j1];
-    }
-  }
   // adjoint of model.ts:17  let sigma = 0;
-  sigma_bar = 0;
   _costVjpBar[0] = m_bar;
   _costVjpBar[1] = b_bar;
   return _ret;

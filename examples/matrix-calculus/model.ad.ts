@@ -127,40 +127,24 @@ export function innerProductVjp(
   };
 } {
   const x_bar = new Float64Array(x.length);
-  let s_bar = 0;
-  let x_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:12  let s = 0;
   let s = 0;
   // model.ts:13
-  x_bar_s = new Float64Array(x.length);
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     // model.ts:14  s += a[i] * x[i];
     const _aAt = a[i];
     s = s + _aAt * x[i];
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:14  s += a[i] * x[i];
-    x_bar_s[i] += _aAt;
+    x_bar[i] += _aAt * cotangent;
   }
   // model.ts:16  return s;
   _ret = s;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:16  return s;
-  s_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:13
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
-    }
-  }
   // adjoint of model.ts:12  let s = 0;
-  s_bar = 0;
   return { value: _ret, grad: { x: x_bar } };
 }
 
@@ -258,48 +242,25 @@ export function _innerProductVjp(
   if (_seed === 0) {
     return _innerProduct(a, x);
   }
-  let s_bar = 0;
-  let a_bar_s = new Float64Array(0);
-  let x_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:12  let s = 0;
   let s = 0;
   // model.ts:13
-  a_bar_s = new Float64Array(a.length);
-  x_bar_s = new Float64Array(x.length);
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     // model.ts:14  s += a[i] * x[i];
-    const _aAt = a[i];
     const _xAt = x[i];
-    s = s + _aAt * _xAt;
-    // adjoint of the iteration, with s_bar = 1
+    s = s + a[i] * _xAt;
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:14  s += a[i] * x[i];
-    a_bar_s[i] += _xAt;
-    x_bar_s[i] += _aAt;
+    a_bar[i] += _seed * _xAt;
+    x_bar[i] += a[i] * _seed;
   }
   // model.ts:16  return s;
   _ret = s;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:16  return s;
-  s_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:13
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _aLength = a.length;
-    for (let _j0 = 0; _j0 < _aLength; _j0++) {
-      a_bar[_j0] += s_bar * a_bar_s[_j0];
-    }
-    const _xLength1 = x.length;
-    for (let _j1 = 0; _j1 < _xLength1; _j1++) {
-      x_bar[_j1] += s_bar * x_bar_s[_j1];
-    }
-  }
   // adjoint of model.ts:12  let s = 0;
-  s_bar = 0;
   return _ret;
 }
 
@@ -328,16 +289,12 @@ export function quadraticFormVjp(
   };
 } {
   const x_bar = new Float64Array(x.length);
-  let s_bar = 0;
-  let x_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:25  const n = x.length;
   const n = x.length;
   // model.ts:26  let s = 0;
   let s = 0;
   // model.ts:27
-  x_bar_s = new Float64Array(x.length);
   for (let i = 0; i < n; i++) {
     // model.ts:28
     const _xAt2 = x[i];
@@ -348,34 +305,23 @@ export function quadraticFormVjp(
       const _t1 = _xAt * _t0;
       s = s + _t1 * x[j];
     }
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:28
     const _xAt1 = _xAt2;
     for (let j = n - 1; j >= 0; j--) {
       const _t0 = A[i * n + j];
       const _t1 = _xAt1 * _t0;
       // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
-      x_bar_s[i] += x[j] * _t0;
-      x_bar_s[j] += _t1;
+      const _t1_bar = cotangent * x[j];
+      x_bar[i] += _t1_bar * _t0;
+      x_bar[j] += _t1 * cotangent;
     }
   }
   // model.ts:32  return s;
   _ret = s;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:32  return s;
-  s_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:27
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _xLength = x.length;
-    for (let _j0 = 0; _j0 < _xLength; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
-    }
-  }
   // adjoint of model.ts:26  let s = 0;
-  s_bar = 0;
   return { value: _ret, grad: { x: x_bar } };
 }
 
@@ -492,64 +438,39 @@ export function _quadraticFormVjp(
   if (_seed === 0) {
     return _quadraticForm(A, x);
   }
-  let s_bar = 0;
-  let x_bar_s = new Float64Array(0);
-  let A_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:25  const n = x.length;
   const n = x.length;
   // model.ts:26  let s = 0;
   let s = 0;
   // model.ts:27
-  x_bar_s = new Float64Array(x.length);
-  A_bar_s = new Float64Array(A.length);
   for (let i = 0; i < n; i++) {
     // model.ts:28
-    const _xAt4 = x[i];
-    const _xAt = _xAt4;
+    const _xAt = x[i];
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _i0 = i * n + j;
       const _t0 = _xAt * A[_i0];
       s = s + _t0 * x[j];
     }
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:28
-    const _xAt3 = _xAt4;
     for (let j = n - 1; j >= 0; j--) {
       const _i0 = i * n + j;
-      const _xAt1 = _xAt3;
       const _AAt = A[_i0];
-      const _t0 = _xAt1 * _AAt;
+      const _t0 = x[i] * _AAt;
       // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
-      const _xAt2 = x[j];
-      x_bar_s[i] += _xAt2 * _AAt;
-      A_bar_s[_i0] += _xAt1 * _xAt2;
-      x_bar_s[j] += _t0;
+      const _t0_bar = _seed * x[j];
+      x_bar[i] += _t0_bar * _AAt;
+      A_bar[_i0] += x[i] * _t0_bar;
+      x_bar[j] += _t0 * _seed;
     }
   }
   // model.ts:32  return s;
   _ret = s;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:32  return s;
-  s_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:27
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _xLength = x.length;
-    for (let _j0 = 0; _j0 < _xLength; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
-    }
-    const _ALength = A.length;
-    for (let _j1 = 0; _j1 < _ALength; _j1++) {
-      A_bar[_j1] += s_bar * A_bar_s[_j1];
-    }
-  }
   // adjoint of model.ts:26  let s = 0;
-  s_bar = 0;
   return _ret;
 }
 
@@ -792,10 +713,7 @@ export function weightedResidualVjp(
 } {
   const x_bar = new Float64Array(x.length);
   const s_bar = new Float64Array(s.length);
-  let f_bar = 0;
-  let r_bar_f = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:62  const m = x.length;
   const m = x.length;
   // model.ts:63  const k = s.length;
@@ -819,7 +737,6 @@ export function weightedResidualVjp(
   // model.ts:72  let f = 0;
   let f = 0;
   // model.ts:73
-  r_bar_f = new Float64Array(r.length);
   for (let i = 0; i < m; i++) {
     // model.ts:74
     const _rAt2 = r[i];
@@ -830,34 +747,23 @@ export function weightedResidualVjp(
       const _t2 = _rAt * _t1;
       f = f + _t2 * r[j];
     }
-    // adjoint of the iteration, with f_bar = 1
+    // adjoint of the iteration, f_bar being known already
     // adjoint of model.ts:74
     const _rAt1 = _rAt2;
     for (let j = m - 1; j >= 0; j--) {
       const _t1 = W[i * m + j];
       const _t2 = _rAt1 * _t1;
       // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
-      r_bar_f[i] += r[j] * _t1;
-      r_bar_f[j] += _t2;
+      const _t2_bar = cotangent * r[j];
+      r_bar[i] += _t2_bar * _t1;
+      r_bar[j] += _t2 * cotangent;
     }
   }
   // model.ts:78  return f;
   _ret = f;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:78  return f;
-  f_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:73
-  // the loop's adjoint, scaled by f_bar
-  if (f_bar !== 0) {
-    const _rLength = r.length;
-    for (let _j0 = 0; _j0 < _rLength; _j0++) {
-      r_bar[_j0] += f_bar * r_bar_f[_j0];
-    }
-  }
   // adjoint of model.ts:72  let f = 0;
-  f_bar = 0;
   // adjoint of model.ts:65
   for (let i = m - 1; i >= 0; i--) {
     let as_bar = 0;
@@ -1068,11 +974,7 @@ export function _weightedResidualVjp(
   if (_seed === 0) {
     return _weightedResidual(x, A, s, W);
   }
-  let f_bar = 0;
-  let r_bar_f = new Float64Array(0);
-  let W_bar_f = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:62  const m = x.length;
   const m = x.length;
   // model.ts:63  const k = s.length;
@@ -1096,54 +998,36 @@ export function _weightedResidualVjp(
   // model.ts:72  let f = 0;
   let f = 0;
   // model.ts:73
-  r_bar_f = new Float64Array(r.length);
-  W_bar_f = new Float64Array(W.length);
   for (let i = 0; i < m; i++) {
     // model.ts:74
-    const _rAt4 = r[i];
-    const _rAt = _rAt4;
+    const _rAt3 = r[i];
+    const _rAt = _rAt3;
     for (let j = 0; j < m; j++) {
       // model.ts:75  f += r[i] * W[i * m + j] * r[j];
       const _i1 = i * m + j;
       const _t0 = _rAt * W[_i1];
       f = f + _t0 * r[j];
     }
-    // adjoint of the iteration, with f_bar = 1
+    // adjoint of the iteration, f_bar being known already
     // adjoint of model.ts:74
-    const _rAt3 = _rAt4;
+    const _rAt2 = _rAt3;
     for (let j = m - 1; j >= 0; j--) {
       const _i1 = i * m + j;
-      const _rAt1 = _rAt3;
+      const _rAt1 = _rAt2;
       const _WAt = W[_i1];
       const _t0 = _rAt1 * _WAt;
       // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
-      const _rAt2 = r[j];
-      r_bar_f[i] += _rAt2 * _WAt;
-      W_bar_f[_i1] += _rAt1 * _rAt2;
-      r_bar_f[j] += _t0;
+      const _t0_bar = _seed * r[j];
+      r_bar[i] += _t0_bar * _WAt;
+      W_bar[_i1] += _rAt1 * _t0_bar;
+      r_bar[j] += _t0 * _seed;
     }
   }
   // model.ts:78  return f;
   _ret = f;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:78  return f;
-  f_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:73
-  // the loop's adjoint, scaled by f_bar
-  if (f_bar !== 0) {
-    const _rLength = r.length;
-    for (let _j0 = 0; _j0 < _rLength; _j0++) {
-      r_bar[_j0] += f_bar * r_bar_f[_j0];
-    }
-    const _WLength = W.length;
-    for (let _j1 = 0; _j1 < _WLength; _j1++) {
-      W_bar[_j1] += f_bar * W_bar_f[_j1];
-    }
-  }
   // adjoint of model.ts:72  let f = 0;
-  f_bar = 0;
   // adjoint of model.ts:65
   for (let i = m - 1; i >= 0; i--) {
     let as_bar = 0;

@@ -121,22 +121,13 @@ export function lossVjp(
   const b1_bar = new Float64Array(b1.length);
   const W2_bar = new Float64Array(W2.length);
   let b2_bar = 0;
-  let s_bar = 0;
-  let W1_bar_s = new Float64Array(0);
-  let b1_bar_s = new Float64Array(0);
-  let W2_bar_s = new Float64Array(0);
-  let b2_bar_s = 0;
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:24  const n = labels.length;
   const n = labels.length;
   // model.ts:25  let s = 0;
   let s = 0;
   // model.ts:26
-  W1_bar_s = new Float64Array(W1.length);
-  b1_bar_s = new Float64Array(b1.length);
-  W2_bar_s = new Float64Array(W2.length);
-  b2_bar_s = 0;
+  const s_barFinal0 = cotangent / n;
   for (let i = 0; i < n; i++) {
     let z_bar = 0;
     // model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
@@ -150,46 +141,26 @@ export function lossVjp(
     const _t3 = Math.exp(-Math.abs(z));
     const _labelsAt = labels[i];
     s = s + (_t2 - _labelsAt * z + Math.log1p(_t3));
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
-    z_bar = z === _t2 ? 1 : 0;
-    z_bar -= _labelsAt;
-    const _t3_bar = 1 / (1 + _t3);
-    const _b1 = _t3_bar * _t3;
-    const _b2 = -_b1;
-    z_bar += _b2 * Math.sign(z);
+    z_bar = z === _t2 ? s_barFinal0 : 0;
+    const _b1 = -s_barFinal0;
+    z_bar += _labelsAt * _b1;
+    const _t3_bar = s_barFinal0 === 0 ? 0 : s_barFinal0 / (1 + _t3);
+    const _b2 = _t3_bar * _t3;
+    const _b3 = -_b2;
+    z_bar += _b3 * Math.sign(z);
     // adjoint of model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
-    _logitVjp(W1, W1_bar_s, b1, b1_bar_s, W2, W2_bar_s, b2, _t0, _t1, z_bar);
+    _logitVjp(W1, W1_bar, b1, b1_bar, W2, W2_bar, b2, _t0, _t1, z_bar);
     z_bar = 0;
     const _b0 = _logitVjpBar[0];
-    b2_bar_s += _b0;
+    b2_bar += _b0;
   }
   // model.ts:30  return s / n;
   _ret = s / n;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of model.ts:30  return s / n;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / n;
-  _ret_bar = 0;
-  // adjoint of model.ts:26
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _W1Length = W1.length;
-    for (let _j0 = 0; _j0 < _W1Length; _j0++) {
-      W1_bar[_j0] += s_bar * W1_bar_s[_j0];
-    }
-    const _b1Length = b1.length;
-    for (let _j1 = 0; _j1 < _b1Length; _j1++) {
-      b1_bar[_j1] += s_bar * b1_bar_s[_j1];
-    }
-    const _W2Length = W2.length;
-    for (let _j2 = 0; _j2 < _W2Length; _j2++) {
-      W2_bar[_j2] += s_bar * W2_bar_s[_j2];
-    }
-    b2_bar = s_bar * b2_bar_s;
-  }
   // adjoint of model.ts:25  let s = 0;
-  s_bar = 0;
   return { value: _ret, grad: { W1: W1_bar, b1: b1_bar, W2: W2_bar, b2: b2_bar } };
 }
 
@@ -380,26 +351,13 @@ export function _lossVjp(
     return _loss(W1, b1, W2, b2, X, labels);
   }
   let b2_bar = 0;
-  let s_bar = 0;
-  let W1_bar_s = new Float64Array(0);
-  let b1_bar_s = new Float64Array(0);
-  let W2_bar_s = new Float64Array(0);
-  let b2_bar_s = 0;
-  let X_bar_s = new Float64Array(0);
-  let labels_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:24  const n = labels.length;
   const n = labels.length;
   // model.ts:25  let s = 0;
   let s = 0;
   // model.ts:26
-  W1_bar_s = new Float64Array(W1.length);
-  b1_bar_s = new Float64Array(b1.length);
-  W2_bar_s = new Float64Array(W2.length);
-  b2_bar_s = 0;
-  X_bar_s = new Float64Array(X.length);
-  labels_bar_s = new Float64Array(labels.length);
+  const s_barFinal0 = _seed / n;
   for (let i = 0; i < n; i++) {
     let z_bar = 0;
     // model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
@@ -409,61 +367,32 @@ export function _lossVjp(
     // model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
     const _t0 = Math.max(z, 0);
     const _t1 = Math.exp(-Math.abs(z));
-    const _labelsAt = labels[i];
-    s = s + (_t0 - _labelsAt * z + Math.log1p(_t1));
-    // adjoint of the iteration, with s_bar = 1
+    s = s + (_t0 - labels[i] * z + Math.log1p(_t1));
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:28  s += Math.max(z, 0) - labels[i] * z + Math.log1p(Math.exp(-Math.abs…
-    z_bar = z === _t0 ? 1 : 0;
-    labels_bar_s[i] -= z;
-    z_bar -= _labelsAt;
-    const _t1_bar = 1 / (1 + _t1);
-    const _b3 = _t1_bar * _t1;
-    const _b4 = -_b3;
-    z_bar += _b4 * Math.sign(z);
+    z_bar = z === _t0 ? s_barFinal0 : 0;
+    const _b3 = -s_barFinal0;
+    labels_bar[i] += _b3 * z;
+    z_bar += labels[i] * _b3;
+    const _t1_bar = s_barFinal0 === 0 ? 0 : s_barFinal0 / (1 + _t1);
+    const _b4 = _t1_bar * _t1;
+    const _b5 = -_b4;
+    z_bar += _b5 * Math.sign(z);
     // adjoint of model.ts:27  const z = logit(W1, b1, W2, b2, X[2 * i], X[2 * i + 1]);
-    _logitVjp(W1, W1_bar_s, b1, b1_bar_s, W2, W2_bar_s, b2, X[_i0], X[_i1], z_bar);
+    _logitVjp(W1, W1_bar, b1, b1_bar, W2, W2_bar, b2, X[_i0], X[_i1], z_bar);
     z_bar = 0;
     const _b0 = _logitVjpBar[0];
-    b2_bar_s += _b0;
+    b2_bar += _b0;
     const _b1 = _logitVjpBar[1];
-    X_bar_s[_i0] += _b1;
+    X_bar[_i0] += _b1;
     const _b2 = _logitVjpBar[2];
-    X_bar_s[_i1] += _b2;
+    X_bar[_i1] += _b2;
   }
   // model.ts:30  return s / n;
   _ret = s / n;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:30  return s / n;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / n;
-  _ret_bar = 0;
-  // adjoint of model.ts:26
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _W1Length = W1.length;
-    for (let _j0 = 0; _j0 < _W1Length; _j0++) {
-      W1_bar[_j0] += s_bar * W1_bar_s[_j0];
-    }
-    const _b1Length = b1.length;
-    for (let _j1 = 0; _j1 < _b1Length; _j1++) {
-      b1_bar[_j1] += s_bar * b1_bar_s[_j1];
-    }
-    const _W2Length = W2.length;
-    for (let _j2 = 0; _j2 < _W2Length; _j2++) {
-      W2_bar[_j2] += s_bar * W2_bar_s[_j2];
-    }
-    b2_bar = s_bar * b2_bar_s;
-    const _XLength = X.length;
-    for (let _j3 = 0; _j3 < _XLength; _j3++) {
-      X_bar[_j3] += s_bar * X_bar_s[_j3];
-    }
-    const _labelsLength = labels.length;
-    for (let _j4 = 0; _j4 < _labelsLength; _j4++) {
-      labels_bar[_j4] += s_bar * labels_bar_s[_j4];
-    }
-  }
   // adjoint of model.ts:25  let s = 0;
-  s_bar = 0;
   _lossVjpBar[0] = b2_bar;
   return _ret;
 }
@@ -583,45 +512,32 @@ export function _logitVjp(
   let x0_bar = 0;
   let x1_bar = 0;
   let z_bar = 0;
-  let W1_bar_z = new Float64Array(0);
-  let x0_bar_z = 0;
-  let x1_bar_z = 0;
-  let b1_bar_z = new Float64Array(0);
-  let W2_bar_z = new Float64Array(0);
   let _ret = 0;
   let _ret_bar = 0;
   // model.ts:9  let z = b2;
   let z = b2;
   // model.ts:10
-  W1_bar_z = new Float64Array(W1.length);
-  x0_bar_z = 0;
-  x1_bar_z = 0;
-  b1_bar_z = new Float64Array(b1.length);
-  W2_bar_z = new Float64Array(W2.length);
   const _b1Length = b1.length;
   for (let j = 0; j < _b1Length; j++) {
     let h_bar = 0;
     // model.ts:11  const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
     const _i0 = 2 * j;
     const _i1 = 2 * j + 1;
-    const _W1At = W1[_i0];
-    const _W1At1 = W1[_i1];
-    const _t0 = Math.tanh(_W1At * x0 + _W1At1 * x1 + b1[j]);
+    const _t0 = Math.tanh(W1[_i0] * x0 + W1[_i1] * x1 + b1[j]);
     const h = _t0;
     // model.ts:12  z += W2[j] * h;
-    const _W2At = W2[j];
-    z = z + _W2At * h;
-    // adjoint of the iteration, with z_bar = 1
+    z = z + W2[j] * h;
+    // adjoint of the iteration, z_bar being known already
     // adjoint of model.ts:12  z += W2[j] * h;
-    W2_bar_z[j] += h;
-    h_bar = _W2At;
+    W2_bar[j] += _seed * h;
+    h_bar = W2[j] * _seed;
     // adjoint of model.ts:11  const h = Math.tanh(W1[2 * j] * x0 + W1[2 * j + 1] * x1 + b1[j]);
     const _b0 = h_bar * (1 - _t0 * _t0);
-    W1_bar_z[_i0] += _b0 * x0;
-    x0_bar_z += _W1At * _b0;
-    W1_bar_z[_i1] += _b0 * x1;
-    x1_bar_z += _W1At1 * _b0;
-    b1_bar_z[j] += _b0;
+    W1_bar[_i0] += _b0 * x0;
+    x0_bar += W1[_i0] * _b0;
+    W1_bar[_i1] += _b0 * x1;
+    x1_bar += W1[_i1] * _b0;
+    b1_bar[j] += _b0;
   }
   // model.ts:14  return z;
   _ret = z;
@@ -630,24 +546,6 @@ export function _logitVjp(
   // adjoint of model.ts:14  return z;
   z_bar = _ret_bar;
   _ret_bar = 0;
-  // adjoint of model.ts:10
-  // the loop's adjoint, scaled by z_bar
-  if (z_bar !== 0) {
-    const _W1Length = W1.length;
-    for (let _j0 = 0; _j0 < _W1Length; _j0++) {
-      W1_bar[_j0] += z_bar * W1_bar_z[_j0];
-    }
-    x0_bar = z_bar * x0_bar_z;
-    x1_bar = z_bar * x1_bar_z;
-    const _b1Length1 = b1.length;
-    for (let _j1 = 0; _j1 < _b1Length1; _j1++) {
-      b1_bar[_j1] += z_bar * b1_bar_z[_j1];
-    }
-    const _W2Length = W2.length;
-    for (let _j2 = 0; _j2 < _W2Length; _j2++) {
-      W2_bar[_j2] += z_bar * W2_bar_z[_j2];
-    }
-  }
   // adjoint of model.ts:9  let z = b2;
   b2_bar = z_bar;
   z_bar = 0;

@@ -178,14 +178,10 @@ export function _detachedVjp(x: Float64Array, x_bar: Float64Array, _seed: number
   if (_seed === 0) {
     return _detached(x);
   }
-  let z_bar = 0;
-  let x_bar_z = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:12  let z = 0;
   let z = 0;
   // model.ts:13
-  x_bar_z = new Float64Array(x.length);
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     // model.ts:14  const u = stopGradient(x[i] * x[i]);
@@ -193,27 +189,15 @@ export function _detachedVjp(x: Float64Array, x_bar: Float64Array, _seed: number
     const u = _xAt * _xAt;
     // model.ts:15  z += u * x[i];
     z = z + u * _xAt;
-    // adjoint of the iteration, with z_bar = 1
+    // adjoint of the iteration, z_bar being known already
     // adjoint of model.ts:15  z += u * x[i];
-    x_bar_z[i] += u;
+    x_bar[i] += u * _seed;
   }
   // model.ts:17  return z;
   _ret = z;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:17  return z;
-  z_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:13
-  // the loop's adjoint, scaled by z_bar
-  if (z_bar !== 0) {
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += z_bar * x_bar_z[_j0];
-    }
-  }
   // adjoint of model.ts:12  let z = 0;
-  z_bar = 0;
   return _ret;
 }
 
@@ -314,14 +298,10 @@ export function _attachedVjp(x: Float64Array, x_bar: Float64Array, _seed: number
   if (_seed === 0) {
     return _attached(x);
   }
-  let z_bar = 0;
-  let x_bar_z = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:25  let z = 0;
   let z = 0;
   // model.ts:26
-  x_bar_z = new Float64Array(x.length);
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     let u_bar = 0;
@@ -330,30 +310,18 @@ export function _attachedVjp(x: Float64Array, x_bar: Float64Array, _seed: number
     const u = _xAt * _xAt;
     // model.ts:28  z += u * x[i];
     z = z + u * _xAt;
-    // adjoint of the iteration, with z_bar = 1
+    // adjoint of the iteration, z_bar being known already
     // adjoint of model.ts:28  z += u * x[i];
-    u_bar = _xAt;
-    x_bar_z[i] += u;
+    u_bar = _seed * _xAt;
+    x_bar[i] += u * _seed;
     // adjoint of model.ts:27  const u = x[i] * x[i];
-    x_bar_z[i] += 2 * u_bar * _xAt;
+    x_bar[i] += 2 * u_bar * x[i];
   }
   // model.ts:30  return z;
   _ret = z;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:30  return z;
-  z_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of model.ts:26
-  // the loop's adjoint, scaled by z_bar
-  if (z_bar !== 0) {
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += z_bar * x_bar_z[_j0];
-    }
-  }
   // adjoint of model.ts:25  let z = 0;
-  z_bar = 0;
   return _ret;
 }
 

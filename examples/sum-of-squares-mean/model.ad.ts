@@ -175,14 +175,11 @@ export function _outVjp(x: Float64Array, x_bar: Float64Array, _seed: number): nu
   if (_seed === 0) {
     return _out(x);
   }
-  let s_bar = 0;
-  let x_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // model.ts:9  let s = 0;
   let s = 0;
   // model.ts:10
-  x_bar_s = new Float64Array(x.length);
+  const s_barFinal0 = _seed / x.length;
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     let y_bar = 0;
@@ -193,31 +190,19 @@ export function _outVjp(x: Float64Array, x_bar: Float64Array, _seed: number): nu
     const z = y * y * 3;
     // model.ts:13  s += z;
     s = s + z;
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of model.ts:13  s += z;
-    z_bar = 1;
+    z_bar = s_barFinal0;
     // adjoint of model.ts:12  const z = y * y * 3;
     const _b0 = z_bar * 3;
     y_bar = 2 * _b0 * y;
     // adjoint of model.ts:11  const y = x[i] + 2;
-    x_bar_s[i] += y_bar;
+    x_bar[i] += y_bar;
   }
   // model.ts:15  return s / x.length;
   _ret = s / x.length;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of model.ts:15  return s / x.length;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
-  _ret_bar = 0;
-  // adjoint of model.ts:10
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
-    }
-  }
   // adjoint of model.ts:9  let s = 0;
-  s_bar = 0;
   return _ret;
 }

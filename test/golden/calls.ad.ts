@@ -111,18 +111,12 @@ export function nllVjp(
 } {
   const w_bar = new Float64Array(w.length);
   let b_bar = 0;
-  let s_bar = 0;
-  let b_bar_s = 0;
-  let w_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // calls.ts:11  const d = w.length;
   const d = w.length;
   // calls.ts:12  let s = 0;
   let s = 0;
   // calls.ts:13
-  b_bar_s = 0;
-  w_bar_s = new Float64Array(w.length);
   const _yLength = y.length;
   for (let i = 0; i < _yLength; i++) {
     let z_bar = 0;
@@ -142,12 +136,14 @@ export function nllVjp(
     const _t1 = 1 - _yAt;
     const _t2 = 1 - p;
     s = s - (_yAt * Math.log(p) + _t1 * Math.log(_t2));
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
-    const _b1 = -_yAt;
-    p_bar = _b1 === 0 ? 0 : _b1 / p;
-    const _b2 = -_t1;
-    const _t2_bar = _b2 === 0 ? 0 : _b2 / _t2;
+    const _b1 = -cotangent;
+    const _b2 = _yAt * _b1;
+    p_bar = _b2 === 0 ? 0 : _b2 / p;
+    const _b3 = -cotangent;
+    const _b4 = _t1 * _b3;
+    const _t2_bar = _b4 === 0 ? 0 : _b4 / _t2;
     p_bar -= _t2_bar;
     // adjoint of calls.ts:16  const p = sigmoid(z);
     _sigmoidVjp(z, p_bar);
@@ -158,30 +154,17 @@ export function nllVjp(
     for (let j = d - 1; j >= 0; j--) {
       const _t0 = X[i * d + j];
       // adjoint of calls.ts:15  z += w[j]! * X[i * d + j]!;
-      w_bar_s[j] += z_bar * _t0;
+      w_bar[j] += z_bar * _t0;
     }
     // adjoint of calls.ts:14  let z = b;
-    b_bar_s += z_bar;
+    b_bar += z_bar;
     z_bar = 0;
   }
   // calls.ts:19  return s;
   _ret = s;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of calls.ts:19  return s;
-  s_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of calls.ts:13
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    b_bar = s_bar * b_bar_s;
-    const _wLength = w.length;
-    for (let _j0 = 0; _j0 < _wLength; _j0++) {
-      w_bar[_j0] += s_bar * w_bar_s[_j0];
-    }
-  }
   // adjoint of calls.ts:12  let s = 0;
-  s_bar = 0;
   return { value: _ret, grad: { w: w_bar, b: b_bar } };
 }
 
@@ -347,22 +330,12 @@ export function _nllVjp(
     return _nll(w, b, X, y);
   }
   let b_bar = 0;
-  let s_bar = 0;
-  let b_bar_s = 0;
-  let w_bar_s = new Float64Array(0);
-  let X_bar_s = new Float64Array(0);
-  let y_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // calls.ts:11  const d = w.length;
   const d = w.length;
   // calls.ts:12  let s = 0;
   let s = 0;
   // calls.ts:13
-  b_bar_s = 0;
-  w_bar_s = new Float64Array(w.length);
-  X_bar_s = new Float64Array(X.length);
-  y_bar_s = new Float64Array(y.length);
   const _yLength = y.length;
   for (let i = 0; i < _yLength; i++) {
     let z_bar = 0;
@@ -384,14 +357,16 @@ export function _nllVjp(
     const _t2 = 1 - p;
     const _t3 = Math.log(_t2);
     s = s - (_yAt * _t0 + _t1 * _t3);
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of calls.ts:17  s -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
-    y_bar_s[i] -= _t0;
-    const _t0_bar = -_yAt;
+    const _b1 = -_seed;
+    y_bar[i] += _b1 * _t0;
+    const _t0_bar = y[i] * _b1;
     p_bar = _t0_bar === 0 ? 0 : _t0_bar / p;
-    const _t1_bar = -_t3;
-    y_bar_s[i] -= _t1_bar;
-    const _t3_bar = -_t1;
+    const _b2 = -_seed;
+    const _t1_bar = _b2 * _t3;
+    y_bar[i] -= _t1_bar;
+    const _t3_bar = _t1 * _b2;
     const _t2_bar = _t3_bar === 0 ? 0 : _t3_bar / _t2;
     p_bar -= _t2_bar;
     // adjoint of calls.ts:16  const p = sigmoid(z);
@@ -403,39 +378,18 @@ export function _nllVjp(
     for (let j = d - 1; j >= 0; j--) {
       const _i0 = i * d + j;
       // adjoint of calls.ts:15  z += w[j]! * X[i * d + j]!;
-      w_bar_s[j] += z_bar * X[_i0];
-      X_bar_s[_i0] += w[j] * z_bar;
+      w_bar[j] += z_bar * X[_i0];
+      X_bar[_i0] += w[j] * z_bar;
     }
     // adjoint of calls.ts:14  let z = b;
-    b_bar_s += z_bar;
+    b_bar += z_bar;
     z_bar = 0;
   }
   // calls.ts:19  return s;
   _ret = s;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of calls.ts:19  return s;
-  s_bar = _ret_bar;
-  _ret_bar = 0;
-  // adjoint of calls.ts:13
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    b_bar = s_bar * b_bar_s;
-    const _wLength = w.length;
-    for (let _j0 = 0; _j0 < _wLength; _j0++) {
-      w_bar[_j0] += s_bar * w_bar_s[_j0];
-    }
-    const _XLength = X.length;
-    for (let _j1 = 0; _j1 < _XLength; _j1++) {
-      X_bar[_j1] += s_bar * X_bar_s[_j1];
-    }
-    const _yLength1 = y.length;
-    for (let _j2 = 0; _j2 < _yLength1; _j2++) {
-      y_bar[_j2] += s_bar * y_bar_s[_j2];
-    }
-  }
   // adjoint of calls.ts:12  let s = 0;
-  s_bar = 0;
   _nllVjpBar[0] = b_bar;
   return _ret;
 }

@@ -144,12 +144,6 @@ export function gmmObjectiveVjp(
   const alphas_bar = new Float64Array(alphas.length);
   const means_bar = new Float64Array(means.length);
   const icf_bar = new Float64Array(icf.length);
-  let slse_bar = 0;
-  let means_bar_slse = new Float64Array(0);
-  let qdiags_bar_slse = new Float64Array(0);
-  let icf_bar_slse = new Float64Array(0);
-  let alphas_bar_slse = new Float64Array(0);
-  let sumQs_bar_slse = new Float64Array(0);
   let _xcenteredAll0 = new Float64Array(0);
   let _qxcenteredAll0 = new Float64Array(0);
   let amx_bar = 0;
@@ -159,10 +153,6 @@ export function gmmObjectiveVjp(
   let alphas_bar_asum = new Float64Array(0);
   let amx_bar_asum = 0;
   let lseAlphas_bar = 0;
-  let prior_bar = 0;
-  let qdiags_bar_prior = new Float64Array(0);
-  let icf_bar_prior = new Float64Array(0);
-  let sumQs_bar_prior = new Float64Array(0);
   let _ret = 0;
   let _ret_bar = 0;
   // gmm.ts:35  const n = x.length / d;
@@ -215,11 +205,6 @@ export function gmmObjectiveVjp(
   // gmm.ts:54  let slse = 0;
   let slse = 0;
   // gmm.ts:55
-  means_bar_slse = new Float64Array(means.length);
-  qdiags_bar_slse = new Float64Array(qdiags.length);
-  icf_bar_slse = new Float64Array(icf.length);
-  alphas_bar_slse = new Float64Array(alphas.length);
-  sumQs_bar_slse = new Float64Array(sumQs.length);
   const _xcenteredLength = xcentered.length;
   const _qxcenteredLength = qxcentered.length;
   for (let ix = 0; ix < n; ix++) {
@@ -320,10 +305,10 @@ export function gmmObjectiveVjp(
     }
     // gmm.ts:87  slse += Math.log(semx) + mx;
     slse = slse + (Math.log(semx) + mx);
-    // adjoint of the iteration, with slse_bar = 1
+    // adjoint of the iteration, slse_bar being known already
     // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
-    semx_bar = 1 / semx;
-    mx_bar = 1;
+    semx_bar = cotangent === 0 ? 0 : cotangent / semx;
+    mx_bar = cotangent;
     // adjoint of gmm.ts:84
     {
       _tp3 = _tape;
@@ -368,8 +353,8 @@ export function gmmObjectiveVjp(
         // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
         const _b4 = mainTerm_bar[ik];
         mainTerm_bar[ik] = 0;
-        alphas_bar_slse[ik] += _b4;
-        sumQs_bar_slse[ik] += _b4;
+        alphas_bar[ik] += _b4;
+        sumQs_bar[ik] += _b4;
         const _b5 = -_b4;
         sqnorm_bar = 0.5 * _b5;
         // adjoint of gmm.ts:73
@@ -389,7 +374,7 @@ export function gmmObjectiveVjp(
             li--;
             // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
             const _qxcentered_barAt = qxcentered_bar[j];
-            icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAll0At2;
+            icf_bar[li] += _qxcentered_barAt * _xcenteredAll0At2;
             _xcentered_barAt += icf[li] * _qxcentered_barAt;
           }
           xcentered_bar[i] = _xcentered_barAt;
@@ -400,14 +385,14 @@ export function gmmObjectiveVjp(
           // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
           const _b3 = qxcentered_bar[id];
           qxcentered_bar[id] = 0;
-          qdiags_bar_slse[_i3] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
+          qdiags_bar[_i3] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
           const _xcentered_barAt1 = xcentered_bar[id] + qdiags[_i3] * _b3;
           // adjoint of gmm.ts:58
           const _i2 = ik * d + id;
           // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
           const _b2 = _xcentered_barAt1;
           xcentered_bar[id] = 0;
-          means_bar_slse[_i2] -= _b2;
+          means_bar[_i2] -= _b2;
         }
       }
       _sp = _sp1;
@@ -451,9 +436,6 @@ export function gmmObjectiveVjp(
   // gmm.ts:102  let prior = 0;
   let prior = 0;
   // gmm.ts:103
-  qdiags_bar_prior = new Float64Array(qdiags.length);
-  icf_bar_prior = new Float64Array(icf.length);
-  sumQs_bar_prior = new Float64Array(sumQs.length);
   for (let ik = 0; ik < k; ik++) {
     let frobenius_bar = 0;
     // gmm.ts:104  let frobenius = 0;
@@ -475,25 +457,26 @@ export function gmmObjectiveVjp(
     // gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
     const _t3 = 0.5 * wishartGamma * wishartGamma;
     prior = prior + (_t3 * frobenius - wishartM * sumQs[ik]);
-    // adjoint of the iteration, with prior_bar = 1
+    // adjoint of the iteration, prior_bar being known already
     // adjoint of gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
-    frobenius_bar = _t3;
-    sumQs_bar_prior[ik] -= wishartM;
+    frobenius_bar = _t3 * cotangent;
+    const _b7 = -cotangent;
+    sumQs_bar[ik] += wishartM * _b7;
     // adjoint of gmm.ts:108
     for (let j = d + (Math.ceil(icfSz - d) - 1); j >= d; j--) {
       const _i6 = ik * icfSz + j;
       const _i7 = ik * icfSz + j;
       // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      icf_bar_prior[_i6] += frobenius_bar * icf[_i7];
-      icf_bar_prior[_i7] += icf[_i6] * frobenius_bar;
+      icf_bar[_i6] += frobenius_bar * icf[_i7];
+      icf_bar[_i7] += icf[_i6] * frobenius_bar;
     }
     // adjoint of gmm.ts:105
     for (let id = Math.ceil(d) - 1; id >= 0; id--) {
       const _i4 = ik * d + id;
       const _i5 = ik * d + id;
       // adjoint of gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
-      qdiags_bar_prior[_i4] += frobenius_bar * qdiags[_i5];
-      qdiags_bar_prior[_i5] += qdiags[_i4] * frobenius_bar;
+      qdiags_bar[_i4] += frobenius_bar * qdiags[_i5];
+      qdiags_bar[_i5] += qdiags[_i4] * frobenius_bar;
     }
     // adjoint of gmm.ts:104  let frobenius = 0;
     frobenius_bar = 0;
@@ -506,29 +489,10 @@ export function gmmObjectiveVjp(
   _notePeak();
   // adjoint sweep
   // adjoint of gmm.ts:115  return constant + slse - n * lseAlphas + prior;
-  slse_bar = _ret_bar;
-  const _b7 = -_ret_bar;
-  lseAlphas_bar = n * _b7;
-  prior_bar = _ret_bar;
+  const _b8 = -_ret_bar;
+  lseAlphas_bar = n * _b8;
   _ret_bar = 0;
-  // adjoint of gmm.ts:103
-  // the loop's adjoint, scaled by prior_bar
-  if (prior_bar !== 0) {
-    const _qdiagsLength = qdiags.length;
-    for (let _j6 = 0; _j6 < _qdiagsLength; _j6++) {
-      qdiags_bar[_j6] += prior_bar * qdiags_bar_prior[_j6];
-    }
-    const _icfLength = icf.length;
-    for (let _j7 = 0; _j7 < _icfLength; _j7++) {
-      icf_bar[_j7] += prior_bar * icf_bar_prior[_j7];
-    }
-    const _sumQsLength = sumQs.length;
-    for (let _j8 = 0; _j8 < _sumQsLength; _j8++) {
-      sumQs_bar[_j8] += prior_bar * sumQs_bar_prior[_j8];
-    }
-  }
   // adjoint of gmm.ts:102  let prior = 0;
-  prior_bar = 0;
   // adjoint of gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
   asum_bar = lseAlphas_bar === 0 ? 0 : lseAlphas_bar / asum;
   amx_bar = lseAlphas_bar;
@@ -536,8 +500,8 @@ export function gmmObjectiveVjp(
   // the loop's adjoint, scaled by asum_bar
   if (asum_bar !== 0) {
     const _alphasLength = alphas.length;
-    for (let _j5 = 0; _j5 < _alphasLength; _j5++) {
-      alphas_bar[_j5] += asum_bar * alphas_bar_asum[_j5];
+    for (let _j0 = 0; _j0 < _alphasLength; _j0++) {
+      alphas_bar[_j0] += asum_bar * alphas_bar_asum[_j0];
     }
     amx_bar += asum_bar * amx_bar_asum;
   }
@@ -560,32 +524,7 @@ export function gmmObjectiveVjp(
   // adjoint of gmm.ts:91  let amx = alphas[0];
   alphas_bar[0] += amx_bar;
   amx_bar = 0;
-  // adjoint of gmm.ts:55
-  // the loop's adjoint, scaled by slse_bar
-  if (slse_bar !== 0) {
-    const _meansLength = means.length;
-    for (let _j0 = 0; _j0 < _meansLength; _j0++) {
-      means_bar[_j0] += slse_bar * means_bar_slse[_j0];
-    }
-    const _qdiagsLength1 = qdiags.length;
-    for (let _j1 = 0; _j1 < _qdiagsLength1; _j1++) {
-      qdiags_bar[_j1] += slse_bar * qdiags_bar_slse[_j1];
-    }
-    const _icfLength1 = icf.length;
-    for (let _j2 = 0; _j2 < _icfLength1; _j2++) {
-      icf_bar[_j2] += slse_bar * icf_bar_slse[_j2];
-    }
-    const _alphasLength1 = alphas.length;
-    for (let _j3 = 0; _j3 < _alphasLength1; _j3++) {
-      alphas_bar[_j3] += slse_bar * alphas_bar_slse[_j3];
-    }
-    const _sumQsLength1 = sumQs.length;
-    for (let _j4 = 0; _j4 < _sumQsLength1; _j4++) {
-      sumQs_bar[_j4] += slse_bar * sumQs_bar_slse[_j4];
-    }
-  }
   // adjoint of gmm.ts:54  let slse = 0;
-  slse_bar = 0;
   // adjoint of gmm.ts:41
   for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
     let sq_bar = 0;
@@ -1193,14 +1132,6 @@ export function _gmmObjectiveVjp(
   let wishartGamma_bar = 0;
   let wishartM_bar = 0;
   let n_bar = 0;
-  let slse_bar = 0;
-  let x_bar_slse = new Float64Array(0);
-  let means_bar_slse = new Float64Array(0);
-  let qdiags_bar_slse = new Float64Array(0);
-  let d_bar_slse = 0;
-  let icf_bar_slse = new Float64Array(0);
-  let alphas_bar_slse = new Float64Array(0);
-  let sumQs_bar_slse = new Float64Array(0);
   let _xcenteredAll0 = new Float64Array(0);
   let _qxcenteredAll0 = new Float64Array(0);
   let amx_bar = 0;
@@ -1210,13 +1141,6 @@ export function _gmmObjectiveVjp(
   let alphas_bar_asum = new Float64Array(0);
   let amx_bar_asum = 0;
   let lseAlphas_bar = 0;
-  let prior_bar = 0;
-  let qdiags_bar_prior = new Float64Array(0);
-  let d_bar_prior = 0;
-  let icf_bar_prior = new Float64Array(0);
-  let wishartGamma_bar_prior = 0;
-  let wishartM_bar_prior = 0;
-  let sumQs_bar_prior = new Float64Array(0);
   let constant_bar = 0;
   let _ret = 0;
   let _ret_bar = 0;
@@ -1271,13 +1195,6 @@ export function _gmmObjectiveVjp(
   // gmm.ts:54  let slse = 0;
   let slse = 0;
   // gmm.ts:55
-  x_bar_slse = new Float64Array(x.length);
-  means_bar_slse = new Float64Array(means.length);
-  qdiags_bar_slse = new Float64Array(qdiags.length);
-  d_bar_slse = 0;
-  icf_bar_slse = new Float64Array(icf.length);
-  alphas_bar_slse = new Float64Array(alphas.length);
-  sumQs_bar_slse = new Float64Array(sumQs.length);
   const _xcenteredLength = xcentered.length;
   const _qxcenteredLength = qxcentered.length;
   for (let ix = 0; ix < n; ix++) {
@@ -1379,10 +1296,10 @@ export function _gmmObjectiveVjp(
     }
     // gmm.ts:87  slse += Math.log(semx) + mx;
     slse = slse + (Math.log(semx) + mx);
-    // adjoint of the iteration, with slse_bar = 1
+    // adjoint of the iteration, slse_bar being known already
     // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
-    semx_bar = 1 / semx;
-    mx_bar = 1;
+    semx_bar = _seed === 0 ? 0 : _seed / semx;
+    mx_bar = _seed;
     // adjoint of gmm.ts:84
     {
       _tp3 = _tape;
@@ -1427,8 +1344,8 @@ export function _gmmObjectiveVjp(
         // adjoint of gmm.ts:76  mainTerm[ik] = alphas[ik] + sumQs[ik] - 0.5 * sqnorm;
         const _b4 = mainTerm_bar[ik];
         mainTerm_bar[ik] = 0;
-        alphas_bar_slse[ik] += _b4;
-        sumQs_bar_slse[ik] += _b4;
+        alphas_bar[ik] += _b4;
+        sumQs_bar[ik] += _b4;
         const _b5 = -_b4;
         sqnorm_bar = 0.5 * _b5;
         // adjoint of gmm.ts:73
@@ -1448,7 +1365,7 @@ export function _gmmObjectiveVjp(
             li--;
             // adjoint of gmm.ts:68  qxcentered[j] += icf[li] * xcentered[i];
             const _qxcentered_barAt = qxcentered_bar[j];
-            icf_bar_slse[li] += _qxcentered_barAt * _xcenteredAll0At2;
+            icf_bar[li] += _qxcentered_barAt * _xcenteredAll0At2;
             _xcentered_barAt += icf[li] * _qxcentered_barAt;
           }
           xcentered_bar[i] = _xcentered_barAt;
@@ -1459,7 +1376,7 @@ export function _gmmObjectiveVjp(
           // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
           const _b3 = qxcentered_bar[id];
           qxcentered_bar[id] = 0;
-          qdiags_bar_slse[_i4] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
+          qdiags_bar[_i4] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
           const _xcentered_barAt1 = xcentered_bar[id] + qdiags[_i4] * _b3;
           // adjoint of gmm.ts:58
           const _i2 = ix * d + id;
@@ -1467,8 +1384,8 @@ export function _gmmObjectiveVjp(
           // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
           const _b2 = _xcentered_barAt1;
           xcentered_bar[id] = 0;
-          x_bar_slse[_i2] += _b2;
-          means_bar_slse[_i3] -= _b2;
+          x_bar[_i2] += _b2;
+          means_bar[_i3] -= _b2;
         }
       }
       _sp = _sp1;
@@ -1512,12 +1429,6 @@ export function _gmmObjectiveVjp(
   // gmm.ts:102  let prior = 0;
   let prior = 0;
   // gmm.ts:103
-  qdiags_bar_prior = new Float64Array(qdiags.length);
-  d_bar_prior = 0;
-  icf_bar_prior = new Float64Array(icf.length);
-  wishartGamma_bar_prior = 0;
-  wishartM_bar_prior = 0;
-  sumQs_bar_prior = new Float64Array(sumQs.length);
   for (let ik = 0; ik < k; ik++) {
     let frobenius_bar = 0;
     // gmm.ts:104  let frobenius = 0;
@@ -1541,29 +1452,31 @@ export function _gmmObjectiveVjp(
     const _t5 = _t4 * wishartGamma;
     const _sumQsAt = sumQs[ik];
     prior = prior + (_t5 * frobenius - wishartM * _sumQsAt);
-    // adjoint of the iteration, with prior_bar = 1
+    // adjoint of the iteration, prior_bar being known already
     // adjoint of gmm.ts:111  prior += 0.5 * wishartGamma * wishartGamma * frobenius - wishartM *…
-    const _t4_bar = frobenius * wishartGamma;
-    wishartGamma_bar_prior += 0.5 * _t4_bar;
-    wishartGamma_bar_prior += _t4 * frobenius;
-    frobenius_bar = _t5;
-    wishartM_bar_prior -= _sumQsAt;
-    sumQs_bar_prior[ik] -= wishartM;
+    const _t5_bar = _seed * frobenius;
+    const _t4_bar = _t5_bar * wishartGamma;
+    wishartGamma_bar += 0.5 * _t4_bar;
+    wishartGamma_bar += _t4 * _t5_bar;
+    frobenius_bar = _t5 * _seed;
+    const _b7 = -_seed;
+    wishartM_bar += _b7 * _sumQsAt;
+    sumQs_bar[ik] += wishartM * _b7;
     // adjoint of gmm.ts:108
     for (let j = d + (Math.ceil(icfSz - d) - 1); j >= d; j--) {
       const _i7 = ik * icfSz + j;
       const _i8 = ik * icfSz + j;
       // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
-      icf_bar_prior[_i7] += frobenius_bar * icf[_i8];
-      icf_bar_prior[_i8] += icf[_i7] * frobenius_bar;
+      icf_bar[_i7] += frobenius_bar * icf[_i8];
+      icf_bar[_i8] += icf[_i7] * frobenius_bar;
     }
     // adjoint of gmm.ts:105
     for (let id = Math.ceil(d) - 1; id >= 0; id--) {
       const _i5 = ik * d + id;
       const _i6 = ik * d + id;
       // adjoint of gmm.ts:106  frobenius += qdiags[ik * d + id] * qdiags[ik * d + id];
-      qdiags_bar_prior[_i5] += frobenius_bar * qdiags[_i6];
-      qdiags_bar_prior[_i6] += qdiags[_i5] * frobenius_bar;
+      qdiags_bar[_i5] += frobenius_bar * qdiags[_i6];
+      qdiags_bar[_i6] += qdiags[_i5] * frobenius_bar;
     }
     // adjoint of gmm.ts:104  let frobenius = 0;
     frobenius_bar = 0;
@@ -1579,39 +1492,17 @@ export function _gmmObjectiveVjp(
   // adjoint sweep
   // adjoint of gmm.ts:115  return constant + slse - n * lseAlphas + prior;
   constant_bar = _ret_bar;
-  slse_bar = _ret_bar;
-  const _b9 = -_ret_bar;
-  n_bar = _b9 * lseAlphas;
-  lseAlphas_bar = n * _b9;
-  prior_bar = _ret_bar;
+  const _b10 = -_ret_bar;
+  n_bar = _b10 * lseAlphas;
+  lseAlphas_bar = n * _b10;
   _ret_bar = 0;
   // adjoint of gmm.ts:114  const constant = -n * d * 0.5 * Math.log(2 * Math.PI);
-  const _b7 = constant_bar * _t7;
-  const _b8 = _b7 * 0.5;
-  const _t6_bar = _b8 * d;
+  const _b8 = constant_bar * _t7;
+  const _b9 = _b8 * 0.5;
+  const _t6_bar = _b9 * d;
   n_bar -= _t6_bar;
-  d_bar = _t6 * _b8;
-  // adjoint of gmm.ts:103
-  // the loop's adjoint, scaled by prior_bar
-  if (prior_bar !== 0) {
-    const _qdiagsLength = qdiags.length;
-    for (let _j7 = 0; _j7 < _qdiagsLength; _j7++) {
-      qdiags_bar[_j7] += prior_bar * qdiags_bar_prior[_j7];
-    }
-    d_bar += prior_bar * d_bar_prior;
-    const _icfLength = icf.length;
-    for (let _j8 = 0; _j8 < _icfLength; _j8++) {
-      icf_bar[_j8] += prior_bar * icf_bar_prior[_j8];
-    }
-    wishartGamma_bar = prior_bar * wishartGamma_bar_prior;
-    wishartM_bar = prior_bar * wishartM_bar_prior;
-    const _sumQsLength = sumQs.length;
-    for (let _j9 = 0; _j9 < _sumQsLength; _j9++) {
-      sumQs_bar[_j9] += prior_bar * sumQs_bar_prior[_j9];
-    }
-  }
+  d_bar = _t6 * _b9;
   // adjoint of gmm.ts:102  let prior = 0;
-  prior_bar = 0;
   // adjoint of gmm.ts:99  const lseAlphas = Math.log(asum) + amx;
   asum_bar = lseAlphas_bar === 0 ? 0 : lseAlphas_bar / asum;
   amx_bar = lseAlphas_bar;
@@ -1619,8 +1510,8 @@ export function _gmmObjectiveVjp(
   // the loop's adjoint, scaled by asum_bar
   if (asum_bar !== 0) {
     const _alphasLength = alphas.length;
-    for (let _j6 = 0; _j6 < _alphasLength; _j6++) {
-      alphas_bar[_j6] += asum_bar * alphas_bar_asum[_j6];
+    for (let _j0 = 0; _j0 < _alphasLength; _j0++) {
+      alphas_bar[_j0] += asum_bar * alphas_bar_asum[_j0];
     }
     amx_bar += asum_bar * amx_bar_asum;
   }
@@ -1643,37 +1534,7 @@ export function _gmmObjectiveVjp(
   // adjoint of gmm.ts:91  let amx = alphas[0];
   alphas_bar[0] += amx_bar;
   amx_bar = 0;
-  // adjoint of gmm.ts:55
-  // the loop's adjoint, scaled by slse_bar
-  if (slse_bar !== 0) {
-    const _xLength = x.length;
-    for (let _j0 = 0; _j0 < _xLength; _j0++) {
-      x_bar[_j0] += slse_bar * x_bar_slse[_j0];
-    }
-    const _meansLength = means.length;
-    for (let _j1 = 0; _j1 < _meansLength; _j1++) {
-      means_bar[_j1] += slse_bar * means_bar_slse[_j1];
-    }
-    const _qdiagsLength1 = qdiags.length;
-    for (let _j2 = 0; _j2 < _qdiagsLength1; _j2++) {
-      qdiags_bar[_j2] += slse_bar * qdiags_bar_slse[_j2];
-    }
-    d_bar += slse_bar * d_bar_slse;
-    const _icfLength1 = icf.length;
-    for (let _j3 = 0; _j3 < _icfLength1; _j3++) {
-      icf_bar[_j3] += slse_bar * icf_bar_slse[_j3];
-    }
-    const _alphasLength1 = alphas.length;
-    for (let _j4 = 0; _j4 < _alphasLength1; _j4++) {
-      alphas_bar[_j4] += slse_bar * alphas_bar_slse[_j4];
-    }
-    const _sumQsLength1 = sumQs.length;
-    for (let _j5 = 0; _j5 < _sumQsLength1; _j5++) {
-      sumQs_bar[_j5] += slse_bar * sumQs_bar_slse[_j5];
-    }
-  }
   // adjoint of gmm.ts:54  let slse = 0;
-  slse_bar = 0;
   // adjoint of gmm.ts:41
   for (let ik = Math.ceil(k) - 1; ik >= 0; ik--) {
     let sq_bar = 0;

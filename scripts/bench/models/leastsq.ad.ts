@@ -92,16 +92,11 @@ export function leastSquaresVjp(
 } {
   let a_bar = 0;
   let b_bar = 0;
-  let s_bar = 0;
-  let a_bar_s = 0;
-  let b_bar_s = 0;
   let _ret = 0;
-  let _ret_bar = 0;
   // leastsq.ts:13  let s = 0;
   let s = 0;
   // leastsq.ts:14
-  a_bar_s = 0;
-  b_bar_s = 0;
+  const s_barFinal0 = cotangent / x.length;
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     let r_bar = 0;
@@ -110,28 +105,18 @@ export function leastSquaresVjp(
     const r = a * _xAt + b - y[i];
     // leastsq.ts:16  s += r * r;
     s = s + r * r;
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of leastsq.ts:16  s += r * r;
-    r_bar = 2 * r;
+    r_bar = 2 * s_barFinal0 * r;
     // adjoint of leastsq.ts:15  const r = a * x[i] + b - y[i];
-    a_bar_s += r_bar * _xAt;
-    b_bar_s += r_bar;
+    a_bar += r_bar * _xAt;
+    b_bar += r_bar;
   }
   // leastsq.ts:18  return s / x.length;
   _ret = s / x.length;
-  _ret_bar = cotangent;
   // adjoint sweep
   // adjoint of leastsq.ts:18  return s / x.length;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
-  _ret_bar = 0;
-  // adjoint of leastsq.ts:14
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    a_bar = s_bar * a_bar_s;
-    b_bar = s_bar * b_bar_s;
-  }
   // adjoint of leastsq.ts:13  let s = 0;
-  s_bar = 0;
   return { value: _ret, grad: { a: a_bar, b: b_bar } };
 }
 
@@ -257,20 +242,11 @@ export function _leastSquaresVjp(
   }
   let a_bar = 0;
   let b_bar = 0;
-  let s_bar = 0;
-  let a_bar_s = 0;
-  let x_bar_s = new Float64Array(0);
-  let b_bar_s = 0;
-  let y_bar_s = new Float64Array(0);
   let _ret = 0;
-  let _ret_bar = 0;
   // leastsq.ts:13  let s = 0;
   let s = 0;
   // leastsq.ts:14
-  a_bar_s = 0;
-  x_bar_s = new Float64Array(x.length);
-  b_bar_s = 0;
-  y_bar_s = new Float64Array(y.length);
+  const s_barFinal0 = _seed / x.length;
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
     let r_bar = 0;
@@ -279,38 +255,20 @@ export function _leastSquaresVjp(
     const r = a * _xAt + b - y[i];
     // leastsq.ts:16  s += r * r;
     s = s + r * r;
-    // adjoint of the iteration, with s_bar = 1
+    // adjoint of the iteration, s_bar being known already
     // adjoint of leastsq.ts:16  s += r * r;
-    r_bar = 2 * r;
+    r_bar = 2 * s_barFinal0 * r;
     // adjoint of leastsq.ts:15  const r = a * x[i] + b - y[i];
-    a_bar_s += r_bar * _xAt;
-    x_bar_s[i] += a * r_bar;
-    b_bar_s += r_bar;
-    y_bar_s[i] -= r_bar;
+    a_bar += r_bar * _xAt;
+    x_bar[i] += a * r_bar;
+    b_bar += r_bar;
+    y_bar[i] -= r_bar;
   }
   // leastsq.ts:18  return s / x.length;
   _ret = s / x.length;
-  _ret_bar = _seed;
   // adjoint sweep
   // adjoint of leastsq.ts:18  return s / x.length;
-  s_bar = _ret_bar === 0 ? 0 : _ret_bar / x.length;
-  _ret_bar = 0;
-  // adjoint of leastsq.ts:14
-  // the loop's adjoint, scaled by s_bar
-  if (s_bar !== 0) {
-    a_bar = s_bar * a_bar_s;
-    const _xLength1 = x.length;
-    for (let _j0 = 0; _j0 < _xLength1; _j0++) {
-      x_bar[_j0] += s_bar * x_bar_s[_j0];
-    }
-    b_bar = s_bar * b_bar_s;
-    const _yLength = y.length;
-    for (let _j1 = 0; _j1 < _yLength; _j1++) {
-      y_bar[_j1] += s_bar * y_bar_s[_j1];
-    }
-  }
   // adjoint of leastsq.ts:13  let s = 0;
-  s_bar = 0;
   _leastSquaresVjpBar[0] = a_bar;
   _leastSquaresVjpBar[1] = b_bar;
   return _ret;

@@ -147,6 +147,8 @@ export class ReverseTransformer {
     namer: Namer,
     private readonly writeMap: WriteMap,
     private readonly callees: Map<string, FunctionIR>,
+    /** the result's cotangent (`_seed` in a kernel), when the function returns a number */
+    private readonly seed: Expr | null = null,
   ) {
     this.baseNamer = namer;
     this.jf = removeJumps(fn, namer);
@@ -789,22 +791,34 @@ export class ReverseTransformer {
       const activeAcc = ind.accumulators.filter((a) => this.isActive(a));
       const activeStores = ind.stores.filter((a) => this.isActive(a));
       if (activeAcc.length === 0 && activeStores.length === 0) return this.primalLoop(s, m, ind);
-      if (activeAcc.length === 1 && activeStores.length === 0 && m.loops.length === 0 && this.fusionPays(s, m, ind.locals)) return this.fusedLoop(s, m, ind, activeAcc[0]!);
+      if (activeAcc.length === 1 && activeStores.length === 0 && m.loops.length === 0 && this.fusionPays(s, m, ind.locals, activeAcc[0]!)) return this.fusedLoop(s, m, ind, activeAcc[0]!);
       return this.recomputedLoop(s, m, ind);
     }
     return this.tapedLoop(s, m);
   }
 
   /**
-   * Fusion keeps a per-unit sum for every outer active value the body reads. At the top of the
-   * function that costs one pass over each array; inside another fused or recomputed loop it
-   * would cost a pass per execution, so there only loops that read outer scalars are fused and
-   * the others recompute their iterations.
+   * Fusion keeps a per-unit sum for every outer active value the body reads, unless the sum's
+   * adjoint is known before the loop (`knownSeed`). Inside another fused or recomputed loop a
+   * per-unit array would cost a pass over the array per execution, so there only loops that read
+   * outer scalars are fused and the others recompute their iterations. At the top of a function
+   * it costs a pass per call, which pays when the loop visits the arrays anyway (reads them at
+   * its counter) or does more work per iteration (nested loops, calls); a helper summing over a
+   * few elements of a large array (`Math.sqrt(Σ (X[i*d+k] − X[j*d+k])²)`, a row's log-sum-exp)
+   * recomputes its iterations instead of paying for the whole array on each call.
    */
-  private fusionPays(s: Extract<Stmt, { k: 'loop' }>, m: Mode, locals: Set<string>): boolean {
-    if (m.region.id === 'top') return true;
-    const outerArrays = [...this.readsIn(s.body)].filter((v) => !locals.has(v) && this.isActive(v) && isArrayType(this.fn.locals.get(v) ?? 'number'));
-    return outerArrays.length === 0;
+  private fusionPays(s: Extract<Stmt, { k: 'loop' }>, m: Mode, locals: Set<string>, acc: string): boolean {
+    const outerArrays = new Set([...this.readsIn(s.body)].filter((v) => !locals.has(v) && this.isActive(v) && isArrayType(this.fn.locals.get(v) ?? 'number')));
+    if (outerArrays.size === 0) return true;
+    if (m.region.id !== 'top') return false;
+    if (this.knownSeed(s, acc, locals, m)) return true;
+    let heavy = someExpr(s.body, (e) => e.k === 'call');
+    visitStmts(s.body, (st) => { heavy ||= st.k === 'loop'; });
+    if (heavy) return true;
+    const counter = s.counter?.name;
+    if (!counter) return false;
+    const atCounter = (i: Expr): boolean => (i.k === 'var' && i.name === counter) || (i.k === 'op' && (i.op === '+' || i.op === '-') && atCounter(i.args[0]!) && i.args[1]?.k === 'num');
+    return !someExpr(s.body, (e) => (e.k === 'idx' && outerArrays.has(e.arr) && !atCounter(e.i)) || (e.k === 'var' && outerArrays.has(e.name)));
   }
 
   /** Every variable read by expressions in the statements (values, indices, conditions). */
@@ -1035,7 +1049,18 @@ export class ReverseTransformer {
     collectReads(s.body);
     const scale: Stmt[] = [];
     const seed = this.adjointOf(acc, m);
-    if (b.isOne(seed)) {
+    const known = b.isOne(seed) ? null : this.knownSeed(s, acc, ind.locals, m);
+    if (known) {
+      // the sum's adjoint is known before the loop: each iteration adds its share straight in
+      let k = known;
+      if (!isAtom(known)) {
+        const name = this.namer.fresh(`${bar(acc)}Final`);
+        fwd.push(b.decl(name, 'number', known, false));
+        k = b.v(name);
+      }
+      region.adjoint.set(acc, k);
+      outer.clear();
+    } else if (b.isOne(seed)) {
       // already a unit seed (a sum inside a fused sum): accumulate straight into the outer adjoints
       for (const [v, a] of m.region.adjoint) if (v !== acc) region.adjoint.set(v, a);
       outer.clear();
@@ -1064,7 +1089,7 @@ export class ReverseTransformer {
       }
     }
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
-    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(`adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
+    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(known ? `adjoint of the iteration, ${bar(acc)} being known already` : `adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
     fwd.push(loop);
     if (scale.length > 0) {
       // a zero adjoint contributes nothing, also where a per-unit sum overflowed (0 · ∞ = NaN)
@@ -1072,6 +1097,48 @@ export class ReverseTransformer {
       adj.push(b.comment(`the loop's adjoint, scaled by ${bar(acc)}`), ...scaled);
     }
     return { fwd, adj };
+  }
+
+  /**
+   * The adjoint a fused loop's accumulator will have after the loop, when it is already known
+   * before the loop runs: the loop is in the function's top statement list, the result is the
+   * sum itself (plus or minus other terms, times or divided by values that are final by then), and
+   * no later statement reads the sum or writes anything the loop's body reads (a later write
+   * resets that value's adjoint in the sweep, which would drop what the loop added early). The
+   * iterations then add their adjoints straight into the outer ones: a helper summing over a few
+   * elements of a large array (`pairDist(X, i, j, d)`) costs those elements, where per-unit sums
+   * would cost a pass over the whole array per call.
+   */
+  private knownSeed(s: Extract<Stmt, { k: 'loop' }>, acc: string, locals: Set<string>, m: Mode): Expr | null {
+    const result = this.jf.result;
+    if (m.region.id !== 'top' || !m.topSeq || result.kind !== 'scalar' || !this.seed) return null;
+    const at = this.jf.body.indexOf(s);
+    if (at < 0) return null;
+    const rest = this.jf.body.slice(at + 1).filter((st) => st.k !== 'comment');
+    const ret = rest.pop();
+    if (!ret || ret.k !== 'assign' || ret.name !== result.name || (ret.op ?? '=') !== '=') return null;
+    if (this.readsIn(rest).has(acc) || writtenIn(rest).has(acc)) return null;
+    const after = this.endPos.get(s)! + 1;
+    if ([...this.readsIn(s.body)].some((v) => v !== acc && !locals.has(v) && this.isActive(v) && !this.stable(v, after, m))) return null;
+    // values in the result expression must hold their final values when the loop starts
+    const final = (e: Expr) => !b.varsOf(e).has(acc) && [...b.varsOf(e)].every((v) => this.stable(v, this.pos.get(s)!, m));
+    const linear = (e: Expr): Expr | null => {
+      if (e.k === 'var' && e.name === acc) return this.seed;
+      if (e.k !== 'op') return null;
+      const [x, y] = e.args;
+      if (e.op === 'neg' && x) { const g = linear(x); return g && b.neg(g); }
+      if (!x || !y || e.args.length !== 2) return null;
+      // a term added to the sum does not change its adjoint, whenever it is computed
+      const free = (e: Expr) => !b.varsOf(e).has(acc);
+      if ((e.op === '+' || e.op === '-') && free(y)) return linear(x);
+      if (e.op === '+' && free(x)) return linear(y);
+      if (e.op === '-' && free(x)) { const g = linear(y); return g && b.neg(g); }
+      if (e.op === '*' && final(y)) { const g = linear(x); return g && b.mul(g, primalExpr(y)); }
+      if (e.op === '*' && final(x)) { const g = linear(y); return g && b.mul(primalExpr(x), g); }
+      if (e.op === '/' && final(y)) { const g = linear(x); return g && b.div(g, primalExpr(y)); }
+      return null;
+    };
+    return linear(ret.e);
   }
 
   /**
@@ -1306,7 +1373,7 @@ interface Options {
 }
 
 function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean): TargetFunction & { usesTape: { values: boolean; refs: boolean; copies: boolean } } {
-  const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees);
+  const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees, fn.returns.kind === 'number' ? b.v(kernel ? '_seed' : extraParam(fn, 'cotangent')) : null);
   const { fwd, adj, hoisted } = t.transform();
   const result = t.result;
   act = t.activity;

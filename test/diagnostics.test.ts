@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatDiagnostic, generate } from '../packages/adgen/src/index.ts';
 import { DIAGNOSTICS } from '../packages/adgen/src/diagnostics/codes.ts';
+import { compile } from './support/harness.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-diag-'));
 
@@ -241,6 +242,26 @@ test('AD1022: an @out array read before it is written is a warning (in place, no
   const r = await generate([file]);
   assert.equal(r.diagnostics.map((d) => [d.code, d.category, d.line]), [['AD1022', 'warning', 6]]);
   assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
+});
+
+test('no AD1022 where an @out array is read only at elements earlier iterations wrote (forward and back substitution)', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'solve.ts');
+  const substitution = (name: string, header: string, inner: string) =>
+    `/**\n * @differentiable\n * @out x\n */\nexport function ${name}(A: Float64Array, v: Float64Array, x: Float64Array, n: number): void {\n  ${header} {\n    let s = v[i]!;\n    ${inner} s -= A[i * n + j]! * x[j]!;\n    x[i] = s / A[i * n + i]!;\n  }\n}\n`;
+  const source =
+    substitution('forward', 'for (let i = 0; i < n; i++)', 'for (let j = 0; j < i; j++)') +
+    substitution('back', 'for (let i = n - 1; i >= 0; i--)', 'for (let j = i + 1; j < n; j++)') +
+    // j <= i reads x[i] before this iteration writes it: an incoming value
+    substitution('diagonal', 'for (let i = 0; i < n; i++)', 'for (let j = 0; j <= i; j++)');
+  fs.writeFileSync(file, source);
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => [d.code, d.line]), [['AD1022', 30]]);
+  // and the derivatives: L = [[2, 0], [1, 4]], v = [2, 9] gives x = [1, 2] and ∂x/∂v = L⁻¹
+  const m = (await compile({ 'solve.ts': source })).modules['solve.ts']!;
+  const jac = m['forwardJacobian']!(Float64Array.of(2, 0, 1, 4), Float64Array.of(2, 9), new Float64Array(2), 2);
+  assert.equal(Array.from(jac.value), [1, 2]);
+  assert.equal(jac.jacobian.map((row: Float64Array) => Array.from(row.slice(4, 6))), [[0.5, 0], [-0.125, 0.25]]);
 });
 
 test('AD1012 also for a class method tagged @differentiable', async () => {

@@ -310,12 +310,19 @@ function hasContinue(stmts: Stmt[]): boolean {
 /**
  * Where a function first touches its `@out` array by reading it (an in-place update such as
  * `x[i] = Math.tanh(x[i])`, or `out[0] += a`), when that array is not among the active inputs:
- * its incoming values then count as constants, which deserves a word (AD1022).
+ * its incoming values then count as constants, which deserves a word (AD1022). Reads of elements
+ * the function wrote in earlier iterations are not incoming values: forward substitution
+ * (`for (j < i) s -= L[i*n+j] * x[j]; x[i] = s / L[i*n+i]`) and back substitution
+ * (`for (j = i + 1; j < n; j++) … x[j]` in a loop counting down from n − 1).
  */
 export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
   const out = fn.params.find((p) => p.out && !p.active);
   if (!out) return null;
-  const readsOut = (e: Expr | null | undefined): boolean => !!e && someExpr([{ k: 'expr', e }], (x) => x.k === 'idx' && x.arr === out.name);
+  // counters of inner loops that only visit elements written by earlier iterations of an outer loop
+  const written = new Set<string>();
+  const readsOut = (e: Expr | null | undefined): boolean =>
+    !!e && someExpr([{ k: 'expr', e }], (x) => x.k === 'idx' && x.arr === out.name && !(x.i.k === 'var' && written.has(x.i.name)));
+  const outer: Extract<Stmt, { k: 'loop' }>[] = [];
   let verdict: Loc | null | undefined;
   const visit = (stmts: Stmt[]): void => {
     for (const s of stmts) {
@@ -335,11 +342,17 @@ export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
           if (readsOut(s.c)) verdict = loc ?? null;
           else { visit(s.then); visit(s.else); }
           break;
-        case 'loop':
+        case 'loop': {
           visit(s.init);
           if (verdict === undefined && readsOut(s.test)) verdict = loc ?? null;
+          const earlier = s.counter && outer.some((o) => visitsEarlierIterations(s, o, out.name));
+          if (earlier) written.add(s.counter!.name);
+          outer.push(s);
           visit(s.body);
+          outer.pop();
+          if (earlier) written.delete(s.counter!.name);
           break;
+        }
         default: break;
       }
     }
@@ -347,3 +360,31 @@ export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
   visit(fn.body);
   return verdict ?? null;
 }
+
+/**
+ * Whether the counting loop `inner` (inside `outer`) only visits indices that `outer`'s earlier
+ * iterations stored into `arr`: `outer` stores `arr[i]` at its counter in every iteration, and
+ * counts up from a with `inner` running from a (or later) to below i, or counts down from b − 1
+ * with `inner` running from i + 1 to below b.
+ */
+function visitsEarlierIterations(inner: Extract<Stmt, { k: 'loop' }>, outer: Extract<Stmt, { k: 'loop' }>, arr: string): boolean {
+  const i = outer.counter;
+  const j = inner.counter;
+  if (!i || !j || j.step !== 1 || !inner.test || inner.test.k !== 'op' || inner.test.op !== '<' || !isVar(inner.test.args[0]!, j.name)) return false;
+  const storesAtCounter = outer.body.some((s) => s.k === 'store' && s.arr === arr && (s.op ?? '=') === '=' && isVar(s.i, i.name));
+  if (!storesAtCounter || hasContinue(outer.body)) return false;
+  const bound = inner.test.args[1]!;
+  if (i.step === 1) {
+    const fromStart = b.sameExpr(j.start, i.start) || (j.start.k === 'num' && i.start.k === 'num' && j.start.v >= i.start.v);
+    return fromStart && isVar(bound, i.name);
+  }
+  if (i.step === -1) {
+    const next = j.start.k === 'op' && j.start.op === '+' && isVar(j.start.args[0]!, i.name) && j.start.args[1]?.k === 'num' && j.start.args[1].v === 1;
+    const last = i.start.k === 'op' && i.start.op === '-' && b.sameExpr(i.start.args[0]!, bound) && i.start.args[1]?.k === 'num' && i.start.args[1].v === 1;
+    return next && last;
+  }
+  return false;
+}
+
+const isVar = (e: Expr, name: string): boolean => e.k === 'var' && e.name === name;
+

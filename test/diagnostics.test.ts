@@ -200,6 +200,18 @@ test('AD1001 for an append past the end (a[a.length] = v), not for a[a.length - 
   assert.match(ds[0]!.message, "Writing at or past the end of 'a'");
 });
 
+test('AD1020 advises a copy made in a local, and that form compiles', async () => {
+  const shift = `function shift(a: Float64Array, y: Float64Array): void {\n  y[0] = a[1]! * a[0]!;\n  y[1] = a[0]! * a[1]!;\n}\n`;
+  const [hit] = await diagnose(CASES.AD1020!.source);
+  assert.match(hit!.message, "const copy = v.slice()");
+  const dir = tmp();
+  const file = path.join(dir, 'model.ts');
+  fs.writeFileSync(file, `${shift}${fn('  const v = new Float64Array(2);\n  v[0] = x;\n  v[1] = x;\n  const copy = v.slice();\n  shift(copy, v);\n  return v[0]! + v[1]!;')}`);
+  const advised = await generate([file]);
+  assert.equal(advised.diagnostics, []);
+  assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
+});
+
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
   // at the call, not at the `for`

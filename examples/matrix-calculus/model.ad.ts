@@ -297,22 +297,16 @@ export function quadraticFormVjp(
   // model.ts:27
   for (let i = 0; i < n; i++) {
     // model.ts:28
-    const _xAt2 = x[i];
-    const _xAt = _xAt2;
+    const _xAt1 = x[i];
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _t0 = A[i * n + j];
-      const _t1 = _xAt * _t0;
-      s = s + _t1 * x[j];
-    }
-    // adjoint of the iteration, s_bar being known already
-    // adjoint of model.ts:28
-    const _xAt1 = _xAt2;
-    for (let j = n - 1; j >= 0; j--) {
-      const _t0 = A[i * n + j];
       const _t1 = _xAt1 * _t0;
+      const _xAt = x[j];
+      s = s + _t1 * _xAt;
+      // adjoint of the iteration, s_bar being known already
       // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
-      const _t1_bar = cotangent * x[j];
+      const _t1_bar = cotangent * _xAt;
       x_bar[i] += _t1_bar * _t0;
       x_bar[j] += _t1 * cotangent;
     }
@@ -446,21 +440,16 @@ export function _quadraticFormVjp(
   // model.ts:27
   for (let i = 0; i < n; i++) {
     // model.ts:28
-    const _xAt = x[i];
     for (let j = 0; j < n; j++) {
       // model.ts:29  s += x[i] * A[i * n + j] * x[j];
       const _i0 = i * n + j;
-      const _t0 = _xAt * A[_i0];
-      s = s + _t0 * x[j];
-    }
-    // adjoint of the iteration, s_bar being known already
-    // adjoint of model.ts:28
-    for (let j = n - 1; j >= 0; j--) {
-      const _i0 = i * n + j;
       const _AAt = A[_i0];
       const _t0 = x[i] * _AAt;
+      const _xAt = x[j];
+      s = s + _t0 * _xAt;
+      // adjoint of the iteration, s_bar being known already
       // adjoint of model.ts:29  s += x[i] * A[i * n + j] * x[j];
-      const _t0_bar = _seed * x[j];
+      const _t0_bar = _seed * _xAt;
       x_bar[i] += _t0_bar * _AAt;
       A_bar[_i0] += x[i] * _t0_bar;
       x_bar[j] += _t0 * _seed;
@@ -739,22 +728,16 @@ export function weightedResidualVjp(
   // model.ts:73
   for (let i = 0; i < m; i++) {
     // model.ts:74
-    const _rAt2 = r[i];
-    const _rAt = _rAt2;
+    const _rAt1 = r[i];
     for (let j = 0; j < m; j++) {
       // model.ts:75  f += r[i] * W[i * m + j] * r[j];
       const _t1 = W[i * m + j];
-      const _t2 = _rAt * _t1;
-      f = f + _t2 * r[j];
-    }
-    // adjoint of the iteration, f_bar being known already
-    // adjoint of model.ts:74
-    const _rAt1 = _rAt2;
-    for (let j = m - 1; j >= 0; j--) {
-      const _t1 = W[i * m + j];
       const _t2 = _rAt1 * _t1;
+      const _rAt = r[j];
+      f = f + _t2 * _rAt;
+      // adjoint of the iteration, f_bar being known already
       // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
-      const _t2_bar = cotangent * r[j];
+      const _t2_bar = cotangent * _rAt;
       r_bar[i] += _t2_bar * _t1;
       r_bar[j] += _t2 * cotangent;
     }
@@ -1000,26 +983,20 @@ export function _weightedResidualVjp(
   // model.ts:73
   for (let i = 0; i < m; i++) {
     // model.ts:74
-    const _rAt3 = r[i];
-    const _rAt = _rAt3;
+    const _rAt2 = r[i];
     for (let j = 0; j < m; j++) {
       // model.ts:75  f += r[i] * W[i * m + j] * r[j];
       const _i1 = i * m + j;
-      const _t0 = _rAt * W[_i1];
-      f = f + _t0 * r[j];
-    }
-    // adjoint of the iteration, f_bar being known already
-    // adjoint of model.ts:74
-    const _rAt2 = _rAt3;
-    for (let j = m - 1; j >= 0; j--) {
-      const _i1 = i * m + j;
-      const _rAt1 = _rAt2;
+      const _rAt = _rAt2;
       const _WAt = W[_i1];
-      const _t0 = _rAt1 * _WAt;
+      const _t0 = _rAt * _WAt;
+      const _rAt1 = r[j];
+      f = f + _t0 * _rAt1;
+      // adjoint of the iteration, f_bar being known already
       // adjoint of model.ts:75  f += r[i] * W[i * m + j] * r[j];
-      const _t0_bar = _seed * r[j];
+      const _t0_bar = _seed * _rAt1;
       r_bar[i] += _t0_bar * _WAt;
-      W_bar[_i1] += _rAt1 * _t0_bar;
+      W_bar[_i1] += _rAt * _t0_bar;
       r_bar[j] += _t0 * _seed;
     }
   }

@@ -136,7 +136,7 @@ export function outJacobian(x: Float64Array): {
 }
 
 /** The primal `out` (model.ts:8), for derivative code that calls it. */
-export function _out(x: Float64Array): number {
+export function _outPrimal(x: Float64Array): number {
   let s = 0;
   const _xLength = x.length;
   for (let i = 0; i < _xLength; i++) {
@@ -173,7 +173,7 @@ export function _outJvp(x: Float64Array, x_dot: Float64Array): number {
 /** Reverse-mode kernel of `out` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_outVjpBar`. */
 export function _outVjp(x: Float64Array, x_bar: Float64Array, _seed: number): number {
   if (_seed === 0) {
-    return _out(x);
+    return _outPrimal(x);
   }
   let _ret = 0;
   // model.ts:9  let s = 0;

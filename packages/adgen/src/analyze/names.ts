@@ -12,13 +12,25 @@ export const RESERVED = new Set([
   '_checkIndex', '_checkCotangent', '_sumRow', '_storeRow', '_addRow', '_addRowSums',
 ]);
 
+/**
+ * Names of compiler-made locals, without their `_` (analyze, reverse, forward, optimize): a
+ * numbered temporary (`_t1`, `_b0`, `_brk0`), a fixed name (`_ret`, `_seed`), or a derived one
+ * (`_xLength`, `_XAt2`, `_s_barFinal0`). A private primal copy named like one would be hidden by
+ * it inside derivative code, so it gets the `Primal` suffix too.
+ */
+const LOCAL_LIKE = [
+  /^(?:t|b|c|n|k|j|i|s|tp|sp|ret|out|branch|acc|sums|start|end|brk|cont|seed|value|tangent|cotangent|rows|return|gpu|dot|done|bar|final)\d*$/,
+  /(?:Length|At|All|Off|Zeros|BarSink|Final|_element|_)\d*$/,
+  /_\d+$/,
+];
+
 export const names = {
   grad: (f: string) => `${f}Grad`,
   vjp: (f: string) => `${f}Vjp`,
   jvp: (f: string) => `${f}Jvp`,
   jacobian: (f: string) => `${f}Jacobian`,
   /** private copy of the primal, called where no derivative flows */
-  primal: (f: string) => (RESERVED.has(`_${f}`) ? `_${f}Primal` : `_${f}`),
+  primal: (f: string) => (RESERVED.has(`_${f}`) || LOCAL_LIKE.some((r) => r.test(f)) ? `_${f}Primal` : `_${f}`),
   /** forward-mode kernel: every numeric parameter followed by its tangent; returns the value */
   jvpKernel: (f: string) => `_${f}Jvp`,
   /** a forward kernel specialised to the tangents of some parameters: `_hJvpWrt_t` */

@@ -22,7 +22,7 @@ export const DIAGNOSTICS = {
   AD1016: "Parameter '{0}' has the name adgen gives the derivative of '{1}'. Rename one of them.",
   AD1017: "'{0}' writes its result into '@out {1}' and must return nothing (void); it returns {2}.",
   AD1019: "'{0}' writes into an array, and here it cannot get a statement of its own (after '&&', '||' or '??', in an arm of '?:' in a condition, in a for initialiser, or in the test of a do…while that may 'continue'). Call it in a statement of its own before, and use its value.",
-  AD1020: "'{0}' writes into an array argument, and '{1}' is passed to it twice. Pass a copy for one of them ({1}.slice()): derivative code assumes the arrays of a call are distinct.",
+  AD1020: "'{0}' writes into an array argument, and '{1}' is passed to it twice. Pass a copy for one of them, made in a local first (const copy = {1}.slice()): derivative code assumes the arrays of a call are distinct.",
   AD1021: "Two functions of this file would get derivative code named '{0}' (a name like '_f' or 'gJvp' meets the names adgen gives another function). Rename one of them.",
   AD1022: "'{0}' is '@out', and the function reads what it held before writing it; those incoming values are treated as constants. Name '{0}' in '@wrt' to differentiate through them (an in-place update).",
   AD1018: "'{0}': {1}. 'adgen check' cannot use this tag; see the @check grammar in the README.",

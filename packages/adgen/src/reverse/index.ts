@@ -799,7 +799,7 @@ export class ReverseTransformer {
 
   /**
    * Fusion keeps a per-unit sum for every outer active value the body reads, unless the sum's
-   * adjoint is known before the loop (`knownSeed`). Inside another fused or recomputed loop a
+   * adjoint is known before the loop (`knownSeed`) or already fixed (a sum inside a fused sum). Inside another fused or recomputed loop a
    * per-unit array would cost a pass over the array per execution, so there only loops that read
    * outer scalars are fused and the others recompute their iterations. At the top of a function
    * it costs a pass per call, which pays when the loop visits the arrays anyway (reads them at
@@ -810,8 +810,11 @@ export class ReverseTransformer {
   private fusionPays(s: Extract<Stmt, { k: 'loop' }>, m: Mode, locals: Set<string>, acc: string): boolean {
     const outerArrays = new Set([...this.readsIn(s.body)].filter((v) => !locals.has(v) && this.isActive(v) && isArrayType(this.fn.locals.get(v) ?? 'number')));
     if (outerArrays.size === 0) return true;
+    // no per-unit arrays where the iterations add into the outer adjoints directly (fusedLoop)
+    const direct = m.region.adjoint.has(acc) || (m.region.id === 'top' && this.knownSeed(s, acc, m) !== null);
+    const after = this.endPos.get(s)! + 1;
+    if (direct && [...outerArrays].every((u) => this.stable(u, after, m))) return true;
     if (m.region.id !== 'top') return false;
-    if (this.knownSeed(s, acc, locals, m)) return true;
     let heavy = someExpr(s.body, (e) => e.k === 'call');
     visitStmts(s.body, (st) => { heavy ||= st.k === 'loop'; });
     if (heavy) return true;
@@ -1049,22 +1052,29 @@ export class ReverseTransformer {
     collectReads(s.body);
     const scale: Stmt[] = [];
     const seed = this.adjointOf(acc, m);
-    const known = b.isOne(seed) ? null : this.knownSeed(s, acc, ind.locals, m);
-    if (known) {
-      // the sum's adjoint is known before the loop: each iteration adds its share straight in
-      let k = known;
-      if (!isAtom(known)) {
-        const name = this.namer.fresh(`${bar(acc)}Final`);
-        fwd.push(b.decl(name, 'number', known, false));
-        k = b.v(name);
+    const inherited = m.region.adjoint.has(acc);
+    const known = inherited ? null : this.knownSeed(s, acc, m);
+    if (inherited || known) {
+      // The sum's adjoint is known before the loop runs, or holds for every iteration already (a
+      // sum inside a fused sum): each iteration adds its share straight into the outer adjoints.
+      // Not for a value written after the loop: the sweep resets its adjoint there, which would
+      // drop what the loop added early, so that one keeps a per-unit sum.
+      if (inherited) {
+        for (const [v, a] of m.region.adjoint) region.adjoint.set(v, a);
+      } else {
+        let k = known!;
+        if (!isAtom(k)) {
+          const name = this.namer.fresh(`${bar(acc)}Final`);
+          fwd.push(b.decl(name, 'number', k, false));
+          k = b.v(name);
+        }
+        region.adjoint.set(acc, k);
       }
-      region.adjoint.set(acc, k);
-      outer.clear();
-    } else if (b.isOne(seed)) {
-      // already a unit seed (a sum inside a fused sum): accumulate straight into the outer adjoints
-      for (const [v, a] of m.region.adjoint) if (v !== acc) region.adjoint.set(v, a);
-      outer.clear();
+      const after = this.endPos.get(s)! + 1;
+      for (const u of [...outer]) if (this.stable(u, after, m)) outer.delete(u);
     }
+    // what the per-unit sums are scaled by: their terms carry the seed already where it is direct
+    const scaleBy = inherited || known ? b.ONE : seed;
     for (const u of outer) {
       let unit = `${bar(u)}_${acc}`;
       for (let k = 2; this.unitNames.has(unit); k++) unit = `${bar(u)}_${acc}_${k}`;
@@ -1074,7 +1084,7 @@ export class ReverseTransformer {
       if (type === 'number') {
         fwd.push(this.define(unit, 'number', b.ZERO, m, true));
         const target = this.adjointOf(u, m);
-        if (target.k === 'var') scale.push(...b.accumulate(target.name, b.mul(seed, b.v(unit))));
+        if (target.k === 'var') scale.push(...b.accumulate(target.name, b.mul(scaleBy, b.v(unit))));
       } else {
         fwd.push(this.define(unit, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.len(u) }, m));
         const j = this.namer.fresh('_j');
@@ -1083,18 +1093,18 @@ export class ReverseTransformer {
           init: [b.decl(j, 'number', b.ZERO)],
           test: b.op('<', b.v(j), b.len(u)),
           update: [b.assign(j, b.ONE, '+=')],
-          body: b.accumulateAt(this.adjointArray(u, m), b.v(j), b.mul(seed, b.idx(unit, b.v(j)))),
+          body: b.accumulateAt(this.adjointArray(u, m), b.v(j), b.mul(scaleBy, b.idx(unit, b.v(j)))),
           doWhile: false,
         });
       }
     }
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
-    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(known ? `adjoint of the iteration, ${bar(acc)} being known already` : `adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
+    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(known || !b.isOne(region.adjoint.get(acc)!) ? `adjoint of the iteration, ${bar(acc)} being known already` : `adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
     fwd.push(loop);
     if (scale.length > 0) {
       // a zero adjoint contributes nothing, also where a per-unit sum overflowed (0 · ∞ = NaN)
-      const scaled = seed.k === 'num' ? scale : [b.ifs(b.op('!==', seed, b.ZERO), scale)];
-      adj.push(b.comment(`the loop's adjoint, scaled by ${bar(acc)}`), ...scaled);
+      const scaled = scaleBy.k === 'num' ? scale : [b.ifs(b.op('!==', scaleBy, b.ZERO), scale)];
+      adj.push(b.comment(b.isOne(scaleBy) ? "the loop's adjoint" : `the loop's adjoint, scaled by ${bar(acc)}`), ...scaled);
     }
     return { fwd, adj };
   }
@@ -1103,13 +1113,12 @@ export class ReverseTransformer {
    * The adjoint a fused loop's accumulator will have after the loop, when it is already known
    * before the loop runs: the loop is in the function's top statement list, the result is the
    * sum itself (plus or minus other terms, times or divided by values that are final by then), and
-   * no later statement reads the sum or writes anything the loop's body reads (a later write
-   * resets that value's adjoint in the sweep, which would drop what the loop added early). The
-   * iterations then add their adjoints straight into the outer ones: a helper summing over a few
+   * no later statement reads or writes the sum. The iterations then add their adjoints straight
+   * into the outer ones: a helper summing over a few
    * elements of a large array (`pairDist(X, i, j, d)`) costs those elements, where per-unit sums
    * would cost a pass over the whole array per call.
    */
-  private knownSeed(s: Extract<Stmt, { k: 'loop' }>, acc: string, locals: Set<string>, m: Mode): Expr | null {
+  private knownSeed(s: Extract<Stmt, { k: 'loop' }>, acc: string, m: Mode): Expr | null {
     const result = this.jf.result;
     if (m.region.id !== 'top' || !m.topSeq || result.kind !== 'scalar' || !this.seed) return null;
     const at = this.jf.body.indexOf(s);
@@ -1118,8 +1127,6 @@ export class ReverseTransformer {
     const ret = rest.pop();
     if (!ret || ret.k !== 'assign' || ret.name !== result.name || (ret.op ?? '=') !== '=') return null;
     if (this.readsIn(rest).has(acc) || writtenIn(rest).has(acc)) return null;
-    const after = this.endPos.get(s)! + 1;
-    if ([...this.readsIn(s.body)].some((v) => v !== acc && !locals.has(v) && this.isActive(v) && !this.stable(v, after, m))) return null;
     // values in the result expression must hold their final values when the loop starts
     const final = (e: Expr) => !b.varsOf(e).has(acc) && [...b.varsOf(e)].every((v) => this.stable(v, this.pos.get(s)!, m));
     const linear = (e: Expr): Expr | null => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -200,6 +200,15 @@ test('runCheck: defaults handle flat matrices, stopGradient, positive domains an
   const inputs = Object.fromEntries(run.results.map((r) => [r.name, r.inputs]));
   assert.equal(inputs, { quadraticForm: 'A[9], x[3]', detached: 'x[5]', logs: 'x[5]', power: 'a, n=3' });
   assert.ok(run.ok);
+});
+
+test('runCheck: stopGradient imported by a relative path is a constant to finite differences too', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'adgen-check-relative-'));
+  const runtime = path.relative(dir, path.resolve('packages/runtime/src/index.ts')).split(path.sep).join('/');
+  const file = path.join(dir, 'model.ts');
+  writeFileSync(file, `import { stopGradient } from '${runtime}';\n/** @differentiable */\nexport function f(x: number, y: number): number {\n  return stopGradient(x * y) * x;\n}\n`);
+  const run = await runCheck([file], quiet);
+  assert.is(run.results[0]?.status, 'PASS', run.output);
 });
 
 test('runCheck: functions rounding to single precision inside get single-precision steps', async () => {

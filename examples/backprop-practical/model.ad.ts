@@ -57,7 +57,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _sampleLossJvpDot: number = 0;
+export const _sampleLossJvpDot: Float64Array = new Float64Array(1);
 export const _sampleLossVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `sampleLoss` (model.ts:9) by reverse mode: the value and ∂sampleLoss/∂input for each active input. */
@@ -208,7 +208,7 @@ export function _sampleLossJvp(
   const r = yhat - y;
   let r_dot = yhat_dot - y_dot;
   // model.ts:13  return r * r;
-  _sampleLossJvpDot = 2 * r_dot * r;
+  _sampleLossJvpDot[0] = 2 * r_dot * r;
   return r * r;
 }
 

@@ -57,7 +57,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _productJvpDot: number = 0;
+export const _productJvpDot: Float64Array = new Float64Array(1);
 export const _productVjpBar: Float64Array = new Float64Array(2);
 
 /** Gradient of `product` (model.ts:6) by reverse mode: the value and ∂product/∂input for each active input. */
@@ -103,7 +103,7 @@ export function productJvp(
   tangent: number;
 } {
   const _value = _productJvp(a, tangent.a ?? 0, b, tangent.b ?? 0);
-  return { value: _value, tangent: _productJvpDot };
+  return { value: _value, tangent: _productJvpDot[0] };
 }
 
 /** Full Jacobian of `product` (model.ts:6): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -148,7 +148,7 @@ export function _productJvp(a: number, a_dot: number, b: number, b_dot: number):
   const d = a * c;
   let d_dot = a_dot * c + a * c_dot;
   // model.ts:9  return d;
-  _productJvpDot = d_dot;
+  _productJvpDot[0] = d_dot;
   return d;
 }
 

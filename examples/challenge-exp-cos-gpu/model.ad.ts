@@ -60,7 +60,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
 }
 import type { GPU, IKernelFunctionThis } from 'gpu.js';
 export const __lossLoop0VjpBar: Float64Array = new Float64Array(5);
-export let _lossJvpDot: number = 0;
+export const _lossJvpDot: Float64Array = new Float64Array(1);
 export const _lossVjpBar: Float64Array = new Float64Array(3);
 
 /** Gradient of `loss` (model.ts:9) by reverse mode: the value and ∂loss/∂input for each active input. */
@@ -448,7 +448,7 @@ export function _lossJvp(
     s += r * r;
   }
   // model.ts:15  return s / x.length;
-  _lossJvpDot = s_dot === 0 ? 0 : s_dot / x.length;
+  _lossJvpDot[0] = s_dot === 0 ? 0 : s_dot / x.length;
   return s / x.length;
 }
 

@@ -57,7 +57,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _lossJvpDot: number = 0;
+export const _lossJvpDot: Float64Array = new Float64Array(1);
 export const _lossVjpBar: Float64Array = new Float64Array(2);
 
 /** Gradient of `loss` (model.ts:7) by reverse mode: the value and ∂loss/∂input for each active input. */
@@ -226,7 +226,7 @@ export function _lossJvp(
     s += r * r;
   }
   // model.ts:13  return s / x.length;
-  _lossJvpDot = s_dot === 0 ? 0 : s_dot / x.length;
+  _lossJvpDot[0] = s_dot === 0 ? 0 : s_dot / x.length;
   return s / x.length;
 }
 

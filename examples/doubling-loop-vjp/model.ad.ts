@@ -10,20 +10,23 @@ function _checkCotangent(cotangent: ArrayLike<number>, length: number): void {
   }
 }
 
-/** A tangent array of the given length: a copy of the one passed, or zeros. */
+/**
+ * A tangent array of the given length: a copy of the one passed, or zeros. A tangent the kernel
+ * only reads is the caller's own Float64Array, not a copy.
+ */
 function _tangentArray(
   given: ArrayLike<number> | undefined,
   length: number,
   name: string,
+  readOnly = false,
 ): Float64Array {
+  if (given && given.length !== length)
+    throw new RangeError(
+      `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+    );
+  if (readOnly && given instanceof Float64Array) return given;
   const t = new Float64Array(length);
-  if (given) {
-    if (given.length !== length)
-      throw new RangeError(
-        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
-      );
-    t.set(given);
-  }
+  if (given) t.set(given);
   return t;
 }
 
@@ -171,7 +174,7 @@ export function doublingJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x');
+  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
   const y_dot = new Float64Array(y.length);
   // model.ts:13  const n = x.length;
   const n = x.length;

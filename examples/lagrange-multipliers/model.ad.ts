@@ -57,13 +57,13 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _objectiveJvpDot: number = 0;
+export const _objectiveJvpDot: Float64Array = new Float64Array(1);
 export const _objectiveVjpBar: Float64Array = new Float64Array(2);
-export let _constraintJvpDot: number = 0;
+export const _constraintJvpDot: Float64Array = new Float64Array(1);
 export const _constraintVjpBar: Float64Array = new Float64Array(2);
-export let _lagrangianJvpDot: number = 0;
+export const _lagrangianJvpDot: Float64Array = new Float64Array(1);
 export const _lagrangianVjpBar: Float64Array = new Float64Array(3);
-export let _augmentedLagrangianJvpDot: number = 0;
+export const _augmentedLagrangianJvpDot: Float64Array = new Float64Array(1);
 export const _augmentedLagrangianVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `objective` (model.ts:12) by reverse mode: the value and ∂objective/∂input for each active input. */
@@ -109,7 +109,7 @@ export function objectiveJvp(
   tangent: number;
 } {
   const _value = _objectiveJvp(x, tangent.x ?? 0, y, tangent.y ?? 0);
-  return { value: _value, tangent: _objectiveJvpDot };
+  return { value: _value, tangent: _objectiveJvpDot[0] };
 }
 
 /** Full Jacobian of `objective` (model.ts:12): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -148,7 +148,7 @@ export function _objectiveJvp(x: number, x_dot: number, y: number, y_dot: number
   // model.ts:13  return (x - 2) ** 2 + (y - 1) ** 2;
   const _t0 = x - 2;
   const _t1 = y - 1;
-  _objectiveJvpDot = x_dot * 2 * _t0 + y_dot * 2 * _t1;
+  _objectiveJvpDot[0] = x_dot * 2 * _t0 + y_dot * 2 * _t1;
   return _t0 ** 2 + _t1 ** 2;
 }
 
@@ -223,7 +223,7 @@ export function constraintJvp(
   tangent: number;
 } {
   const _value = _constraintJvp(x, tangent.x ?? 0, y, tangent.y ?? 0);
-  return { value: _value, tangent: _constraintJvpDot };
+  return { value: _value, tangent: _constraintJvpDot[0] };
 }
 
 /** Full Jacobian of `constraint` (model.ts:20): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -260,7 +260,7 @@ export function _constraint(x: number, y: number): number {
 /** Forward-mode kernel of `constraint` for derivative code that calls it. */
 export function _constraintJvp(x: number, x_dot: number, y: number, y_dot: number): number {
   // model.ts:21  return x * x + y * y - 1;
-  _constraintJvpDot = 2 * x_dot * x + 2 * y_dot * y;
+  _constraintJvpDot[0] = 2 * x_dot * x + 2 * y_dot * y;
   return x * x + y * y - 1;
 }
 
@@ -340,7 +340,7 @@ export function lagrangianJvp(
   tangent: number;
 } {
   const _value = _lagrangianJvp(x, tangent.x ?? 0, y, tangent.y ?? 0, lambda, tangent.lambda ?? 0);
-  return { value: _value, tangent: _lagrangianJvpDot };
+  return { value: _value, tangent: _lagrangianJvpDot[0] };
 }
 
 /** Full Jacobian of `lagrangian` (model.ts:29): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -391,10 +391,10 @@ export function _lagrangianJvp(
 ): number {
   // model.ts:30  return objective(x, y) - lambda * constraint(x, y);
   const _t0 = _objectiveJvp(x, x_dot, y, y_dot);
-  let _t0_dot = _objectiveJvpDot;
+  let _t0_dot = _objectiveJvpDot[0];
   const _t1 = _constraintJvp(x, x_dot, y, y_dot);
-  let _t1_dot = _constraintJvpDot;
-  _lagrangianJvpDot = _t0_dot - (lambda_dot * _t1 + lambda * _t1_dot);
+  let _t1_dot = _constraintJvpDot[0];
+  _lagrangianJvpDot[0] = _t0_dot - (lambda_dot * _t1 + lambda * _t1_dot);
   return _t0 - lambda * _t1;
 }
 
@@ -530,10 +530,10 @@ export function augmentedLagrangianJvp(
   let y_dot = tangent.y ?? 0;
   // model.ts:40  const g = constraint(x, y);
   const g = _constraintJvp(x, x_dot, y, y_dot);
-  let g_dot = _constraintJvpDot;
+  let g_dot = _constraintJvpDot[0];
   // model.ts:41  return objective(x, y) - lambda * g + (rho / 2) * g * g;
   const _t0 = _objectiveJvp(x, x_dot, y, y_dot);
-  let _t0_dot = _objectiveJvpDot;
+  let _t0_dot = _objectiveJvpDot[0];
   const _t1 = rho / 2;
   const _t2 = _t1 * g;
   return {
@@ -592,13 +592,13 @@ export function _augmentedLagrangianJvp(
 ): number {
   // model.ts:40  const g = constraint(x, y);
   const g = _constraintJvp(x, x_dot, y, y_dot);
-  let g_dot = _constraintJvpDot;
+  let g_dot = _constraintJvpDot[0];
   // model.ts:41  return objective(x, y) - lambda * g + (rho / 2) * g * g;
   const _t0 = _objectiveJvp(x, x_dot, y, y_dot);
-  let _t0_dot = _objectiveJvpDot;
+  let _t0_dot = _objectiveJvpDot[0];
   const _t1 = rho / 2;
   const _t2 = _t1 * g;
-  _augmentedLagrangianJvpDot =
+  _augmentedLagrangianJvpDot[0] =
     _t0_dot -
     (lambda_dot * g + lambda * g_dot) +
     (((rho_dot / 2) * g + _t1 * g_dot) * g + _t2 * g_dot);

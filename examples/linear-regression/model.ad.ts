@@ -57,9 +57,9 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _costJvpDot: number = 0;
+export const _costJvpDot: Float64Array = new Float64Array(1);
 export const _costVjpBar: Float64Array = new Float64Array(2);
-export let _regressionJvpDot: number = 0;
+export const _regressionJvpDot: Float64Array = new Float64Array(1);
 export const _regressionVjpBar: Float64Array = new Float64Array(3);
 
 /** Gradient of `cost` (model.ts:16) by reverse mode: the value and ∂cost/∂input for each active input. */
@@ -112,7 +112,7 @@ export function costVjp(
     const _t0_bar = sigma_barFinal0 * 2 * _t0;
     yhat_bar = _t0_bar;
     // adjoint of model.ts:19  const yhat = regression(m, x[i], b);
-    _regressionVjp(m, x[i], b, yhat_bar);
+    _regressionVjpWrt_m_b(m, x[i], b, yhat_bar);
     yhat_bar = 0;
     const _b0 = _regressionVjpBar[0];
     m_bar += _b0;
@@ -151,7 +151,7 @@ export function costJvp(
   for (let i = 0; i < _yLength; i++) {
     // model.ts:19  const yhat = regression(m, x[i], b);
     const yhat = _regressionJvpWrt_m_b(m, m_dot, x[i], 0, b, b_dot);
-    let yhat_dot = _regressionJvpDot;
+    let yhat_dot = _regressionJvpDot[0];
     // model.ts:20  sigma += (yhat - y[i]) ** 2;
     const _t0 = yhat - y[i];
     sigma_dot += yhat_dot * 2 * _t0;
@@ -221,14 +221,14 @@ export function _costJvp(
   for (let i = 0; i < _yLength; i++) {
     // model.ts:19  const yhat = regression(m, x[i], b);
     const yhat = _regressionJvp(m, m_dot, x[i], x_dot[i], b, b_dot);
-    let yhat_dot = _regressionJvpDot;
+    let yhat_dot = _regressionJvpDot[0];
     // model.ts:20  sigma += (yhat - y[i]) ** 2;
     const _t0 = yhat - y[i];
     sigma_dot += (yhat_dot - y_dot[i]) * 2 * _t0;
     sigma += _t0 ** 2;
   }
   // model.ts:22  return sigma / y.length;
-  _costJvpDot = sigma_dot === 0 ? 0 : sigma_dot / y.length;
+  _costJvpDot[0] = sigma_dot === 0 ? 0 : sigma_dot / y.length;
   return sigma / y.length;
 }
 
@@ -302,7 +302,7 @@ export function _regressionJvp(
   b_dot: number,
 ): number {
   // model.ts:7  return m * x + b;
-  _regressionJvpDot = m_dot * x + m * x_dot + b_dot;
+  _regressionJvpDot[0] = m_dot * x + m * x_dot + b_dot;
   return m * x + b;
 }
 
@@ -316,7 +316,7 @@ export function _regressionJvpWrt_m_b(
   b_dot: number,
 ): number {
   // model.ts:7  return m * x + b;
-  _regressionJvpDot = m_dot * x + b_dot;
+  _regressionJvpDot[0] = m_dot * x + b_dot;
   return m * x + b;
 }
 
@@ -344,6 +344,32 @@ export function _regressionVjp(m: number, x: number, b: number, _seed: number): 
   _ret_bar = 0;
   _regressionVjpBar[0] = m_bar;
   _regressionVjpBar[1] = x_bar;
+  _regressionVjpBar[2] = b_bar;
+  return _ret;
+}
+
+/** Reverse-mode kernel of `regression` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_regressionVjpBar`. */
+export function _regressionVjpWrt_m_b(m: number, x: number, b: number, _seed: number): number {
+  if (_seed === 0) {
+    _regressionVjpBar[0] = 0;
+    _regressionVjpBar[1] = 0;
+    _regressionVjpBar[2] = 0;
+    return _regression(m, x, b);
+  }
+  let m_bar = 0;
+  let b_bar = 0;
+  let _ret = 0;
+  let _ret_bar = 0;
+  // model.ts:7  return m * x + b;
+  _ret = m * x + b;
+  _ret_bar = _seed;
+  // adjoint sweep
+  // adjoint of model.ts:7  return m * x + b;
+  m_bar = _ret_bar * x;
+  b_bar = _ret_bar;
+  _ret_bar = 0;
+  _regressionVjpBar[0] = m_bar;
+  _regressionVjpBar[1] = 0;
   _regressionVjpBar[2] = b_bar;
   return _ret;
 }

@@ -10,20 +10,23 @@ function _checkCotangent(cotangent: ArrayLike<number>, length: number): void {
   }
 }
 
-/** A tangent array of the given length: a copy of the one passed, or zeros. */
+/**
+ * A tangent array of the given length: a copy of the one passed, or zeros. A tangent the kernel
+ * only reads is the caller's own Float64Array, not a copy.
+ */
 function _tangentArray(
   given: ArrayLike<number> | undefined,
   length: number,
   name: string,
+  readOnly = false,
 ): Float64Array {
+  if (given && given.length !== length)
+    throw new RangeError(
+      `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+    );
+  if (readOnly && given instanceof Float64Array) return given;
   const t = new Float64Array(length);
-  if (given) {
-    if (given.length !== length)
-      throw new RangeError(
-        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
-      );
-    t.set(given);
-  }
+  if (given) t.set(given);
   return t;
 }
 
@@ -94,12 +97,12 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
-export let _innerProductJvpDot: number = 0;
+export const _innerProductJvpDot: Float64Array = new Float64Array(1);
 export const _innerProductVjpBar: Float64Array = new Float64Array(0);
-export let _quadraticFormJvpDot: number = 0;
+export const _quadraticFormJvpDot: Float64Array = new Float64Array(1);
 export const _quadraticFormVjpBar: Float64Array = new Float64Array(0);
 export const _matVecVjpBar: Float64Array = new Float64Array(0);
-export let _weightedResidualJvpDot: number = 0;
+export const _weightedResidualJvpDot: Float64Array = new Float64Array(1);
 export const _weightedResidualVjpBar: Float64Array = new Float64Array(0);
 
 /** Gradient of `innerProduct` (model.ts:11) by reverse mode: the value and ∂innerProduct/∂input for each active input. */
@@ -159,7 +162,7 @@ export function innerProductJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x');
+  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
   // model.ts:12  let s = 0;
   let s = 0;
   let s_dot = 0;
@@ -227,7 +230,7 @@ export function _innerProductJvp(
     s += _aAt * _xAt;
   }
   // model.ts:16  return s;
-  _innerProductJvpDot = s_dot;
+  _innerProductJvpDot[0] = s_dot;
   return s;
 }
 
@@ -330,7 +333,7 @@ export function quadraticFormJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x');
+  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
   // model.ts:25  const n = x.length;
   const n = x.length;
   // model.ts:26  let s = 0;
@@ -417,7 +420,7 @@ export function _quadraticFormJvp(
     }
   }
   // model.ts:32  return s;
-  _quadraticFormJvpDot = s_dot;
+  _quadraticFormJvpDot[0] = s_dot;
   return s;
 }
 
@@ -528,7 +531,7 @@ export function matVecJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x');
+  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
   const y_dot = new Float64Array(y.length);
   // model.ts:43  const m = y.length;
   const m = y.length;
@@ -781,8 +784,8 @@ export function weightedResidualJvp(
   value: number;
   tangent: number;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x');
-  const s_dot = _tangentArray(tangent.s, s.length, 's');
+  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
+  const s_dot = _tangentArray(tangent.s, s.length, 's', true);
   // model.ts:62  const m = x.length;
   const m = x.length;
   // model.ts:63  const k = s.length;
@@ -938,7 +941,7 @@ export function _weightedResidualJvp(
     }
   }
   // model.ts:78  return f;
-  _weightedResidualJvpDot = f_dot;
+  _weightedResidualJvpDot[0] = f_dot;
   return f;
 }
 

@@ -57,7 +57,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _funcJvpDot: number = 0;
+export const _funcJvpDot: Float64Array = new Float64Array(1);
 export const _funcVjpBar: Float64Array = new Float64Array(1);
 
 /** Gradient of `func` (model.ts:6) by reverse mode: the value and ∂func/∂input for each active input. */
@@ -95,7 +95,7 @@ export function funcJvp(
   tangent: number;
 } {
   const _value = _funcJvp(x, tangent.x ?? 0);
-  return { value: _value, tangent: _funcJvpDot };
+  return { value: _value, tangent: _funcJvpDot[0] };
 }
 
 /** Full Jacobian of `func` (model.ts:6): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -124,7 +124,7 @@ export function _func(x: number): number {
 /** Forward-mode kernel of `func` for derivative code that calls it. */
 export function _funcJvp(x: number, x_dot: number): number {
   // model.ts:7  return 3 * x ** 3 - 5 * x ** 2;
-  _funcJvpDot = 3 * x_dot * 3 * Math.pow(x, 2) - 5 * x_dot * 2 * x;
+  _funcJvpDot[0] = 3 * x_dot * 3 * Math.pow(x, 2) - 5 * x_dot * 2 * x;
   return 3 * x ** 3 - 5 * x ** 2;
 }
 

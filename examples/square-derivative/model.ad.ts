@@ -57,7 +57,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _squareJvpDot: number = 0;
+export const _squareJvpDot: Float64Array = new Float64Array(1);
 export const _squareVjpBar: Float64Array = new Float64Array(1);
 
 /** Gradient of `square` (model.ts:6) by reverse mode: the value and ∂square/∂input for each active input. */
@@ -95,7 +95,7 @@ export function squareJvp(
   tangent: number;
 } {
   const _value = _squareJvp(x, tangent.x ?? 0);
-  return { value: _value, tangent: _squareJvpDot };
+  return { value: _value, tangent: _squareJvpDot[0] };
 }
 
 /** Full Jacobian of `square` (model.ts:6): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -124,7 +124,7 @@ export function _square(x: number): number {
 /** Forward-mode kernel of `square` for derivative code that calls it. */
 export function _squareJvp(x: number, x_dot: number): number {
   // model.ts:7  return x ** 2;
-  _squareJvpDot = x_dot * 2 * x;
+  _squareJvpDot[0] = x_dot * 2 * x;
   return x ** 2;
 }
 

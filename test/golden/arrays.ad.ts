@@ -47,20 +47,23 @@ function _checkCotangent(cotangent: ArrayLike<number>, length: number): void {
   }
 }
 
-/** A tangent array of the given length: a copy of the one passed, or zeros. */
+/**
+ * A tangent array of the given length: a copy of the one passed, or zeros. A tangent the kernel
+ * only reads is the caller's own Float64Array, not a copy.
+ */
 function _tangentArray(
   given: ArrayLike<number> | undefined,
   length: number,
   name: string,
+  readOnly = false,
 ): Float64Array {
+  if (given && given.length !== length)
+    throw new RangeError(
+      `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+    );
+  if (readOnly && given instanceof Float64Array) return given;
   const t = new Float64Array(length);
-  if (given) {
-    if (given.length !== length)
-      throw new RangeError(
-        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
-      );
-    t.set(given);
-  }
+  if (given) t.set(given);
   return t;
 }
 
@@ -132,7 +135,7 @@ function _copyEach(
   }
 }
 export const _matvecVjpBar: Float64Array = new Float64Array(0);
-export let _softmaxCrossEntropyJvpDot: number = 0;
+export const _softmaxCrossEntropyJvpDot: Float64Array = new Float64Array(1);
 export const _softmaxCrossEntropyVjpBar: Float64Array = new Float64Array(1);
 
 /** Reverse mode (vector–Jacobian product) of `matvec` (arrays.ts:6): the value and `cotangentᵀ·J` for each active input. */
@@ -211,8 +214,8 @@ export function matvecJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const A_dot = _tangentArray(tangent.A, A.length, 'A');
-  const x_dot = _tangentArray(tangent.x, x.length, 'x');
+  const A_dot = _tangentArray(tangent.A, A.length, 'A', true);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
   const y_dot = new Float64Array(y.length);
   // arrays.ts:7  const n = x.length;
   const n = x.length;
@@ -482,7 +485,7 @@ export function softmaxCrossEntropyJvp(
   value: number;
   tangent: number;
 } {
-  const z_dot = _tangentArray(tangent.z, z.length, 'z');
+  const z_dot = _tangentArray(tangent.z, z.length, 'z', true);
   // arrays.ts:20  let m = -Infinity;
   let m = -Infinity;
   let m_dot = 0;
@@ -581,7 +584,7 @@ export function _softmaxCrossEntropyJvp(
     s += _t1;
   }
   // arrays.ts:24  return m + Math.log(s) - z[label]!;
-  _softmaxCrossEntropyJvpDot = m_dot + (s_dot === 0 ? 0 : s_dot / s) - z_dot[label];
+  _softmaxCrossEntropyJvpDot[0] = m_dot + (s_dot === 0 ? 0 : s_dot / s) - z_dot[label];
   return m + Math.log(s) - z[label];
 }
 

@@ -57,9 +57,9 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _huberJvpDot: number = 0;
+export const _huberJvpDot: Float64Array = new Float64Array(1);
 export const _huberVjpBar: Float64Array = new Float64Array(2);
-export let _clippedSqrtJvpDot: number = 0;
+export const _clippedSqrtJvpDot: Float64Array = new Float64Array(1);
 export const _clippedSqrtVjpBar: Float64Array = new Float64Array(1);
 
 /** Gradient of `huber` (branches.ts:2) by reverse mode: the value and ∂huber/∂input for each active input. */
@@ -105,7 +105,7 @@ export function huberJvp(
   tangent: number;
 } {
   const _value = _huberJvp(r, tangent.r ?? 0, delta, tangent.delta ?? 0);
-  return { value: _value, tangent: _huberJvpDot };
+  return { value: _value, tangent: _huberJvpDot[0] };
 }
 
 /** Full Jacobian of `huber` (branches.ts:2): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -148,12 +148,12 @@ export function _huberJvp(r: number, r_dot: number, delta: number, delta_dot: nu
   if (Math.abs(r) <= delta) {
     // branches.ts:4  return 0.5 * r * r;
     const _t0 = 0.5 * r;
-    _huberJvpDot = 0.5 * r_dot * r + _t0 * r_dot;
+    _huberJvpDot[0] = 0.5 * r_dot * r + _t0 * r_dot;
     return _t0 * r;
   }
   // branches.ts:6  return delta * (Math.abs(r) - 0.5 * delta);
   const _t1 = Math.abs(r) - 0.5 * delta;
-  _huberJvpDot = delta_dot * _t1 + delta * (r_dot * Math.sign(r) - 0.5 * delta_dot);
+  _huberJvpDot[0] = delta_dot * _t1 + delta * (r_dot * Math.sign(r) - 0.5 * delta_dot);
   return delta * _t1;
 }
 
@@ -242,7 +242,7 @@ export function clippedSqrtJvp(
   tangent: number;
 } {
   const _value = _clippedSqrtJvp(x, tangent.x ?? 0);
-  return { value: _value, tangent: _clippedSqrtJvpDot };
+  return { value: _value, tangent: _clippedSqrtJvpDot[0] };
 }
 
 /** Full Jacobian of `clippedSqrt` (branches.ts:10): a row per output, a column per active input element, built by reverse mode when there are fewer outputs than inputs and by forward mode otherwise. */
@@ -291,7 +291,7 @@ export function _clippedSqrtJvp(x: number, x_dot: number): number {
     _t0 = 0;
   }
   // branches.ts:11  return x > 0 ? Math.sqrt(x) : 0;
-  _clippedSqrtJvpDot = _t0_dot;
+  _clippedSqrtJvpDot[0] = _t0_dot;
   return _t0;
 }
 

@@ -81,7 +81,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _eulerJvpDot: number = 0;
+export const _eulerJvpDot: Float64Array = new Float64Array(1);
 export const _eulerVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `euler` (euler-tape.ts:7) by reverse mode: the value and ∂euler/∂input for each active input. */
@@ -281,7 +281,7 @@ export function _eulerJvp(
     y += h * dy;
   }
   // euler-tape.ts:13  return y;
-  _eulerJvpDot = y_dot;
+  _eulerJvpDot[0] = y_dot;
   return y;
 }
 

@@ -11,7 +11,7 @@ import { DiagnosticBag } from './diagnostics/diagnostic.ts';
 import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
-import { analyzeActivity, writtenParams, type WriteMap } from './analyze/activity.ts';
+import { analyzeActivity, writtenParams, type KernelFor, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
 import { extraParam, gradTypeText, primalStmts, returnTypeText, tangentArgTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
@@ -21,7 +21,7 @@ import * as b from './ir/builders.ts';
 import { apiName, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
 import { optimizeFunction } from './optimize/index.ts';
-import { forwardKernel, forwardPublic, kernelCalls, type KernelFor } from './forward/index.ts';
+import { forwardKernel, forwardPublic, kernelCalls } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
 import { UnsupportedReturn } from './reverse/jumps.ts';
 import { emitFile, HEADER_MARK, prepareEmit, type FilePlan } from './emit/index.ts';
@@ -346,6 +346,11 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     const v = variantOf(l, callee, mask);
     return v && jvpVariants.get(v.x)?.has(v.name) ? v.name : names.jvpKernel(callee);
   };
+  // reverse mode calls the same specialisations: an argument carries an adjoint where it would carry a tangent
+  const vjpKernelFor = (l: Lowered): KernelFor => (callee, mask) => {
+    const v = variantOf(l, callee, mask);
+    return v && jvpVariants.get(v.x)?.has(v.name) ? names.vjpKernelWrt(callee, v.params) : names.vjpKernel(callee);
+  };
   const kernelWork: { l: Lowered; active: Set<string> }[] = [];
   for (const l of lowered.values()) {
     if (l.unit.tagged && l.ir.exported) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.active).map((p) => p.name)) });
@@ -410,7 +415,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         }
         const writes = writesSeenBy(l);
         const { fn, namer } = normalised(l);
-        const reverseOpts = { writes, callees };
+        const reverseOpts = { writes, callees, kernelFor: vjpKernelFor(l) };
         if (l.unit.tagged && l.ir.exported) {
           const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));
           const act = analyzeActivity(fn, publicInputs, writes);
@@ -443,11 +448,14 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           const kf = forwardKernel(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
           const variants = [...(jvpVariants.get(l) ?? [])].map(([name, params]) => forwardKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), kernelFor(l), name));
           const kr = reverseKernel(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
-          plan.uses.tape ||= kr.usesTape.values;
-          plan.uses.refs ||= kr.usesTape.refs;
-          plan.uses.copies ||= kr.usesTape.copies;
-          plan.functions.push(primalCopy(fn), kf, ...variants, stripTape(kr));
-          if (fn.returns.kind === 'number') plan.globals.push({ name: names.jvpKernelDot(fn.name), type: 'number', init: b.ZERO, mutable: true });
+          const reverseVariants = [...(jvpVariants.get(l) ?? [])].map(([, params]) => reverseKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), reverseOpts, names.vjpKernelWrt(fn.name, params)));
+          for (const k of [kr, ...reverseVariants]) {
+            plan.uses.tape ||= k.usesTape.values;
+            plan.uses.refs ||= k.usesTape.refs;
+            plan.uses.copies ||= k.usesTape.copies;
+          }
+          plan.functions.push(primalCopy(fn), kf, ...variants, stripTape(kr), ...reverseVariants.map(stripTape));
+          if (fn.returns.kind === 'number') plan.globals.push({ name: names.jvpKernelDot(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.ONE }, mutable: false });
           const scalars = fn.params.filter((p) => p.type === 'number').length;
           plan.globals.push({ name: names.vjpKernelBar(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.num(scalars) }, mutable: false });
         }
@@ -566,12 +574,13 @@ function jvpThroughKernel(fn: FunctionIR): TargetFunction {
     const given = b.ext(`${tangent}.${apiName(p)}`);
     if (p.type === 'number') kernelArgs.push({ k: 'op', op: '??', args: [given, b.ZERO] });
     else {
-      body.push(b.decl(names.tangentOf(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name), b.ext(`'${apiName(p)}'`)), false));
+      // the function writes no array: the kernel only reads the tangents
+      body.push(b.decl(names.tangentOf(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name), b.ext(`'${apiName(p)}'`), { k: 'bool', v: true }), false));
       kernelArgs.push(b.v(names.tangentOf(p.name)));
     }
   }
   body.push(b.decl('_value', 'number', b.xcall(names.jvpKernel(fn.name), ...kernelArgs), false));
-  body.push({ k: 'return', e: { k: 'obj', props: [['value', b.v('_value')], ['tangent', b.v(names.jvpKernelDot(fn.name))]] } });
+  body.push({ k: 'return', e: { k: 'obj', props: [['value', b.v('_value')], ['tangent', b.ext(`${names.jvpKernelDot(fn.name)}[0]`)]] } });
   const tangentType = tangentArgTypeText(fn);
   return {
     name: names.jvp(fn.name),

@@ -5,11 +5,15 @@
  * module of their own, `@adgen/runtime/plot`, so code that never plots never loads their types.
  */
 
+/** Where `adgen check` puts its version while finite differences run (adgen's check/stop-gradient.ts). */
+const CHECK_HOOK = '__adgenCheckStopGradient';
+
 /**
  * Identity at run time; a constant to the differentiator (PyTorch `detach()`, JAX `stop_gradient`).
  */
 export function stopGradient<T extends number>(x: T): T {
-  return x;
+  const hook = (globalThis as { [CHECK_HOOK]?: (x: number) => number })[CHECK_HOOK];
+  return hook === undefined ? x : (hook(x) as T);
 }
 
 export { SGD, Adam, type Optimizer, type SGDOptions, type AdamOptions } from './optim.ts';

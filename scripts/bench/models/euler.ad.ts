@@ -81,7 +81,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _eulerLossJvpDot: number = 0;
+export const _eulerLossJvpDot: Float64Array = new Float64Array(1);
 export const _eulerLossVjpBar: Float64Array = new Float64Array(9);
 
 /** Gradient of `eulerLoss` (euler.ts:18) by reverse mode: the value and ∂eulerLoss/∂input for each active input. */
@@ -503,7 +503,7 @@ export function _eulerLossJvp(
     }
   }
   // euler.ts:46  return loss;
-  _eulerLossJvpDot = loss_dot;
+  _eulerLossJvpDot[0] = loss_dot;
   return loss;
 }
 

@@ -25,20 +25,23 @@ export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
 }
 
-/** A tangent array of the given length: a copy of the one passed, or zeros. */
+/**
+ * A tangent array of the given length: a copy of the one passed, or zeros. A tangent the kernel
+ * only reads is the caller's own Float64Array, not a copy.
+ */
 function _tangentArray(
   given: ArrayLike<number> | undefined,
   length: number,
   name: string,
+  readOnly = false,
 ): Float64Array {
+  if (given && given.length !== length)
+    throw new RangeError(
+      `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
+    );
+  if (readOnly && given instanceof Float64Array) return given;
   const t = new Float64Array(length);
-  if (given) {
-    if (given.length !== length)
-      throw new RangeError(
-        `tangent.${name} has length ${given.length}; ${name} has length ${length}`,
-      );
-    t.set(given);
-  }
+  if (given) t.set(given);
   return t;
 }
 
@@ -98,7 +101,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _gmmObjectiveJvpDot: number = 0;
+export const _gmmObjectiveJvpDot: Float64Array = new Float64Array(1);
 export const _gmmObjectiveVjpBar: Float64Array = new Float64Array(4);
 
 /** Gradient of `gmmObjective` (gmm.ts:25) by reverse mode: the value and ∂gmmObjective/∂input for each active input. */
@@ -579,9 +582,9 @@ export function gmmObjectiveJvp(
   value: number;
   tangent: number;
 } {
-  const alphas_dot = _tangentArray(tangent.alphas, alphas.length, 'alphas');
-  const means_dot = _tangentArray(tangent.means, means.length, 'means');
-  const icf_dot = _tangentArray(tangent.icf, icf.length, 'icf');
+  const alphas_dot = _tangentArray(tangent.alphas, alphas.length, 'alphas', true);
+  const means_dot = _tangentArray(tangent.means, means.length, 'means', true);
+  const icf_dot = _tangentArray(tangent.icf, icf.length, 'icf', true);
   // gmm.ts:35  const n = x.length / d;
   const n = x.length / d;
   // gmm.ts:36  const icfSz = (d * (d + 1)) / 2;
@@ -1099,7 +1102,7 @@ export function _gmmObjectiveJvp(
   const constant = _t11 * d * 0.5 * _t12;
   let constant_dot = (-(n_dot * d) + _t11 * d_dot) * 0.5 * _t12;
   // gmm.ts:115  return constant + slse - n * lseAlphas + prior;
-  _gmmObjectiveJvpDot =
+  _gmmObjectiveJvpDot[0] =
     constant_dot + slse_dot - (n_dot * lseAlphas + n * lseAlphas_dot) + prior_dot;
   return constant + slse - n * lseAlphas + prior;
 }

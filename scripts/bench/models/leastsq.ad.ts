@@ -57,7 +57,7 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export let _leastSquaresJvpDot: number = 0;
+export const _leastSquaresJvpDot: Float64Array = new Float64Array(1);
 export const _leastSquaresVjpBar: Float64Array = new Float64Array(2);
 
 /** Gradient of `leastSquares` (leastsq.ts:12) by reverse mode: the value and ∂leastSquares/∂input for each active input. */
@@ -221,7 +221,7 @@ export function _leastSquaresJvp(
     s += r * r;
   }
   // leastsq.ts:18  return s / x.length;
-  _leastSquaresJvpDot = s_dot === 0 ? 0 : s_dot / x.length;
+  _leastSquaresJvpDot[0] = s_dot === 0 ? 0 : s_dot / x.length;
   return s / x.length;
 }
 

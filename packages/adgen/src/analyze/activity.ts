@@ -6,7 +6,7 @@
  * carry no derivative, so they make nothing varied.
  */
 import { varsOf } from '../ir/builders.ts';
-import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
+import { isArrayType, type Expr, type FunctionIR, type Stmt } from '../ir/nodes.ts';
 import { BOOLEAN_OPS, ruleFor } from '../rules/index.ts';
 import { someExpr, visitStmts } from '../ir/walk.ts';
 
@@ -143,3 +143,21 @@ export function callIn(s: Stmt): Extract<Expr, { k: 'call' }> | null {
 }
 
 export { varsOf };
+
+/**
+ * Which arguments of a call carry a tangent (or an adjoint): an active array, or a number that depends on an
+ * active variable. A kernel specialised to these parameters does no work for the others, and never multiplies the zero tangent of
+ * a constant argument by an infinite partial (`h(x, 0)` with `t * Math.sqrt(s)` inside: 0 · ∞).
+ */
+export function tangentMask(args: Expr[], fn: FunctionIR, active: Set<string>): boolean[] {
+  return args.map((a) => {
+    if (a.k === 'var' && isArrayType(fn.locals.get(a.name) ?? 'number')) return active.has(a.name);
+    return [...diffVars(a)].some((v) => active.has(v));
+  });
+}
+
+/**
+ * The kernel to call for a callee, given which arguments carry a tangent or adjoint (by
+ * position; see `tangentMask`): a kernel specialised to those parameters where one was generated.
+ */
+export type KernelFor = (callee: string, mask: boolean[]) => string;

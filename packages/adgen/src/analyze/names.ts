@@ -39,6 +39,8 @@ export const names = {
   jvpKernelDot: (f: string) => `_${f}JvpDot`,
   /** reverse-mode kernel (joint mode): recomputes f, then accumulates adjoints */
   vjpKernel: (f: string) => `_${f}Vjp`,
+  /** a reverse kernel specialised to the adjoints of some parameters: `_hVjpWrt_t` */
+  vjpKernelWrt: (f: string, params: readonly string[]) => `_${f}VjpWrt_${params.join('_')}`,
   /** where the reverse kernel leaves the adjoints of scalar parameters */
   vjpKernelBar: (f: string) => `_${f}VjpBar`,
   gpuFactory: (f: string) => `create${f[0]!.toUpperCase()}${f.slice(1)}Gpu`,

@@ -9,10 +9,6 @@
  * the nearest `node_modules` above the sources, and tsx's tsconfig lookup (`paths`) still works
  * because it maps to absolute locations. The nearest `package.json`'s `"type"` is mirrored so
  * modules load as ESM or CommonJS exactly as they would in place.
- *
- * In the copies of the sources (not in generated files) imports of `@adgen/runtime` are pointed
- * at a shim that re-exports the runtime but replaces `stopGradient` with the version of
- * stop-gradient.ts, so that finite differences can treat it as a constant too.
  */
 
 import { existsSync, statSync } from 'node:fs';
@@ -20,7 +16,6 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RUNTIME_SHIM, RUNTIME_SPECIFIER } from './stop-gradient.ts';
 
 /** A file to stage: a generated text (in memory) or a source read from disk. */
 export interface StageInput {
@@ -38,9 +33,6 @@ export interface Staged {
   /** removes the temporary directory */
   dispose(): Promise<void>;
 }
-
-/** File name of the runtime shim at the root of the temporary directory. */
-const SHIM_FILE = '__adgen_check_runtime.ts';
 
 /** At most this many files are copied when following relative imports. */
 const MAX_FILES = 2000;
@@ -115,19 +107,10 @@ export async function stage(inputs: readonly StageInput[]): Promise<Staged> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'adgen-check-'));
   const where = (p: string): string => path.join(dir, path.relative(root, path.resolve(p)));
   try {
-    let shimUsed = false;
     for (const [p, text] of texts) {
       await mkdir(path.dirname(where(p)), { recursive: true });
-      let staged = text;
-      if (!virtual.has(p) && text.includes(RUNTIME_SPECIFIER)) {
-        let shim = path.relative(path.dirname(where(p)), path.join(dir, SHIM_FILE)).split(path.sep).join('/');
-        if (!shim.startsWith('.')) shim = `./${shim}`;
-        staged = text.replace(/(\bfrom\s*)(['"])@adgen\/runtime\2/g, `$1$2${shim}$2`);
-        shimUsed ||= staged !== text;
-      }
-      await writeFile(where(p), staged);
+      await writeFile(where(p), text);
     }
-    if (shimUsed) await writeFile(path.join(dir, SHIM_FILE), RUNTIME_SHIM);
     const nodeModules = findUp(root, 'node_modules');
     if (nodeModules && !texts.has(path.join(root, 'node_modules'))) {
       await symlink(nodeModules, path.join(dir, 'node_modules'), 'junction');

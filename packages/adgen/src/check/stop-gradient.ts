@@ -1,67 +1,41 @@
 /**
  * `stopGradient` for finite differences. The generated derivatives treat `stopGradient(e)` as a
- * constant, but plain finite differences see the identity and would disagree. So the user's
- * module is loaded with a `stopGradient` that records its results at the unperturbed point and,
- * while the check evaluates perturbed points, returns those recorded values in call order: the
+ * constant, but plain finite differences see the identity and would disagree. So while the check
+ * runs the user's function, the runtime's `stopGradient` records its results at the unperturbed
+ * point and, at perturbed points, returns those recorded values in call order: the
  * stopped values stay constant, exactly as the differentiator assumes (near the point the calls
  * happen in the same order, since control flow does not change).
  */
 
-/** The module specifier whose `stopGradient` is replaced. */
-export const RUNTIME_SPECIFIER = '@adgen/runtime';
-
-/** Global slot shared by the shim module (loaded through tsx) and this module. */
+/**
+ * Global slot the runtime's `stopGradient` consults (packages/runtime/src/index.ts): set only
+ * while the check evaluates the user's function, so the runtime is the identity otherwise. Every
+ * copy of the runtime reads it, however the model imports it (bare, relative, re-exported).
+ */
 const KEY = '__adgenCheckStopGradient';
 
-interface TapeState {
-  mode: 'off' | 'record' | 'replay';
-  tape: number[];
-  next: number;
-}
-
-function state(): TapeState {
-  const g = globalThis as typeof globalThis & { [KEY]?: TapeState };
-  g[KEY] ??= { mode: 'off', tape: [], next: 0 };
-  return g[KEY];
-}
-
-/** Source of the shim module that replaces `@adgen/runtime` in the staged sources. */
-export const RUNTIME_SHIM = `// Written by adgen check: the runtime, with a stopGradient that finite differences respect.
-export * from '${RUNTIME_SPECIFIER}';
-export function stopGradient<T extends number>(x: T): T {
-  const s = (globalThis as any)[${JSON.stringify(KEY)}];
-  if (!s || s.mode === 'off') return x;
-  if (s.mode === 'record') {
-    s.tape.push(x);
-    return x;
+function withHook<R>(hook: (x: number) => number, f: () => R): R {
+  const g = globalThis as typeof globalThis & { [KEY]?: (x: number) => number };
+  g[KEY] = hook;
+  try {
+    return f();
+  } finally {
+    delete g[KEY];
   }
-  const v = s.tape[s.next++];
-  return (v === undefined ? x : v) as T;
 }
-`;
 
 /** Runs `f` recording the values of every `stopGradient` call; returns them with f's result. */
 export function recordStops<R>(f: () => R): { result: R; stops: number[] } {
-  const s = state();
-  s.mode = 'record';
-  s.tape = [];
-  try {
-    const result = f();
-    return { result, stops: s.tape };
-  } finally {
-    s.mode = 'off';
-  }
+  const stops: number[] = [];
+  const result = withHook((x) => {
+    stops.push(x);
+    return x;
+  }, f);
+  return { result, stops };
 }
 
 /** Runs `f` with `stopGradient` returning `stops` in call order instead of its argument. */
 export function replayStops<R>(stops: readonly number[], f: () => R): R {
-  const s = state();
-  s.mode = 'replay';
-  s.tape = [...stops];
-  s.next = 0;
-  try {
-    return f();
-  } finally {
-    s.mode = 'off';
-  }
+  let next = 0;
+  return withHook((x) => stops[next++] ?? x, f);
 }

@@ -73,13 +73,15 @@ function _popRef<T extends ArrayLike<number>>(): T {
 `;
 
 export const TANGENT_ARRAY = `
-/** A tangent array of the given length: a copy of the one passed, or zeros. */
-function _tangentArray(given: ArrayLike<number> | undefined, length: number, name: string): Float64Array {
+/**
+ * A tangent array of the given length: a copy of the one passed, or zeros. A tangent the kernel
+ * only reads is the caller's own Float64Array, not a copy.
+ */
+function _tangentArray(given: ArrayLike<number> | undefined, length: number, name: string, readOnly = false): Float64Array {
+  if (given && given.length !== length) throw new RangeError(\`tangent.\${name} has length \${given.length}; \${name} has length \${length}\`);
+  if (readOnly && given instanceof Float64Array) return given;
   const t = new Float64Array(length);
-  if (given) {
-    if (given.length !== length) throw new RangeError(\`tangent.\${name} has length \${given.length}; \${name} has length \${length}\`);
-    t.set(given);
-  }
+  if (given) t.set(given);
   return t;
 }
 `;

@@ -15,17 +15,11 @@ import { apiName, isArrayType, type ArrayResultType, type Expr, type FunctionIR,
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
 import { ruleFor } from '../rules/index.ts';
-import { callIn, diffVars, type Activity } from '../analyze/activity.ts';
-import { visitStmts } from '../ir/walk.ts';
+import { callIn, diffVars, tangentMask, type Activity, type KernelFor } from '../analyze/activity.ts';
+import { someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
 import { primalExpr, isAtom, provenance, usesOf, returnTypeText, userParams, extraParam, paramType, isBooleanExpr, resultArrayType, tangentArrayType, arrayCopy, arrayOf, tangentArgTypeText, indexCheck } from '../analyze/shared.ts';
 
 const dot = names.tangentOf;
-
-/**
- * The forward kernel to call for a callee, given which arguments carry a tangent (by position;
- * see `tangentMask`): a kernel specialised to those parameters where one was generated.
- */
-export type KernelFor = (callee: string, mask: boolean[]) => string;
 
 interface Ctx {
   fn: FunctionIR;
@@ -86,17 +80,6 @@ function storeSmart(arr: string, i: Expr, e: Expr): Stmt {
   return b.store(arr, i, e);
 }
 
-/**
- * Which arguments of a call carry a tangent: an active array, or a number that depends on an
- * active variable. A kernel specialised to these parameters never multiplies the zero tangent of
- * a constant argument by an infinite partial (`h(x, 0)` with `t * Math.sqrt(s)` inside: 0 · ∞).
- */
-export function tangentMask(args: Expr[], fn: FunctionIR, active: Set<string>): boolean[] {
-  return args.map((a) => {
-    if (a.k === 'var' && isArrayType(fn.locals.get(a.name) ?? 'number')) return active.has(a.name);
-    return [...diffVars(a)].some((v) => active.has(v));
-  });
-}
 
 /** The calls forward-mode code of `fn` makes through kernels, with their tangent masks. */
 export function kernelCalls(fn: FunctionIR, act: Activity): { callee: string; mask: boolean[] }[] {
@@ -148,7 +131,7 @@ function callTangent(e: Extract<Expr, { k: 'call' }>, ctx: Ctx, pre: Stmt[]): { 
     }
   }
   const kernel = ctx.kernelFor(e.fn, tangentMask(e.args, ctx.fn, ctx.active));
-  return { val: b.xcall(kernel, ...args), dotExpr: b.ext(names.jvpKernelDot(e.fn)) };
+  return { val: b.xcall(kernel, ...args), dotExpr: b.ext(`${names.jvpKernelDot(e.fn)}[0]`) };
 }
 
 function statements(stmts: Stmt[], ctx: Ctx): Stmt[] {
@@ -292,7 +275,13 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
   for (const p of activeParams) {
     const given = b.ext(`${extraParam(fn, 'tangent')}.${apiName(p)}`);
     if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', { k: 'op', op: '??', args: [given, b.ZERO] }, true));
-    else prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', given, b.len(p.name), b.ext(`'${apiName(p)}'`)), false));
+    else {
+      // the caller's tangent itself where the kernel only reads it: no store into the array, and
+      // no call it is passed to (a callee may write it)
+      const readOnly = !someExpr(fn.body, (e) => e.k === 'call' && e.args.some((a) => a.k === 'var' && a.name === p.name)) && !writtenIn(fn.body).has(p.name);
+      const args = [given, b.len(p.name), b.ext(`'${apiName(p)}'`), ...(readOnly ? [{ k: 'bool' as const, v: true }] : [])];
+      prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', ...args), false));
+    }
   }
   // arrays written by the function (and the @out array) carry tangents too, and so does a
   // parameter outside @wrt that the function reassigns with an active value (`y = y * x`)
@@ -353,7 +342,8 @@ export function forwardKernel(fn: FunctionIR, act: Activity, namer: Namer, kerne
     zeros: new Map(),
     onReturn: (value, tan) => {
       if (fn.returns.kind !== 'number') return [{ k: 'return', e: null }];
-      return [b.assign(names.jvpKernelDot(fn.name), tan!), { k: 'return', e: value! }];
+      // a slot in a Float64Array: a module-level `let` number is boxed anew on every store
+      return [{ k: 'store', arr: names.jvpKernelDot(fn.name), i: b.ZERO, e: tan!, op: '=' }, { k: 'return', e: value! }];
     },
   };
   const specialised = name !== names.jvpKernel(fn.name);

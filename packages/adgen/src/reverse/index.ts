@@ -28,7 +28,7 @@ import type { Namer } from '../ir/namer.ts';
 import { apiName, isArrayType, type ArrayResultType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
-import { callIn, diffVars, readsParamContents, type Activity, type WriteMap } from '../analyze/activity.ts';
+import { callIn, diffVars, readsParamContents, tangentMask, type Activity, type KernelFor, type WriteMap } from '../analyze/activity.ts';
 import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf, gradTypeText, indexCheck } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
@@ -149,6 +149,8 @@ export class ReverseTransformer {
     private readonly callees: Map<string, FunctionIR>,
     /** the result's cotangent (`_seed` in a kernel), when the function returns a number */
     private readonly seed: Expr | null = null,
+    /** the reverse kernel to call for a callee, given which arguments carry an adjoint */
+    private readonly kernelFor: KernelFor = names.vjpKernel,
   ) {
     this.baseNamer = namer;
     this.jf = removeJumps(fn, namer);
@@ -667,7 +669,10 @@ export class ReverseTransformer {
     const anyActive = (v !== null && this.carriesAdjoint(v)) || e.args.some((a) => (arrayArg(a) ? this.isActive((a as { name: string }).name) : this.activeExpr(a)));
     // arrays the callee overwrites: the adjoint needs their contents from before the call
     const snapshots = new Map<string, Expr>();
-    const refPops: Stmt[] = [];
+    // …kept on the value tape in a loop, once for each time the adjoint puts them back
+    const onTape = new Set<string>();
+    const needsAdjoint = (v !== null && this.carriesAdjoint(v)) || e.args.some((a, i) => written.has(i) && arrayArg(a) && this.carriesAdjoint((a as { name: string }).name));
+    const kernelRuns = anyActive && needsAdjoint && !!callee;
     e.args.forEach((a, i) => {
       if (!arrayArg(a)) return;
       const name = (a as { name: string }).name;
@@ -695,11 +700,13 @@ export class ReverseTransformer {
         fwd.push(this.define(t, type, arrayCopy(type, b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
       } else {
-        this.usesTape.refs = true;
-        fwd.push(b.exprStmt(b.xcall('_pushRef', arrayCopy(type, b.v(name)))));
-        const t = this.namer.fresh('_c');
-        refPops.unshift(b.decl(t, type, b.xcall('_popRef'), false));
-        snapshots.set(name, b.v(t));
+        // no copy per iteration: the contents go on the value tape, twice when the kernel runs (it
+        // needs them before it, and the adjoints of earlier iterations after it)
+        // (before the result's save above: the adjoint pops that one first)
+        this.usesTape.values = true;
+        for (let k = kernelRuns ? 2 : 1; k > 0; k--) fwd.unshift(b.exprStmt(b.xcall('_pushArray', b.v(name))));
+        onTape.add(name);
+        snapshots.set(name, b.v(name));
       }
     });
     // scalar arguments as the kernel will need them: named now (once) or recomputed later (loops)
@@ -710,19 +717,19 @@ export class ReverseTransformer {
         if (!arrayArg(a)) argLins.set(i, this.linearize(a, true, once ? fwd : argAdj, m, once));
       });
     }
-    adj.push(...refPops);
     const callExpr = primalExpr(e);
     if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m, mutable) : b.assign(v, callExpr));
     else fwd.push(b.exprStmt(callExpr));
+    const restoreWritten = (): Stmt[] =>
+      [...snapshots]
+        .filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name))
+        .map(([name, snap]) => b.exprStmt(onTape.has(name) ? b.xcall('_popArray', b.v(name)) : this.copyInto(name, snap)));
     // the kernel's adjoint matters only when the result reaches the function's result or the
     // callee writes into an array that does; a zero-seeded kernel call adds nothing, or NaN (0 · ∞)
-    const needsAdjoint = (v !== null && this.carriesAdjoint(v)) || e.args.some((a, i) => written.has(i) && arrayArg(a) && this.carriesAdjoint((a as { name: string }).name));
-    if (!anyActive || !needsAdjoint || !callee) {
-      for (const [name, snap] of snapshots) if (written.has(e.args.findIndex((a) => a.k === 'var' && a.name === name))) adj.push(b.exprStmt(this.copyInto(name, snap)));
+    if (!kernelRuns) {
+      adj.push(...restoreWritten());
       return { fwd, adj };
     }
-    const restoreWritten = (): Stmt[] =>
-      [...snapshots].filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name)).map(([name, snap]) => b.exprStmt(this.copyInto(name, snap)));
     adj.push(...restoreWritten(), ...argAdj);
     // arguments as the kernel needs them
     const kernelArgs: Expr[] = [];
@@ -744,7 +751,7 @@ export class ReverseTransformer {
       if (p.type === 'number') scalarLins.push({ lin, slot: slot++ });
     });
     if (callee.returns.kind === 'number') kernelArgs.push(v && this.carriesAdjoint(v) ? this.adjointOf(v, m) : b.ZERO);
-    adj.push(b.exprStmt(b.xcall(names.vjpKernel(e.fn), ...kernelArgs)));
+    adj.push(b.exprStmt(b.xcall(this.kernelFor(e.fn, tangentMask(e.args, this.fn, this.act.active)), ...kernelArgs)));
     if (v && this.isActive(v)) {
       const seed = this.adjointOf(v, m);
       if (seed.k === 'var') adj.push(b.assign(seed.name, b.ZERO));
@@ -1377,10 +1384,13 @@ export class ReverseTransformer {
 interface Options {
   writes: WriteMap;
   callees: Map<string, FunctionIR>;
+  /** which kernel a call uses (pipeline.ts: specialised to the arguments that carry adjoints) */
+  kernelFor?: KernelFor;
 }
 
-function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean): TargetFunction & { usesTape: { values: boolean; refs: boolean; copies: boolean } } {
-  const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees, fn.returns.kind === 'number' ? b.v(kernel ? '_seed' : extraParam(fn, 'cotangent')) : null);
+function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean, name = names.vjpKernel(fn.name)): TargetFunction & { usesTape: { values: boolean; refs: boolean; copies: boolean } } {
+  const resultSeed = fn.returns.kind === 'number' ? b.v(kernel ? '_seed' : extraParam(fn, 'cotangent')) : null;
+  const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees, resultSeed, opts.kernelFor);
   const { fwd, adj, hoisted } = t.transform();
   const result = t.result;
   act = t.activity;
@@ -1461,7 +1471,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
     }
     if (fn.returns.kind === 'number') params.push({ name: '_seed', type: 'number' });
     return {
-      name: names.vjpKernel(fn.name),
+      name,
       exported: true,
       doc: `Reverse-mode kernel of \`${fn.name}\` for derivative code that calls it: adds the adjoints of array arguments into their \`_bar\` arrays and leaves those of number arguments in \`${names.vjpKernelBar(fn.name)}\`.`,
       params,
@@ -1489,6 +1499,7 @@ export function reversePublic(fn: FunctionIR, act: Activity, namer: Namer, opts:
   return build(fn, act, namer, opts, false);
 }
 
-export function reverseKernel(fn: FunctionIR, act: Activity, namer: Namer, opts: Options) {
-  return build(fn, act, namer, opts, true);
+/** The reverse kernel `_fVjp`, or with `name` one specialised to the active parameters of `act` (`_fVjpWrt_x`). */
+export function reverseKernel(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, name?: string) {
+  return build(fn, act, namer, opts, true, name);
 }

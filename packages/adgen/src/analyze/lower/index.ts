@@ -15,6 +15,7 @@ import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
 import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
+import { visitStmts } from '../../ir/walk.ts';
 import { BOOLEAN_OPS, MATH_CONSTANTS, PREDICATES, REJECTED, ruleFor } from '../../rules/index.ts';
 import { isExportedTopLevel, reportTypeErrorsIn, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
 import { classifyType, describeType } from './types.ts';
@@ -621,8 +622,12 @@ class Lowerer {
     const i = this.declare(`_i${this.forOfCount++}`, 'number');
     const body = this.inScope(() => {
       const v = this.declare(decl.getName(), 'number');
-      const first: Stmt = { k: 'decl', name: v, type: 'number', init: b.idx(arr, b.v(i)), mutable: false, loc };
-      return [first, ...this.block(s.getStatement())];
+      const rest = this.block(s.getStatement());
+      // `for (let v of a) { v *= 2; … }` assigns the element's copy
+      let assigned = false;
+      visitStmts(rest, (st) => { assigned ||= st.k === 'assign' && st.name === v; });
+      const first: Stmt = { k: 'decl', name: v, type: 'number', init: b.idx(arr, b.v(i)), mutable: assigned, loc };
+      return [first, ...rest];
     });
     return [
       {

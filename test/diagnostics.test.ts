@@ -276,6 +276,22 @@ test('no AD1022 where an @out array is read only at elements earlier iterations 
   assert.equal(jac.jacobian.map((row: Float64Array) => Array.from(row.slice(4, 6))), [[0.5, 0], [-0.125, 0.25]]);
 });
 
+test('constructs outside the language get messages that say what they are (console, destructuring assignment, module-level let, ??, undefined)', async () => {
+  const cases: [string, string, string][] = [
+    [fn('  console.log(x);\n  return x * x;'), "The call 'console.log(…)'", 'log in the caller'],
+    [fn('  let a = x;\n  let c = 2 * x;\n  [a, c] = [c, a];\n  return a * c;'), 'Destructuring assignment', 'temporary'],
+    [`let SCALE = 3;\n${fn('  return SCALE * x;')}`, "The module-level variable 'SCALE'", 'Declare it const'],
+    [fn('  return (x ?? 2) * x;'), "The operator '??'", 'arithmetic, comparisons'],
+    [fn('  return x === undefined ? 0 : x;'), "'undefined'", 'default'],
+  ];
+  for (const [source, what, advice] of cases) {
+    const ds = await diagnose(source);
+    assert.equal(ds.map((d) => d.code), ['AD1001'], `${source}\n${ds.map((d) => `${d.code} ${d.message}`).join('\n')}`);
+    assert.match(ds[0]!.message, what);
+    assert.match(ds[0]!.message, advice);
+  }
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);

@@ -140,11 +140,20 @@ export function reportTypeErrors(fn: FunctionLike, bag: DiagnosticBag): boolean 
 }
 
 /** Reports the TypeScript errors inside one node (a function, an import declaration); true when there were any. */
+/**
+ * "Cannot find name 'console'. Do you need to change your target library?" and the like: adgen's
+ * program has no DOM or Node types, so these say nothing about the user's project; the construct
+ * itself gets an adgen diagnostic instead.
+ */
+const ENVIRONMENT_ERRORS = new Set([2580, 2581, 2582, 2583, 2584, 2591, 2592, 2593]);
+
 export function reportTypeErrorsIn(node: Node, bag: DiagnosticBag): boolean {
   const sf = node.getSourceFile();
   const program = node.getProject().getProgram().compilerObject;
   const [start, end] = [node.getStart(), node.getEnd()];
-  const errors = program.getSemanticDiagnostics(sf.compilerNode).filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined && d.start >= start && d.start < end);
+  const errors = program
+    .getSemanticDiagnostics(sf.compilerNode)
+    .filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined && d.start >= start && d.start < end && !ENVIRONMENT_ERRORS.has(d.code));
   for (const d of errors) bag.push(fromTsDiagnostic(d, sf.getFilePath()));
   return errors.length > 0;
 }

@@ -551,6 +551,11 @@ class Lowerer {
   }
 
   private assignment(left: Expression, compound: string | null, right: Expression, loc: Loc, node: Node): Stmt[] {
+    const target = unwrap(left);
+    if (Node.isArrayLiteralExpression(target) || Node.isObjectLiteralExpression(target)) {
+      this.error('AD1001', target, 'Destructuring assignment', 'Assign each value on its own (a swap goes through a temporary).');
+      return [];
+    }
     return this.assignmentOf(left, compound, this.expr(right), loc, node);
   }
 
@@ -695,7 +700,8 @@ class Lowerer {
       const o = BINARY_OPS[kind];
       if (!o) {
         if (BITWISE.has(kind)) this.error('AD1001', e, `The bitwise operator '${e.getOperatorToken().getText()}'`, BITWISE_HINT);
-        else this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}' inside an expression`, 'Assign in a statement of its own, and use only arithmetic, comparisons and && || inside expressions.');
+        else if (kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment) this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}' inside an expression`, 'Assign in a statement of its own, and use only arithmetic, comparisons and && || inside expressions.');
+        else this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}'`, 'Use arithmetic, comparisons and && || on numbers.');
         return b.ZERO;
       }
       return b.op(o, this.expr(e.getLeft()), this.expr(e.getRight()));
@@ -749,6 +755,17 @@ class Lowerer {
       if (value !== null) return b.num(value);
     }
     if (this.outOfScopeLocal(e)) return b.ZERO;
+    if (text === 'undefined') {
+      this.error('AD1001', e, "'undefined'", 'Numbers and arrays in differentiable code always have a value; give an optional parameter a default instead.');
+      return b.ZERO;
+    }
+    const decl = e.getSymbol()?.getDeclarations()[0];
+    const statement = decl && Node.isVariableDeclaration(decl) ? decl.getVariableStatement() : undefined;
+    if (statement && Node.isSourceFile(statement.getParent()) && classifyType(e.getType()) === 'number') {
+      if (statement.getDeclarationKind() !== 'const') this.error('AD1001', e, `The module-level variable '${text}' (its value may change)`, 'Declare it const with a value adgen can compute (it is then inlined), or pass it as a parameter.');
+      else this.error('AD1001', e, `'${text}', a module-level constant whose value adgen cannot compute`, 'Give it a literal value (or arithmetic on literals), or pass it as a parameter.');
+      return b.ZERO;
+    }
     if (e.getType().isAny()) this.error('AD1008', e, text);
     else this.error('AD1004', e, `'${text}' (a value from outside the function)`);
     return b.ZERO;
@@ -811,7 +828,9 @@ class Lowerer {
     // `f(…)`, or `L.f(…)` through `import * as L`
     const named = Node.isIdentifier(callee) ? callee : Node.isPropertyAccessExpression(callee) && importOf(callee.getExpression())?.namespace ? callee.getNameNode() : null;
     if (!named) {
-      this.error('AD1004', e, `The call '${text}(…)'`);
+      if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === 'console') {
+        this.error('AD1001', e, `The call '${text}(…)'`, 'Derivative code computes numbers only: log in the caller instead.');
+      } else this.error('AD1004', e, `The call '${text}(…)'`);
       return b.ZERO;
     }
     const decl = resolveFunction(named);

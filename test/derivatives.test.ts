@@ -275,4 +275,31 @@ test("fVjp checks its cotangent's length; a readonly tuple is a cotangent; a par
   assert.not.match(files[0]!.text, /function _push\(/);
 });
 
+test("fJvp uses the caller's tangent arrays without copying only where nothing can write them (a tangent may be an input too)", async () => {
+  const source = [
+    '/** @differentiable */',
+    'export function reads(x: Float64Array, w: Float64Array): number {',
+    '  return x[0]! * w[1]! + x[1]! * w[0]!;',
+    '}',
+    '/** @differentiable */',
+    'export function writes(x: Float64Array, w: Float64Array): number {',
+    '  w[1] = 3 * w[0]!;',
+    '  return x[0]! * w[1]! + x[1]! * w[1]!;',
+    '}',
+  ].join('\n');
+  const { modules } = await compile({ 'alias.ts': source });
+  const m = modules['alias.ts']!;
+  const x = Float64Array.of(0.5, 0.25);
+  // the direction of x is the array w itself, which `writes` changes while it runs
+  const w = Float64Array.of(1, 2);
+  const aliased = m['writesJvp']!(Float64Array.from(x), w, { x: w }).tangent;
+  const separate = m['writesJvp']!(Float64Array.from(x), Float64Array.of(1, 2), { x: Float64Array.of(1, 2) }).tangent;
+  assert.is(aliased, separate);
+  assert.is(separate, 9);
+  // a function that writes nothing leaves the tangent as it was
+  const t = Float64Array.of(0.3, 0.7);
+  assert.is(m['readsJvp']!(x, Float64Array.of(1, 2), { x: t, w: t }).tangent, 0.3 * 2 + 0.7 * 1 + 0.5 * 0.7 + 0.25 * 0.3);
+  assert.equal(Array.from(t), [0.3, 0.7]);
+});
+
 test.run();

@@ -292,6 +292,17 @@ test('constructs outside the language get messages that say what they are (conso
   }
 });
 
+test('AD1024: @differentiable in a comment that is not JSDoc is a warning naming the function', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'model.ts');
+  fs.writeFileSync(file, `// @differentiable\nexport function f(x: number): number {\n  return x * x;\n}\n/* @differentiable */\nexport const g = (x: number): number => x * 2;\n/** @differentiable */\nexport function h(x: number): number {\n  return x * x;\n}\n// a helper, not a tag\nexport function k(x: number): number {\n  return x;\n}\n`);
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => [d.code, d.category, d.line]), [['AD1024', 'warning', 2], ['AD1024', 'warning', 6]]);
+  assert.match(r.diagnostics[0]!.message, "'f' has '@differentiable' in a comment");
+  // the JSDoc-tagged function is still generated
+  assert.ok(fs.readFileSync(path.join(dir, 'model.ad.ts'), 'utf8').includes('export function hGrad('));
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);
@@ -361,7 +372,7 @@ test("an imported file's syntax error and a module that does not exist are repor
 });
 
 test('every diagnostic code has a test here', () => {
-  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006', 'AD2007']);
+  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD1024', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006', 'AD2007']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts
   assert.equal(Object.keys(DIAGNOSTICS).filter((c) => !c.startsWith('AD4') && !tested.has(c)), []);
 });

@@ -174,7 +174,7 @@ export function doublingJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // model.ts:13  const n = x.length;
   const n = x.length;

@@ -148,7 +148,7 @@ export function fJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // model.ts:10  y[0] = x[0] * x[1] + Math.sin(x[2]);
   const _xAt = x[1];

@@ -531,7 +531,7 @@ export function matVecJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // model.ts:43  const m = y.length;
   const m = y.length;

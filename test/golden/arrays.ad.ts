@@ -214,8 +214,8 @@ export function matvecJvp(
   value: Float64Array;
   tangent: Float64Array;
 } {
-  const A_dot = _tangentArray(tangent.A, A.length, 'A', true);
-  const x_dot = _tangentArray(tangent.x, x.length, 'x', true);
+  const A_dot = _tangentArray(tangent.A, A.length, 'A');
+  const x_dot = _tangentArray(tangent.x, x.length, 'x');
   const y_dot = new Float64Array(y.length);
   // arrays.ts:7  const n = x.length;
   const n = x.length;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
-import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
+import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, tagsInPlainComments, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type KernelFor, type WriteMap } from './analyze/activity.ts';
@@ -212,6 +212,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       const pos = sf.getLineAndColumnAtPos(member.node.getStart());
       bag.add('AD1012', { file: sf.getFilePath(), ...pos }, member.name, member.what);
     }
+    for (const { node, name } of tagsInPlainComments(sf)) bag.add('AD1024', { file: sf.getFilePath(), ...sf.getLineAndColumnAtPos(node.getStart()) }, name);
   };
   for (const sf of parsed.files) enqueueFile(sf);
   const failed = new Set<string>();
@@ -333,23 +334,27 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     }
     return n;
   };
-  const jvpVariants = new Map<Lowered, Map<string, string[]>>();
-  const variantOf = (l: Lowered, callee: string, mask: boolean[]): { x: Lowered; name: string; params: string[] } | null => {
+  // per callee: its specialised kernels by active parameters (`x,y`), each with the tag of its
+  // names (`_hJvpWrt_x_y`, `_hVjpWrt_x_y`); a tag another set already has (`h(x, y, x_y)`) gets a number
+  const variants = new Map<Lowered, Map<string, { params: string[]; tag: string }>>();
+  const variantOf = (l: Lowered, callee: string, mask: boolean[]): { x: Lowered; key: string; params: string[] } | null => {
     const ref = l.callees.find((c) => c.name === callee);
     const x = ref && calleeOf(l, ref);
     if (!x || x.unit.file !== l.unit.file) return null;
     const numeric = x.ir.params.filter((p) => p.type !== 'boolean');
     const params = x.ir.params.filter((p, i) => p.type !== 'boolean' && mask[i] === true).map((p) => p.name);
-    return params.length === numeric.length ? null : { x, name: names.jvpKernelWrt(x.ir.name, params), params };
+    return params.length === numeric.length ? null : { x, key: params.join(','), params };
   };
   const kernelFor = (l: Lowered): KernelFor => (callee, mask) => {
     const v = variantOf(l, callee, mask);
-    return v && jvpVariants.get(v.x)?.has(v.name) ? v.name : names.jvpKernel(callee);
+    const found = v && variants.get(v.x)?.get(v.key);
+    return found ? names.jvpKernelWrt(callee, found.tag) : names.jvpKernel(callee);
   };
   // reverse mode calls the same specialisations: an argument carries an adjoint where it would carry a tangent
   const vjpKernelFor = (l: Lowered): KernelFor => (callee, mask) => {
     const v = variantOf(l, callee, mask);
-    return v && jvpVariants.get(v.x)?.has(v.name) ? names.vjpKernelWrt(callee, v.params) : names.vjpKernel(callee);
+    const found = v && variants.get(v.x)?.get(v.key);
+    return found ? names.vjpKernelWrt(callee, found.tag) : names.vjpKernel(callee);
   };
   const kernelWork: { l: Lowered; active: Set<string> }[] = [];
   for (const l of lowered.values()) {
@@ -361,9 +366,12 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     for (const { callee, mask } of kernelCalls(fn, analyzeActivity(fn, job.active, writesSeenBy(job.l)))) {
       const v = variantOf(job.l, callee, mask);
       if (!v) continue;
-      const known = jvpVariants.get(v.x) ?? new Map<string, string[]>();
-      if (known.has(v.name)) continue;
-      jvpVariants.set(v.x, known.set(v.name, v.params));
+      const known = variants.get(v.x) ?? new Map<string, { params: string[]; tag: string }>();
+      if (known.has(v.key)) continue;
+      const tags = new Set([...known.values()].map((k) => k.tag));
+      let tag = v.params.join('_');
+      for (let n = 1; tags.has(tag); n++) tag = `${v.params.join('_')}_${n}`;
+      variants.set(v.x, known.set(v.key, { params: v.params, tag }));
       kernelWork.push({ l: v.x, active: new Set(v.params) });
     }
   }
@@ -446,15 +454,16 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           const all = new Set(fn.params.filter((p) => p.type !== 'boolean').map((p) => p.name));
           const act = analyzeActivity(fn, all, writes);
           const kf = forwardKernel(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
-          const variants = [...(jvpVariants.get(l) ?? [])].map(([name, params]) => forwardKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), kernelFor(l), name));
+          const specialised = [...(variants.get(l)?.values() ?? [])];
+          const forwardVariants = specialised.map(({ params, tag }) => forwardKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), kernelFor(l), names.jvpKernelWrt(fn.name, tag)));
           const kr = reverseKernel(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
-          const reverseVariants = [...(jvpVariants.get(l) ?? [])].map(([, params]) => reverseKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), reverseOpts, names.vjpKernelWrt(fn.name, params)));
+          const reverseVariants = specialised.map(({ params, tag }) => reverseKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), reverseOpts, names.vjpKernelWrt(fn.name, tag)));
           for (const k of [kr, ...reverseVariants]) {
             plan.uses.tape ||= k.usesTape.values;
             plan.uses.refs ||= k.usesTape.refs;
             plan.uses.copies ||= k.usesTape.copies;
           }
-          plan.functions.push(primalCopy(fn), kf, ...variants, stripTape(kr), ...reverseVariants.map(stripTape));
+          plan.functions.push(primalCopy(fn), kf, ...forwardVariants, stripTape(kr), ...reverseVariants.map(stripTape));
           if (fn.returns.kind === 'number') plan.globals.push({ name: names.jvpKernelDot(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.ONE }, mutable: false });
           const scalars = fn.params.filter((p) => p.type === 'number').length;
           plan.globals.push({ name: names.vjpKernelBar(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.num(scalars) }, mutable: false });

@@ -33,14 +33,14 @@ export const names = {
   primal: (f: string) => (RESERVED.has(`_${f}`) || LOCAL_LIKE.some((r) => r.test(f)) ? `_${f}Primal` : `_${f}`),
   /** forward-mode kernel: every numeric parameter followed by its tangent; returns the value */
   jvpKernel: (f: string) => `_${f}Jvp`,
-  /** a forward kernel specialised to the tangents of some parameters: `_hJvpWrt_t` */
-  jvpKernelWrt: (f: string, params: readonly string[]) => `_${f}JvpWrt_${params.join('_')}`,
+  /** a forward kernel specialised to the tangents of some parameters: `_hJvpWrt_t` (tag: their names, joined by `_`) */
+  jvpKernelWrt: (f: string, tag: string) => `_${f}JvpWrt_${tag}`,
   /** where the forward kernel leaves the tangent of a scalar result */
   jvpKernelDot: (f: string) => `_${f}JvpDot`,
   /** reverse-mode kernel (joint mode): recomputes f, then accumulates adjoints */
   vjpKernel: (f: string) => `_${f}Vjp`,
   /** a reverse kernel specialised to the adjoints of some parameters: `_hVjpWrt_t` */
-  vjpKernelWrt: (f: string, params: readonly string[]) => `_${f}VjpWrt_${params.join('_')}`,
+  vjpKernelWrt: (f: string, tag: string) => `_${f}VjpWrt_${tag}`,
   /** where the reverse kernel leaves the adjoints of scalar parameters */
   vjpKernelBar: (f: string) => `_${f}VjpBar`,
   gpuFactory: (f: string) => `create${f[0]!.toUpperCase()}${f.slice(1)}Gpu`,

@@ -9,8 +9,9 @@ export const DIAGNOSTICS = {
   AD1004: "{0} cannot be differentiated: objects, classes and closures are outside the differentiable language. Pass numbers and numeric arrays as parameters instead.",
   AD1005: "'@wrt' names '{0}', which is not a parameter of '{1}'. Parameters: {2}.",
   AD1006: "'@out' names '{0}', which is not an array parameter of '{1}'.",
+  AD1024: "'{0}' has '@differentiable' in a comment that is not a JSDoc comment, so it is not differentiated: adgen reads tags from '/** … */' only. Write '/** @differentiable */'.",
   AD1023: "'{0}' has more than one '@out' array ('{1}'); a function writes its result into one. Write both results into one array (the second at an offset), or split the function in two.",
-  AD1007: "'{0}' calls itself (recursion); adgen differentiates loops, not recursive calls. Rewrite it as a loop.",
+  AD1007: "'{0}' calls itself, directly or through other functions (recursion); adgen differentiates loops, not recursive calls. Rewrite it as a loop.",
   AD1008: "'{0}' has type 'any'; give it a numeric type (number, number[], Float64Array or Float32Array).",
   AD1009: "'{0}' has no derivative. Compute it outside the differentiable function and pass it in.",
   AD1010: "'{0}' must return a number, a numeric array or a tuple of numbers, or write its result into an '@out' array; it returns {1}.",
@@ -47,4 +48,4 @@ export const DIAGNOSTICS = {
 export type DiagCode = keyof typeof DIAGNOSTICS;
 
 /** Codes reported as warnings: the output is still written and the run still succeeds. */
-export const WARNINGS: ReadonlySet<DiagCode> = new Set<DiagCode>(['AD1018', 'AD1022', 'AD4001', 'AD4002', 'AD4003', 'AD4004', 'AD4005', 'AD4006', 'AD4007', 'AD4008']);
+export const WARNINGS: ReadonlySet<DiagCode> = new Set<DiagCode>(['AD1018', 'AD1022', 'AD1024', 'AD4001', 'AD4002', 'AD4003', 'AD4004', 'AD4005', 'AD4006', 'AD4007', 'AD4008']);

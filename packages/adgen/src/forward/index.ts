@@ -272,14 +272,16 @@ export function forwardPublic(fn: FunctionIR, act: Activity, namer: Namer, kerne
   const activeParams = fn.params.filter((p) => p.active);
   const outParam = fn.params.find((p) => p.out);
   const prologue: Stmt[] = [];
+  // The caller's tangents themselves where nothing can change them: the function writes none of
+  // its array parameters (no store, no call they are passed to). A tangent object may also be
+  // one of the inputs (`fJvp(x, w, { x: w })`), so a write into any parameter rules it out.
+  const written = writtenIn(fn.body);
+  const tangentsUntouched = fn.params.every((q) => !isArrayType(q.type) || (!written.has(q.name) && !someExpr(fn.body, (e) => e.k === 'call' && e.args.some((a) => a.k === 'var' && a.name === q.name))));
   for (const p of activeParams) {
     const given = b.ext(`${extraParam(fn, 'tangent')}.${apiName(p)}`);
     if (p.type === 'number') prologue.push(b.decl(dot(p.name), 'number', { k: 'op', op: '??', args: [given, b.ZERO] }, true));
     else {
-      // the caller's tangent itself where the kernel only reads it: no store into the array, and
-      // no call it is passed to (a callee may write it)
-      const readOnly = !someExpr(fn.body, (e) => e.k === 'call' && e.args.some((a) => a.k === 'var' && a.name === p.name)) && !writtenIn(fn.body).has(p.name);
-      const args = [given, b.len(p.name), b.ext(`'${apiName(p)}'`), ...(readOnly ? [{ k: 'bool' as const, v: true }] : [])];
+      const args = [given, b.len(p.name), b.ext(`'${apiName(p)}'`), ...(tangentsUntouched ? [{ k: 'bool' as const, v: true }] : [])];
       prologue.push(b.decl(dot(p.name), 'Float64Array', b.xcall('_tangentArray', ...args), false));
     }
   }

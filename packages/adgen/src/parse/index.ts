@@ -278,6 +278,21 @@ export function taggedMembers(sf: SourceFile): { node: Node; name: string; what:
   return found;
 }
 
+/**
+ * Top-level functions with `@differentiable` in a comment that is not JSDoc (`// @differentiable`,
+ * `/* @differentiable *\/`): the user meant the tag, which TypeScript does not see there.
+ */
+export function tagsInPlainComments(sf: SourceFile): { node: Node; name: string }[] {
+  const found: { node: Node; name: string }[] = [];
+  for (const st of sf.getStatements()) {
+    const fn = Node.isFunctionDeclaration(st) ? st : Node.isVariableStatement(st) ? st.getDeclarations()[0]?.getInitializer() : undefined;
+    if (!fn || !(Node.isFunctionDeclaration(fn) || Node.isArrowFunction(fn) || Node.isFunctionExpression(fn)) || isTagged(fn)) continue;
+    const plain = st.getLeadingCommentRanges().some((c) => !c.getText().startsWith('/**') && c.getText().includes('@differentiable'));
+    if (plain) found.push({ node: st, name: nameOf(fn) ?? '(anonymous)' });
+  }
+  return found;
+}
+
 /** The `@differentiable` functions of a file (also non-exported ones, to diagnose). */
 export function taggedFunctions(sf: SourceFile): FunctionLike[] {
   const found: FunctionLike[] = [];

@@ -669,8 +669,9 @@ export class ReverseTransformer {
     const anyActive = (v !== null && this.carriesAdjoint(v)) || e.args.some((a) => (arrayArg(a) ? this.isActive((a as { name: string }).name) : this.activeExpr(a)));
     // arrays the callee overwrites: the adjoint needs their contents from before the call
     const snapshots = new Map<string, Expr>();
-    // …kept on the value tape in a loop, once for each time the adjoint puts them back
-    const onTape = new Set<string>();
+    // …kept on the value tape in a loop, once for each time the adjoint puts them back: after the
+    // kernel, and before it too when the callee reads their contents (true)
+    const onTape = new Map<string, boolean>();
     const needsAdjoint = (v !== null && this.carriesAdjoint(v)) || e.args.some((a, i) => written.has(i) && arrayArg(a) && this.carriesAdjoint((a as { name: string }).name));
     const kernelRuns = anyActive && needsAdjoint && !!callee;
     e.args.forEach((a, i) => {
@@ -700,12 +701,11 @@ export class ReverseTransformer {
         fwd.push(this.define(t, type, arrayCopy(type, b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
       } else {
-        // no copy per iteration: the contents go on the value tape, twice when the kernel runs (it
-        // needs them before it, and the adjoints of earlier iterations after it)
-        // (before the result's save above: the adjoint pops that one first)
-        this.usesTape.values = true;
-        for (let k = kernelRuns ? 2 : 1; k > 0; k--) fwd.unshift(b.exprStmt(b.xcall('_pushArray', b.v(name))));
-        onTape.add(name);
+        // no copy per iteration: the contents go on the value tape, twice when the kernel runs and
+        // reads them (it needs them before it, and the adjoints of earlier iterations after it)
+        // (an argument computed from the array, `setAll(y, y[0] * 2)`, reads them before the kernel too)
+        const readBefore = !callee || readsParamContents(callee, i) || e.args.some((x) => x.k !== 'var' && b.varsOf(x).has(name));
+        onTape.set(name, kernelRuns && readBefore);
         snapshots.set(name, b.v(name));
       }
     });
@@ -717,12 +717,24 @@ export class ReverseTransformer {
         if (!arrayArg(a)) argLins.set(i, this.linearize(a, true, once ? fwd : argAdj, m, once));
       });
     }
+    if (onTape.size > 0) {
+      // The adjoint pops in argument order, first those it needs before the kernel, then all
+      // after it; the tape is last in, first out, so the pushes go in the reverse of that, and
+      // before the result's save above (the adjoint pops that one first).
+      this.usesTape.values = true;
+      const saved = [...onTape.keys()];
+      const pops = [...saved.filter((n) => onTape.get(n)), ...saved];
+      fwd.unshift(...pops.reverse().map((n) => b.exprStmt(b.xcall('_pushArray', b.v(n)))));
+    }
     const callExpr = primalExpr(e);
     if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m, mutable) : b.assign(v, callExpr));
     else fwd.push(b.exprStmt(callExpr));
-    const restoreWritten = (): Stmt[] =>
+    // `beforeKernel`: the kernel re-runs the callee from these contents; a callee that only
+    // writes the array needs them back after it only
+    const restoreWritten = (beforeKernel = false): Stmt[] =>
       [...snapshots]
         .filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name))
+        .filter(([name]) => !beforeKernel || onTape.get(name) !== false)
         .map(([name, snap]) => b.exprStmt(onTape.has(name) ? b.xcall('_popArray', b.v(name)) : this.copyInto(name, snap)));
     // the kernel's adjoint matters only when the result reaches the function's result or the
     // callee writes into an array that does; a zero-seeded kernel call adds nothing, or NaN (0 · ∞)
@@ -730,7 +742,7 @@ export class ReverseTransformer {
       adj.push(...restoreWritten());
       return { fwd, adj };
     }
-    adj.push(...restoreWritten(), ...argAdj);
+    adj.push(...restoreWritten(true), ...argAdj);
     // arguments as the kernel needs them
     const kernelArgs: Expr[] = [];
     const scalarLins: { lin: Lin; slot: number }[] = [];

@@ -936,6 +936,9 @@ function unwrap(e: Expression): Expression {
  * constants and other such constants (`const TWO_PI = 2 * Math.PI`, `const B = A * 3`); null
  * otherwise. Evaluated by adgen and inlined, as the constant cannot change.
  */
+/** Math functions a module-level constant may apply to constants (not `Math.random`). */
+const CONSTANT_MATH = new Set(['sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'exp', 'expm1', 'log', 'log1p', 'log2', 'log10', 'sqrt', 'cbrt', 'pow', 'hypot', 'abs', 'min', 'max', 'sign', 'floor', 'ceil', 'round', 'trunc', 'fround']);
+
 function constantValue(e: Expression, depth = 0): number | null {
   if (depth > 20) return null;
   const inner = (x: Expression) => constantValue(unwrap(x), depth + 1);
@@ -961,6 +964,15 @@ function constantValue(e: Expression, depth = 0): number | null {
   }
   if (Node.isPropertyAccessExpression(e) && e.getExpression().getText() === 'Math' && MATH_CONSTANTS.has(e.getName())) {
     return Math[e.getName() as 'PI'];
+  }
+  // `const LOG_2PI = Math.log(2 * Math.PI)`: a Math function of constants
+  if (Node.isCallExpression(e)) {
+    const callee = e.getExpression();
+    const name = Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === 'Math' ? callee.getName() : '';
+    if (!CONSTANT_MATH.has(name)) return null;
+    const args = (e.getArguments() as Expression[]).map(inner);
+    if (args.some((a) => a === null)) return null;
+    return (Math[name as 'max'] as (...xs: number[]) => number)(...(args as number[]));
   }
   if (Node.isPropertyAccessExpression(e)) return numberConstant(e);
   if (Node.isIdentifier(e)) {

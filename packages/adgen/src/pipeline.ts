@@ -345,17 +345,14 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     const params = x.ir.params.filter((p, i) => p.type !== 'boolean' && mask[i] === true).map((p) => p.name);
     return params.length === numeric.length ? null : { x, key: params.join(','), params };
   };
-  const kernelFor = (l: Lowered): KernelFor => (callee, mask) => {
+  const specialisedKernel = (l: Lowered, wrt: (f: string, tag: string) => string, all: (f: string) => string): KernelFor => (callee, mask) => {
     const v = variantOf(l, callee, mask);
     const found = v && variants.get(v.x)?.get(v.key);
-    return found ? names.jvpKernelWrt(callee, found.tag) : names.jvpKernel(callee);
+    return found ? wrt(callee, found.tag) : all(callee);
   };
+  const kernelFor = (l: Lowered) => specialisedKernel(l, names.jvpKernelWrt, names.jvpKernel);
   // reverse mode calls the same specialisations: an argument carries an adjoint where it would carry a tangent
-  const vjpKernelFor = (l: Lowered): KernelFor => (callee, mask) => {
-    const v = variantOf(l, callee, mask);
-    const found = v && variants.get(v.x)?.get(v.key);
-    return found ? names.vjpKernelWrt(callee, found.tag) : names.vjpKernel(callee);
-  };
+  const vjpKernelFor = (l: Lowered) => specialisedKernel(l, names.vjpKernelWrt, names.vjpKernel);
   const kernelWork: { l: Lowered; active: Set<string> }[] = [];
   for (const l of lowered.values()) {
     if (l.unit.tagged && l.ir.exported) kernelWork.push({ l, active: new Set(l.ir.params.filter((p) => p.active).map((p) => p.name)) });

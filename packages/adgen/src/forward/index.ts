@@ -80,7 +80,6 @@ function storeSmart(arr: string, i: Expr, e: Expr): Stmt {
   return b.store(arr, i, e);
 }
 
-
 /** The calls forward-mode code of `fn` makes through kernels, with their tangent masks. */
 export function kernelCalls(fn: FunctionIR, act: Activity): { callee: string; mask: boolean[] }[] {
   const out: { callee: string; mask: boolean[] }[] = [];

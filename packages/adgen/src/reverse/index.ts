@@ -818,9 +818,10 @@ export class ReverseTransformer {
 
   /**
    * Fusion keeps a per-unit sum for every outer active value the body reads, unless the sum's
-   * adjoint is known before the loop (`knownSeed`) or already fixed (a sum inside a fused sum). Inside another fused or recomputed loop a
-   * per-unit array would cost a pass over the array per execution, so there only loops that read
-   * outer scalars are fused and the others recompute their iterations. At the top of a function
+   * adjoint is known before the loop (`knownSeed`) or already fixed (a sum inside a fused sum).
+   * Inside another fused or recomputed loop a per-unit array would cost a pass over the array per
+   * execution, so there only loops that read outer scalars are fused and the others recompute
+   * their iterations. At the top of a function
    * it costs a pass per call, which pays when the loop visits the arrays anyway (reads them at
    * its counter) or does more work per iteration (nested loops, calls); a helper summing over a
    * few elements of a large array (`Math.sqrt(Σ (X[i*d+k] − X[j*d+k])²)`, a row's log-sum-exp)
@@ -1133,9 +1134,9 @@ export class ReverseTransformer {
    * before the loop runs: the loop is in the function's top statement list, the result is the
    * sum itself (plus or minus other terms, times or divided by values that are final by then), and
    * no later statement reads or writes the sum. The iterations then add their adjoints straight
-   * into the outer ones: a helper summing over a few
-   * elements of a large array (`pairDist(X, i, j, d)`) costs those elements, where per-unit sums
-   * would cost a pass over the whole array per call.
+   * into the outer ones: a helper summing over a few elements of a large array
+   * (`pairDist(X, i, j, d)`) costs those elements, where per-unit sums would cost a pass over the
+   * whole array per call.
    */
   private knownSeed(s: Extract<Stmt, { k: 'loop' }>, acc: string, m: Mode): Expr | null {
     const result = this.jf.result;

@@ -302,4 +302,22 @@ test("fJvp uses the caller's tangent arrays without copying only where nothing c
   assert.equal(Array.from(t), [0.3, 0.7]);
 });
 
+test('a product inside a product that starts with % keeps its parentheses (the primal copy computes what the source does)', async () => {
+  const source = [
+    'function g(x: number, c: number, n: number): number {',
+    '  return -0.5 * (c % n * 0.1 * x) * (c % n * 0.1 * x);',
+    '}',
+    '/** @differentiable */',
+    'export function f(x: number, c: number, n: number): number {',
+    '  return g(x, c, n) + g(x * 2, c, n);',
+    '}',
+  ].join('\n');
+  const { modules, sources } = await compile({ 'mod.ts': source });
+  const m = modules['mod.ts']!;
+  const expected = sources['mod.ts']!['f']!(1.5, 7, 3) as number;
+  assert.is(m['_f']!(1.5, 7, 3), expected);
+  assert.is(m['_g']!(1.5, 7, 3), -0.5 * ((7 % 3) * 0.1 * 1.5) * ((7 % 3) * 0.1 * 1.5));
+  assert.is(m['fGrad']!(1.5, 7, 3).value, expected);
+});
+
 test.run();

@@ -101,7 +101,10 @@ export function expr(e: Expr): ts.Expression {
         const [l, r] = [expr(e.args[0]!), expr(e.args[1]!)];
         // (-a) ** b must keep its parentheses
         const left = e.op === '**' && ts.isPrefixUnaryExpression(l) ? f.createParenthesizedExpression(l) : l;
-        return f.createBinaryExpression(left, bin, r);
+        // a * (b % n * c) keeps them too: TypeScript's printer drops the parentheses of a product
+        // inside a product as if `*` were associative there, which reads (a * b) % n * c
+        const right = e.op === '*' && leftSpineHasRemainder(e.args[1]!) ? f.createParenthesizedExpression(r) : r;
+        return f.createBinaryExpression(left, bin, right);
       }
       return f.createCallExpression(dotted(e.op), undefined, e.args.map(expr));
     }
@@ -125,6 +128,13 @@ export function expr(e: Expr): ts.Expression {
       return f.createArrowFunction(undefined, undefined, e.params.map((p) => f.createParameterDeclaration(undefined, undefined, p)), undefined, f.createToken(ts.SyntaxKind.EqualsGreaterThanToken), expr(e.body));
     case 'as': return f.createAsExpression(expr(e.e), typeNode(e.type));
   }
+}
+
+/** Whether a product's first factors, printed without parentheses, would start with a `%`. */
+function leftSpineHasRemainder(e: Expr): boolean {
+  if (e.k !== 'op') return false;
+  if (e.op === '%') return true;
+  return (e.op === '*' || e.op === '/') && leftSpineHasRemainder(e.args[0]!);
 }
 
 /** Prefix operators on binary operands keep explicit parentheses. */

@@ -118,9 +118,20 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
         case 'assign':
           out.push({ ...s, e: hoistTop(s.e, pre, s.loc) });
           break;
-        case 'store':
-          out.push({ ...s, i: callsOutOfCondition(s.i, pre, s.loc), e: hoist(s.e, pre, s.loc) });
+        case 'store': {
+          let i = callsOutOfCondition(s.i, pre, s.loc);
+          // `a[f(a[1])] = e`: an index that reads the array it stores into is named first, since
+          // derivative code that evaluates it again after the store (to put the old element
+          // back, to read its adjoint) would find another index when the store changed a[1]
+          if (someExpr([{ k: 'expr', e: i }], (x) => x.k === 'idx' && x.arr === s.arr)) {
+            const k = namer.fresh('_k');
+            fn.locals.set(k, 'number');
+            pre.push(b.decl(k, 'number', i, false, s.loc));
+            i = b.v(k);
+          }
+          out.push({ ...s, i, e: hoist(s.e, pre, s.loc) });
           break;
+        }
         case 'return':
           out.push({ ...s, e: s.e ? hoist(s.e, pre, s.loc) : null });
           break;

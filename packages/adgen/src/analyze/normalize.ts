@@ -16,7 +16,7 @@
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
-import { forEachExpr, mapExpr, mapStmtExprs, ownExprs, someExpr, visitStmts } from '../ir/walk.ts';
+import { forEachExpr, mapExpr, mapStmtExprs, ownExprs, someExpr, someIn, visitStmts } from '../ir/walk.ts';
 import type { WriteMap } from './activity.ts';
 import { markGrowingStores } from './bounds.ts';
 
@@ -123,7 +123,7 @@ export function normalizeFunction(fn: FunctionIR, namer: Namer, callees: Readonl
           // `a[f(a[1])] = e`: an index that reads the array it stores into is named first, since
           // derivative code that evaluates it again after the store (to put the old element
           // back, to read its adjoint) would find another index when the store changed a[1]
-          if (someExpr([{ k: 'expr', e: i }], (x) => x.k === 'idx' && x.arr === s.arr)) {
+          if (someIn(i, (x) => x.k === 'idx' && x.arr === s.arr)) {
             const k = namer.fresh('_k');
             fn.locals.set(k, 'number');
             pre.push(b.decl(k, 'number', i, false, s.loc));
@@ -332,7 +332,7 @@ export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
   // counters of inner loops that only visit elements written by earlier iterations of an outer loop
   const written = new Set<string>();
   const readsOut = (e: Expr | null | undefined): boolean =>
-    !!e && someExpr([{ k: 'expr', e }], (x) => x.k === 'idx' && x.arr === out.name && !(x.i.k === 'var' && written.has(x.i.name)));
+    !!e && someIn(e, (x) => x.k === 'idx' && x.arr === out.name && !(x.i.k === 'var' && written.has(x.i.name)));
   const outer: Extract<Stmt, { k: 'loop' }>[] = [];
   let verdict: Loc | null | undefined;
   const visit = (stmts: Stmt[]): void => {

@@ -214,7 +214,7 @@ test('runCheck: stopGradient imported by a relative path is a constant to finite
 test('runCheck: functions rounding to single precision inside get single-precision steps', async () => {
   const run = await runCheck([path.join(fixtures, 'single-precision.ts')], quiet);
   for (const r of run.results) assert.is(r.status, 'PASS', `${r.name}: ${r.messages.join('; ')}\n${run.output}`);
-  assert.is(run.results.length, 2);
+  assert.is(run.results.length, 3);
 });
 
 test('runCheck: boolean parameters are drawn, or fixed with k = 1 / k = 0', async () => {

@@ -156,6 +156,14 @@ test('AD1001 for returns of different arrays points at the second return', async
   assert.match(ds[0]!.message, 'A function that returns different arrays');
 });
 
+test('AD1001 for && and || on numbers (a value with a derivative), once where the number meets the operator', async () => {
+  const ds = await diagnose(fn('  const z = y || 1;\n  const w = (x > 0 && y) || 0;\n  if (x > 0 && !(y < 1)) return z * w;\n  return z;', 'x: number, y: number'));
+  assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1001', 5, 13], ['AD1001', 6, 14]]);
+  assert.match(ds[0]!.message, "'||' on the number 'y'");
+  assert.match(ds[0]!.message, "'y !== 0 ? y : …'");
+  assert.match(ds[1]!.message, "'&&' on the number 'y'");
+});
+
 test('AD1001 for array methods other than a whole-array fill, at the call, saying to use a loop', async () => {
   const ds = await diagnose(fn('  x.fill(1, 0, 2);\n  return x.reduce((a, b) => a + b, 0);', 'x: Float64Array'));
   assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1001', 5, 3], ['AD1001', 6, 10]]);
@@ -256,6 +264,23 @@ test('AD1022: an @out array read before it is written is a warning (in place, no
   assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
 });
 
+test('no AD1022 for a recurrence reading out[i - 1] under i > 0; AD1022 where the first read is an incoming element', async () => {
+  const recurrence = (name: string, body: string, start = 0) =>
+    `/**\n * @differentiable\n * @out o\n */\nexport function ${name}(x: Float64Array, o: Float64Array): void {\n  for (let i = ${start}; i < o.length; i++) {\n    ${body}\n  }\n}\n`;
+  const file = path.join(tmp(), 'recur.ts');
+  fs.writeFileSync(
+    file,
+    recurrence('ternary', 'o[i] = Math.sin(x[i]!) + (i > 0 ? o[i - 1]! * 0.5 : 0);') +
+      recurrence('guarded', 'let t = Math.sin(x[i]!);\n    if (i >= 2) t += o[i - 2]!;\n    o[i] = t;') +
+      // o[0] is read at i = 1 before anything wrote it
+      recurrence('incoming', 'o[i] = Math.sin(x[i]!) + o[i - 1]! * 0.5;', 1) +
+      // i > 0 does not cover o[i - 2] at i = 1
+      recurrence('short', 'o[i] = Math.sin(x[i]!) + (i > 0 ? o[i - 2]! : 0);'),
+  );
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => [d.code, d.line]), [['AD1022', 27], ['AD1022', 36]]);
+});
+
 test('no AD1022 where an @out array is read only at elements earlier iterations wrote (forward and back substitution)', async () => {
   const dir = tmp();
   const file = path.join(dir, 'solve.ts');
@@ -281,7 +306,7 @@ test('constructs outside the language get messages that say what they are (conso
     [fn('  console.log(x);\n  return x * x;'), "The call 'console.log(…)'", 'log in the caller'],
     [fn('  let a = x;\n  let c = 2 * x;\n  [a, c] = [c, a];\n  return a * c;'), 'Destructuring assignment', 'temporary'],
     [`let SCALE = 3;\n${fn('  return SCALE * x;')}`, "The module-level variable 'SCALE'", 'Declare it const'],
-    [fn('  return (x ?? 2) * x;'), "The operator '??'", 'arithmetic, comparisons'],
+    [fn('  return (x ?? 2) * x;'), "The operator '??'", '&& || on booleans'],
     [fn('  return x === undefined ? 0 : x;'), "'undefined'", 'default'],
   ];
   for (const [source, what, advice] of cases) {
@@ -355,6 +380,15 @@ test('an @out or @wrt in the middle of a sentence is prose, not a tag (no AD1023
   const r = await generate([file]);
   assert.equal(r.diagnostics.map((d) => `${d.code} ${d.message}`), []);
   assert.is(r.files[0]!.units[0]!.out, 'y');
+});
+
+test('@wrt and @out after another tag on a line that starts with prose are tags', async () => {
+  const file = path.join(tmp(), 'model.ts');
+  fs.writeFileSync(file, `/** Scaled. @differentiable @wrt x @check k = 5 */\nexport function f(x: number, k: number): number {\n  return x * k;\n}\n/** Fill y from @out and @wrt words. @differentiable @out y */\nexport function g(y: Float64Array, x: number): void {\n  y[0] = x * x;\n}\n`);
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => `${d.code} ${d.message}`), []);
+  const units = r.files[0]!.units;
+  assert.equal(units.map((u) => [u.name, u.params.filter((p) => p.active).map((p) => p.name), u.out ?? null]), [['f', ['x'], null], ['g', ['x'], 'y']]);
 });
 
 test("a helper's errors are reported in the same run as its caller's own", async () => {

@@ -211,6 +211,18 @@ for (const mode of MODES) {
     }
   });
 
+  test(`[${mode}] gradient rows of an empty array (none) and of a non-empty one`, async () => {
+    const { gen } = await fixture();
+    const g = gen['createRowSumsGpu']!(gpuFor(mode));
+    const u = data(40, 21, -1, 1);
+    for (const w of [new Float64Array(0), data(5, 22, -1, 1)]) {
+      const want = gen['rowSumsVjp']!(w, new Float64Array(40), u);
+      const got = await g.rowSumsVjp(w, new Float64Array(40), u);
+      assertClose(got.value, want.value, `rowSums value, ${w.length} elements`);
+      assertGradClose(got.grad, want.grad, `rowSumsVjp, ${w.length} elements`);
+    }
+  });
+
   test(`[${mode}] a helper outside the loops, a loop in an if that maps and sums, a boolean, a sum read later`, async () => {
     const { gen, src } = await fixture();
     const g = gen['createMixedGpu']!(gpuFor(mode));

@@ -110,4 +110,43 @@ test('a helper summing over a few elements of a large array costs those elements
   }
 });
 
+test('a helper writing one slice of a shared buffer in a loop: the slice goes on the tape, not the buffer', async () => {
+  const name = 'slice-writing-helpers.ts';
+  const { files, modules } = await compile({ [name]: fs.readFileSync(path.resolve('test/fixtures/regressions', name), 'utf8') });
+  const m = modules[name]!;
+  assert.match(functionText('channelsVjp', files[0]!.text), /_pushSlice\(buf, c \* n, c \* n \+ n\)/);
+  // C calls, each saving its n values twice (the kernel re-runs the helper from them) and two bounds:
+  // the whole buffer each time would be C · C · n values
+  const C = 16;
+  const n = 40;
+  const w = Float64Array.from({ length: C }, (_, k) => 0.5 + 0.01 * k);
+  m.channelsGrad(w, C, n, new Float64Array(C * n));
+  assert.is(m.adgenTapePeakBytes(), C * 2 * (n + 2) * 8);
+});
+
+test('an entry point that threw leaves nothing on the tape for the next call', async () => {
+  const source = [
+    '/** @differentiable */',
+    'export function recur(x: Float64Array, a: number): Float64Array {',
+    '  const y = new Float64Array(x.length);',
+    '  let h = 0;',
+    '  for (let i = 0; i < x.length; i++) {',
+    '    h = Math.tanh(a * h + x[i]);',
+    '    y[i] = h;',
+    '  }',
+    '  return y;',
+    '}',
+  ].join('\n');
+  const { modules } = await compile({ 'recur.ts': source });
+  const m = modules['recur.ts']!;
+  const x = Float64Array.from({ length: 50 }, (_, i) => Math.sin(i));
+  const good = m.recurVjp(x, 0.7, new Float64Array(50));
+  const peak = m.adgenTapePeakBytes();
+  // a cotangent of the wrong length throws after the forward sweep pushed its values
+  for (let k = 0; k < 20; k++) assert.throws(() => m.recurVjp(x, 0.7, new Float64Array(10)), (e: unknown) => e instanceof RangeError);
+  const again = m.recurVjp(x, 0.7, new Float64Array(50));
+  assert.is(m.adgenTapePeakBytes(), peak);
+  assert.equal(again, good);
+});
+
 test.run();

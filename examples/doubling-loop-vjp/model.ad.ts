@@ -285,7 +285,7 @@ export function _doublingJvp(
   }
 }
 
-/** Reverse-mode kernel of `doubling` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_doublingVjpBar`. */
+/** Reverse-mode kernel of `doubling` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_doublingVjpBar`. Arrays the function writes are left partly restored: the caller saves and restores what it needs. */
 export function _doublingVjp(
   x: Float64Array,
   x_bar: Float64Array,

@@ -211,7 +211,7 @@ export function _fJvp(
   y[1] = x[0] * _t0 - x[2] * x[2];
 }
 
-/** Reverse-mode kernel of `f` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_fVjpBar`. */
+/** Reverse-mode kernel of `f` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_fVjpBar`. Arrays the function writes are left partly restored: the caller saves and restores what it needs. */
 export function _fVjp(
   x: Float64Array,
   x_bar: Float64Array,

@@ -627,7 +627,7 @@ export function _matVecJvp(
   }
 }
 
-/** Reverse-mode kernel of `matVec` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_matVecVjpBar`. */
+/** Reverse-mode kernel of `matVec` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_matVecVjpBar`. Arrays the function writes are left partly restored: the caller saves and restores what it needs. */
 export function _matVecVjp(
   A: Float64Array,
   A_bar: Float64Array,

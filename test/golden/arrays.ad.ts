@@ -151,6 +151,8 @@ export function matvecVjp(
     x: Float64Array;
   };
 } {
+  // empty tapes (a call that threw leaves its pushes behind)
+  _sp = 0;
   const A_bar = new Float64Array(A.length);
   const x_bar = new Float64Array(x.length);
   _checkCotangent(cotangent, y.length);
@@ -316,7 +318,7 @@ export function _matvecJvp(
   }
 }
 
-/** Reverse-mode kernel of `matvec` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_matvecVjpBar`. */
+/** Reverse-mode kernel of `matvec` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_matvecVjpBar`. Arrays the function writes are left partly restored: the caller saves and restores what it needs. */
 export function _matvecVjp(
   A: Float64Array,
   A_bar: Float64Array,
@@ -393,6 +395,8 @@ export function softmaxCrossEntropyVjp(
     z: Float64Array;
   };
 } {
+  // empty tapes (a call that threw leaves its pushes behind)
+  _sp = 0;
   const z_bar = new Float64Array(z.length);
   let m_bar = 0;
   let _tp0 = _tape;

@@ -116,6 +116,8 @@ export function eulerVjp(
     h: number;
   };
 } {
+  // empty tapes (a call that threw leaves its pushes behind)
+  _sp = 0;
   let y0_bar = 0;
   let a_bar = 0;
   let h_bar = 0;

@@ -16,7 +16,7 @@ import { names } from './analyze/names.ts';
 import { extraParam, gradTypeText, primalStmts, returnTypeText, tangentArgTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import { parseCheckTags } from './check/check-tag.ts';
-import { someExpr } from './ir/walk.ts';
+import { someExpr, writtenIn } from './ir/walk.ts';
 import * as b from './ir/builders.ts';
 import { apiName, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
@@ -121,8 +121,9 @@ function unitInfo(l: Lowered): UnitInfo {
     checkTags: fn.checkTags,
     gpu: fn.gpu,
     tagged: fn.tagged,
+    // a Float32Array local, or parameter the function stores into and may read back, rounds what it holds
     roundsToFloat32:
-      [...fn.locals].some(([name, type]) => type === 'Float32Array' && !fn.params.some((p) => p.name === name)) ||
+      [...fn.locals].some(([name, type]) => type === 'Float32Array' && (!fn.params.some((p) => p.name === name) || writtenIn(fn.body).has(name))) ||
       someExpr(fn.body, (e) => e.k === 'op' && e.op === 'Math.fround'),
   };
 }

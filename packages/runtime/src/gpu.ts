@@ -78,6 +78,8 @@ export class GpuKernels {
 
   /** Runs a kernel with `rows` values per iteration (thread z is the row) and returns each row. */
   runRows(kernel: Function, n: number, rows: number, args: KernelArg[]): KernelRow[] {
+    // no rows (an empty array read at other indices): gpu.js refuses an output dimension of 0
+    if (rows <= 0) return [];
     const [width, height] = this.plane(n);
     const planes = this.call(kernel, [width, height, rows], args) as KernelRow[][];
     return planes.map((p) => this.flatten(p, n));

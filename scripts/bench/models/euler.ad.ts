@@ -134,6 +134,8 @@ export function eulerLossVjp(
     v0: number;
   };
 } {
+  // empty tapes (a call that threw leaves its pushes behind)
+  _sp = 0;
   let alpha_bar = 0;
   let beta_bar = 0;
   let gamma_bar = 0;

@@ -144,6 +144,8 @@ export function gmmObjectiveVjp(
     icf: Float64Array;
   };
 } {
+  // empty tapes (a call that threw leaves its pushes behind)
+  _sp = 0;
   const alphas_bar = new Float64Array(alphas.length);
   const means_bar = new Float64Array(means.length);
   const icf_bar = new Float64Array(icf.length);

@@ -331,9 +331,44 @@ export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
   if (!out) return null;
   // counters of inner loops that only visit elements written by earlier iterations of an outer loop
   const written = new Set<string>();
-  const readsOut = (e: Expr | null | undefined): boolean =>
-    !!e && someIn(e, (x) => x.k === 'idx' && x.arr === out.name && !(x.i.k === 'var' && written.has(x.i.name)));
+  // the least value a counter has where a condition holds (`if (i > 0)`: 1), in the branch it guards
+  const least = new Map<string, number>();
   const outer: Extract<Stmt, { k: 'loop' }>[] = [];
+  // `out[i - c]` under `if (i >= c)` (with i counting up from 0 and storing out[i] each iteration):
+  // an element an earlier iteration wrote
+  const earlierElement = (i: Expr): boolean => {
+    if (i.k !== 'op' || i.op !== '-' || i.args[0]!.k !== 'var' || i.args[1]!.k !== 'num') return false;
+    const name = i.args[0]!.name;
+    const c = i.args[1]!.v;
+    const loop = outer.find((o) => o.counter?.name === name);
+    if (!loop || !loop.counter || loop.counter.step !== 1 || loop.counter.start.k !== 'num' || c < 1) return false;
+    const storesAtCounter = loop.body.some((st) => st.k === 'store' && st.arr === out.name && (st.op ?? '=') === '=' && isVar(st.i, name));
+    return storesAtCounter && !hasContinue(loop.body) && (least.get(name) ?? -Infinity) >= loop.counter.start.v + c;
+  };
+  const readsOut = (e: Expr | null | undefined): boolean => {
+    if (!e) return false;
+    switch (e.k) {
+      case 'idx':
+        return (e.arr === out.name && !(e.i.k === 'var' && written.has(e.i.name)) && !earlierElement(e.i)) || readsOut(e.i);
+      case 'cond': {
+        // `i > 0 ? out[i - 1] : 0`
+        let inBranch = false;
+        guarded(e.c, () => { inBranch = readsOut(e.a); });
+        return readsOut(e.c) || inBranch || readsOut(e.b);
+      }
+      case 'op': case 'call': return e.args.some(readsOut);
+      case 'stop': return readsOut(e.e);
+      case 'alloc': return readsOut(e.len);
+      default: return false;
+    }
+  };
+  const guarded = (c: Expr, body: () => void): void => {
+    const saved = new Map(least);
+    for (const [name, v] of lowerBounds(c)) least.set(name, Math.max(least.get(name) ?? -Infinity, v));
+    body();
+    least.clear();
+    for (const [k, v] of saved) least.set(k, v);
+  };
   let verdict: Loc | null | undefined;
   const visit = (stmts: Stmt[]): void => {
     for (const s of stmts) {
@@ -351,7 +386,10 @@ export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
           break;
         case 'if':
           if (readsOut(s.c)) verdict = loc ?? null;
-          else { visit(s.then); visit(s.else); }
+          else {
+            guarded(s.c, () => visit(s.then));
+            visit(s.else);
+          }
           break;
         case 'loop': {
           visit(s.init);
@@ -398,4 +436,21 @@ function visitsEarlierIterations(inner: Extract<Stmt, { k: 'loop' }>, outer: Ext
 }
 
 const isVar = (e: Expr, name: string): boolean => e.k === 'var' && e.name === name;
+
+/** Integer lower bounds a condition puts on variables: `i > 0` gives i ≥ 1, `i >= 2 && …` i ≥ 2. */
+function lowerBounds(c: Expr): [string, number][] {
+  if (c.k !== 'op') return [];
+  if (c.op === '&&') return c.args.flatMap(lowerBounds);
+  const [a, z] = c.args;
+  if (!a || !z) return [];
+  if (a.k === 'var' && z.k === 'num' && Number.isInteger(z.v)) {
+    if (c.op === '>') return [[a.name, z.v + 1]];
+    if (c.op === '>=') return [[a.name, z.v]];
+  }
+  if (z.k === 'var' && a.k === 'num' && Number.isInteger(a.v)) {
+    if (c.op === '<') return [[z.name, a.v + 1]];
+    if (c.op === '<=') return [[z.name, a.v]];
+  }
+  return [];
+}
 

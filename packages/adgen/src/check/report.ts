@@ -72,7 +72,7 @@ export function formatText(all: readonly CheckResult[], ctx: ReportContext): str
   lines.push(
     `${count('PASS')} passed, ${count('FAIL')} failed${skipped > 0 ? `, ${skipped} skipped` : ''}. ` +
       `Worst relative error vs central finite differences; PASS when ≤ ${TOLERANCES.rtol.toExponential(0)} ` +
-      `(${TOLERANCES.rtolFloat32.toExponential(0)} for Float32Array outputs or locals) beyond the finite differences' ` +
+      `(${TOLERANCES.rtolFloat32.toExponential(0)} for Float32Array outputs, locals or written parameters) beyond the finite differences' ` +
       `own error, and dot-product residual ≤ ${TOLERANCES.dot.toExponential(0)}.`,
   );
   return lines.join('\n') + '\n';

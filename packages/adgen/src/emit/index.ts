@@ -11,7 +11,7 @@ import { ts } from '../parse/typescript.ts';
 import type { Expr } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { expr, functionDeclaration, printNode, typeNode } from './printer.ts';
-import { CHECK_COTANGENT, CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, TANGENT_ARRAY, TAPE, TAPE_ARRAYS } from './prelude.ts';
+import { CHECK_COTANGENT, CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, TANGENT_ARRAY, TAPE, TAPE_ARRAYS, TAPE_SLICES } from './prelude.ts';
 import { someExpr } from '../ir/walk.ts';
 
 /** The first line of every generated file; adgen overwrites only files that start with it. */
@@ -55,6 +55,7 @@ export async function emitFile(plan: FilePlan): Promise<string> {
   for (const imp of plan.imports) pieces.push(parsedPiece(`import { ${imp.names.join(', ')} } from '${imp.from}';\n`, false));
   if (plan.uses.tape) text(TAPE);
   if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushArray'))) text(TAPE_ARRAYS);
+  if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushSlice'))) text(TAPE_SLICES);
   if (plan.uses.refs) text(REF_TAPE);
   if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkIndex'))) text(CHECK_INDEX);
   if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkCotangent'))) text(CHECK_COTANGENT);

@@ -59,6 +59,27 @@ function _popArray(a: { [i: number]: number; length: number }): void {
 }
 `;
 
+/** Slices of arrays on the value tape: what a helper called in a loop overwrites (analyze/regions.ts). */
+export const TAPE_SLICES = `
+/** Pushes a[lo..hi) (clamped to the array), then the bounds. */
+function _pushSlice(a: ArrayLike<number>, lo: number, hi: number): void {
+  const from = lo > 0 ? Math.floor(lo) : 0;
+  const to = Math.max(from, hi < a.length ? Math.ceil(hi) : a.length);
+  _reserve(to - from + 2);
+  for (let i = from; i < to; i++) _tape[_sp++] = a[i]!;
+  _tape[_sp++] = from;
+  _tape[_sp++] = to;
+}
+
+/** Pops a slice pushed by _pushSlice back into the array. */
+function _popSlice(a: { [i: number]: number; length: number }): void {
+  const to = _tape[--_sp]!;
+  const from = _tape[--_sp]!;
+  _sp -= to - from;
+  for (let i = from; i < to; i++) a[i] = _tape[_sp + i - from]!;
+}
+`;
+
 /** Arrays allocated inside loops, kept for the adjoint sweep. */
 export const REF_TAPE = `
 const _refs: ArrayLike<number>[] = [];

@@ -207,14 +207,20 @@ export function isExportedTopLevel(fn: FunctionLike): boolean {
  */
 function tagsOf(doc: JSDoc): JSDocTag[] {
   const text = doc.getSourceFile().getFullText();
-  return doc.getTags().filter((tag) => {
+  const tags = doc.getTags();
+  const lineOf = (pos: number) => text.lastIndexOf('\n', pos - 1);
+  const kept: JSDocTag[] = [];
+  for (const tag of tags) {
     const name = tag.getTagName();
-    if (name !== 'out' && name !== 'wrt') return true;
     const start = tag.getStart();
-    const before = text.slice(text.lastIndexOf('\n', start - 1) + 1, start).replace(/^\s*(\/\*\*|\*)?\s*/, '');
-    // the first thing on its line, or after other tags on that line (`/** @differentiable @wrt a */`)
-    return before === '' || before.startsWith('@');
-  });
+    const before = text.slice(lineOf(start) + 1, start).replace(/^\s*(\/\*\*|\*)?\s*/, '');
+    // the first thing on its line, or after a tag on that line (`/** Fit. @differentiable @wrt a */`);
+    // not a word in a sentence (`writes the @out array`)
+    const previous = kept[kept.length - 1];
+    const afterTag = previous !== undefined && lineOf(previous.getStart()) === lineOf(start);
+    if ((name !== 'out' && name !== 'wrt') || before === '' || before.startsWith('@') || afterTag) kept.push(tag);
+  }
+  return kept;
 }
 
 /** Whether a function's JSDoc carries `@differentiable`. */

@@ -34,7 +34,8 @@ import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
-import { mapStmtExprs, ownExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
+import { paramWriteRegions, regionsAtCall, storeRegions, type Region as WrittenRegion } from '../analyze/regions.ts';
 
 const bar = names.adjointOf;
 
@@ -672,6 +673,8 @@ export class ReverseTransformer {
     // …kept on the value tape in a loop, once for each time the adjoint puts them back: after the
     // kernel, and before it too when the callee reads their contents (true)
     const onTape = new Map<string, boolean>();
+    // …only the slices the callee writes, where it writes at indices its arguments bound
+    const slices = new Map<string, WrittenRegion[] | null>();
     const needsAdjoint = (v !== null && this.carriesAdjoint(v)) || e.args.some((a, i) => written.has(i) && arrayArg(a) && this.carriesAdjoint((a as { name: string }).name));
     const kernelRuns = anyActive && needsAdjoint && !!callee;
     e.args.forEach((a, i) => {
@@ -707,6 +710,7 @@ export class ReverseTransformer {
         const readBefore = !callee || readsParamContents(callee, i) || e.args.some((x) => x.k !== 'var' && b.varsOf(x).has(name));
         onTape.set(name, kernelRuns && readBefore);
         snapshots.set(name, b.v(name));
+        if (callee) slices.set(name, this.callWriteRegions(e, callee, name, written));
       }
     });
     // scalar arguments as the kernel will need them: named now (once) or recomputed later (loops)
@@ -724,7 +728,7 @@ export class ReverseTransformer {
       this.usesTape.values = true;
       const saved = [...onTape.keys()];
       const pops = [...saved.filter((n) => onTape.get(n)), ...saved];
-      fwd.unshift(...pops.reverse().map((n) => b.exprStmt(b.xcall('_pushArray', b.v(n)))));
+      fwd.unshift(...pops.reverse().flatMap((n) => this.pushWritten(n, slices.get(n))));
     }
     const callExpr = primalExpr(e);
     if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m, mutable) : b.assign(v, callExpr));
@@ -735,7 +739,7 @@ export class ReverseTransformer {
       [...snapshots]
         .filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name))
         .filter(([name]) => !beforeKernel || onTape.get(name) !== false)
-        .map(([name, snap]) => b.exprStmt(onTape.has(name) ? b.xcall('_popArray', b.v(name)) : this.copyInto(name, snap)));
+        .flatMap(([name, snap]) => (onTape.has(name) ? this.popWritten(name, slices.get(name)) : [b.exprStmt(this.copyInto(name, snap))]));
     // the kernel's adjoint matters only when the result reaches the function's result or the
     // callee writes into an array that does; a zero-seeded kernel call adds nothing, or NaN (0 · ∞)
     if (!kernelRuns) {
@@ -859,20 +863,52 @@ export class ReverseTransformer {
   private primalLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: { accumulators: string[]; stores: string[] }): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
-    this.saveAround(ind, m, fwd, adj);
+    this.saveAround(s, ind, m, fwd, adj);
     fwd.push(this.plainLoop(s));
     return { fwd, adj };
   }
 
+  /** Where a call writes into the array `name`: slices in the caller's terms, or null (anywhere). */
+  private callWriteRegions(e: Extract<Expr, { k: 'call' }>, callee: FunctionIR, name: string, written: Set<number>): WrittenRegion[] | null {
+    const regions: WrittenRegion[] = [];
+    for (const [i, a] of e.args.entries()) {
+      if (a.k !== 'var' || a.name !== name || !written.has(i)) continue;
+      const inCallee = paramWriteRegions(callee, i, this.writeMap);
+      const atCall = inCallee && regionsAtCall(inCallee, callee, e.args);
+      if (!atCall) return null;
+      regions.push(...atCall.map((r) => ({ lo: primalExpr(r.lo), hi: primalExpr(r.hi) })));
+    }
+    return this.coversArray(name, regions) ? null : regions;
+  }
+
+  /** Whether a region is the whole array (saved whole then: a slice's bounds would cost two more tape entries). */
+  private coversArray(name: string, regions: WrittenRegion[]): boolean {
+    const def = this.declOf.get(name);
+    const allocated = this.declCount.get(name) === 1 && def?.init?.k === 'alloc' ? def.init.len : null;
+    return regions.some((r) => b.isZero(r.lo) && (b.sameExpr(r.hi, b.len(name)) || (allocated !== null && b.sameExpr(r.hi, allocated))));
+  }
+
+  /** Puts an array's contents on the value tape: the slices that will be overwritten, or all of it. */
+  private pushWritten(name: string, regions: WrittenRegion[] | null | undefined): Stmt[] {
+    if (!regions) return [b.exprStmt(b.xcall('_pushArray', b.v(name)))];
+    return regions.map((r) => b.exprStmt(b.xcall('_pushSlice', b.v(name), r.lo, r.hi)));
+  }
+
+  /** Takes back what pushWritten put on the tape (each slice carries its bounds). */
+  private popWritten(name: string, regions: WrittenRegion[] | null | undefined): Stmt[] {
+    if (!regions) return [b.exprStmt(b.xcall('_popArray', b.v(name)))];
+    return regions.map(() => b.exprStmt(b.xcall('_popSlice', b.v(name))));
+  }
+
   /** Accumulators and arrays an independent loop overwrites are saved once around the loop. */
-  private saveAround(ind: { accumulators: string[]; stores: string[] }, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
+  private saveAround(s: Extract<Stmt, { k: 'loop' }>, ind: { accumulators: string[]; stores: string[] }, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
     // one restore per save; in a loop they pop a stack, so they run in the reverse order
     const restores: Stmt[] = [];
-    this.saveEach(ind, m, fwd, restores);
+    this.saveEach(s, ind, m, fwd, restores);
     adj.push(...restores.reverse());
   }
 
-  private saveEach(ind: { accumulators: string[]; stores: string[] }, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
+  private saveEach(s: Extract<Stmt, { k: 'loop' }>, ind: { accumulators: string[]; stores: string[] }, m: Mode, fwd: Stmt[], adj: Stmt[]): void {
     for (const a of ind.accumulators) this.saveScalar(a, m, fwd, adj);
     for (const a of ind.stores) {
       if (!this.needsSave(a, m)) continue;
@@ -884,11 +920,23 @@ export class ReverseTransformer {
       } else {
         // on the value tape, not as a fresh copy per iteration (a loop over time steps would
         // allocate one array per step); saves and restores mirror each other, so the stack order holds
+        // (only the slice the loop stores into, where its indices are bounded: one layer of a
+        // state vector in a loop over layers)
         this.usesTape.values = true;
-        fwd.push(b.exprStmt(b.xcall('_pushArray', b.v(a))));
-        adj.push(b.exprStmt(b.xcall('_popArray', b.v(a))));
+        const regions = this.loopWriteRegions(s, a);
+        fwd.push(...this.pushWritten(a, regions));
+        adj.push(...this.popWritten(a, regions));
       }
     }
+  }
+
+  /** Where a loop stores into the array `a`, evaluated before it runs; null where unbounded. */
+  private loopWriteRegions(s: Extract<Stmt, { k: 'loop' }>, a: string): WrittenRegion[] | null {
+    const changing = writtenIn([s]);
+    const invariant = (e: Expr) => !someIn(e, (x) => x.k === 'idx' || x.k === 'call' || x.k === 'xcall' || x.k === 'cond' || (x.k === 'var' && changing.has(x.name)));
+    const callWrites = (call: Extract<Expr, { k: 'call' }>) => call.args.some((x, j) => x.k === 'var' && x.name === a && (this.writeMap.get(call.fn)?.has(j) ?? true));
+    const regions = storeRegions([s], a, invariant, callWrites)?.map((r) => ({ lo: primalExpr(r.lo), hi: primalExpr(r.hi) }));
+    return regions && !this.coversArray(a, regions) ? regions : null;
   }
 
   /** The primal loop as written (forward sweep of loops whose adjoint recomputes). */
@@ -1022,8 +1070,8 @@ export class ReverseTransformer {
       return n;
     };
     const k = count(body);
-    // a nested loop that reserved its own tape space, or a pushed array, moves the stack pointer too
-    if (someExpr(body, (e) => e.k === 'xcall' && (e.callee === '_reserve' || e.callee === '_pushArray'))) nested = true;
+    // a nested loop that reserved its own tape space, or a pushed array or slice, moves the stack pointer too
+    if (someExpr(body, (e) => e.k === 'xcall' && (e.callee === '_reserve' || e.callee === '_pushArray' || e.callee === '_pushSlice'))) nested = true;
     if (nested || k === 0) return null;
     // the tape and its stack pointer in locals while the loop runs (module variables are slower)
     const tp = this.namer.fresh('_tp');
@@ -1057,7 +1105,7 @@ export class ReverseTransformer {
   private fusedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: Independence, acc: string): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
-    this.saveAround(ind, m, fwd, adj);
+    this.saveAround(s, ind, m, fwd, adj);
     const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map([[acc, b.ONE]]), hoisted: [], hoistedNames: new Set(), interleaved: true };
     // per-unit sums of the adjoints of outer active values read in the body
     const outer = new Set<string>();
@@ -1176,7 +1224,7 @@ export class ReverseTransformer {
   private recomputedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: Independence): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
-    this.saveAround(ind, m, fwd, adj);
+    this.saveAround(s, ind, m, fwd, adj);
     const snapshots = preferSnapshot(s.body, ind.privateArrays, m.region.id === 'top');
     const region: Region = {
       id: s,
@@ -1452,11 +1500,19 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
         value = b.v('_value');
       }
   }
-  // parameter arrays the sweep restores get their final contents back afterwards
-  const finals: [string, string][] = [...t.restoredArrays].map((a) => [a, `_final_${a}`]);
+  // parameter arrays the sweep restores get their final contents back afterwards; not in a
+  // kernel, whose caller puts back the contents from before the call wherever it needs them
+  // (restoreWritten), so a copy of the whole array per call would be wasted
+  const finals: [string, string][] = kernel ? [] : [...t.restoredArrays].map((a) => [a, `_final_${a}`]);
   for (const [a, f] of finals) body.push(b.decl(f, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), false));
   body.push(...seedStmts);
   if (t.usesTape.values) body.push(b.exprStmt(b.xcall('_notePeak')));
+  // an entry point starts with empty tapes: a call that threw (a cotangent of the wrong length,
+  // an index out of range) left its forward sweep's values on them
+  const reset: Stmt[] = [];
+  if (!kernel && t.usesTape.values) reset.push(b.assign('_sp', b.ZERO));
+  if (!kernel && t.usesTape.refs) reset.push(b.exprStmt(b.xcall('_refs.splice', b.ZERO)));
+  if (reset.length > 0) body.unshift(b.comment('empty tapes (a call that threw leaves its pushes behind)'), ...reset);
   if (!isEmpty(adj)) body.push(b.comment('adjoint sweep'), ...adj);
   for (const [a, f] of finals) {
     t.usesTape.copies = true;
@@ -1486,7 +1542,7 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
     return {
       name,
       exported: true,
-      doc: `Reverse-mode kernel of \`${fn.name}\` for derivative code that calls it: adds the adjoints of array arguments into their \`_bar\` arrays and leaves those of number arguments in \`${names.vjpKernelBar(fn.name)}\`.`,
+      doc: `Reverse-mode kernel of \`${fn.name}\` for derivative code that calls it: adds the adjoints of array arguments into their \`_bar\` arrays and leaves those of number arguments in \`${names.vjpKernelBar(fn.name)}\`.${(opts.writes.get(fn.name)?.size ?? 0) > 0 ? ' Arrays the function writes are left partly restored: the caller saves and restores what it needs.' : ''}`,
       params,
       returnType: fn.returns.kind === 'number' ? 'number' : 'void',
       body,

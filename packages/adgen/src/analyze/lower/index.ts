@@ -10,7 +10,7 @@
  *  - calls name user functions that are lowered too (listed in `callees`).
  */
 import * as path from 'node:path';
-import { Node, SyntaxKind, type Expression, type Statement } from 'ts-morph';
+import { Node, SyntaxKind, type Expression, type Statement, type Type } from 'ts-morph';
 import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
 import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
@@ -69,6 +69,8 @@ class Lowerer {
   private scopes: Map<string, string>[] = [];
   readonly callees = new Map<string, CalleeRef>();
   private forOfCount = 0;
+  /** What the function returns (known before its body is lowered). */
+  private returns: Returns | null = null;
 
   constructor(
     private readonly unit: FunctionUnit,
@@ -147,6 +149,7 @@ class Lowerer {
     this.scopes.push(new Map());
     const params = this.lowerParams(fn);
     const returns = this.lowerReturnType(fn);
+    this.returns = returns;
     const bodyNode = fn.getBody();
     // an arrow function's expression body is its return value
     const body = !bodyNode
@@ -658,6 +661,16 @@ class Lowerer {
     if (Node.isConditionalExpression(inner) && classifyType(inner.getType()) !== 'number') {
       return [{ k: 'if', c: this.expr(inner.getCondition()), then: this.returnStatement(inner.getWhenTrue(), loc), else: this.returnStatement(inner.getWhenFalse(), loc), loc }];
     }
+    // `return x.slice()`, `return new Float64Array(n).fill(1)`: the array in a local first, as
+    // `const y = …; return y;` would have it
+    const returns = this.returns;
+    if (returns?.kind === 'array' && !Node.isIdentifier(inner) && !(Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression()))) {
+      const decls = this.inScope(() => {
+        const stmts = this.arrayDeclaration('result', returns.type, inner, inner, loc);
+        return stmts.length === 0 ? [] : [...stmts, { k: 'return', e: b.v(this.lookup('result')!), loc } as Stmt];
+      });
+      return decls;
+    }
     return [{ k: 'return', e: this.expr(e), loc }];
   }
 
@@ -701,8 +714,28 @@ class Lowerer {
       if (!o) {
         if (BITWISE.has(kind)) this.error('AD1001', e, `The bitwise operator '${e.getOperatorToken().getText()}'`, BITWISE_HINT);
         else if (kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment) this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}' inside an expression`, 'Assign in a statement of its own, and use only arithmetic, comparisons and && || inside expressions.');
-        else this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}'`, 'Use arithmetic, comparisons and && || on numbers.');
+        else this.error('AD1001', e, `The operator '${e.getOperatorToken().getText()}'`, 'Use arithmetic and comparisons on numbers, and && || on booleans.');
         return b.ZERO;
+      }
+      if (o === '&&' || o === '||') {
+        // `y || 1` is a number (y, or 1 when y is 0): a value with a derivative, which the
+        // boolean && || of the IR would drop
+        const numeric = [e.getLeft(), e.getRight()].find((x) => !isBooleanType(x.getType()));
+        // `(c && y) || 0`: say it once, where the number meets the operator
+        const logical = (x: Node): boolean => {
+          const inner = Node.isParenthesizedExpression(x) ? x.getExpression() : x;
+          return Node.isBinaryExpression(inner) && BINARY_OPS[inner.getOperatorToken().getKind()] !== undefined && ['&&', '||'].includes(BINARY_OPS[inner.getOperatorToken().getKind()]!);
+        };
+        if (numeric && logical(numeric)) {
+          this.expr(e.getLeft());
+          this.expr(e.getRight());
+          return b.ZERO;
+        }
+        if (numeric) {
+          const t = numeric.getText();
+          this.error('AD1001', e, `'${o}' on the number '${t}'`, `'&&' and '||' take booleans: compare the number ('${t} !== 0') where you mean a condition, or write a conditional ('${t} !== 0 ? ${t} : …') where you mean a value.`);
+          return b.ZERO;
+        }
       }
       return b.op(o, this.expr(e.getLeft()), this.expr(e.getRight()));
     }
@@ -1119,4 +1152,10 @@ export function lowerFunction(unit: FunctionUnit, bag: DiagnosticBag): { ir: Fun
   const lowerer = new Lowerer(unit, bag);
   const ir = lowerer.lower();
   return { ir, callees: [...lowerer.callees.values()] };
+}
+
+/** A boolean, a boolean literal or a union of them (`any` too: the type checker reports it elsewhere). */
+function isBooleanType(t: Type): boolean {
+  if (t.isBoolean() || t.isBooleanLiteral() || t.isAny()) return true;
+  return t.isUnion() && t.getUnionTypes().every((u) => u.isBoolean() || u.isBooleanLiteral());
 }

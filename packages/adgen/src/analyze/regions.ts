@@ -1,0 +1,256 @@
+/**
+ * Written regions: the index ranges a piece of code may store into an array at, as expressions
+ * that can be evaluated before it runs (Tapenade's array-region analysis, in its simplest form).
+ *
+ * Reverse mode saves what a statement overwrites. In a loop, a call like `layer(w, c * n, n, buf)`
+ * that fills one slice `buf[off + j]` of a shared buffer would otherwise save the whole buffer on
+ * every call: O(C²·n) for an O(C·n) primal. With the region it saves the slice.
+ *
+ * An index qualifies when it is affine in the counters of enclosing canonical loops,
+ * `off + i * w + j`, with coefficients and offset that do not change while the code runs
+ * (parameters it never assigns, constants computed from them, array lengths). Each counter runs
+ * over [start, last] with invariant bounds; the region is the bounding interval of the index,
+ * computed with min/max where the sign of a coefficient is not known. Anything else (an index
+ * read from an array, a counter with data-dependent bounds, a write through another call) has no
+ * region, and the caller saves the whole array as before.
+ */
+import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
+import * as b from '../ir/builders.ts';
+import { mapExpr, someIn, visitStmts } from '../ir/walk.ts';
+import type { WriteMap } from './activity.ts';
+
+/** Indices lo ≤ k < hi (not clamped to the array: the run-time helper clamps). */
+export interface Region {
+  lo: Expr;
+  hi: Expr;
+}
+
+/** An affine index: offset + Σ coefficient · counter, every coefficient invariant. */
+interface Affine {
+  offset: Expr;
+  terms: Map<string, Expr>;
+}
+
+/** The values a counter takes, first and last, when its loop runs. */
+interface CounterRange {
+  first: Expr;
+  last: Expr;
+}
+
+type Invariant = (e: Expr) => boolean;
+
+/**
+ * The regions of `arr` that the statements may store into, or null when some store (or a call
+ * that writes `arr`) has an index this analysis cannot bound. `invariant` says which expressions
+ * keep their value while the statements run; `callWrites` whether a call writes `arr`.
+ */
+export function storeRegions(stmts: Stmt[], arr: string, invariant: Invariant, callWrites: (call: Extract<Expr, { k: 'call' }>) => boolean): Region[] | null {
+  const regions: Region[] = [];
+  let unknown = false;
+  const walk = (list: Stmt[], counters: Map<string, CounterRange | null>): void => {
+    for (const s of list) {
+      if (unknown) return;
+      if (s.k !== 'loop' && writesThroughCall(s, arr, callWrites)) {
+        unknown = true;
+        return;
+      }
+      switch (s.k) {
+        case 'store':
+          if (s.arr === arr) {
+            const r = regionOf(s.i, counters, invariant);
+            if (r) regions.push(r);
+            else unknown = true;
+          }
+          break;
+        case 'if':
+          walk(s.then, counters);
+          walk(s.else, counters);
+          break;
+        case 'block':
+          walk(s.body, counters);
+          break;
+        case 'loop': {
+          if ((s.test && someIn(s.test, (e) => e.k === 'call' && callWrites(e))) || [...s.init, ...s.update].some((x) => writesThroughCall(x, arr, callWrites))) {
+            unknown = true;
+            return;
+          }
+          const inner = new Map(counters);
+          // a counter of this loop, or a variable the loop steps some other way (its values unknown)
+          if (s.counter) inner.set(s.counter.name, counterRange(s, invariant));
+          for (const x of [...s.init, ...s.update]) if (x.k === 'decl' || x.k === 'assign') if (x.name !== s.counter?.name) inner.set(x.name, null);
+          walk(s.body, inner);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  };
+  walk(stmts, new Map());
+  return unknown ? null : dedupe(regions);
+}
+
+/**
+ * Where a function may write its array parameter `i`, in terms of its own parameters (null when
+ * unknown). Constants the body computes once from parameters (`const bo = wo + 4 * h`) are
+ * inlined, so the caller can evaluate the bounds from its arguments.
+ */
+export function paramWriteRegions(fn: FunctionIR, i: number, writeMap: WriteMap): Region[] | null {
+  const name = fn.params[i]?.name;
+  if (name === undefined) return null;
+  const writes = new Map<string, number>();
+  visitStmts(fn.body, (s) => {
+    if (s.k === 'decl' || s.k === 'assign') writes.set(s.name, (writes.get(s.name) ?? 0) + 1);
+  });
+  const params = new Set(fn.params.map((p) => p.name));
+  // top-level constants computed from invariants only, inlined where they are used
+  const constants = new Map<string, Expr>();
+  const inline = (e: Expr): Expr => mapExpr(e, (x) => (x.k === 'var' && constants.has(x.name) ? constants.get(x.name)! : x));
+  const invariant: Invariant = (e) =>
+    !someIn(e, (x) => x.k === 'idx' || x.k === 'call' || x.k === 'xcall' || x.k === 'cond' || (x.k === 'var' && !(params.has(x.name) && !writes.has(x.name))));
+  for (const s of fn.body) {
+    if (s.k === 'decl' && !s.mutable && s.type === 'number' && s.init && writes.get(s.name) === 1) {
+      const init = inline(s.init);
+      if (invariant(init)) constants.set(s.name, init);
+    }
+  }
+  const body = constants.size > 0 ? inlineConstants(fn.body, inline) : fn.body;
+  const callWrites = (call: Extract<Expr, { k: 'call' }>) =>
+    call.args.some((a, j) => a.k === 'var' && a.name === name && (writeMap.get(call.fn)?.has(j) ?? true));
+  return storeRegions(body, name, invariant, callWrites);
+}
+
+/** The regions of a callee's parameter at a call: its parameters replaced by the arguments. */
+export function regionsAtCall(regions: Region[], fn: FunctionIR, args: Expr[]): Region[] | null {
+  const byParam = new Map<string, Expr>();
+  fn.params.forEach((p, j) => {
+    const a = args[j];
+    if (a) byParam.set(p.name, a);
+  });
+  let ok = true;
+  const at = (e: Expr): Expr =>
+    mapExpr(e, (x) => {
+      if (x.k === 'var') {
+        const a = byParam.get(x.name);
+        // an argument that calls something would be evaluated once more for the bounds
+        if (!a || someIn(a, (y) => y.k === 'call')) ok = false;
+        return a ?? x;
+      }
+      if (x.k === 'len') {
+        const a = byParam.get(x.arr);
+        if (a?.k !== 'var') ok = false;
+        return a?.k === 'var' ? b.len(a.name) : x;
+      }
+      return x;
+    });
+  const out = regions.map((r) => ({ lo: at(r.lo), hi: at(r.hi) }));
+  return ok ? out : null;
+}
+
+function inlineConstants(stmts: Stmt[], inline: (e: Expr) => Expr): Stmt[] {
+  const f = (s: Stmt): Stmt => {
+    switch (s.k) {
+      case 'store': return { ...s, i: inline(s.i) };
+      case 'if': return { ...s, c: inline(s.c), then: s.then.map(f), else: s.else.map(f) };
+      case 'block': return { ...s, body: s.body.map(f) };
+      case 'loop':
+        return {
+          ...s,
+          test: s.test && inline(s.test),
+          init: s.init.map(f),
+          update: s.update.map(f),
+          body: s.body.map(f),
+          ...(s.counter ? { counter: { ...s.counter, start: inline(s.counter.start) } } : {}),
+        };
+      case 'decl': return { ...s, init: s.init && inline(s.init) };
+      default: return s;
+    }
+  };
+  return stmts.map(f);
+}
+
+/** Whether a statement hands `arr` to a call that writes it. */
+function writesThroughCall(s: Stmt, arr: string, callWrites: (call: Extract<Expr, { k: 'call' }>) => boolean): boolean {
+  const exprs = s.k === 'decl' ? (s.init ? [s.init] : []) : s.k === 'assign' || s.k === 'expr' ? [s.e] : s.k === 'store' ? [s.i, s.e] : s.k === 'if' ? [s.c] : s.k === 'return' ? (s.e ? [s.e] : []) : [];
+  return exprs.some((e) => someIn(e, (x) => x.k === 'call' && x.args.some((a) => a.k === 'var' && a.name === arr) && callWrites(x)));
+}
+
+/** The first and last value of a canonical counter whose bounds are invariant, or null. */
+function counterRange(s: Extract<Stmt, { k: 'loop' }>, invariant: Invariant): CounterRange | null {
+  const c = s.counter!;
+  const t = s.test;
+  if (!t || t.k !== 'op' || t.args.length !== 2 || t.args[0]!.k !== 'var' || t.args[0]!.name !== c.name) return null;
+  const bound = t.args[1]!;
+  if (!invariant(c.start) || !invariant(bound)) return null;
+  // the last value is within one step of the bound; a step over 1 stops at or before it
+  if (c.step > 0 && t.op === '<') return { first: c.start, last: b.sub(bound, b.ONE) };
+  if (c.step > 0 && t.op === '<=') return { first: c.start, last: bound };
+  if (c.step < 0 && t.op === '>') return { first: b.add(bound, b.ONE), last: c.start };
+  if (c.step < 0 && t.op === '>=') return { first: bound, last: c.start };
+  return null;
+}
+
+/** The bounding interval of an index over the counters' ranges, or null. */
+function regionOf(index: Expr, counters: Map<string, CounterRange | null>, invariant: Invariant): Region | null {
+  const a = affine(index, counters, invariant);
+  if (!a) return null;
+  let lo = a.offset;
+  let hi = a.offset;
+  // hi is one past the largest index; `+ 1` goes where it folds (`(n - 1) + 1` is `n`)
+  let pastEnd = false;
+  for (const [name, coef] of a.terms) {
+    const range = counters.get(name);
+    if (!range) return null;
+    const atFirst = b.mul(coef, range.first);
+    const atLast = b.mul(coef, range.last);
+    const sign = coef.k === 'num' ? Math.sign(coef.v) : 0;
+    if (sign > 0) {
+      lo = b.add(lo, atFirst);
+      hi = b.add(hi, !pastEnd && b.isOne(coef) ? b.add(range.last, b.ONE) : atLast);
+      pastEnd ||= b.isOne(coef);
+    } else if (sign < 0) {
+      lo = b.add(lo, atLast);
+      hi = b.add(hi, atFirst);
+    } else {
+      lo = b.add(lo, b.math('min', atFirst, atLast));
+      hi = b.add(hi, b.math('max', atFirst, atLast));
+    }
+  }
+  return { lo, hi: pastEnd ? hi : b.add(hi, b.ONE) };
+}
+
+/** `index` as offset + Σ coefficient · counter, or null when it is not affine in the counters. */
+function affine(e: Expr, counters: Map<string, CounterRange | null>, invariant: Invariant): Affine | null {
+  const mentionsCounter = someIn(e, (x) => x.k === 'var' && counters.has(x.name));
+  if (!mentionsCounter) return invariant(e) ? { offset: e, terms: new Map() } : null;
+  if (e.k === 'var') return { offset: b.ZERO, terms: new Map([[e.name, b.ONE]]) };
+  if (e.k !== 'op') return null;
+  const [x, y] = e.args;
+  if (e.op === 'neg' && x) return scale(affine(x, counters, invariant), b.num(-1));
+  if ((e.op === '+' || e.op === '-') && x && y) {
+    const p = affine(x, counters, invariant);
+    const q = scale(affine(y, counters, invariant), b.num(e.op === '+' ? 1 : -1));
+    if (!p || !q) return null;
+    const terms = new Map(p.terms);
+    for (const [n, c] of q.terms) terms.set(n, terms.has(n) ? b.add(terms.get(n)!, c) : c);
+    return { offset: b.add(p.offset, q.offset), terms };
+  }
+  if (e.op === '*' && x && y) {
+    const xConst = !someIn(x, (z) => z.k === 'var' && counters.has(z.name));
+    const factor = xConst ? x : y;
+    if (!invariant(factor)) return null;
+    return scale(affine(xConst ? y : x, counters, invariant), factor);
+  }
+  return null;
+}
+
+function scale(a: Affine | null, factor: Expr): Affine | null {
+  if (!a) return null;
+  const terms = new Map<string, Expr>();
+  for (const [n, c] of a.terms) terms.set(n, b.mul(c, factor));
+  return { offset: b.mul(a.offset, factor), terms };
+}
+
+function dedupe(regions: Region[]): Region[] {
+  return regions.filter((r, k) => !regions.slice(0, k).some((q) => b.sameExpr(q.lo, r.lo) && b.sameExpr(q.hi, r.hi)));
+}

@@ -328,6 +328,20 @@ test('AD1024: @differentiable in a comment that is not JSDoc is a warning naming
   assert.ok(fs.readFileSync(path.join(dir, 'model.ad.ts'), 'utf8').includes('export function hGrad('));
 });
 
+test('tags mentioned in prose are not tags: no AD1024 for a file header, no @differentiable or @check inside a sentence', async () => {
+  const file = path.join(tmp(), 'model.ts');
+  fs.writeFileSync(
+    file,
+    `// Models; mark a function @differentiable to get its derivatives.\n\n` +
+      `/** Draws a start point; not @differentiable (uses Math.random), call it outside the model. */\n` +
+      `export function start(n: number): Float64Array {\n  const x = new Float64Array(n);\n  for (let i = 0; i < n; i++) x[i] = Math.random();\n  return x;\n}\n` +
+      `/**\n * Residuals (the @check tag sizes them: see README).\n * @differentiable\n */\nexport function f(x: number): number {\n  return x * x;\n}\n`,
+  );
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => `${d.code} ${d.message}`), []);
+  assert.equal(r.files[0]!.units.map((u) => [u.name, u.checkTags]), [['f', []]]);
+});
+
 test('AD1012 also for a class method tagged @differentiable', async () => {
   const ds = await diagnose(`export class C {\n  /** @differentiable */\n  m(x: number): number {\n    return x * x;\n  }\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 3]]);

@@ -149,4 +149,47 @@ test('an entry point that threw leaves nothing on the tape for the next call', a
   assert.equal(again, good);
 });
 
+test('neighbour reads under an if (x[i - 1]) are recomputed, not taped; an array a helper only writes is not copied', async () => {
+  const source = [
+    '/**',
+    ' * @differentiable',
+    ' * @out f',
+    ' */',
+    'export function tri(x: Float64Array, f: Float64Array): void {',
+    '  const n = x.length;',
+    '  for (let i = 0; i < n; i++) {',
+    '    let r = (3 - 2 * x[i]) * x[i] + 1;',
+    '    if (i > 0) r -= x[i - 1];',
+    '    if (i < n - 1) r -= 2 * x[i + 1];',
+    '    f[i] = r;',
+    '  }',
+    '}',
+    'function res(x: Float64Array, f: Float64Array): void {',
+    '  for (let i = 0; i < x.length; i++) f[i] = x[i] * x[i] - 1;',
+    '}',
+    'function sumsq(f: Float64Array): number {',
+    '  let s = 0;',
+    '  for (let i = 0; i < f.length; i++) s += f[i] * f[i];',
+    '  return s;',
+    '}',
+    '/** @differentiable */',
+    'export function obj(x: Float64Array): number {',
+    '  const f = new Float64Array(x.length);',
+    '  res(x, f);',
+    '  return sumsq(f);',
+    '}',
+  ].join('\n');
+  const { files, modules } = await compile({ 'mgh.ts': source });
+  const m = modules['mgh.ts']!;
+  const x = Float64Array.of(0.3, -0.2, 0.7, 0.1);
+  const g = m.triVjp(x, new Float64Array(4), Float64Array.of(1, 2, 3, 4)).grad.x as Float64Array;
+  // f_i = (3 − 2x_i)x_i + 1 − x_{i−1} − 2x_{i+1}: (uᵀJ)_k = u_k(3 − 4x_k) − u_{k+1} − 2u_{k−1}
+  const u = [1, 2, 3, 4];
+  const want = [0, 1, 2, 3].map((k) => u[k]! * (3 - 4 * x[k]!) - (u[k + 1] ?? 0) - 2 * (u[k - 1] ?? 0));
+  for (let k = 0; k < 4; k++) assert.ok(Math.abs(g[k]! - want[k]!) < 1e-12, `grad.x[${k}] = ${g[k]}, want ${want[k]}`);
+  assert.not.match(files[0]!.text, /_push|_tape/, 'nothing is taped');
+  assert.not.match(functionText('objVjp', files[0]!.text), /Float64Array\.from\(f\)|_copyInto\(f/);
+  assert.equal(m.objGrad(x).grad.x, Float64Array.from(x, (v) => 4 * v * (v * v - 1)));
+});
+
 test.run();

@@ -352,7 +352,6 @@ export function _regressionVjp(m: number, x: number, b: number, _seed: number): 
 export function _regressionVjpWrt_m_b(m: number, x: number, b: number, _seed: number): number {
   if (_seed === 0) {
     _regressionVjpBar[0] = 0;
-    _regressionVjpBar[1] = 0;
     _regressionVjpBar[2] = 0;
     return _regression(m, x, b);
   }
@@ -369,7 +368,6 @@ export function _regressionVjpWrt_m_b(m: number, x: number, b: number, _seed: nu
   b_bar = _ret_bar;
   _ret_bar = 0;
   _regressionVjpBar[0] = m_bar;
-  _regressionVjpBar[1] = 0;
   _regressionVjpBar[2] = b_bar;
   return _ret;
 }

@@ -573,8 +573,6 @@ export function _logitVjpWrt_W1_b1_W2_b2(
 ): number {
   if (_seed === 0) {
     _logitVjpBar[0] = 0;
-    _logitVjpBar[1] = 0;
-    _logitVjpBar[2] = 0;
     return _logit(W1, b1, W2, b2, x0, x1);
   }
   let b2_bar = 0;
@@ -615,7 +613,5 @@ export function _logitVjpWrt_W1_b1_W2_b2(
   b2_bar = z_bar;
   z_bar = 0;
   _logitVjpBar[0] = b2_bar;
-  _logitVjpBar[1] = 0;
-  _logitVjpBar[2] = 0;
   return _ret;
 }

@@ -31,10 +31,16 @@ interface Affine {
   terms: Map<string, Expr>;
 }
 
-/** The values a counter takes, first and last, when its loop runs. */
+/**
+ * Bounds on the values a counter takes while its loop runs: low ≤ (or <) i ≤ (or <) high. The
+ * bound of the loop test stays strict (`i < n / 2` ends below n / 2, not at n / 2 − 1: bounds
+ * need not be whole numbers).
+ */
 interface CounterRange {
-  first: Expr;
-  last: Expr;
+  low: Expr;
+  lowStrict: boolean;
+  high: Expr;
+  highStrict: boolean;
 }
 
 type Invariant = (e: Expr) => boolean;
@@ -70,15 +76,18 @@ export function storeRegions(stmts: Stmt[], arr: string, invariant: Invariant, c
           walk(s.body, counters);
           break;
         case 'loop': {
-          if ((s.test && someIn(s.test, (e) => e.k === 'call' && callWrites(e))) || [...s.init, ...s.update].some((x) => writesThroughCall(x, arr, callWrites))) {
+          if (s.test && someIn(s.test, (e) => e.k === 'call' && callWrites(e))) {
             unknown = true;
             return;
           }
+          // stores in the head count too: `for (y[o] = 0; …; y[o] *= 2, j++)`
+          walk(s.init, counters);
           const inner = new Map(counters);
           // a counter of this loop, or a variable the loop steps some other way (its values unknown)
           if (s.counter) inner.set(s.counter.name, counterRange(s, invariant));
           for (const x of [...s.init, ...s.update]) if (x.k === 'decl' || x.k === 'assign') if (x.name !== s.counter?.name) inner.set(x.name, null);
           walk(s.body, inner);
+          walk(s.update, inner);
           break;
         }
         default:
@@ -143,8 +152,17 @@ export function regionsAtCall(regions: Region[], fn: FunctionIR, args: Expr[]): 
       }
       return x;
     });
-  const out = regions.map((r) => ({ lo: at(r.lo), hi: at(r.hi) }));
+  const out = regions.map((r) => ({ lo: fold(at(r.lo)), hi: fold(at(r.hi)) }));
   return ok ? out : null;
+}
+
+/** Sums and products rebuilt by the builders, which fold constants (`0 + 1` is `1`). */
+function fold(e: Expr): Expr {
+  return mapExpr(e, (x) => {
+    if (x.k !== 'op' || x.args.length !== 2) return x;
+    const [p, q] = x.args as [Expr, Expr];
+    return x.op === '+' ? b.add(p, q) : x.op === '-' ? b.sub(p, q) : x.op === '*' ? b.mul(p, q) : x;
+  });
 }
 
 function inlineConstants(stmts: Stmt[], inline: (e: Expr) => Expr): Stmt[] {
@@ -182,41 +200,44 @@ function counterRange(s: Extract<Stmt, { k: 'loop' }>, invariant: Invariant): Co
   if (!t || t.k !== 'op' || t.args.length !== 2 || t.args[0]!.k !== 'var' || t.args[0]!.name !== c.name) return null;
   const bound = t.args[1]!;
   if (!invariant(c.start) || !invariant(bound)) return null;
-  // the last value is within one step of the bound; a step over 1 stops at or before it
-  if (c.step > 0 && t.op === '<') return { first: c.start, last: b.sub(bound, b.ONE) };
-  if (c.step > 0 && t.op === '<=') return { first: c.start, last: bound };
-  if (c.step < 0 && t.op === '>') return { first: b.add(bound, b.ONE), last: c.start };
-  if (c.step < 0 && t.op === '>=') return { first: bound, last: c.start };
+  if (c.step > 0 && (t.op === '<' || t.op === '<=')) return { low: c.start, lowStrict: false, high: bound, highStrict: t.op === '<' };
+  if (c.step < 0 && (t.op === '>' || t.op === '>=')) return { low: bound, lowStrict: t.op === '>', high: c.start, highStrict: false };
   return null;
 }
 
-/** The bounding interval of an index over the counters' ranges, or null. */
+/**
+ * The bounding interval of an index over the counters' ranges, or null. `lo` may sit below the
+ * least index and `hi` above the greatest: `_pushSlice` rounds them outwards, so an index strictly
+ * below a bound that is not a whole number is still inside.
+ */
 function regionOf(index: Expr, counters: Map<string, CounterRange | null>, invariant: Invariant): Region | null {
   const a = affine(index, counters, invariant);
   if (!a) return null;
   let lo = a.offset;
   let hi = a.offset;
-  // hi is one past the largest index; `+ 1` goes where it folds (`(n - 1) + 1` is `n`)
-  let pastEnd = false;
+  // the greatest index is below hi (some term strictly below its bound), or at most hi (then + 1)
+  let strict = false;
   for (const [name, coef] of a.terms) {
     const range = counters.get(name);
     if (!range) return null;
-    const atFirst = b.mul(coef, range.first);
-    const atLast = b.mul(coef, range.last);
+    const atLow = b.mul(coef, range.low);
+    const atHigh = b.mul(coef, range.high);
     const sign = coef.k === 'num' ? Math.sign(coef.v) : 0;
     if (sign > 0) {
-      lo = b.add(lo, atFirst);
-      hi = b.add(hi, !pastEnd && b.isOne(coef) ? b.add(range.last, b.ONE) : atLast);
-      pastEnd ||= b.isOne(coef);
+      lo = b.add(lo, atLow);
+      hi = b.add(hi, atHigh);
+      strict ||= range.highStrict;
     } else if (sign < 0) {
-      lo = b.add(lo, atLast);
-      hi = b.add(hi, atFirst);
+      lo = b.add(lo, atHigh);
+      hi = b.add(hi, atLow);
+      strict ||= range.lowStrict;
     } else {
-      lo = b.add(lo, b.math('min', atFirst, atLast));
-      hi = b.add(hi, b.math('max', atFirst, atLast));
+      // (inclusive: a strict end only makes the interval wider than needed)
+      lo = b.add(lo, b.math('min', atLow, atHigh));
+      hi = b.add(hi, b.math('max', atLow, atHigh));
     }
   }
-  return { lo, hi: pastEnd ? hi : b.add(hi, b.ONE) };
+  return { lo, hi: strict ? hi : b.add(hi, b.ONE) };
 }
 
 /** `index` as offset + Σ coefficient · counter, or null when it is not affine in the counters. */

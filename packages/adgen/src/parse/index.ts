@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type JSDoc, type JSDocTag, type SourceFile } from 'ts-morph';
+import { Node, Project, ts, type ArrowFunction, type CommentRange, type FunctionDeclaration, type FunctionExpression, type JSDoc, type JSDocTag, type SourceFile } from 'ts-morph';
 import type { Diagnostic } from '../api-types.ts';
 import type { DiagnosticBag } from '../diagnostics/diagnostic.ts';
 
@@ -214,14 +214,19 @@ function tagsOf(doc: JSDoc): JSDocTag[] {
     const name = tag.getTagName();
     const start = tag.getStart();
     const before = text.slice(lineOf(start) + 1, start).replace(/^\s*(\/\*\*|\*)?\s*/, '');
-    // the first thing on its line, or after a tag on that line (`/** Fit. @differentiable @wrt a */`);
-    // not a word in a sentence (`writes the @out array`)
+    // the first thing on its line, or after a tag on that line (`/** Fit. @differentiable @wrt a */`),
+    // or a flag ending a sentence (`/** Fit. @differentiable */`); not a word in a sentence
+    // (`writes the @out array`, `not @differentiable (it draws random numbers)`)
     const previous = kept[kept.length - 1];
     const afterTag = previous !== undefined && lineOf(previous.getStart()) === lineOf(start);
-    if ((name !== 'out' && name !== 'wrt') || before === '' || before.startsWith('@') || afterTag) kept.push(tag);
+    const endsSentence = (name === 'differentiable' || name === 'gpu') && (tag.getCommentText() ?? '').trim() === '';
+    if (!ADGEN_TAGS.has(name) || before === '' || before.startsWith('@') || afterTag || endsSentence) kept.push(tag);
   }
   return kept;
 }
+
+/** The tags adgen reads; a mention of one inside a sentence is prose. */
+const ADGEN_TAGS = new Set(['differentiable', 'wrt', 'out', 'check', 'gpu']);
 
 /** Whether a function's JSDoc carries `@differentiable`. */
 export function isTagged(fn: FunctionLike): boolean {
@@ -293,7 +298,17 @@ export function tagsInPlainComments(sf: SourceFile): { node: Node; name: string 
   for (const st of sf.getStatements()) {
     const fn = Node.isFunctionDeclaration(st) ? st : Node.isVariableStatement(st) ? st.getDeclarations()[0]?.getInitializer() : undefined;
     if (!fn || !(Node.isFunctionDeclaration(fn) || Node.isArrowFunction(fn) || Node.isFunctionExpression(fn)) || isTagged(fn)) continue;
-    const plain = st.getLeadingCommentRanges().some((c) => !c.getText().startsWith('/**') && c.getText().includes('@differentiable'));
+    // the comments right above the function (no blank line between), with a line that starts
+    // with the tag: `// @differentiable`, not a file header or a sentence that mentions it
+    const text = sf.getFullText();
+    const adjacent: CommentRange[] = [];
+    let next = st.getStart();
+    for (const c of [...st.getLeadingCommentRanges()].reverse()) {
+      if (/\n[ \t]*\r?\n/.test(text.slice(c.getEnd(), next))) break;
+      adjacent.push(c);
+      next = c.getPos();
+    }
+    const plain = adjacent.some((c) => !c.getText().startsWith('/**') && c.getText().split('\n').some((line) => /^\s*(\/\/+|\/\*+|\*)?\s*@differentiable\b/.test(line)));
     if (plain) found.push({ node: st, name: nameOf(fn) ?? '(anonymous)' });
   }
   return found;

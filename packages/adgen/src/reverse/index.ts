@@ -368,7 +368,7 @@ export class ReverseTransformer {
         const active = this.isActive(e.arr);
         let index = primalExpr(e.i);
         if (active) {
-          if (once && !(isAtom(index) && this.stableExpr(index, m.pos, m))) index = this.temp(index, out, m, true, '_i');
+          if (once && !(cheapIndex(index) && this.stableExpr(index, m.pos, m))) index = this.temp(index, out, m, true, '_i');
           else if (!once) this.registerReads(index, m);
         }
         const val = needed ? keep(b.idx(e.arr, index)) : b.idx(e.arr, index);
@@ -588,7 +588,7 @@ export class ReverseTransformer {
     let adjIndex = index;
     const needIndex = active || this.needsSave(s.arr, m);
     if (needIndex) {
-      if (once && !(isAtom(index) && this.stableExpr(index, m.pos, m))) {
+      if (once && !(cheapIndex(index) && this.stableExpr(index, m.pos, m))) {
         adjIndex = this.temp(index, fwd, m, true, '_i');
         index = adjIndex;
       } else if (!once) this.registerReads(index, m);
@@ -692,9 +692,9 @@ export class ReverseTransformer {
         return;
       }
       // the contents from before the call are needed by the kernel when the callee reads them, and
-      // by the adjoint of earlier statements that read the array (in a loop, a callee that only
+      // by the adjoint of earlier statements that read the array (a callee that only
       // writes an output array, like `rhs(y, k)`, leaves nothing to save)
-      const save = once ? anyActive || this.needsSave(name, m) : (anyActive && (!callee || readsParamContents(callee, i))) || this.needsSave(name, m);
+      const save = (anyActive && (!callee || readsParamContents(callee, i))) || this.needsSave(name, m);
       // the adjoint sweep changes the array (a kernel re-runs the callee, a snapshot is put back):
       // the caller's array must end with the primal's contents, as for a direct write
       if ((save || anyActive) && this.fn.params.some((p) => p.name === name)) this.restoredArrays.add(name);
@@ -1449,6 +1449,12 @@ interface Options {
   kernelFor?: KernelFor;
 }
 
+/**
+ * An index the adjoint sweep can evaluate again rather than name: an atom, or a counter plus or
+ * minus a constant (`x[i - 1]`; naming it inside a loop's iteration would put it on the tape).
+ */
+const cheapIndex = (e: Expr): boolean => isAtom(e) || (e.k === 'op' && (e.op === '+' || e.op === '-') && e.args.every((a) => a.k === 'var' || a.k === 'num'));
+
 function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean, name = names.vjpKernel(fn.name)): TargetFunction & { usesTape: { values: boolean; refs: boolean; copies: boolean } } {
   const resultSeed = fn.returns.kind === 'number' ? b.v(kernel ? '_seed' : extraParam(fn, 'cotangent')) : null;
   const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees, resultSeed, opts.kernelFor);
@@ -1521,17 +1527,22 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
   const r = returnTypeText(fn);
   if (kernel) {
     const scalars = fn.params.filter((p) => p.type === 'number');
+    // a kernel specialised to some arguments is called only by callers that read the adjoints of
+    // those (their inputs are active in it); the general kernel reports every number argument
+    const reported = (p: { name: string }) => name === names.vjpKernel(fn.name) || act.active.has(p.name);
     // a zero seed needs no adjoint sweep; running it anyway can meet 0 · ∞ = NaN in a partial that
     // overflows (a cotangent that cancels to 0 at run time, `t3 - t3`). Only without array writes:
     // their adjoints arrive through the `_bar` arrays, not the seed.
     if (fn.returns.kind === 'number' && (opts.writes.get(fn.name)?.size ?? 0) === 0) {
       const zeroSeed: Stmt[] = [
-        ...scalars.map((_, k): Stmt => ({ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: b.ZERO, op: '=' })),
+        ...scalars.flatMap((p, k): Stmt[] => (reported(p) ? [{ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: b.ZERO, op: '=' }] : [])),
         { k: 'return', e: b.xcall(names.primal(fn.name), ...fn.params.map((p) => b.v(p.name))) },
       ];
       body.unshift(b.ifs(b.op('===', b.v('_seed'), b.ZERO), zeroSeed));
     }
-    scalars.forEach((p, k) => body.push({ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: act.active.has(p.name) ? b.v(bar(p.name)) : b.ZERO, op: '=' }));
+    scalars.forEach((p, k) => {
+      if (reported(p)) body.push({ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: act.active.has(p.name) ? b.v(bar(p.name)) : b.ZERO, op: '=' });
+    });
     if (fn.returns.kind === 'number') body.push({ k: 'return', e: value });
     const params: { name: string; type: string }[] = [];
     for (const p of fn.params) {

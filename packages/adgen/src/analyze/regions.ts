@@ -46,6 +46,13 @@ interface CounterRange {
 type Invariant = (e: Expr) => boolean;
 
 /**
+ * Expressions that keep their value while code runs: no element reads, calls or conditionals,
+ * and only variables `fixed` says the code does not assign.
+ */
+export const invariantWith = (fixed: (name: string) => boolean): Invariant => (e) =>
+  !someIn(e, (x) => x.k === 'idx' || x.k === 'call' || x.k === 'xcall' || x.k === 'cond' || (x.k === 'var' && !fixed(x.name)));
+
+/**
  * The regions of `arr` that the statements may store into, or null when some store (or a call
  * that writes `arr`) has an index this analysis cannot bound. `invariant` says which expressions
  * keep their value while the statements run; `callWrites` whether a call writes `arr`.
@@ -115,8 +122,7 @@ export function paramWriteRegions(fn: FunctionIR, i: number, writeMap: WriteMap)
   // top-level constants computed from invariants only, inlined where they are used
   const constants = new Map<string, Expr>();
   const inline = (e: Expr): Expr => mapExpr(e, (x) => (x.k === 'var' && constants.has(x.name) ? constants.get(x.name)! : x));
-  const invariant: Invariant = (e) =>
-    !someIn(e, (x) => x.k === 'idx' || x.k === 'call' || x.k === 'xcall' || x.k === 'cond' || (x.k === 'var' && !(params.has(x.name) && !writes.has(x.name))));
+  const invariant = invariantWith((v) => params.has(v) && !writes.has(v));
   for (const s of fn.body) {
     if (s.k === 'decl' && !s.mutable && s.type === 'number' && s.init && writes.get(s.name) === 1) {
       const init = inline(s.init);

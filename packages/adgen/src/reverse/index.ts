@@ -34,8 +34,8 @@ import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
-import { mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
-import { paramWriteRegions, regionsAtCall, storeRegions, type Region as WrittenRegion } from '../analyze/regions.ts';
+import { mapStmtExprs, ownExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { invariantWith, paramWriteRegions, regionsAtCall, storeRegions, type Region as WrittenRegion } from '../analyze/regions.ts';
 
 const bar = names.adjointOf;
 
@@ -933,7 +933,7 @@ export class ReverseTransformer {
   /** Where a loop stores into the array `a`, evaluated before it runs; null where unbounded. */
   private loopWriteRegions(s: Extract<Stmt, { k: 'loop' }>, a: string): WrittenRegion[] | null {
     const changing = writtenIn([s]);
-    const invariant = (e: Expr) => !someIn(e, (x) => x.k === 'idx' || x.k === 'call' || x.k === 'xcall' || x.k === 'cond' || (x.k === 'var' && changing.has(x.name)));
+    const invariant = invariantWith((v) => !changing.has(v));
     const callWrites = (call: Extract<Expr, { k: 'call' }>) => call.args.some((x, j) => x.k === 'var' && x.name === a && (this.writeMap.get(call.fn)?.has(j) ?? true));
     const regions = storeRegions([s], a, invariant, callWrites)?.map((r) => ({ lo: primalExpr(r.lo), hi: primalExpr(r.hi) }));
     return regions && !this.coversArray(a, regions) ? regions : null;

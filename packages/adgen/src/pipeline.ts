@@ -111,6 +111,7 @@ function derivativeSpecifier(specifier: string): string {
 
 function unitInfo(l: Lowered): UnitInfo {
   const fn = l.ir;
+  const written = writtenIn(fn.body);
   return {
     name: fn.name,
     file: fn.file,
@@ -123,7 +124,7 @@ function unitInfo(l: Lowered): UnitInfo {
     tagged: fn.tagged,
     // a Float32Array local, or parameter the function stores into and may read back, rounds what it holds
     roundsToFloat32:
-      [...fn.locals].some(([name, type]) => type === 'Float32Array' && (!fn.params.some((p) => p.name === name) || writtenIn(fn.body).has(name))) ||
+      [...fn.locals].some(([name, type]) => type === 'Float32Array' && (!fn.params.some((p) => p.name === name) || written.has(name))) ||
       someExpr(fn.body, (e) => e.k === 'op' && e.op === 'Math.fround'),
   };
 }

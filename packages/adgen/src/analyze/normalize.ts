@@ -332,7 +332,7 @@ export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
   // counters of inner loops that only visit elements written by earlier iterations of an outer loop
   const written = new Set<string>();
   // the least value a counter has where a condition holds (`if (i > 0)`: 1), in the branch it guards
-  const least = new Map<string, number>();
+  let least = new Map<string, number>();
   const outer: Extract<Stmt, { k: 'loop' }>[] = [];
   // `out[i - c]` under `if (i >= c)` (with i counting up from 0 and storing out[i] each iteration):
   // an element an earlier iteration wrote
@@ -363,11 +363,11 @@ export function readsOutBeforeWriting(fn: FunctionIR): Loc | null {
     }
   };
   const guarded = (c: Expr, body: () => void): void => {
-    const saved = new Map(least);
+    const saved = least;
+    least = new Map(least);
     for (const [name, v] of lowerBounds(c)) least.set(name, Math.max(least.get(name) ?? -Infinity, v));
     body();
-    least.clear();
-    for (const [k, v] of saved) least.set(k, v);
+    least = saved;
   };
   let verdict: Loc | null | undefined;
   const visit = (stmts: Stmt[]): void => {

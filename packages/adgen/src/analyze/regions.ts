@@ -16,7 +16,7 @@
  */
 import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
 import * as b from '../ir/builders.ts';
-import { mapExpr, someIn, visitStmts } from '../ir/walk.ts';
+import { mapExpr, mapStmtExprs, mapStmts, someIn, visitStmts } from '../ir/walk.ts';
 import type { WriteMap } from './activity.ts';
 
 /** Indices lo ≤ k < hi (not clamped to the array: the run-time helper clamps). */
@@ -129,7 +129,13 @@ export function paramWriteRegions(fn: FunctionIR, i: number, writeMap: WriteMap)
       if (invariant(init)) constants.set(s.name, init);
     }
   }
-  const body = constants.size > 0 ? inlineConstants(fn.body, inline) : fn.body;
+  // (a counter's start is kept beside its loop's head too)
+  const body =
+    constants.size === 0
+      ? fn.body
+      : mapStmts(mapStmtExprs(fn.body, (x) => (x.k === 'var' && constants.has(x.name) ? constants.get(x.name)! : x)), (s) =>
+          s.k === 'loop' && s.counter ? [{ ...s, counter: { ...s.counter, start: inline(s.counter.start) } }] : [s],
+        );
   const callWrites = (call: Extract<Expr, { k: 'call' }>) =>
     call.args.some((a, j) => a.k === 'var' && a.name === name && (writeMap.get(call.fn)?.has(j) ?? true));
   return storeRegions(body, name, invariant, callWrites);
@@ -169,28 +175,6 @@ function fold(e: Expr): Expr {
     const [p, q] = x.args as [Expr, Expr];
     return x.op === '+' ? b.add(p, q) : x.op === '-' ? b.sub(p, q) : x.op === '*' ? b.mul(p, q) : x;
   });
-}
-
-function inlineConstants(stmts: Stmt[], inline: (e: Expr) => Expr): Stmt[] {
-  const f = (s: Stmt): Stmt => {
-    switch (s.k) {
-      case 'store': return { ...s, i: inline(s.i) };
-      case 'if': return { ...s, c: inline(s.c), then: s.then.map(f), else: s.else.map(f) };
-      case 'block': return { ...s, body: s.body.map(f) };
-      case 'loop':
-        return {
-          ...s,
-          test: s.test && inline(s.test),
-          init: s.init.map(f),
-          update: s.update.map(f),
-          body: s.body.map(f),
-          ...(s.counter ? { counter: { ...s.counter, start: inline(s.counter.start) } } : {}),
-        };
-      case 'decl': return { ...s, init: s.init && inline(s.init) };
-      default: return s;
-    }
-  };
-  return stmts.map(f);
 }
 
 /** Whether a statement hands `arr` to a call that writes it. */

@@ -295,12 +295,12 @@ export function taggedMembers(sf: SourceFile): { node: Node; name: string; what:
  */
 export function tagsInPlainComments(sf: SourceFile): { node: Node; name: string }[] {
   const found: { node: Node; name: string }[] = [];
+  const text = sf.getFullText();
   for (const st of sf.getStatements()) {
     const fn = Node.isFunctionDeclaration(st) ? st : Node.isVariableStatement(st) ? st.getDeclarations()[0]?.getInitializer() : undefined;
     if (!fn || !(Node.isFunctionDeclaration(fn) || Node.isArrowFunction(fn) || Node.isFunctionExpression(fn)) || isTagged(fn)) continue;
     // the comments right above the function (no blank line between), with a line that starts
     // with the tag: `// @differentiable`, not a file header or a sentence that mentions it
-    const text = sf.getFullText();
     const adjacent: CommentRange[] = [];
     let next = st.getStart();
     for (const c of [...st.getLeadingCommentRanges()].reverse()) {

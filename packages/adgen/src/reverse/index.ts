@@ -876,7 +876,7 @@ export class ReverseTransformer {
       const inCallee = paramWriteRegions(callee, i, this.writeMap);
       const atCall = inCallee && regionsAtCall(inCallee, callee, e.args);
       if (!atCall) return null;
-      regions.push(...atCall.map((r) => ({ lo: primalExpr(r.lo), hi: primalExpr(r.hi) })));
+      regions.push(...atCall);
     }
     return this.coversArray(name, regions) ? null : regions;
   }
@@ -891,7 +891,7 @@ export class ReverseTransformer {
   /** Puts an array's contents on the value tape: the slices that will be overwritten, or all of it. */
   private pushWritten(name: string, regions: WrittenRegion[] | null | undefined): Stmt[] {
     if (!regions) return [b.exprStmt(b.xcall('_pushArray', b.v(name)))];
-    return regions.map((r) => b.exprStmt(b.xcall('_pushSlice', b.v(name), r.lo, r.hi)));
+    return regions.map((r) => b.exprStmt(b.xcall('_pushSlice', b.v(name), primalExpr(r.lo), primalExpr(r.hi))));
   }
 
   /** Takes back what pushWritten put on the tape (each slice carries its bounds). */
@@ -935,7 +935,7 @@ export class ReverseTransformer {
     const changing = writtenIn([s]);
     const invariant = invariantWith((v) => !changing.has(v));
     const callWrites = (call: Extract<Expr, { k: 'call' }>) => call.args.some((x, j) => x.k === 'var' && x.name === a && (this.writeMap.get(call.fn)?.has(j) ?? true));
-    const regions = storeRegions([s], a, invariant, callWrites)?.map((r) => ({ lo: primalExpr(r.lo), hi: primalExpr(r.hi) }));
+    const regions = storeRegions([s], a, invariant, callWrites);
     return regions && !this.coversArray(a, regions) ? regions : null;
   }
 

@@ -665,11 +665,10 @@ class Lowerer {
     // `const y = …; return y;` would have it
     const returns = this.returns;
     if (returns?.kind === 'array' && !Node.isIdentifier(inner) && !(Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression()))) {
-      const decls = this.inScope(() => {
+      return this.inScope(() => {
         const stmts = this.arrayDeclaration('result', returns.type, inner, inner, loc);
         return stmts.length === 0 ? [] : [...stmts, { k: 'return', e: b.v(this.lookup('result')!), loc } as Stmt];
       });
-      return decls;
     }
     return [{ k: 'return', e: this.expr(e), loc }];
   }
@@ -724,7 +723,8 @@ class Lowerer {
         // `(c && y) || 0`: say it once, where the number meets the operator
         const logical = (x: Node): boolean => {
           const inner = Node.isParenthesizedExpression(x) ? x.getExpression() : x;
-          return Node.isBinaryExpression(inner) && BINARY_OPS[inner.getOperatorToken().getKind()] !== undefined && ['&&', '||'].includes(BINARY_OPS[inner.getOperatorToken().getKind()]!);
+          const kind = Node.isBinaryExpression(inner) ? inner.getOperatorToken().getKind() : null;
+          return kind === SyntaxKind.AmpersandAmpersandToken || kind === SyntaxKind.BarBarToken;
         };
         if (numeric && logical(numeric)) {
           this.expr(e.getLeft());

@@ -17,6 +17,7 @@ import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
 import { fuseLoops } from '../packages/adgen/src/optimize/fusion.ts';
 import { forwardStores } from '../packages/adgen/src/optimize/forwarding.ts';
 import { removeDeadVariables } from '../packages/adgen/src/optimize/dead-variables.ts';
+import { reuseScratchArrays } from '../packages/adgen/src/optimize/scratch.ts';
 import { assertElementReads, parsedPiece, withoutUnusedHelpers } from '../packages/adgen/src/emit/index.ts';
 import { functionDeclaration, printNode } from '../packages/adgen/src/emit/printer.ts';
 import { compile } from './support/harness.ts';
@@ -202,6 +203,35 @@ test('dead variables go with their assignments; effects, outputs, shadowed names
   assert.match(out, 'let j = i; a[j] = 0;');
   // x_dot was read only by dead code: renamed for noUnusedParameters, position kept
   assert.match(out, 'function f(x: number, _x_dot: number, a: Float64Array)');
+});
+
+test('fixed-size locals of a kernel reuse module-level arrays; returned, per-iteration, run-time sized, reassigned or referenced ones do not', () => {
+  const sized = (name: string, len: Parameters<typeof b.decl>[2]) => b.decl(name, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: len! }, false);
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'n', type: 'number' }];
+  const body: Stmt[] = [
+    alloc('v'),
+    sized('v_bar', b.len('v')),
+    sized('w', b.v('n')),
+    alloc('kept'),
+    b.exprStmt(b.xcall('_pushRef', b.v('kept'))),
+    alloc('aliased'),
+    b.decl('other', 'Float64Array', b.v('aliased'), false),
+    countingLoop('i', b.num(3), [alloc('each'), b.exprStmt(b.call('g', b.v('each')))]),
+    b.decl('c', 'Float64Array', b.xcall('Float64Array.from', b.v('x')), false),
+    b.exprStmt(b.call('g', b.v('v'), b.v('v_bar'), b.v('w'), b.v('c'))),
+    { k: 'return', e: b.idx('v', b.ZERO) },
+  ];
+  const declared = new Map([['_scratch_f_v', 1]]);
+  const { fn: out, globals } = reuseScratchArrays({ ...fn(body, params), returnType: 'number' }, declared);
+  assert.equal(globals.map((g) => [g.name, g.exported, g.type]), [['_scratch_f_v1', false, 'Float64Array'], ['_scratch_f_v_bar', false, 'Float64Array'], ['_scratch_f_c', false, 'Float64Array[]']]);
+  const text = print(out);
+  assert.match(text, 'const v = _scratch_f_v1.fill(0); const v_bar = _scratch_f_v_bar.fill(0);');
+  // a copy whose length is known at run time only: storage replaced when the length changes
+  assert.match(text, 'const c = _scratchCopy(_scratch_f_c, x);');
+  for (const local of ['w', 'kept', 'aliased', 'each']) assert.not.match(text, `_scratch_f_${local}`);
+  // a kernel that returns an array keeps every allocation
+  const returning = reuseScratchArrays({ ...fn([alloc('v'), { k: 'return', e: b.v('v') }], params), returnType: 'Float64Array' }, new Map());
+  assert.equal(returning.globals, []);
 });
 
 test('unused helpers leave the file; element reads get ! for noUncheckedIndexedAccess, writes do not', () => {

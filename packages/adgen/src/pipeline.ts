@@ -21,6 +21,8 @@ import * as b from './ir/builders.ts';
 import { apiName, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
 import { optimizeFunction } from './optimize/index.ts';
+import { reuseScratchArrays } from './optimize/scratch.ts';
+import { paramUses, type ParamUse } from './analyze/incoming.ts';
 import { forwardKernel, forwardPublic, kernelCalls } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
 import { UnsupportedReturn } from './reverse/jumps.ts';
@@ -291,6 +293,26 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       }
     }
   }
+  // where each function reads what its array parameters held when it was called (analyze/incoming.ts)
+  const usesBy = new Map<Lowered, (ParamUse | null)[]>();
+  const paramUsesOf = (l: Lowered): (ParamUse | null)[] => {
+    const known = usesBy.get(l);
+    if (known) return known;
+    // (recursion, refused elsewhere, reads as unknown)
+    usesBy.set(l, l.ir.params.map(() => null));
+    const uses = paramUses(l.ir, (name) => {
+      const c = l.callees.find((x) => x.name === name);
+      const x = c && calleeOf(l, c);
+      return x ? { fn: x.ir, uses: paramUsesOf(x) } : undefined;
+    });
+    usesBy.set(l, uses);
+    return uses;
+  };
+  const incomingSeenBy = (l: Lowered) => (name: string) => {
+    const c = l.callees.find((x) => x.name === name);
+    const x = c && calleeOf(l, c);
+    return x ? paramUsesOf(x) : undefined;
+  };
   // functions other derivative code calls need kernels
   const called = new Set<Lowered>();
   for (const l of lowered.values()) for (const c of l.callees) { const x = calleeOf(l, c); if (x) called.add(x); }
@@ -403,6 +425,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       uses: { tape: false, refs: false, copies: false, tangentArray: false, jacobian: false },
     };
     const importMap = new Map<string, Set<string>>();
+    /** functions only derivative code calls (their scratch arrays are reused, optimize/scratch.ts) */
+    const kernelNames = new Set<string>();
     const dependsOn = new Set<string>();
     try {
       for (const l of units) {
@@ -422,7 +446,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         }
         const writes = writesSeenBy(l);
         const { fn, namer } = normalised(l);
-        const reverseOpts = { writes, callees, kernelFor: vjpKernelFor(l) };
+        const reverseOpts = { writes, callees, kernelFor: vjpKernelFor(l), incoming: incomingSeenBy(l) };
         if (l.unit.tagged && l.ir.exported) {
           const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));
           const act = analyzeActivity(fn, publicInputs, writes);
@@ -462,7 +486,9 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
             plan.uses.refs ||= k.usesTape.refs;
             plan.uses.copies ||= k.usesTape.copies;
           }
-          plan.functions.push(primalCopy(fn), kf, ...forwardVariants, stripTape(kr), ...reverseVariants.map(stripTape));
+          const kernels = [primalCopy(fn), kf, ...forwardVariants, stripTape(kr), ...reverseVariants.map(stripTape)];
+          for (const k of kernels) kernelNames.add(k.name);
+          plan.functions.push(...kernels);
           if (fn.returns.kind === 'number') plan.globals.push({ name: names.jvpKernelDot(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.ONE }, mutable: false });
           const scalars = fn.params.filter((p) => p.type === 'number').length;
           plan.globals.push({ name: names.vjpKernelBar(fn.name), type: 'Float64Array', init: { k: 'alloc', ctor: 'Float64Array', len: b.num(scalars) }, mutable: false });
@@ -501,6 +527,12 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       continue;
     }
     plan.functions = plan.functions.map(optimizeFunction);
+    plan.functions = plan.functions.map((f) => {
+      if (!kernelNames.has(f.name)) return f;
+      const reused = reuseScratchArrays(f, declared);
+      plan.globals.push(...reused.globals);
+      return reused.fn;
+    });
     plan.checkedIndexing = userSettings(file).noUncheckedIndexedAccess;
     // formatted on a worker while the next file is generated (emit/format.ts)
     const text = emitFile(plan);

@@ -310,6 +310,7 @@ export function gmmObjectiveVjp(
     }
     // gmm.ts:87  slse += Math.log(semx) + mx;
     slse = slse + (Math.log(semx) + mx);
+    _notePeak();
     // adjoint of the iteration, slse_bar being known already
     // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
     semx_bar = cotangent === 0 ? 0 : cotangent / semx;
@@ -1301,6 +1302,7 @@ export function _gmmObjectiveVjp(
     }
     // gmm.ts:87  slse += Math.log(semx) + mx;
     slse = slse + (Math.log(semx) + mx);
+    _notePeak();
     // adjoint of the iteration, slse_bar being known already
     // adjoint of gmm.ts:87  slse += Math.log(semx) + mx;
     semx_bar = _seed === 0 ? 0 : _seed / semx;

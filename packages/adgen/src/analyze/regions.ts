@@ -25,6 +25,21 @@ export interface Region {
   hi: Expr;
 }
 
+/**
+ * Indices start + m · stride for 0 ≤ m < count (those inside the array): a column
+ * `A[i * n + j]` over i, whose bounding interval would hold about n times as many elements.
+ */
+export interface Strided {
+  start: Expr;
+  stride: Expr;
+  count: Expr;
+}
+
+/** Where code stores into an array: intervals, and strided runs of elements. */
+export type WriteRegion = Region | Strided;
+
+export const isStrided = (r: WriteRegion): r is Strided => 'stride' in r;
+
 /** An affine index: offset + Σ coefficient · counter, every coefficient invariant. */
 interface Affine {
   offset: Expr;
@@ -36,14 +51,20 @@ interface Affine {
  * bound of the loop test stays strict (`i < n / 2` ends below n / 2, not at n / 2 − 1: bounds
  * need not be whole numbers).
  */
-interface CounterRange {
+export interface CounterRange {
   low: Expr;
   lowStrict: boolean;
   high: Expr;
   highStrict: boolean;
+  /** the counter's first value, and whether it counts down */
+  first: Expr;
+  down: boolean;
 }
 
 type Invariant = (e: Expr) => boolean;
+
+/** The ranges of the counters of enclosing loops (null: a variable the loop steps otherwise). */
+export type CounterRanges = Map<string, CounterRange | null>;
 
 /**
  * Expressions that keep their value while code runs: no element reads, calls or conditionals,
@@ -57,8 +78,8 @@ export const invariantWith = (fixed: (name: string) => boolean): Invariant => (e
  * that writes `arr`) has an index this analysis cannot bound. `invariant` says which expressions
  * keep their value while the statements run; `callWrites` whether a call writes `arr`.
  */
-export function storeRegions(stmts: Stmt[], arr: string, invariant: Invariant, callWrites: (call: Extract<Expr, { k: 'call' }>) => boolean): Region[] | null {
-  const regions: Region[] = [];
+export function storeRegions(stmts: Stmt[], arr: string, invariant: Invariant, callWrites: (call: Extract<Expr, { k: 'call' }>) => boolean): WriteRegion[] | null {
+  const regions: WriteRegion[] = [];
   let unknown = false;
   const walk = (list: Stmt[], counters: Map<string, CounterRange | null>): void => {
     for (const s of list) {
@@ -70,7 +91,7 @@ export function storeRegions(stmts: Stmt[], arr: string, invariant: Invariant, c
       switch (s.k) {
         case 'store':
           if (s.arr === arr) {
-            const r = regionOf(s.i, counters, invariant);
+            const r = stridedOf(s.i, counters, invariant) ?? regionOf(s.i, counters, invariant);
             if (r) regions.push(r);
             else unknown = true;
           }
@@ -103,7 +124,7 @@ export function storeRegions(stmts: Stmt[], arr: string, invariant: Invariant, c
     }
   };
   walk(stmts, new Map());
-  return unknown ? null : dedupe(regions);
+  return unknown ? null : mergeRegions(regions);
 }
 
 /**
@@ -111,7 +132,7 @@ export function storeRegions(stmts: Stmt[], arr: string, invariant: Invariant, c
  * unknown). Constants the body computes once from parameters (`const bo = wo + 4 * h`) are
  * inlined, so the caller can evaluate the bounds from its arguments.
  */
-export function paramWriteRegions(fn: FunctionIR, i: number, writeMap: WriteMap): Region[] | null {
+export function paramWriteRegions(fn: FunctionIR, i: number, writeMap: WriteMap): WriteRegion[] | null {
   const name = fn.params[i]?.name;
   if (name === undefined) return null;
   const writes = new Map<string, number>();
@@ -142,7 +163,7 @@ export function paramWriteRegions(fn: FunctionIR, i: number, writeMap: WriteMap)
 }
 
 /** The regions of a callee's parameter at a call: its parameters replaced by the arguments. */
-export function regionsAtCall(regions: Region[], fn: FunctionIR, args: Expr[]): Region[] | null {
+export function regionsAtCall<R extends WriteRegion>(regions: R[], fn: FunctionIR, args: Expr[]): R[] | null {
   const byParam = new Map<string, Expr>();
   fn.params.forEach((p, j) => {
     const a = args[j];
@@ -164,7 +185,7 @@ export function regionsAtCall(regions: Region[], fn: FunctionIR, args: Expr[]): 
       }
       return x;
     });
-  const out = regions.map((r) => ({ lo: fold(at(r.lo)), hi: fold(at(r.hi)) }));
+  const out = regions.map((r) => (isStrided(r) ? { start: fold(at(r.start)), stride: fold(at(r.stride)), count: fold(at(r.count)) } : { lo: fold(at(r.lo)), hi: fold(at(r.hi)) }) as R);
   return ok ? out : null;
 }
 
@@ -184,15 +205,35 @@ function writesThroughCall(s: Stmt, arr: string, callWrites: (call: Extract<Expr
 }
 
 /** The first and last value of a canonical counter whose bounds are invariant, or null. */
-function counterRange(s: Extract<Stmt, { k: 'loop' }>, invariant: Invariant): CounterRange | null {
+export function counterRange(s: Extract<Stmt, { k: 'loop' }>, invariant: Invariant): CounterRange | null {
   const c = s.counter!;
   const t = s.test;
   if (!t || t.k !== 'op' || t.args.length !== 2 || t.args[0]!.k !== 'var' || t.args[0]!.name !== c.name) return null;
   const bound = t.args[1]!;
   if (!invariant(c.start) || !invariant(bound)) return null;
-  if (c.step > 0 && (t.op === '<' || t.op === '<=')) return { low: c.start, lowStrict: false, high: bound, highStrict: t.op === '<' };
-  if (c.step < 0 && (t.op === '>' || t.op === '>=')) return { low: bound, lowStrict: t.op === '>', high: c.start, highStrict: false };
+  if (c.step > 0 && (t.op === '<' || t.op === '<=')) return { low: c.start, lowStrict: false, high: bound, highStrict: t.op === '<', first: c.start, down: false };
+  if (c.step < 0 && (t.op === '>' || t.op === '>=')) return { low: bound, lowStrict: t.op === '>', high: c.start, highStrict: false, first: c.start, down: true };
   return null;
+}
+
+/**
+ * A store index with one counter whose coefficient is not a literal ±1 (`A[i * n + j]` over i):
+ * the elements it visits, counted from the counter's first value (a counter stepping by more than
+ * one visits fewer; the extra ones are saved and put back unchanged). Null otherwise.
+ */
+function stridedOf(index: Expr, counters: CounterRanges, invariant: Invariant): Strided | null {
+  const a = affine(index, counters, invariant);
+  if (!a || a.terms.size !== 1) return null;
+  const [name, coef] = [...a.terms][0]!;
+  const range = counters.get(name);
+  if (!range || (coef.k === 'num' && Math.abs(coef.v) <= 1)) return null;
+  const span = range.down ? b.sub(range.first, range.low) : b.sub(range.high, range.first);
+  const strict = range.down ? range.lowStrict : range.highStrict;
+  return {
+    start: b.add(a.offset, b.mul(coef, range.first)),
+    stride: range.down ? b.neg(coef) : coef,
+    count: strict ? b.math('ceil', span) : b.add(b.math('floor', span), b.ONE),
+  };
 }
 
 /**
@@ -200,7 +241,7 @@ function counterRange(s: Extract<Stmt, { k: 'loop' }>, invariant: Invariant): Co
  * least index and `hi` above the greatest: `_pushSlice` rounds them outwards, so an index strictly
  * below a bound that is not a whole number is still inside.
  */
-function regionOf(index: Expr, counters: Map<string, CounterRange | null>, invariant: Invariant): Region | null {
+export function regionOf(index: Expr, counters: CounterRanges, invariant: Invariant): Region | null {
   const a = affine(index, counters, invariant);
   if (!a) return null;
   let lo = a.offset;
@@ -262,6 +303,87 @@ function scale(a: Affine | null, factor: Expr): Affine | null {
   return { offset: b.mul(a.offset, factor), terms };
 }
 
-function dedupe(regions: Region[]): Region[] {
-  return regions.filter((r, k) => !regions.slice(0, k).some((q) => b.sameExpr(q.lo, r.lo) && b.sameExpr(q.hi, r.hi)));
+/** Linear form Σ coefficient · atom + constant of an expression (atoms: variables, lengths), or null. */
+function linear(e: Expr): Map<string, number> | null {
+  switch (e.k) {
+    case 'num': return new Map([['', e.v]]);
+    case 'var': return new Map([[`v:${e.name}`, 1]]);
+    case 'len': return new Map([[`len:${e.arr}`, 1]]);
+    case 'op': {
+      const [x, y] = e.args;
+      if (e.op === 'neg' && x) return scaled(linear(x), -1);
+      if ((e.op === '+' || e.op === '-') && x && y) {
+        const p = linear(x);
+        const q = scaled(linear(y), e.op === '+' ? 1 : -1);
+        if (!p || !q) return null;
+        for (const [k, v] of q) p.set(k, (p.get(k) ?? 0) + v);
+        return p;
+      }
+      if (e.op === '*' && x && y) {
+        if (x.k === 'num') return scaled(linear(y), x.v);
+        if (y.k === 'num') return scaled(linear(x), y.v);
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+function scaled(f: Map<string, number> | null, k: number): Map<string, number> | null {
+  if (!f) return null;
+  return new Map([...f].map(([a, v]) => [a, v * k]));
+}
+
+/** Whether x ≤ y for every value of the variables: y − x is a non-negative constant. */
+export function atMost(x: Expr, y: Expr): boolean {
+  const d = linear(b.sub(y, x));
+  if (!d) return false;
+  for (const [k, v] of d) if (k !== '' && v !== 0) return false;
+  return (d.get('') ?? 0) >= 0;
+}
+
+/** y − x when it is a constant, else null. */
+function constantDifference(x: Expr, y: Expr): number | null {
+  const d = linear(b.sub(y, x));
+  if (!d) return null;
+  for (const [k, v] of d) if (k !== '' && v !== 0) return null;
+  return d.get('') ?? 0;
+}
+
+/**
+ * The regions without repeats, constant ranges that overlap or touch as one (`y[0] = …;
+ * y[1] = …` is one slice [0, 2), saved with one pair of bounds), and ranges whose ends differ by
+ * constants (`a[3 * i]`, `a[3 * i + 1]`, `a[3 * i + 2]` over one loop) as their hull: a region
+ * may hold more than is written (its contents are put back as they were), so the hull is one
+ * slice a few elements longer instead of several.
+ */
+export function mergeRegions(regions: WriteRegion[]): WriteRegion[] {
+  const constant: [number, number][] = [];
+  const rest: Region[] = [];
+  const strided: Strided[] = [];
+  for (const r of regions) {
+    if (isStrided(r)) {
+      if (!strided.some((q) => b.sameExpr(q.start, r.start) && b.sameExpr(q.stride, r.stride) && b.sameExpr(q.count, r.count))) strided.push(r);
+      continue;
+    }
+    if (r.lo.k === 'num' && r.hi.k === 'num') {
+      constant.push([r.lo.v, r.hi.v]);
+      continue;
+    }
+    const near = rest.findIndex((q) => constantDifference(q.lo, r.lo) !== null && constantDifference(q.hi, r.hi) !== null);
+    if (near < 0) {
+      rest.push(r);
+      continue;
+    }
+    const q = rest[near]!;
+    rest[near] = { lo: constantDifference(q.lo, r.lo)! < 0 ? r.lo : q.lo, hi: constantDifference(q.hi, r.hi)! > 0 ? r.hi : q.hi };
+  }
+  const merged: [number, number][] = [];
+  for (const [lo, hi] of constant.filter(([lo, hi]) => lo < hi).sort((x, y) => x[0] - y[0])) {
+    const last = merged[merged.length - 1];
+    if (last && lo <= last[1]) last[1] = Math.max(last[1], hi);
+    else merged.push([lo, hi]);
+  }
+  return [...merged.map(([lo, hi]) => ({ lo: b.num(lo), hi: b.num(hi) })), ...rest, ...strided];
 }

@@ -8,10 +8,9 @@
 import type * as prettier from 'prettier';
 import { formatCode, prepareFormatter } from './format.ts';
 import { ts } from '../parse/typescript.ts';
-import type { Expr } from '../ir/nodes.ts';
-import type { TargetFunction } from '../ir/target.ts';
+import type { TargetFunction, TargetGlobal } from '../ir/target.ts';
 import { expr, functionDeclaration, printNode, typeNode } from './printer.ts';
-import { CHECK_COTANGENT, CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, TANGENT_ARRAY, TAPE, TAPE_ARRAYS, TAPE_SLICES } from './prelude.ts';
+import { CHECK_COTANGENT, CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, SCRATCH_COPY, TANGENT_ARRAY, TAPE, TAPE_ARRAYS, TAPE_SLICES, TAPE_STRIDED } from './prelude.ts';
 import { someExpr } from '../ir/walk.ts';
 
 /** The first line of every generated file; adgen overwrites only files that start with it. */
@@ -24,7 +23,7 @@ export function header(sourceBase: string): string {
 export interface FilePlan {
   sourceBase: string;
   imports: { from: string; names: string[] }[];
-  globals: { name: string; type: string; init: Expr; mutable: boolean }[];
+  globals: TargetGlobal[];
   functions: TargetFunction[];
   /** constant code from later phases (GPU kernels), included once */
   prelude: string[];
@@ -56,16 +55,18 @@ export async function emitFile(plan: FilePlan): Promise<string> {
   if (plan.uses.tape) text(TAPE);
   if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushArray'))) text(TAPE_ARRAYS);
   if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushSlice'))) text(TAPE_SLICES);
+  if (plan.uses.tape && plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_pushStrided'))) text(TAPE_STRIDED);
   if (plan.uses.refs) text(REF_TAPE);
   if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkIndex'))) text(CHECK_INDEX);
   if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkCotangent'))) text(CHECK_COTANGENT);
   if (plan.uses.copies) text(COPY_INTO);
+  if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_scratchCopy'))) text(SCRATCH_COPY);
   if (plan.uses.tangentArray) text(TANGENT_ARRAY);
   if (plan.uses.jacobian) text(JACOBIAN + COPY_EACH);
   for (const p of plan.prelude) text(p);
   for (const g of plan.globals) {
     const decl = ts.factory.createVariableStatement(
-      [ts.factory.createModifier(ts.SyntaxKind.ExportKeyword)],
+      g.exported === false ? undefined : [ts.factory.createModifier(ts.SyntaxKind.ExportKeyword)],
       ts.factory.createVariableDeclarationList(
         [ts.factory.createVariableDeclaration(g.name, undefined, typeNode(g.type), expr(g.init))],
         g.mutable ? ts.NodeFlags.Let : ts.NodeFlags.Const,

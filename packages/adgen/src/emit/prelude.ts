@@ -57,6 +57,16 @@ function _popArray(a: { [i: number]: number; length: number }): void {
   _sp -= a.length;
   for (let i = 0; i < a.length; i++) a[i] = _tape[_sp + i]!;
 }
+
+/**
+ * Copies a snapshot that ends at tape position q back into the array, leaving it on the tape (a
+ * kernel re-runs a call from it; the snapshot is popped after). Returns where it starts.
+ */
+function _peekArray(a: { [i: number]: number; length: number }, q: number): number {
+  q -= a.length;
+  for (let i = 0; i < a.length; i++) a[i] = _tape[q + i]!;
+  return q;
+}
 `;
 
 /** Slices of arrays on the value tape: what a helper called in a loop overwrites (analyze/regions.ts). */
@@ -77,6 +87,15 @@ function _popSlice(a: { [i: number]: number; length: number }): void {
   const from = _tape[--_sp]!;
   _sp -= to - from;
   for (let i = from; i < to; i++) a[i] = _tape[_sp + i - from]!;
+}
+
+/** _peekArray for a slice: copies the one ending at tape position q back; returns where it starts. */
+function _peekSlice(a: { [i: number]: number; length: number }, q: number): number {
+  const to = _tape[q - 1]!;
+  const from = _tape[q - 2]!;
+  q -= 2 + to - from;
+  for (let i = from; i < to; i++) a[i] = _tape[q + i - from]!;
+  return q;
 }
 `;
 
@@ -188,6 +207,58 @@ function _copyEach(dsts: { [i: number]: number; length: number }[], srcs: ArrayL
     const src = srcs[k]!;
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
+}
+`;
+
+/**
+ * Strided runs of arrays on the value tape: a column `A[i * n + j]` over i (analyze/regions.ts).
+ * Only whole-number indices inside the array are saved; the run's bounds in m follow its values.
+ */
+export const TAPE_STRIDED = `
+/** The m in [0, count) for which start + m·stride is an index of an array of length len. */
+function _stridedRange(len: number, start: number, stride: number, count: number): [number, number] {
+  if (!Number.isInteger(start) || !Number.isInteger(stride) || !(count > 0)) return [0, 0];
+  if (stride === 0) return start >= 0 && start < len ? [0, 1] : [0, 0];
+  const lo = Math.max(0, Math.ceil(stride > 0 ? -start / stride : (len - 1 - start) / stride));
+  const hi = Math.min(count, Math.floor(stride > 0 ? (len - 1 - start) / stride : -start / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/** Pushes a[start + m·stride] for the m of _stridedRange, then start, stride and that range. */
+function _pushStrided(a: ArrayLike<number>, start: number, stride: number, count: number): void {
+  const [lo, hi] = _stridedRange(a.length, start, stride, count);
+  _reserve(hi - lo + 4);
+  for (let m = lo; m < hi; m++) _tape[_sp++] = a[start + m * stride]!;
+  _tape[_sp++] = start;
+  _tape[_sp++] = stride;
+  _tape[_sp++] = lo;
+  _tape[_sp++] = hi;
+}
+
+/** Pops a run pushed by _pushStrided back into the array. */
+function _popStrided(a: { [i: number]: number; length: number }): void {
+  _sp = _peekStrided(a, _sp);
+}
+
+/** _peekArray for a strided run: copies the one ending at tape position q back; returns where it starts. */
+function _peekStrided(a: { [i: number]: number; length: number }, q: number): number {
+  const hi = _tape[q - 1]!;
+  const lo = _tape[q - 2]!;
+  const stride = _tape[q - 3]!;
+  const start = _tape[q - 4]!;
+  q -= 4 + hi - lo;
+  for (let m = lo; m < hi; m++) a[start + m * stride] = _tape[q + m - lo]!;
+  return q;
+}
+`;
+
+/** A kernel's copy of an array, in module-level storage it reuses (optimize/scratch.ts). */
+export const SCRATCH_COPY = `
+function _scratchCopy(storage: Float64Array[], a: ArrayLike<number>): Float64Array {
+  let s = storage[0]!;
+  if (s.length !== a.length) storage[0] = s = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) s[i] = a[i]!;
+  return s;
 }
 `;
 

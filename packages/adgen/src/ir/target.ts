@@ -18,7 +18,8 @@ export interface TargetFunction {
 /** Module-level declarations a generated file needs (scratch values of kernels). */
 export interface TargetGlobal {
   name: string;
-  exported: boolean;
+  /** default true: other files' derivative code reads kernels' scratch values */
+  exported?: boolean;
   type: string;
   /** initial value, as target IR text-free expression */
   init: import('./nodes.ts').Expr;

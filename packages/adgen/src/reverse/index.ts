@@ -28,6 +28,7 @@ import type { Namer } from '../ir/namer.ts';
 import { apiName, isArrayType, type ArrayResultType, type Expr, type FunctionIR, type Stmt, type VarType } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
+import type { ParamUse } from '../analyze/incoming.ts';
 import { callIn, diffVars, readsParamContents, tangentMask, type Activity, type KernelFor, type WriteMap } from '../analyze/activity.ts';
 import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf, gradTypeText, indexCheck } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
@@ -35,7 +36,7 @@ import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
 import { mapStmtExprs, ownExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
-import { invariantWith, paramWriteRegions, regionsAtCall, storeRegions, type Region as WrittenRegion } from '../analyze/regions.ts';
+import { invariantWith, isStrided, mergeRegions, paramWriteRegions, regionsAtCall, storeRegions, type WriteRegion as WrittenRegion } from '../analyze/regions.ts';
 
 const bar = names.adjointOf;
 
@@ -152,6 +153,13 @@ export class ReverseTransformer {
     private readonly seed: Expr | null = null,
     /** the reverse kernel to call for a callee, given which arguments carry an adjoint */
     private readonly kernelFor: KernelFor = names.vjpKernel,
+    /**
+     * generating a kernel: contents saved outside loops go on the value tape too, not into a
+     * fresh copy (a kernel runs once per element of its caller's loops)
+     */
+    private readonly kernel = false,
+    /** what callees do with their array parameters (analyze/incoming.ts), where known */
+    private readonly incoming?: Incoming,
   ) {
     this.baseNamer = namer;
     this.jf = removeJumps(fn, namer);
@@ -658,6 +666,15 @@ export class ReverseTransformer {
     return { fwd, adj };
   }
 
+  /**
+   * Whether a callee reads what its array parameter i held when called (a kernel re-running it
+   * needs those contents back), not only values it wrote there first.
+   */
+  private readsIncoming(name: string, callee: FunctionIR, i: number): boolean {
+    const use = this.incoming?.(name)?.[i];
+    return use ? use.reads === null || use.reads.length > 0 : readsParamContents(callee, i);
+  }
+
   /** `v = g(args)` or `g(args)`: the primal in the forward sweep, g's reverse kernel in the adjoint sweep (joint mode). */
   private call(e: Extract<Expr, { k: 'call' }>, v: string | null, m: Mode, isDecl: boolean, mutable = false): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
@@ -677,6 +694,10 @@ export class ReverseTransformer {
     const slices = new Map<string, WrittenRegion[] | null>();
     const needsAdjoint = (v !== null && this.carriesAdjoint(v)) || e.args.some((a, i) => written.has(i) && arrayArg(a) && this.carriesAdjoint((a as { name: string }).name));
     const kernelRuns = anyActive && needsAdjoint && !!callee;
+    // arrays passed both where the callee writes and where it only reads (`axpy(c, y, y)`): the
+    // kernel re-runs the callee, which must read the contents from before the call there
+    const writtenArgs = new Set(e.args.flatMap((a, i) => (written.has(i) && a.k === 'var' ? [a.name] : [])));
+    const readAlso = new Set(e.args.flatMap((a, i) => (!written.has(i) && a.k === 'var' && writtenArgs.has(a.name) ? [a.name] : [])));
     e.args.forEach((a, i) => {
       if (!arrayArg(a)) return;
       const name = (a as { name: string }).name;
@@ -694,12 +715,12 @@ export class ReverseTransformer {
       // the contents from before the call are needed by the kernel when the callee reads them, and
       // by the adjoint of earlier statements that read the array (a callee that only
       // writes an output array, like `rhs(y, k)`, leaves nothing to save)
-      const save = (anyActive && (!callee || readsParamContents(callee, i))) || this.needsSave(name, m);
+      const save = (anyActive && (!callee || this.readsIncoming(e.fn, callee, i))) || this.needsSave(name, m);
       // the adjoint sweep changes the array (a kernel re-runs the callee, a snapshot is put back):
       // the caller's array must end with the primal's contents, as for a direct write
       if ((save || anyActive) && this.fn.params.some((p) => p.name === name)) this.restoredArrays.add(name);
       if (!save) return;
-      if (once) {
+      if (once && !this.kernel) {
         const t = this.namer.fresh('_c');
         fwd.push(this.define(t, type, arrayCopy(type, b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
@@ -707,8 +728,8 @@ export class ReverseTransformer {
         // no copy per iteration: the contents go on the value tape, twice when the kernel runs and
         // reads them (it needs them before it, and the adjoints of earlier iterations after it)
         // (an argument computed from the array, `setAll(y, y[0] * 2)`, reads them before the kernel too)
-        const readBefore = !callee || readsParamContents(callee, i) || e.args.some((x) => x.k !== 'var' && b.varsOf(x).has(name));
-        onTape.set(name, kernelRuns && readBefore);
+        const readBefore = !callee || this.readsIncoming(e.fn, callee, i) || e.args.some((x) => x.k !== 'var' && b.varsOf(x).has(name));
+        onTape.set(name, kernelRuns && (readBefore || readAlso.has(name)));
         snapshots.set(name, b.v(name));
         if (callee) slices.set(name, this.callWriteRegions(e, callee, name, written));
       }
@@ -721,25 +742,30 @@ export class ReverseTransformer {
         if (!arrayArg(a)) argLins.set(i, this.linearize(a, true, once ? fwd : argAdj, m, once));
       });
     }
-    if (onTape.size > 0) {
-      // The adjoint pops in argument order, first those it needs before the kernel, then all
-      // after it; the tape is last in, first out, so the pushes go in the reverse of that, and
-      // before the result's save above (the adjoint pops that one first).
+    // The adjoint pops in argument order after the kernel, having copied them back without
+    // popping before it (peeks) where the kernel needs them: the tape is last in, first out, so
+    // the pushes go in the reverse order, and before the result's save above (the adjoint pops
+    // that one first).
+    const saved = [...onTape.keys()];
+    if (saved.length > 0) {
       this.usesTape.values = true;
-      const saved = [...onTape.keys()];
-      const pops = [...saved.filter((n) => onTape.get(n)), ...saved];
-      fwd.unshift(...pops.reverse().flatMap((n) => this.pushWritten(n, slices.get(n))));
+      fwd.unshift(...[...saved].reverse().flatMap((n) => this.pushWritten(n, slices.get(n))));
     }
     const callExpr = primalExpr(e);
     if (v) fwd.push(isDecl ? this.define(v, 'number', callExpr, m, mutable) : b.assign(v, callExpr));
     else fwd.push(b.exprStmt(callExpr));
     // `beforeKernel`: the kernel re-runs the callee from these contents; a callee that only
     // writes the array needs them back after it only
-    const restoreWritten = (beforeKernel = false): Stmt[] =>
-      [...snapshots]
-        .filter(([name]) => e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name))
-        .filter(([name]) => !beforeKernel || onTape.get(name) !== false)
-        .flatMap(([name, snap]) => (onTape.has(name) ? this.popWritten(name, slices.get(name)) : [b.exprStmt(this.copyInto(name, snap))]));
+    const restoreWritten = (beforeKernel = false): Stmt[] => {
+      const copies = [...snapshots]
+        .filter(([name]) => !onTape.has(name) && e.args.some((a, i) => written.has(i) && a.k === 'var' && a.name === name))
+        .map(([name, snap]) => b.exprStmt(this.copyInto(name, snap)));
+      if (!beforeKernel) return [...copies, ...saved.flatMap((n) => this.popWritten(n, slices.get(n)))];
+      if (!saved.some((n) => onTape.get(n))) return copies;
+      // the tape's top holds the first argument's contents, then the next below it, …
+      const q = this.namer.fresh('_q');
+      return [...copies, b.decl(q, 'number', b.ext('_sp'), true), ...saved.flatMap((n) => this.peekWritten(n, slices.get(n), q))];
+    };
     // the kernel's adjoint matters only when the result reaches the function's result or the
     // callee writes into an array that does; a zero-seeded kernel call adds nothing, or NaN (0 · ∞)
     if (!kernelRuns) {
@@ -756,9 +782,11 @@ export class ReverseTransformer {
       if (arrayArg(a)) {
         const name = (a as { name: string }).name;
         const snap = snapshots.get(name);
-        kernelArgs.push(snap && !written.has(i) ? snap : b.v(name));
+        // (contents on the tape are back in the array when the kernel runs: a copy for a read-only parameter of a call that also writes the array)
+        const readOnlyCopy = !written.has(i) && onTape.has(name) && readAlso.has(name);
+        kernelArgs.push(readOnlyCopy ? arrayCopy((this.fn.locals.get(name) ?? 'Float64Array') as ArrayResultType, b.v(name)) : snap && !written.has(i) ? snap : b.v(name));
         // the kernel reads an array's contents unless the callee only writes it
-        if (!once && (!written.has(i) || readsParamContents(callee, i))) this.registerReads(b.v(name), m);
+        if (!once && (!written.has(i) || this.readsIncoming(e.fn, callee, i))) this.registerReads(b.v(name), m);
         kernelArgs.push(this.isActive(name) ? b.v(this.adjointArray(name, m)) : this.adjointSink(name));
         return;
       }
@@ -878,26 +906,35 @@ export class ReverseTransformer {
       if (!atCall) return null;
       regions.push(...atCall);
     }
-    return this.coversArray(name, regions) ? null : regions;
+    const merged = mergeRegions(regions);
+    return this.coversArray(name, merged) ? null : merged;
   }
 
   /** Whether a region is the whole array (saved whole then: a slice's bounds would cost two more tape entries). */
   private coversArray(name: string, regions: WrittenRegion[]): boolean {
     const def = this.declOf.get(name);
     const allocated = this.declCount.get(name) === 1 && def?.init?.k === 'alloc' ? def.init.len : null;
-    return regions.some((r) => b.isZero(r.lo) && (b.sameExpr(r.hi, b.len(name)) || (allocated !== null && b.sameExpr(r.hi, allocated))));
+    return regions.some((r) => !isStrided(r) && b.isZero(r.lo) && (b.sameExpr(r.hi, b.len(name)) || (allocated !== null && b.sameExpr(r.hi, allocated))));
   }
 
   /** Puts an array's contents on the value tape: the slices that will be overwritten, or all of it. */
   private pushWritten(name: string, regions: WrittenRegion[] | null | undefined): Stmt[] {
     if (!regions) return [b.exprStmt(b.xcall('_pushArray', b.v(name)))];
-    return regions.map((r) => b.exprStmt(b.xcall('_pushSlice', b.v(name), primalExpr(r.lo), primalExpr(r.hi))));
+    return regions.map((r) =>
+      b.exprStmt(isStrided(r) ? b.xcall('_pushStrided', b.v(name), primalExpr(r.start), primalExpr(r.stride), primalExpr(r.count)) : b.xcall('_pushSlice', b.v(name), primalExpr(r.lo), primalExpr(r.hi))),
+    );
   }
 
-  /** Takes back what pushWritten put on the tape (each slice carries its bounds). */
+  /** Takes back what pushWritten put on the tape (each slice carries its bounds), last region first. */
   private popWritten(name: string, regions: WrittenRegion[] | null | undefined): Stmt[] {
     if (!regions) return [b.exprStmt(b.xcall('_popArray', b.v(name)))];
-    return regions.map(() => b.exprStmt(b.xcall('_popSlice', b.v(name))));
+    return [...regions].reverse().map((r) => b.exprStmt(b.xcall(isStrided(r) ? '_popStrided' : '_popSlice', b.v(name))));
+  }
+
+  /** Copies back what pushWritten put on the tape, ending at position q, without popping it; q moves below it. */
+  private peekWritten(name: string, regions: WrittenRegion[] | null | undefined, q: string): Stmt[] {
+    if (!regions) return [b.assign(q, b.xcall('_peekArray', b.v(name), b.v(q)))];
+    return [...regions].reverse().map((r) => b.assign(q, b.xcall(isStrided(r) ? '_peekStrided' : '_peekSlice', b.v(name), b.v(q))));
   }
 
   /** Accumulators and arrays an independent loop overwrites are saved once around the loop. */
@@ -913,7 +950,7 @@ export class ReverseTransformer {
     for (const a of ind.stores) {
       if (!this.needsSave(a, m)) continue;
       if (this.fn.params.some((p) => p.name === a)) this.restoredArrays.add(a);
-      if (m.loops.length === 0) {
+      if (m.loops.length === 0 && !this.kernel) {
         const t = this.namer.fresh('_c');
         fwd.push(this.define(t, 'Float64Array', b.xcall('Float64Array.from', b.v(a)), m, false, null));
         adj.push(b.exprStmt(this.copyInto(a, b.v(t))));
@@ -1071,7 +1108,7 @@ export class ReverseTransformer {
     };
     const k = count(body);
     // a nested loop that reserved its own tape space, or a pushed array or slice, moves the stack pointer too
-    if (someExpr(body, (e) => e.k === 'xcall' && (e.callee === '_reserve' || e.callee === '_pushArray' || e.callee === '_pushSlice'))) nested = true;
+    if (someExpr(body, (e) => e.k === 'xcall' && (e.callee === '_reserve' || e.callee === '_pushArray' || e.callee === '_pushSlice' || e.callee === '_pushStrided'))) nested = true;
     if (nested || k === 0) return null;
     // the tape and its stack pointer in locals while the loop runs (module variables are slower)
     const tp = this.namer.fresh('_tp');
@@ -1093,10 +1130,14 @@ export class ReverseTransformer {
     };
   }
 
-  /** The adjoint loop of a reserved loop pops from the local tape too, unless it calls kernels (which use the module tape). */
+  /**
+   * The adjoint loop of a reserved loop pops from the local tape too, unless something in it uses
+   * the module tape meanwhile: a kernel, or an iteration recomputed there that pushes (and pops) its
+   * own values; the local pointer would then pop what they pushed.
+   */
   private localPops(loop: Stmt, tp: string, sp: string): Stmt {
-    const callsKernel = someExpr([loop], (e) => e.k === 'xcall' && e.callee.startsWith('_') && e.callee.endsWith('Vjp'));
-    if (callsKernel) return loop;
+    const movesTape = (e: Expr) => e.k === 'xcall' && ((e.callee.startsWith('_') && e.callee.endsWith('Vjp')) || TAPE_PUSHES.has(e.callee));
+    if (someExpr([loop], movesTape)) return loop;
     const body = mapStmtExprs([loop], (e) => (e.k === 'xcall' && e.callee === '_pop' ? b.idx(tp, b.ext(`--${sp}`)) : e));
     return { k: 'block', body: [b.assign(tp, b.ext('_tape')), b.assign(sp, b.ext('_sp')), ...body, b.assign('_sp', b.v(sp))] };
   }
@@ -1167,7 +1208,7 @@ export class ReverseTransformer {
       }
     }
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
-    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [b.comment(known || !b.isOne(region.adjoint.get(acc)!) ? `adjoint of the iteration, ${bar(acc)} being known already` : `adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
+    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [...notePeakAfter(body.fwd), b.comment(known || !b.isOne(region.adjoint.get(acc)!) ? `adjoint of the iteration, ${bar(acc)} being known already` : `adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
     fwd.push(loop);
     if (scale.length > 0) {
       // a zero adjoint contributes nothing, also where a per-unit sum overflowed (0 · ∞ = NaN)
@@ -1256,7 +1297,7 @@ export class ReverseTransformer {
       return { fwd, adj };
     }
     const recomputed = withoutOuterWrites(body.fwd, new Set(ind.accumulators), new Set(ind.stores));
-    const iteration = [...region.hoisted, ...recomputed, ...body.adj];
+    const iteration = [...region.hoisted, ...recomputed, ...notePeakAfter(recomputed), ...body.adj];
     // by recomputation, only those the recomputed statements and the adjoint read (a value the
     // body reads only for an outer write the recomputation drops, like `k` of `t[i] = y[i] + h * k[i]`, is not)
     this.registerReads(outerReads(iteration), m);
@@ -1442,11 +1483,29 @@ export class ReverseTransformer {
 
 // ---- public entry points ------------------------------------------------------------------------
 
+/** What a callee does with each of its parameters (null: a number parameter), by callee name. */
+type Incoming = (callee: string) => (ParamUse | null)[] | undefined;
+
 interface Options {
   writes: WriteMap;
   callees: Map<string, FunctionIR>;
+  /** which parameters' incoming contents callees read; without it, any read counts (readsParamContents) */
+  incoming?: Incoming;
   /** which kernel a call uses (pipeline.ts: specialised to the arguments that carry adjoints) */
   kernelFor?: KernelFor;
+}
+
+/** Helpers that put values on the module tape (or make room there and move its pointer). */
+const TAPE_PUSHES = new Set(['_push', '_pushArray', '_pushSlice', '_pushStrided', '_reserve']);
+
+/**
+ * `_notePeak()` after statements that push onto the value tape, where the adjoint of the same
+ * iteration follows and pops it again: the tape is highest there, not at the end of the forward
+ * sweep (a sum over Monte-Carlo paths, each taping its own time steps).
+ */
+function notePeakAfter(stmts: Stmt[]): Stmt[] {
+  const pushes = someExpr(stmts, (e) => e.k === 'xcall' && TAPE_PUSHES.has(e.callee));
+  return pushes ? [b.exprStmt(b.xcall('_notePeak'))] : [];
 }
 
 /**
@@ -1457,7 +1516,7 @@ const cheapIndex = (e: Expr): boolean => isAtom(e) || (e.k === 'op' && (e.op ===
 
 function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kernel: boolean, name = names.vjpKernel(fn.name)): TargetFunction & { usesTape: { values: boolean; refs: boolean; copies: boolean } } {
   const resultSeed = fn.returns.kind === 'number' ? b.v(kernel ? '_seed' : extraParam(fn, 'cotangent')) : null;
-  const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees, resultSeed, opts.kernelFor);
+  const t = new ReverseTransformer(fn, act, namer, opts.writes, opts.callees, resultSeed, opts.kernelFor, kernel, opts.incoming);
   const { fwd, adj, hoisted } = t.transform();
   const result = t.result;
   act = t.activity;

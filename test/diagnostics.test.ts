@@ -150,6 +150,15 @@ test('AD1018: a @check tag adgen check cannot read is a warning; the file is sti
   assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
 });
 
+test('AD1018: a number given both a value and a range in @check (the range would be dropped unseen)', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'model.ts');
+  fs.writeFileSync(file, fn('  return x * y[0];', 'x: number, y: Float64Array', '\n * @check x: 1 in [0.2, 0.9], y: 1 in [0, 1]'));
+  const r = await generate([file]);
+  assert.equal(r.diagnostics.map((d) => d.code), ['AD1018']);
+  assert.match(r.diagnostics[0]!.message, "'x' is a number; give it a value ('x = 1') or a range ('x in [0.2, 0.9]'), not both");
+});
+
 test('AD1001 for returns of different arrays points at the second return', async () => {
   const ds = await diagnose(`/** @differentiable */\nexport function pick(x: Float64Array, s: number): Float64Array {\n  const a = x.slice();\n  const b = x.slice();\n  if (s > 0) return a;\n  return b;\n}\n`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6]]);

@@ -43,7 +43,15 @@ export function paramUses(fn: FunctionIR, summaries: Summaries): (ParamUse | nul
     else known.push(r);
   };
   const covered = walk(fn.body, new Map(), { counters: new Map(), changing: new Set(), arrays: params, summaries, readAt });
-  return fn.params.map((p) => (params.has(p.name) ? { reads: reads.get(p.name)!, covers: covered.get(p.name) ?? [] } : null));
+  // callers read the regions in terms of their arguments: a parameter the body assigns (`o += 1`
+  // before `a[o] = …`) no longer holds the argument there
+  const assigned = writtenIn(fn.body);
+  const inArgumentTerms = (r: Region) => !mentionsAny(r, assigned);
+  return fn.params.map((p) => {
+    if (!params.has(p.name)) return null;
+    const read = reads.get(p.name)!;
+    return { reads: read === null || !read.every(inArgumentTerms) ? null : read, covers: (covered.get(p.name) ?? []).filter(inArgumentTerms) };
+  });
 }
 
 type Covered = Map<string, Region[]>;
@@ -85,7 +93,10 @@ function walk(stmts: Stmt[], coveredIn: Covered, scope: Scope): Covered {
     const inside = regions.some((w) => (r !== null && contains(w, r)) || (index !== null && b.sameExpr(w.lo, index) && b.sameExpr(w.hi, b.add(index, b.ONE))));
     if (!inside) readAt(arr, r);
   };
-  const cover = (arr: string, r: Region) => covered.set(arr, joined([...(covered.get(arr) ?? []), r]));
+  // (not a region read from an array, `a[idx[k]]`: a store into idx would move it unseen)
+  const cover = (arr: string, r: Region) => {
+    if (!readsElementOrCalls(r.lo) && !readsElementOrCalls(r.hi)) covered.set(arr, joined([...(covered.get(arr) ?? []), r]));
+  };
   const forget = (names: Set<string>) => {
     for (const [a, rs] of covered) covered.set(a, rs.filter((r) => !mentionsAny(r, names)));
   };
@@ -209,6 +220,8 @@ function someVar(e: Expr, names: Set<string>): boolean {
 }
 
 const mentionsAny = (r: Region, names: Set<string>): boolean => someVar(r.lo, names) || someVar(r.hi, names);
+
+const readsElementOrCalls = (e: Expr): boolean => someVar(e, new Set());
 
 /**
  * Covered regions with touching ones joined: [a, b) and [b, c) as [a, c) (`k[0] = …; k[1] = …`

@@ -213,6 +213,10 @@ export function parseCheckTags(tags: readonly string[], params: readonly ParamIn
           if (clause.size !== undefined && isArray && !(Number.isInteger(clause.size) && clause.size >= 0)) {
             spec.errors.push(`@check ${target}: ${clause.size}: an array length must be a non-negative integer`);
           }
+          // `w: 1 in [0, 2]` on a number: the value would win and the range be dropped unseen
+          if (clause.size !== undefined && clause.range !== undefined && param !== undefined && !isArray) {
+            spec.errors.push(`@check ${target}: ${clause.size} in [${clause.range.join(', ')}]: '${target}' is a number; give it a value ('${target} = ${clause.size}') or a range ('${target} in [${clause.range.join(', ')}]'), not both`);
+          }
         }
         if (!parser.done()) parser.expect(',');
       }

@@ -6,15 +6,6 @@ let _tape = new Float64Array(1024);
 let _sp = 0;
 let _tapePeak = 0;
 
-function _push(v: number): void {
-  if (_sp === _tape.length) {
-    const grown = new Float64Array(_tape.length * 2);
-    grown.set(_tape);
-    _tape = grown;
-  }
-  _tape[_sp++] = v;
-}
-
 /** Makes room for n more values (loops with a known trip count push without checks). */
 function _reserve(n: number): void {
   if (_sp + n > _tape.length) {
@@ -22,10 +13,6 @@ function _reserve(n: number): void {
     grown.set(_tape);
     _tape = grown;
   }
-}
-
-function _pop(): number {
-  return _tape[--_sp];
 }
 
 /** Called at the end of each forward sweep, where the tape is at its highest. */
@@ -158,47 +145,60 @@ export function matvecVjp(
   _checkCotangent(cotangent, y.length);
   const y_bar = Float64Array.from(cotangent);
   let _n0 = 0;
+  let _tp0 = _tape;
+  let _sp0 = 0;
   // arrays.ts:7  const n = x.length;
   const n = x.length;
   // arrays.ts:8
   _n0 = 0;
-  const _yLength = y.length;
-  for (let i = 0; i < _yLength; i++) {
-    // arrays.ts:9  let s = 0;
-    let s = 0;
-    // arrays.ts:10
-    for (let j = 0; j < n; j++) {
-      // arrays.ts:10  s += A[i * n + j]! * x[j]!;
-      const _i0 = i * n + j;
-      s = s + A[_i0] * x[j];
+  _reserve(Math.ceil(y.length));
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    const _yLength = y.length;
+    for (let i = 0; i < _yLength; i++) {
+      // arrays.ts:9  let s = 0;
+      let s = 0;
+      // arrays.ts:10
+      for (let j = 0; j < n; j++) {
+        // arrays.ts:10  s += A[i * n + j]! * x[j]!;
+        const _i0 = i * n + j;
+        s = s + A[_i0] * x[j];
+      }
+      // arrays.ts:11  y[i] = Math.tanh(s);
+      const _t0 = Math.tanh(s);
+      y[i] = _t0;
+      _tp0[_sp0++] = _t0;
+      _n0++;
     }
-    // arrays.ts:11  y[i] = Math.tanh(s);
-    const _t0 = Math.tanh(s);
-    y[i] = _t0;
-    _push(_t0);
-    _n0++;
+    _sp = _sp0;
   }
   const _value = Float64Array.from(y);
   _notePeak();
   // adjoint sweep
   // adjoint of arrays.ts:8
-  for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
-    const i = _k0;
-    let s_bar = 0;
-    let _t0 = _pop();
-    // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
-    const _b0 = y_bar[i];
-    y_bar[i] = 0;
-    s_bar = _b0 * (1 - _t0 * _t0);
-    // adjoint of arrays.ts:10
-    for (let j = n - 1; j >= 0; j--) {
-      const _i0 = i * n + j;
-      // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
-      A_bar[_i0] += s_bar * x[j];
-      x_bar[j] += A[_i0] * s_bar;
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
+      const i = _k0;
+      let s_bar = 0;
+      let _t0 = _tp0[--_sp0];
+      // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
+      const _b0 = y_bar[i];
+      y_bar[i] = 0;
+      s_bar = _b0 * (1 - _t0 * _t0);
+      // adjoint of arrays.ts:10
+      for (let j = n - 1; j >= 0; j--) {
+        const _i0 = i * n + j;
+        // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
+        A_bar[_i0] += s_bar * x[j];
+        x_bar[j] += A[_i0] * s_bar;
+      }
+      // adjoint of arrays.ts:9  let s = 0;
+      s_bar = 0;
     }
-    // adjoint of arrays.ts:9  let s = 0;
-    s_bar = 0;
+    _sp = _sp0;
   }
   return { value: _value, grad: { A: A_bar, x: x_bar } };
 }
@@ -328,46 +328,59 @@ export function _matvecVjp(
   y_bar: Float64Array,
 ): void {
   let _n0 = 0;
+  let _tp0 = _tape;
+  let _sp0 = 0;
   // arrays.ts:7  const n = x.length;
   const n = x.length;
   // arrays.ts:8
   _n0 = 0;
-  const _yLength = y.length;
-  for (let i = 0; i < _yLength; i++) {
-    // arrays.ts:9  let s = 0;
-    let s = 0;
-    // arrays.ts:10
-    for (let j = 0; j < n; j++) {
-      // arrays.ts:10  s += A[i * n + j]! * x[j]!;
-      const _i0 = i * n + j;
-      s = s + A[_i0] * x[j];
+  _reserve(Math.ceil(y.length));
+  _tp0 = _tape;
+  _sp0 = _sp;
+  {
+    const _yLength = y.length;
+    for (let i = 0; i < _yLength; i++) {
+      // arrays.ts:9  let s = 0;
+      let s = 0;
+      // arrays.ts:10
+      for (let j = 0; j < n; j++) {
+        // arrays.ts:10  s += A[i * n + j]! * x[j]!;
+        const _i0 = i * n + j;
+        s = s + A[_i0] * x[j];
+      }
+      // arrays.ts:11  y[i] = Math.tanh(s);
+      const _t0 = Math.tanh(s);
+      y[i] = _t0;
+      _tp0[_sp0++] = _t0;
+      _n0++;
     }
-    // arrays.ts:11  y[i] = Math.tanh(s);
-    const _t0 = Math.tanh(s);
-    y[i] = _t0;
-    _push(_t0);
-    _n0++;
+    _sp = _sp0;
   }
   _notePeak();
   // adjoint sweep
   // adjoint of arrays.ts:8
-  for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
-    const i = _k0;
-    let s_bar = 0;
-    let _t0 = _pop();
-    // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
-    const _b0 = y_bar[i];
-    y_bar[i] = 0;
-    s_bar = _b0 * (1 - _t0 * _t0);
-    // adjoint of arrays.ts:10
-    for (let j = n - 1; j >= 0; j--) {
-      const _i0 = i * n + j;
-      // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
-      A_bar[_i0] += s_bar * x[j];
-      x_bar[j] += A[_i0] * s_bar;
+  {
+    _tp0 = _tape;
+    _sp0 = _sp;
+    for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
+      const i = _k0;
+      let s_bar = 0;
+      let _t0 = _tp0[--_sp0];
+      // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
+      const _b0 = y_bar[i];
+      y_bar[i] = 0;
+      s_bar = _b0 * (1 - _t0 * _t0);
+      // adjoint of arrays.ts:10
+      for (let j = n - 1; j >= 0; j--) {
+        const _i0 = i * n + j;
+        // adjoint of arrays.ts:10  s += A[i * n + j]! * x[j]!;
+        A_bar[_i0] += s_bar * x[j];
+        x_bar[j] += A[_i0] * s_bar;
+      }
+      // adjoint of arrays.ts:9  let s = 0;
+      s_bar = 0;
     }
-    // adjoint of arrays.ts:9  let s = 0;
-    s_bar = 0;
+    _sp = _sp0;
   }
 }
 

@@ -47,10 +47,15 @@ export function paramUses(fn: FunctionIR, summaries: Summaries): (ParamUse | nul
   // before `a[o] = …`) no longer holds the argument there
   const assigned = writtenIn(fn.body);
   const inArgumentTerms = (r: Region) => !mentionsAny(r, assigned);
+  // what a call always writes: nothing promised where a `return` may end it before the writes
+  let returnsEarly = false;
+  visitStmts(fn.body, (x) => {
+    if (x.k === 'return' && x !== fn.body[fn.body.length - 1]) returnsEarly = true;
+  });
   return fn.params.map((p) => {
     if (!params.has(p.name)) return null;
     const read = reads.get(p.name)!;
-    return { reads: read === null || !read.every(inArgumentTerms) ? null : read, covers: (covered.get(p.name) ?? []).filter(inArgumentTerms) };
+    return { reads: read === null || !read.every(inArgumentTerms) ? null : read, covers: returnsEarly ? [] : (covered.get(p.name) ?? []).filter(inArgumentTerms) };
   });
 }
 

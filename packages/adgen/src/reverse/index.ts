@@ -35,7 +35,7 @@ import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from './jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
-import { mapStmtExprs, ownExprs, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
 import { invariantWith, isStrided, mergeRegions, paramWriteRegions, regionsAtCall, storeRegions, type WriteRegion as WrittenRegion } from '../analyze/regions.ts';
 
 const bar = names.adjointOf;
@@ -1066,9 +1066,18 @@ export class ReverseTransformer {
       }
       start = b.v(st);
     }
-    const fwdLoop = loopWithBody(s, [...body, b.assign(n, b.ONE, '+=')]);
+    // a loop that may stop early (`break`) still runs at most as often as its bound allows:
+    // enough to reserve its tape room up front
+    const bound = this.tripBound(s);
+    const reserved = bound ? this.reserveTape(body, bound, m) : null;
+    if (reserved) {
+      fwdPre.push(...reserved.pre);
+      body = reserved.body;
+    }
+    const counted = loopWithBody(s, [...body, b.assign(n, b.ONE, '+=')]);
+    const fwdLoop: Stmt = reserved ? { k: 'block', body: [counted, ...reserved.post] } : counted;
     const k = this.namer.fresh('_k');
-    const adjLoop: Stmt = {
+    const reversed: Stmt = {
       k: 'loop',
       init: [b.decl(k, 'number', b.sub(b.v(n), b.ONE))],
       test: b.op('>=', b.v(k), b.ZERO),
@@ -1076,6 +1085,7 @@ export class ReverseTransformer {
       body: [b.decl(i, 'number', b.add(start, b.mul(b.v(k), b.num(step))), false), ...adjBody],
       doWhile: false,
     };
+    const adjLoop = reserved ? this.localPops(reversed, reserved.tp, reserved.sp) : reversed;
     if (!once) {
       this.usesTape.values = true;
       adjPre.unshift(b.assign(n, b.xcall('_pop')));
@@ -1084,6 +1094,25 @@ export class ReverseTransformer {
       return { fwdLoop: { k: 'block', body: [fwdLoop, ...pushStart, post] }, adjLoop };
     }
     return { fwdLoop, adjLoop };
+  }
+
+  /**
+   * At most how many times a counting loop with ±1 steps runs, from the first conjunct of its test
+   * (`i < n && !_brk0` after a `break`): ceil(n − start), one more for `<=`. Null otherwise.
+   */
+  private tripBound(s: Extract<Stmt, { k: 'loop' }>): Expr | null {
+    const c = s.counter;
+    let t = s.test;
+    while (t && t.k === 'op' && t.op === '&&') t = t.args[0]!;
+    if (!c || !t || t.k !== 'op' || t.args.length !== 2 || t.args[0]!.k !== 'var' || t.args[0]!.name !== c.name) return null;
+    const limit = primalExpr(t.args[1]!);
+    const start = primalExpr(c.start);
+    // evaluated once more before the loop: only what the loop does not change, and no calls
+    const changing = writtenIn([s]);
+    if ([limit, start].some((e) => someIn(e, (x) => x.k === 'call' || (x.k === 'var' && changing.has(x.name))))) return null;
+    const span = c.step === 1 && (t.op === '<' || t.op === '<=') ? b.sub(limit, start) : c.step === -1 && (t.op === '>' || t.op === '>=') ? b.sub(start, limit) : null;
+    if (!span) return null;
+    return t.op === '<=' || t.op === '>=' ? b.add(b.math('floor', span), b.ONE) : b.math('ceil', span);
   }
 
   /**

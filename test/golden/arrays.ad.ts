@@ -151,7 +151,7 @@ export function matvecVjp(
   const n = x.length;
   // arrays.ts:8
   _n0 = 0;
-  _reserve(Math.ceil(y.length));
+  _reserve(y.length);
   _tp0 = _tape;
   _sp0 = _sp;
   {
@@ -334,7 +334,7 @@ export function _matvecVjp(
   const n = x.length;
   // arrays.ts:8
   _n0 = 0;
-  _reserve(Math.ceil(y.length));
+  _reserve(y.length);
   _tp0 = _tape;
   _sp0 = _sp;
   {

@@ -1112,7 +1112,8 @@ export class ReverseTransformer {
     if ([limit, start].some((e) => someIn(e, (x) => x.k === 'call' || (x.k === 'var' && changing.has(x.name))))) return null;
     const span = c.step === 1 && (t.op === '<' || t.op === '<=') ? b.sub(limit, start) : c.step === -1 && (t.op === '>' || t.op === '>=') ? b.sub(start, limit) : null;
     if (!span) return null;
-    return t.op === '<=' || t.op === '>=' ? b.add(b.math('floor', span), b.ONE) : b.math('ceil', span);
+    const whole = this.integral(span) ? span : null;
+    return t.op === '<=' || t.op === '>=' ? b.add(whole ?? b.math('floor', span), b.ONE) : (whole ?? b.math('ceil', span));
   }
 
   /**

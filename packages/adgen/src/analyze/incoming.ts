@@ -192,7 +192,8 @@ function loopCovers(s: Extract<Stmt, { k: 'loop' }>, arrays: Map<string, number>
     if (off === null || someVar(off, changing)) continue;
     const lo = b.add(c.start, off);
     if (!integral(lo)) continue;
-    out.push([st.arr, { lo, hi: b.add(t.op === '<' ? bound : b.add(bound, b.ONE), off) }]);
+    // `i <= h` writes up to floor(h): h + 1 only for a whole h, else [s, h) (a part of it)
+    out.push([st.arr, { lo, hi: b.add(t.op === '<=' && integral(bound) ? b.add(bound, b.ONE) : bound, off) }]);
   }
   return out;
 }

@@ -224,8 +224,20 @@ function _stridedRange(len: number, start: number, stride: number, count: number
   return [lo, Math.max(lo, hi)];
 }
 
-/** Pushes a[start + m·stride] for the m of _stridedRange, then start, stride and that range. */
+/**
+ * Pushes a[start + m·stride] for the m of _stridedRange, then start, stride and that range. A run
+ * whose start or stride is not a whole number (\`A[1.5 * i + j]\` still lands on whole indices
+ * at even i) is saved as every element between its ends.
+ */
 function _pushStrided(a: ArrayLike<number>, start: number, stride: number, count: number): void {
+  if (!Number.isInteger(start) || !Number.isInteger(stride)) {
+    const last = start + (count - 1) * stride;
+    const from = Math.floor(Math.min(start, last));
+    const to = Math.ceil(Math.max(start, last));
+    start = from >= 0 ? from : 0;
+    count = (to < a.length ? to : a.length - 1) - start + 1;
+    stride = 1;
+  }
   const [lo, hi] = _stridedRange(a.length, start, stride, count);
   _reserve(hi - lo + 4);
   for (let m = lo; m < hi; m++) _tape[_sp++] = a[start + m * stride]!;

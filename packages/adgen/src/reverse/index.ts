@@ -704,7 +704,8 @@ export class ReverseTransformer {
       // a copy of the array's own type: the kernel's parameter may be a number[] or Float32Array
       const type = (this.fn.locals.get(name) ?? 'Float64Array') as ArrayResultType;
       const writtenHere = written.has(i);
-      if (!writtenHere && (!anyActive || !once || this.stable(name, m.pos + 1, m))) return;
+      // (an array the call also writes is not stable: the kernel must not read what the call left)
+      if (!writtenHere && (!anyActive || !once || (this.stable(name, m.pos + 1, m) && !readAlso.has(name)))) return;
       if (!writtenHere) {
         // read-only argument overwritten later: the kernel needs today's contents
         const t = this.namer.fresh('_c');
@@ -715,7 +716,7 @@ export class ReverseTransformer {
       // the contents from before the call are needed by the kernel when the callee reads them, and
       // by the adjoint of earlier statements that read the array (a callee that only
       // writes an output array, like `rhs(y, k)`, leaves nothing to save)
-      const save = (anyActive && (!callee || this.readsIncoming(e.fn, callee, i))) || this.needsSave(name, m);
+      const save = (anyActive && (!callee || this.readsIncoming(e.fn, callee, i) || readAlso.has(name))) || this.needsSave(name, m);
       // the adjoint sweep changes the array (a kernel re-runs the callee, a snapshot is put back):
       // the caller's array must end with the primal's contents, as for a direct write
       if ((save || anyActive) && this.fn.params.some((p) => p.name === name)) this.restoredArrays.add(name);
@@ -786,7 +787,9 @@ export class ReverseTransformer {
         const readOnlyCopy = !written.has(i) && onTape.has(name) && readAlso.has(name);
         kernelArgs.push(readOnlyCopy ? arrayCopy((this.fn.locals.get(name) ?? 'Float64Array') as ArrayResultType, b.v(name)) : snap && !written.has(i) ? snap : b.v(name));
         // the kernel reads an array's contents unless the callee only writes it
-        if (!once && (!written.has(i) || this.readsIncoming(e.fn, callee, i))) this.registerReads(b.v(name), m);
+        // (outside loops too where the contents went on the tape: a slice restores only what the
+        // call wrote, so later overwrites of the rest must be saved for the kernel)
+        if ((!once || onTape.has(name)) && (!written.has(i) || this.readsIncoming(e.fn, callee, i))) this.registerReads(b.v(name), m);
         kernelArgs.push(this.isActive(name) ? b.v(this.adjointArray(name, m)) : this.adjointSink(name));
         return;
       }

@@ -726,9 +726,10 @@ export class ReverseTransformer {
         fwd.push(this.define(t, type, arrayCopy(type, b.v(name)), m, false, null));
         snapshots.set(name, b.v(t));
       } else {
-        // no copy per iteration: the contents go on the value tape, twice when the kernel runs and
-        // reads them (it needs them before it, and the adjoints of earlier iterations after it)
-        // (an argument computed from the array, `setAll(y, y[0] * 2)`, reads them before the kernel too)
+        // no copy per iteration (nor per call of a kernel): the contents go on the value tape,
+        // copied back before the kernel when it reads them, and popped after it for the adjoints
+        // of earlier statements (an argument computed from the array, `setAll(y, y[0] * 2)`,
+        // reads them before the kernel too)
         const readBefore = !callee || this.readsIncoming(e.fn, callee, i) || e.args.some((x) => x.k !== 'var' && b.varsOf(x).has(name));
         onTape.set(name, kernelRuns && (readBefore || readAlso.has(name)));
         snapshots.set(name, b.v(name));

@@ -229,6 +229,18 @@ test('AD1020 advises a copy made in a local, and that form compiles', async () =
   assert.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
 });
 
+test('AD1020 for one array passed to an elementwise helper whose loop runs inside another (every element written twice)', async () => {
+  const twice = `function twice(y: Float64Array, x: Float64Array): void {\n  for (let k = 0; k < 2; k++) {\n    for (let i = 0; i < y.length; i++) y[i] = Math.sin(x[i]!);\n  }\n}\n`;
+  const once = `function once(y: Float64Array, x: Float64Array): void {\n  for (let i = 0; i < y.length; i++) y[i] = Math.sin(x[i]!);\n}\n`;
+  const body = (g: string) => fn(`  const v = new Float64Array(2);\n  v[0] = x;\n  v[1] = x * x;\n  ${g}(v, v);\n  return v[0]! + v[1]!;`);
+  assert.equal((await diagnose(twice + body('twice'))).map((d) => d.code), ['AD1020']);
+  // one loop: y = sin(x) element by element is safe with x and y one array
+  const dir = tmp();
+  const file = path.join(dir, 'model.ts');
+  fs.writeFileSync(file, once + body('once'));
+  assert.equal((await generate([file])).diagnostics, []);
+});
+
 test('AD1019 also for a writing call in a for initialiser', async () => {
   const ds = await diagnose(`function step(v: Float64Array, k: number): number {\n  v[0] = v[0]! * k;\n  return v[0]!;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  for (let i = step(v, x); i < 3; i++) {}\n  return v[0]!;')}`);
   // at the call, not at the `for`

@@ -288,28 +288,30 @@ function elementwise(callee: FunctionIR, y: string, x: string): boolean {
   let safe = true;
   const touches = (e: Expr): boolean => someExpr([{ k: 'expr', e }], (v) => (v.k === 'idx' && (v.arr === x || v.arr === y)) || (v.k === 'var' && (v.name === x || v.name === y)));
   const onlyAt = (e: Expr, i: string): boolean => !someExpr([{ k: 'expr', e }], (v) => (v.k === 'idx' && (v.arr === x || v.arr === y) && !(v.i.k === 'var' && v.i.name === i)) || (v.k === 'var' && (v.name === x || v.name === y)));
-  const visit = (stmts: Stmt[], counter: string | null): void => {
+  // (the store's loop must be the only one around it: a loop around that writes every element
+  // again, y = sin(sin(y)) when x and y are one array)
+  const visit = (stmts: Stmt[], counter: string | null, depth: number): void => {
     for (const s of stmts) {
       if (s.k === 'store' && (s.arr === x || s.arr === y)) {
         stores++;
-        if (s.arr !== y || counter === null || !(s.i.k === 'var' && s.i.name === counter) || !onlyAt(s.e, counter)) safe = false;
+        if (s.arr !== y || counter === null || depth !== 1 || !(s.i.k === 'var' && s.i.name === counter) || !onlyAt(s.e, counter)) safe = false;
         continue;
       }
       if (s.k === 'loop') {
         if ((s.test && touches(s.test)) || s.init.some((t) => t.k === 'store' || (t.k !== 'comment' && someExpr([t], touches)))) safe = false;
-        visit(s.body, s.counter?.name ?? null);
+        visit(s.body, s.counter?.name ?? null, depth + 1);
         continue;
       }
       if (s.k === 'if') {
         if (touches(s.c)) safe = false;
-        visit(s.then, counter);
-        visit(s.else, counter);
+        visit(s.then, counter, depth);
+        visit(s.else, counter, depth);
         continue;
       }
       if (someExpr([s], touches)) safe = false;
     }
   };
-  visit(callee.body, null);
+  visit(callee.body, null, 0);
   return safe && stores === 1;
 }
 

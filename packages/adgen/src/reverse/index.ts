@@ -167,6 +167,11 @@ export class ReverseTransformer {
     const result = this.jf.result;
     const resultVars = result.kind === 'scalar' ? [result.name] : result.kind === 'tuple' ? result.names : [];
     this.act = { active: new Set([...act.active, ...resultVars]), useful: new Set([...(act.useful ?? act.active), ...resultVars]) };
+    // a counter that starts at a value with a derivative (`for (let k = h; …)`) carries it: its
+    // loop is an ordinary loop here, not one whose counter the adjoint sweep recomputes
+    visitStmts(this.jf.body, (st) => {
+      if (st.k === 'loop' && st.counter && [...diffVars(st.counter.start)].some((v) => this.act.active.has(v))) delete st.counter;
+    });
     this.counters = counterNames(this.jf.body);
     this.number(this.jf.body, 0, true);
     this.collectIndexVars(this.jf.body);

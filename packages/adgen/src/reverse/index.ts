@@ -169,8 +169,16 @@ export class ReverseTransformer {
     this.act = { active: new Set([...act.active, ...resultVars]), useful: new Set([...(act.useful ?? act.active), ...resultVars]) };
     // a counter that starts at a value with a derivative (`for (let k = h; …)`) carries it: its
     // loop is an ordinary loop here, not one whose counter the adjoint sweep recomputes
+    // (only where the counter's value reaches a result, not where it only indexes arrays)
     visitStmts(this.jf.body, (st) => {
-      if (st.k === 'loop' && st.counter && [...diffVars(st.counter.start)].some((v) => this.act.active.has(v))) delete st.counter;
+      if (st.k !== 'loop' || !st.counter || ![...diffVars(st.counter.start)].some((v) => this.act.active.has(v))) return;
+      const name = st.counter.name;
+      let asValue = false;
+      visitStmts(st.body, (x) => {
+        const values = x.k === 'decl' ? (x.init ? [x.init] : []) : x.k === 'assign' || x.k === 'expr' ? [x.e] : x.k === 'store' ? [x.e] : x.k === 'return' && x.e ? [x.e] : [];
+        if (values.some((e) => diffVars(e).has(name))) asValue = true;
+      });
+      if (asValue) delete st.counter;
     });
     this.counters = counterNames(this.jf.body);
     this.number(this.jf.body, 0, true);

@@ -67,19 +67,22 @@ export function reuseScratchArrays(fn: TargetFunction, declared: Map<string, num
   return { fn: { ...fn, body }, globals };
 }
 
-/** `const c = Float64Array.from(a)` declared once, outside every loop, never assigned again. */
-function copiesOutsideLoops(body: Stmt[]): Map<string, Expr> {
-  const found = new Map<string, Expr>();
+/**
+ * The declarations the statements make outside every loop (in branches and blocks too) of
+ * variables declared once and never assigned again: a loop's allocations are one per iteration,
+ * each possibly kept.
+ */
+function singleDeclarationsOutsideLoops(body: Stmt[]): Extract<Stmt, { k: 'decl' }>[] {
   const declared = new Map<string, number>();
   const assigned = new Set<string>();
   visitStmts(body, (s) => {
     if (s.k === 'decl') declared.set(s.name, (declared.get(s.name) ?? 0) + 1);
     if (s.k === 'assign') assigned.add(s.name);
   });
+  const out: Extract<Stmt, { k: 'decl' }>[] = [];
   const walk = (stmts: Stmt[]): void => {
     for (const s of stmts) {
-      const init = s.k === 'decl' ? s.init : null;
-      if (s.k === 'decl' && s.type === 'Float64Array' && init?.k === 'xcall' && init.callee === 'Float64Array.from' && init.args.length === 1 && declared.get(s.name) === 1 && !assigned.has(s.name)) found.set(s.name, init.args[0]!);
+      if (s.k === 'decl' && declared.get(s.name) === 1 && !assigned.has(s.name)) out.push(s);
       if (s.k === 'if') {
         walk(s.then);
         walk(s.else);
@@ -87,42 +90,33 @@ function copiesOutsideLoops(body: Stmt[]): Map<string, Expr> {
     }
   };
   walk(body);
+  return out;
+}
+
+/** `const c = Float64Array.from(a)` among them. */
+function copiesOutsideLoops(body: Stmt[]): Map<string, Expr> {
+  const found = new Map<string, Expr>();
+  for (const s of singleDeclarationsOutsideLoops(body)) {
+    if (s.type === 'Float64Array' && s.init?.k === 'xcall' && s.init.callee === 'Float64Array.from' && s.init.args.length === 1) found.set(s.name, s.init.args[0]!);
+  }
   return found;
 }
 
 type ScratchType = 'Float64Array' | 'Float32Array';
 
-/**
- * Typed arrays declared once, outside every loop, with a length known here (a literal, or the
- * length of another such array), and never assigned again.
- */
+/** Typed arrays among them with a length known here (a literal, or the length of another such array). */
 function fixedSizeLocals(body: Stmt[]): Map<string, { size: number; type: ScratchType }> {
   const found = new Map<string, { size: number; type: ScratchType }>();
-  const declared = new Map<string, number>();
-  const assigned = new Set<string>();
-  visitStmts(body, (s) => {
-    if (s.k === 'decl') declared.set(s.name, (declared.get(s.name) ?? 0) + 1);
-    if (s.k === 'assign') assigned.add(s.name);
-  });
   const sizeOf = (e: Expr): number | null => {
     if (e.k === 'num') return Number.isInteger(e.v) && e.v >= 0 ? e.v : null;
     if (e.k === 'len') return found.get(e.arr)?.size ?? null;
     return null;
   };
-  const walk = (stmts: Stmt[]): void => {
-    for (const s of stmts) {
-      if (s.k === 'decl' && s.init?.k === 'alloc' && s.init.ctor !== 'Array' && isTyped(s.type) && declared.get(s.name) === 1 && !assigned.has(s.name)) {
-        const size = sizeOf(s.init.len);
-        if (size !== null) found.set(s.name, { size, type: s.init.ctor });
-      }
-      if (s.k === 'if') {
-        walk(s.then);
-        walk(s.else);
-      } else if (s.k === 'block') walk(s.body);
-      // a loop's allocations are one per iteration, each possibly kept (loops are not entered)
-    }
-  };
-  walk(body);
+  for (const s of singleDeclarationsOutsideLoops(body)) {
+    if (s.init?.k !== 'alloc' || s.init.ctor === 'Array' || !isTyped(s.type)) continue;
+    const size = sizeOf(s.init.len);
+    if (size !== null) found.set(s.name, { size, type: s.init.ctor });
+  }
   return found;
 }
 

@@ -1040,26 +1040,36 @@ export class ReverseTransformer {
       // (`i < n / 2` for odd n) rounds, and a fractional start shifts everything
       const whole = (e: Expr, round: 'ceil' | 'floor') => (this.integral(e) ? e : b.math(round, e));
       const startWhole = this.integral(start);
+      // (from a start that is not a whole number: how many steps from it to the last value)
+      let stepsToLast: Expr | null = null;
       if (step === 1 && (test.op === '<' || test.op === '<=')) {
         const span = startWhole ? limit : b.sub(limit, start);
         const last = test.op === '<' ? b.sub(whole(span, 'ceil'), b.ONE) : whole(span, 'floor');
+        if (!startWhole) stepsToLast = last;
         first = startWhole ? last : b.add(start, last);
         cond = b.op('>=', b.v(i), start);
       } else if (step === -1 && (test.op === '>' || test.op === '>=')) {
         const span = startWhole ? limit : b.sub(start, limit);
-        first = startWhole ? (test.op === '>' ? b.add(whole(span, 'floor'), b.ONE) : whole(span, 'ceil')) : b.sub(start, test.op === '>' ? b.sub(whole(span, 'ceil'), b.ONE) : whole(span, 'floor'));
+        if (!startWhole) stepsToLast = test.op === '>' ? b.sub(whole(span, 'ceil'), b.ONE) : whole(span, 'floor');
+        first = startWhole ? (test.op === '>' ? b.add(whole(span, 'floor'), b.ONE) : whole(span, 'ceil')) : b.sub(start, stepsToLast!);
         cond = b.op('<=', b.v(i), start);
       }
       if (first && cond) {
         // the trip count, for reserving tape space up front
-        const trips = step === 1 ? b.add(b.sub(first, start), b.ONE) : b.add(b.sub(start, first), b.ONE);
+        const trips = stepsToLast ? b.add(stepsToLast, b.ONE) : step === 1 ? b.add(b.sub(first, start), b.ONE) : b.add(b.sub(start, first), b.ONE);
         const reserved = this.reserveTape(body, trips, m);
         if (reserved) {
           fwdPre.push(...reserved.pre);
           body = reserved.body;
         }
         let fwdLoop: Stmt = { ...s, init: [b.decl(i, 'number', start)], test: primalExpr(test), update: [b.assign(i, b.num(step), '+=')], body };
-        let adjLoop: Stmt = { k: 'loop', init: [b.decl(i, 'number', first)], test: cond, update: [b.assign(i, b.num(-step), '+=')], body: adjBody, doWhile: false };
+        // from a start that is not a whole number, stepping the counter back down from its last
+        // value rounds (1.3 + 4 − 1 − 1 − 1 − 1 is 1.2999999999999998 < 1.3: the first iteration's
+        // adjoint was skipped); a whole-number count m rebuilds it as start ± m instead
+        const m2 = stepsToLast ? this.namer.fresh('_m') : null;
+        let adjLoop: Stmt = m2
+          ? { k: 'loop', init: [b.decl(m2, 'number', b.sub(trips, b.ONE))], test: b.op('>=', b.v(m2), b.ZERO), update: [b.assign(m2, b.ONE, '-=')], body: [b.decl(i, 'number', b.add(start, b.mul(b.v(m2), b.num(step))), false), ...adjBody], doWhile: false }
+          : { k: 'loop', init: [b.decl(i, 'number', first)], test: cond, update: [b.assign(i, b.num(-step), '+=')], body: adjBody, doWhile: false };
         if (reserved) {
           fwdLoop = { k: 'block', body: [fwdLoop, ...reserved.post] };
           adjLoop = this.localPops(adjLoop, reserved.tp, reserved.sp);

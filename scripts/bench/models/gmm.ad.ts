@@ -469,7 +469,8 @@ export function gmmObjectiveVjp(
     const _b7 = -cotangent;
     sumQs_bar[ik] += wishartM * _b7;
     // adjoint of gmm.ts:108
-    for (let j = d + (Math.ceil(icfSz - d) - 1); j >= d; j--) {
+    for (let _m0 = Math.ceil(icfSz - d) - 1; _m0 >= 0; _m0--) {
+      const j = d + _m0;
       const _i6 = ik * icfSz + j;
       const _i7 = ik * icfSz + j;
       // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];
@@ -1470,7 +1471,8 @@ export function _gmmObjectiveVjp(
     wishartM_bar += _b7 * _sumQsAt;
     sumQs_bar[ik] += wishartM * _b7;
     // adjoint of gmm.ts:108
-    for (let j = d + (Math.ceil(icfSz - d) - 1); j >= d; j--) {
+    for (let _m0 = Math.ceil(icfSz - d) - 1; _m0 >= 0; _m0--) {
+      const j = d + _m0;
       const _i7 = ik * icfSz + j;
       const _i8 = ik * icfSz + j;
       // adjoint of gmm.ts:109  frobenius += icf[ik * icfSz + j] * icf[ik * icfSz + j];

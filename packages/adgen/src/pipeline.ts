@@ -295,22 +295,25 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   }
   // where each function reads what its array parameters held when it was called (analyze/incoming.ts)
   const usesBy = new Map<Lowered, (ParamUse | null)[]>();
+  /** the function a call by name in l reaches (its own file's, or an imported one) */
+  const calleeNamed = (l: Lowered, name: string): Lowered | undefined => {
+    const c = l.callees.find((x) => x.name === name);
+    return c && calleeOf(l, c);
+  };
   const paramUsesOf = (l: Lowered): (ParamUse | null)[] => {
     const known = usesBy.get(l);
     if (known) return known;
     // (recursion, refused elsewhere, reads as unknown)
     usesBy.set(l, l.ir.params.map(() => null));
     const uses = paramUses(l.ir, (name) => {
-      const c = l.callees.find((x) => x.name === name);
-      const x = c && calleeOf(l, c);
+      const x = calleeNamed(l, name);
       return x ? { fn: x.ir, uses: paramUsesOf(x) } : undefined;
     });
     usesBy.set(l, uses);
     return uses;
   };
   const incomingSeenBy = (l: Lowered) => (name: string) => {
-    const c = l.callees.find((x) => x.name === name);
-    const x = c && calleeOf(l, c);
+    const x = calleeNamed(l, name);
     return x ? paramUsesOf(x) : undefined;
   };
   // functions other derivative code calls need kernels

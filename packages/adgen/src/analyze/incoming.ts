@@ -10,11 +10,15 @@
  * regions of the array (analyze/regions.ts): `a[e] = …` in a statement sequence covers [e, e + 1)
  * for the statements after it in that sequence; a counting loop `for (let i = s; i < h; i++)`
  * whose body stores `a[i + c] = …` at its top level, and has no break, continue or return,
- * covers [s + c, h + c) when s + c is a whole number; a call covers what its callee covers of
- * that parameter. A covered region mentioning a variable is dropped where the variable changes.
- * A read (an element, a compound store, a call whose callee reads the parameter) is of written
- * contents when its region over the enclosing loops' counters lies inside a covered one,
- * compared as linear forms; anything else reads incoming contents, at its region or anywhere.
+ * covers [s + c, h + c) when s + c is a whole number (`i <= h`: h + 1 only for a whole h); a
+ * call covers what its callee covers of that parameter. A covered region mentioning a variable
+ * is dropped where the variable changes, and one read from an array or a call covers nothing (a
+ * store could move it unseen). A read (an element, a compound store, a call whose callee reads
+ * the parameter) is of written contents when its region over the enclosing loops' counters lies
+ * inside a covered one, compared as linear forms; anything else reads incoming contents, at its
+ * region or anywhere. What a function exports to its callers is in its parameters' terms: no
+ * region mentioning a variable it assigns (a moved offset), and no covers at all when a `return`
+ * may end it early (R43, R44 in notes/compiler-bugs.md).
  */
 import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
 import { isArrayType } from '../ir/nodes.ts';

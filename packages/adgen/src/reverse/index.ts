@@ -1165,7 +1165,7 @@ export class ReverseTransformer {
     };
     const k = count(body);
     // a nested loop that reserved its own tape space, or a pushed array or slice, moves the stack pointer too
-    if (someExpr(body, (e) => e.k === 'xcall' && (e.callee === '_reserve' || e.callee === '_pushArray' || e.callee === '_pushSlice' || e.callee === '_pushStrided'))) nested = true;
+    if (someExpr(body, (e) => e.k === 'xcall' && e.callee !== '_push' && TAPE_PUSHES.has(e.callee))) nested = true;
     if (nested || k === 0) return null;
     // the tape and its stack pointer in locals while the loop runs (module variables are slower)
     const tp = this.namer.fresh('_tp');

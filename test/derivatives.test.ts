@@ -114,6 +114,18 @@ for (const file of Object.keys(sources).sort()) {
   }
 }
 
+test('a function returning one of several arrays seeds the one it returned, in either branch', () => {
+  const m = compiled.modules['arrays.ts']!;
+  // x[0] > 0: [x0·x1, sin x1]; else [x0 + x1, x0²]
+  const pos = m['piecewiseMapVjp']!(Float64Array.of(0.5, 0.3), [1, 2]);
+  assert.equal(Array.from(pos.value), [0.5 * 0.3, Math.sin(0.3)]);
+  assert.ok(Math.abs(pos.grad.x[0] - 0.3) < 1e-12 && Math.abs(pos.grad.x[1] - (0.5 + 2 * Math.cos(0.3))) < 1e-12, String(pos.grad.x));
+  const neg = m['piecewiseMapVjp']!(Float64Array.of(-0.5, 0.3), [1, 2]);
+  assert.equal(Array.from(neg.value), [-0.5 + 0.3, 0.25]);
+  assert.equal(Array.from(neg.grad.x), [1 + 2 * 2 * -0.5, 1]);
+  assert.equal(Array.from(m['piecewiseMapJvp']!(Float64Array.of(-0.5, 0.3), { x: [1, 0] }).tangent), [1, -1]);
+});
+
 test('stopGradient gives the gradients detach() would', () => {
   const m = compiled.modules['arrays.ts']!;
   const x = 0.7;

@@ -499,7 +499,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       }
     } catch (err) {
       if (err instanceof UnsupportedReturn) {
-        bag.add('AD1001', { file, line: err.loc?.line ?? 1, column: err.loc?.column ?? 1 }, `A function that ${err.message}`, 'Return one array variable, or a tuple of the same length everywhere.');
+        bag.add('AD1001', { file, line: err.loc?.line ?? 1, column: err.loc?.column ?? 1 }, `A function that ${err.message}`, 'Return arrays everywhere, or tuples of one length everywhere.');
         continue;
       }
       throw err;

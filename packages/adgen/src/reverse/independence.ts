@@ -144,7 +144,7 @@ function findPrivateArrays(s: Loop, bodyLocals: Set<string>, ctx: LoopContext): 
 /** Whether array a appears anywhere but its declaration and loop s. */
 function usedOutside(a: string, s: Stmt, def: Stmt, ctx: LoopContext): boolean {
   // the returned array is used by the caller
-  if (ctx.jf.result.kind === 'array' && ctx.jf.result.name === a) return true;
+  if (ctx.jf.result.kind === 'array' && ctx.jf.result.names.includes(a)) return true;
   const mentions = (st: Stmt): boolean => {
     if (st === s || st === def) return false;
     switch (st.k) {

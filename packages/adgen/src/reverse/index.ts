@@ -1605,14 +1605,19 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
       result.names.forEach((n, i) => { if (act.active.has(n)) seedStmts.push(b.assign(bar(n), b.idx(cotangent, b.num(i)))); });
       break;
     case 'array': {
+      // with several returned arrays, `_which` says which one the forward sweep gave
+      const { names, which } = result;
+      const chosen = (pick: (name: string) => Expr): Expr => names.slice(0, -1).reduceRight<Expr>((rest, n, i) => ({ k: 'cond', c: b.op('===', b.v(which!), b.num(i)), a: pick(n), b: rest }), pick(names[names.length - 1]!));
       const v = '_value';
-      body.push(b.decl(v, resultArrayType(fn), arrayCopy(resultArrayType(fn), b.v(result.name)), false));
+      body.push(b.decl(v, resultArrayType(fn), arrayCopy(resultArrayType(fn), chosen(b.v)), false));
       value = b.v(v);
       if (!kernel) seedStmts.push(checkCotangent(b.len(v)));
-      if (act.active.has(result.name)) {
+      names.forEach((name, i) => {
+        if (!act.active.has(name)) return;
         const j = '_j';
-        seedStmts.push({ k: 'loop', init: [b.decl(j, 'number', b.ZERO)], test: b.op('<', b.v(j), b.len(result.name)), update: [b.assign(j, b.ONE, '+=')], body: b.accumulateAt(bar(result.name), b.v(j), b.idx(cotangent, b.v(j))), doWhile: false });
-      }
+        const seedLoop: Stmt = { k: 'loop', init: [b.decl(j, 'number', b.ZERO)], test: b.op('<', b.v(j), b.len(name)), update: [b.assign(j, b.ONE, '+=')], body: b.accumulateAt(bar(name), b.v(j), b.idx(cotangent, b.v(j))), doWhile: false };
+        seedStmts.push(which ? b.ifs(b.op('===', b.v(which), b.num(i)), [seedLoop]) : seedLoop);
+      });
       break;
     }
     default:

@@ -2,10 +2,12 @@
  * Removes break, continue and early return before reverse mode, so that the adjoint sweep sees
  * only structured `if` and loops (the classic flag transformation). A jump sets a flag
  * (`_brk0`, `_cont0`, `_done`); the rest of the block runs under `if (!flag)` and the loop test
- * checks `!_brk0`. A `return e` becomes `_ret = e` (`_ret0`, `_ret1` … for tuples).
+ * checks `!_brk0`. A `return e` becomes `_ret = e` (`_ret0`, `_ret1` … for tuples); returning one
+ * of several arrays sets `_which` to its position among them.
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
+import { visitStmts } from '../ir/walk.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
 
 export interface JumpFree {
@@ -14,7 +16,9 @@ export interface JumpFree {
   result:
     | { kind: 'scalar'; name: string }
     | { kind: 'tuple'; names: string[] }
-    | { kind: 'array'; name: string }
+    /** `names` holds every array a `return` gives; with more than one, `which` holds the index
+     * of the one returned (a number the seed and the value read after the forward sweep) */
+    | { kind: 'array'; names: string[]; which: string | null }
     | { kind: 'none' };
   /** loops whose test was extended with flags (their trip count is data-dependent) */
   exits: Set<Stmt>;
@@ -37,6 +41,9 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
     return name;
   };
   const lastTop = fn.body[fn.body.length - 1];
+  const arrays = returnedArrays(fn);
+  const which = arrays.length > 1 ? namer.fresh('_which') : null;
+  if (which) fn.locals.set(which, 'number');
 
   const resultOf = (e: Expr, loc: Loc | undefined): Stmt[] => {
     if (e.k === 'arr') {
@@ -50,9 +57,9 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
       return e.elems.map((x, i) => b.assign(names[i]!, x));
     }
     if (e.k === 'var' && isArrayType(fn.locals.get(e.name) ?? 'number')) {
-      if (result.kind === 'none') result = { kind: 'array', name: e.name };
-      if (result.kind !== 'array' || result.name !== e.name) throw new UnsupportedReturn('returns different arrays', loc);
-      return [];
+      if (result.kind === 'none') result = { kind: 'array', names: arrays, which };
+      if (result.kind !== 'array') throw new UnsupportedReturn('returns values of different shapes', loc);
+      return which ? [b.assign(which, b.num(arrays.indexOf(e.name)))] : [];
     }
     if (result.kind === 'none') {
       const name = '_ret';
@@ -141,4 +148,13 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
 
 function containsReturn(stmts: Stmt[]): boolean {
   return stmts.some((s) => s.k === 'return' || (s.k === 'if' && (containsReturn(s.then) || containsReturn(s.else))) || (s.k === 'loop' && containsReturn(s.body)));
+}
+
+/** The array variables `return` statements give, in source order, each once. */
+function returnedArrays(fn: FunctionIR): string[] {
+  const names = new Set<string>();
+  visitStmts(fn.body, (s) => {
+    if (s.k === 'return' && s.e?.k === 'var' && isArrayType(fn.locals.get(s.e.name) ?? 'number')) names.add(s.e.name);
+  });
+  return [...names];
 }

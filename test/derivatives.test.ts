@@ -126,6 +126,25 @@ test('a function returning one of several arrays seeds the one it returned, in e
   assert.equal(Array.from(m['piecewiseMapJvp']!(Float64Array.of(-0.5, 0.3), { x: [1, 0] }).tangent), [1, -1]);
 });
 
+test('an inlined helper with three returns gives the value and gradient of each', () => {
+  const m = compiled.modules['array-calls.ts']!;
+  const src = compiled.sources['array-calls.ts']!;
+  // ‖v‖² below 1, between 1 and 4, above 4: a copy, a second copy, a scaled copy
+  for (const v of [[0.2, 0.3, -0.1], [0.9, -0.8, 0.7], [1.3, 1.2, -1.1]]) {
+    const t = 0.7;
+    const { value, grad } = m['afterScalingGrad']!(Float64Array.from(v), t);
+    assert.ok(Math.abs(value - (src['afterScaling']!(Float64Array.from(v), t) as number)) < 1e-12);
+    const h = 1e-6;
+    const f = (w: number[], s: number) => src['afterScaling']!(Float64Array.from(w), s) as number;
+    v.forEach((_, i) => {
+      const up = v.slice(); up[i]! += h;
+      const down = v.slice(); down[i]! -= h;
+      assert.ok(Math.abs(grad.v[i] - (f(up, t) - f(down, t)) / (2 * h)) < 1e-6, `v = ${v}: grad.v[${i}]`);
+    });
+    assert.ok(Math.abs(grad.t - (f(v, t + h) - f(v, t - h)) / (2 * h)) < 1e-6);
+  }
+});
+
 test('stopGradient gives the gradients detach() would', () => {
   const m = compiled.modules['arrays.ts']!;
   const x = 0.7;

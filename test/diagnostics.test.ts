@@ -46,6 +46,7 @@ const CASES: Record<string, { source: string; line: number }> = {
   AD1020: { source: `function shift(a: Float64Array, y: Float64Array): void {\n  y[0] = a[1]! * a[0]!;\n  y[1] = a[0]! * a[1]!;\n}\n${fn('  const v = new Float64Array(2);\n  v[0] = x;\n  v[1] = x;\n  shift(v, v);\n  return v[0]! + v[1]!;')}`, line: 12 },
   AD1021: { source: `${fn('  return x * x;')}/** @differentiable */\nexport function _f(x: number): number {\n  return x;\n}\n`, line: 4 },
   AD1023: { source: `/**\n * @differentiable\n * @out y\n * @out z\n */\nexport function f(x: number, y: Float64Array, z: Float64Array): void {\n  y[0] = x;\n  z[0] = x;\n}\n`, line: 4 },
+  AD1025: { source: `function same(a: Float64Array): Float64Array {\n  return a;\n}\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  const w = same(v);\n  return w[0]!;')}`, line: 10 },
   AD1017: { source: `/**\n * @differentiable\n * @out y\n */\nexport function f(x: number, y: Float64Array): number {\n  y[0] = x;\n  return x;\n}\n`, line: 5 },
 };
 
@@ -135,9 +136,26 @@ test('every problem of a run is reported, not only the first', async () => {
   assert.equal([...new Set(ds.map((d) => d.code))].sort(), ['AD1003', 'AD1008', 'AD1009']);
 });
 
-test('AD1014 at the call when an array a function returns is used as an array, and nothing after it', async () => {
+test('a returned array read in place is AD1013 (a local first); in a local, the call is inlined', async () => {
   const ds = await diagnose(`function pair(x: number): number[] {\n  return [x, x];\n}\n${fn('  const t: number[] = pair(x);\n  return t[0]! + pair(x)[1]!;')}`);
-  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1014', 8], ['AD1014', 9]]);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1013', 9]]);
+  assert.match(ds[0]!.message, "Array 'pair(x)' must be a named variable here");
+});
+
+test('AD1025 for helpers that cannot be inlined: a returned parameter, an array returned from a loop, another file calling its own helpers', async () => {
+  const param = await diagnose(`function pick(a: Float64Array, s: number): Float64Array {\n  if (s > 0) return a;\n  return a.slice();\n}\n${fn('  const v = new Float64Array(2);\n  v[0] = x;\n  const w = pick(v, x);\n  return w[0]!;')}`);
+  assert.equal(param.map((d) => [d.code, d.line]), [['AD1025', 11]]);
+  assert.match(param[0]!.message, "'pick' may return its parameter 'a', the caller's own array");
+  const loop = await diagnose(`function first(x: number): Float64Array {\n  for (let k = 0; k < 3; k++) {\n    const a = new Float64Array(1);\n    a[0] = x * k;\n    if (a[0]! > 1) return a;\n  }\n  return new Float64Array(1);\n}\n${fn('  const w = first(x);\n  return w[0]!;')}`);
+  assert.equal(loop.map((d) => [d.code, d.line]), [['AD1025', 13]]);
+  assert.match(loop[0]!.message, "'first' returns 'a', which it declares inside a block");
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'lib.ts'), `function sq(t: number): number {\n  return t * t;\n}\n/** @differentiable */\nexport function squares(v: Float64Array): Float64Array {\n  const out = new Float64Array(v.length);\n  for (let i = 0; i < v.length; i++) out[i] = sq(v[i]!);\n  return out;\n}\n`);
+  fs.writeFileSync(path.join(dir, 'model.ts'), `import { squares } from './lib.ts';\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  const w = squares(v);\n  return w[0]!;')}`);
+  const r = await generate([path.join(dir, 'model.ts')]);
+  assert.equal(r.diagnostics.map((d) => [path.basename(d.file), d.code, d.line]), [['model.ts', 'AD1025', 8]]);
+  assert.match(r.diagnostics[0]!.message, "'squares' is in another file and calls functions of its own");
+  assert.not.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
 });
 
 test('AD1018: a @check tag adgen check cannot read is a warning; the file is still written', async () => {
@@ -161,7 +179,7 @@ test('AD1018: a number given both a value and a range in @check (the range would
 
 test('AD1001 for returns of different shapes (an element list, then an array variable) points at the second return', async () => {
   const ds = await diagnose(`/** @differentiable */\nexport function pick(x: number[], s: number): number[] {\n  const y = [x[0]! * s, x[1]!];\n  if (s > 0) return [x[0]!, x[1]! * s];\n  return y;\n}\n`);
-  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6]]);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 5]]);
   assert.match(ds[0]!.message, 'A function that returns values of different shapes');
 });
 

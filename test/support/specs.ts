@@ -73,3 +73,10 @@ Object.assign(SPECS, {
 Object.assign(SPECS, {
   fractionalTrips: { sizes: { x: 3 }, fixed: { m: 2.5 } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  twoLayers: { sizes: { A: 9, x: 3 } },
+  mlp: { sizes: { A: 9, x: 3 } },
+  afterScaling: { sizes: { v: 3 }, ranges: { v: [-1.4, 1.4] } },
+  importedArrayCall: { ranges: { k: [0.5, 2] } },
+} satisfies Record<string, InputSpec>);

@@ -10,6 +10,7 @@ import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from '.
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
 import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, tagsInPlainComments, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
+import { hasArrayCalls, inlineArrayCalls } from './analyze/inline.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type KernelFor, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
@@ -25,7 +26,7 @@ import { reuseScratchArrays } from './optimize/scratch.ts';
 import { paramUses, type ParamUse } from './analyze/incoming.ts';
 import { forwardKernel, forwardPublic, kernelCalls } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
-import { UnsupportedReturn } from './reverse/jumps.ts';
+import { UnsupportedReturn } from './analyze/jumps.ts';
 import { emitFile, HEADER_MARK, prepareEmit, type FilePlan } from './emit/index.ts';
 import { lowerGpu } from './lower-gpu/index.ts';
 
@@ -272,6 +273,34 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       stack.push(...x.callees.map((c) => calleeOf(x, c)).filter((y): y is Lowered => !!y));
     }
   }
+  // calls that return an array get the helper's body in their place (analyze/inline.ts), the
+  // helper's own such calls first; a callee that failed stays listed, so the caller gets no output
+  const inlineState = new Map<Lowered, 'busy' | 'done'>();
+  const inlineInto = (l: Lowered): void => {
+    if (inlineState.has(l)) return;
+    inlineState.set(l, 'busy');
+    if (hasArrayCalls(l.ir)) {
+      const refs = new Map(l.callees.map((c) => [c.name, c] as const));
+      const failed = new Set<string>();
+      const r = inlineArrayCalls(l.ir, new Namer(new Set(l.ir.locals.keys())), (name) => {
+        const ref = refs.get(name);
+        const x = ref && calleeOf(l, ref);
+        if (x) inlineInto(x);
+        if (!x || inlineState.get(x) !== 'done') {
+          failed.add(name);
+          return undefined;
+        }
+        // the helper's own callees become the caller's (same file: the same references hold)
+        for (const c of x.callees) if (!refs.has(c.name)) refs.set(c.name, c);
+        return { fn: x.ir, sameFile: x.unit.file === l.unit.file };
+      });
+      for (const p of r.problems) bag.add('AD1025', { file: l.unit.file, line: p.loc?.line ?? l.ir.line, column: p.loc?.column ?? 1 }, p.callee, p.reason);
+      l.ir = r.fn;
+      l.callees = [...refs.values()].filter((c) => r.fn.callees.includes(c.name) || failed.has(c.name) || r.problems.some((p) => p.callee === c.name));
+    }
+    inlineState.set(l, 'done');
+  };
+  for (const l of lowered.values()) inlineInto(l);
   // which parameters each function writes into, to a fixpoint over calls; two files may each
   // have a function of the same name, so the map a unit sees names its own callees only
   const writtenBy = new Map<Lowered, Set<number>>();
@@ -323,10 +352,11 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   // whichever importers were part of the run (`adgen a.ts` then `adgen lib.ts` leaves a.ad.ts whole)
   const withKernels = new Set<Lowered>(called);
   for (const l of lowered.values()) if (l.unit.tagged && l.ir.exported && (l.ir.returns.kind === 'number' || l.ir.returns.kind === 'void')) withKernels.add(l);
+  // (calls that return an array were inlined above, or reported)
   for (const l of called) {
-    if (l.ir.returns.kind !== 'number' && l.ir.returns.kind !== 'void') {
+    if (l.ir.returns.kind === 'tuple') {
       const sf = l.unit.node.getSourceFile();
-      bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, l.ir.returns.kind === 'tuple' ? 'a tuple' : 'an array');
+      bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, 'a tuple');
     }
   }
   const calleeIRs = (l: Lowered) => new Map(l.callees.flatMap((c) => { const x = calleeOf(l, c); return x ? [[c.name, x.ir] as const] : []; }));

@@ -1,4 +1,5 @@
 /** Small helpers shared by the forward and reverse transformers. */
+import * as path from 'node:path';
 import * as b from '../ir/builders.ts';
 import { varsOf } from '../ir/builders.ts';
 import { apiName, type ArrayResultType, type Expr, type FunctionIR, type Param, type Stmt, type VarType } from '../ir/nodes.ts';
@@ -92,8 +93,10 @@ export function usesOf(rule: Rule, arity: number, activeArgs: boolean[] = Array.
 /** `// model.ts:12  s += r * r` before the code of a source statement. */
 export function provenance(fn: FunctionIR, s: Stmt, prefix = ''): Stmt | null {
   if (!('loc' in s) || !s.loc) return null;
-  if (s.k === 'if' || s.k === 'loop') return b.comment(`${prefix}${fn.fileBase}:${s.loc.line}`);
-  return b.comment(`${prefix}${fn.fileBase}:${s.loc.line}  ${s.loc.text}`);
+  // (a statement of a helper inlined from another file names that file)
+  const base = s.loc.file === fn.file ? fn.fileBase : path.basename(s.loc.file);
+  if (s.k === 'if' || s.k === 'loop') return b.comment(`${prefix}${base}:${s.loc.line}`);
+  return b.comment(`${prefix}${base}:${s.loc.line}  ${s.loc.text}`);
 }
 
 /**

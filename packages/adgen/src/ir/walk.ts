@@ -139,3 +139,18 @@ export function mapStmts(stmts: Stmt[], f: (s: Stmt) => Stmt[]): Stmt[] {
     }
   });
 }
+
+/** The statements with variables renamed by map (reads, writes, declarations, array names). */
+export function renameIn(stmts: Stmt[], map: ReadonlyMap<string, string>): Stmt[] {
+  const n = (name: string) => map.get(name) ?? name;
+  const expr = (e: Expr): Expr =>
+    mapExpr(e, (x) => (x.k === 'var' ? { ...x, name: n(x.name) } : x.k === 'idx' ? { ...x, arr: n(x.arr) } : x.k === 'len' ? { ...x, arr: n(x.arr) } : x));
+  return mapStmts(mapStmtExprs(stmts, expr), (s): Stmt[] => {
+    switch (s.k) {
+      case 'decl': case 'assign': return [{ ...s, name: n(s.name) }];
+      case 'store': return [{ ...s, arr: n(s.arr) }];
+      case 'loop': return [s.counter ? { ...s, counter: { ...s.counter, name: n(s.counter.name), start: expr(s.counter.start) } } : s];
+      default: return [s];
+    }
+  });
+}

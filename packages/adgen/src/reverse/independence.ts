@@ -7,7 +7,7 @@
 import * as b from '../ir/builders.ts';
 import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
 import { callIn, type WriteMap } from '../analyze/activity.ts';
-import type { JumpFree } from './jumps.ts';
+import type { JumpFree } from '../analyze/jumps.ts';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
 

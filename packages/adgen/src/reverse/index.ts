@@ -21,7 +21,7 @@
  *    iteration's adjoint its state either by recomputing the iteration in the adjoint sweep or,
  *    when that costs more, from a snapshot the forward sweep pushed, with scratch arrays
  *    expanded by iteration (reverse/snapshot.ts).
- * Refuses nothing: jumps were removed (reverse/jumps.ts) and the front end checked the rest.
+ * Refuses nothing: jumps were removed (analyze/jumps.ts) and the front end checked the rest.
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
@@ -32,7 +32,7 @@ import type { ParamUse } from '../analyze/incoming.ts';
 import { callIn, diffVars, readsParamContents, tangentMask, type Activity, type KernelFor, type WriteMap } from '../analyze/activity.ts';
 import { extraParam, isAtom, loopWithBody, operandAdjoints, type Lin, primalExpr, primalStmts, provenance, returnTypeText, userParams, usesOf, paramType, isBooleanExpr, resultArrayType, arrayCopy, arrayOf, gradTypeText, indexCheck } from '../analyze/shared.ts';
 import { ruleFor } from '../rules/index.ts';
-import { removeJumps, type JumpFree } from './jumps.ts';
+import { removeJumps, type JumpFree } from '../analyze/jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
 import { mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';

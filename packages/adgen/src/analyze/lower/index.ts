@@ -420,6 +420,12 @@ class Lowerer {
         this.elementLoop(source, (i) => ({ k: 'store', arr: irName, i, e: b.idx(source, i), loc }), loc),
       ];
     }
+    // `const y = f(x)`, f a user function returning an array: the call is inlined (analyze/inline.ts)
+    if (Node.isCallExpression(inner) && namesUserFunction(inner.getExpression())) {
+      const call = this.callExpression(inner);
+      const irName = this.declare(name, type);
+      return call.k === 'call' ? [{ k: 'decl', name: irName, type, init: call, mutable: false, loc }] : [];
+    }
     this.arrayValueError(inner, name);
     // still in scope, so its uses do not report again
     this.declare(name, type);
@@ -452,7 +458,7 @@ class Lowerer {
     ];
   }
 
-  /** An array value adgen cannot name: a call's result gets AD1014 (write into an argument). */
+  /** An array value adgen cannot name (a call's result read in place gets AD1013: a local first). */
   private arrayValueError(e: Expression, name: string): void {
     const inner = unwrap(e);
     const callee = Node.isCallExpression(inner) ? inner.getExpression() : null;
@@ -462,8 +468,8 @@ class Lowerer {
       this.error('AD1001', inner, `A ${method === 'subarray' ? 'view' : 'copy'} of part of '${source}' (${method}(…))`, `Index '${source}' with an offset (${source}[start + j]), or copy the range into new Float64Array(n) in an index loop.`);
       return;
     }
-    if (Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression())) {
-      this.error('AD1014', inner, inner.getExpression().getText(), 'an array');
+    if (Node.isCallExpression(inner) && namesUserFunction(inner.getExpression())) {
+      this.error('AD1013', inner, inner.getText());
       return;
     }
     if (callee && Node.isPropertyAccessExpression(callee) && this.arrayName(callee.getExpression())) {
@@ -661,10 +667,10 @@ class Lowerer {
     if (Node.isConditionalExpression(inner) && classifyType(inner.getType()) !== 'number') {
       return [{ k: 'if', c: this.expr(inner.getCondition()), then: this.returnStatement(inner.getWhenTrue(), loc), else: this.returnStatement(inner.getWhenFalse(), loc), loc }];
     }
-    // `return x.slice()`, `return new Float64Array(n).fill(1)`: the array in a local first, as
+    // `return x.slice()`, `return new Float64Array(n).fill(1)`, `return f(x)`: the array in a local first, as
     // `const y = …; return y;` would have it
     const returns = this.returns;
-    if (returns?.kind === 'array' && !Node.isIdentifier(inner) && !(Node.isCallExpression(inner) && Node.isIdentifier(inner.getExpression()))) {
+    if (returns?.kind === 'array' && !Node.isIdentifier(inner)) {
       return this.inScope(() => {
         const stmts = this.arrayDeclaration('result', returns.type, inner, inner, loc);
         return stmts.length === 0 ? [] : [...stmts, { k: 'return', e: b.v(this.lookup('result')!), loc } as Stmt];
@@ -1081,6 +1087,12 @@ function packageOf(sf: import('ts-morph').SourceFile): string | null {
  * The import a name comes from: `import { f }`, `import { f as g }`, `import f` (a default
  * export), `import * as L`, or `import { L }` of a namespace re-export (`export * as L from …`).
  */
+/** `f` or `L.f` (through `import * as L`): a call of a function the program declares, not a method. */
+function namesUserFunction(callee: Node): boolean {
+  if (Node.isIdentifier(callee)) return true;
+  return Node.isPropertyAccessExpression(callee) && !!importOf(callee.getExpression())?.namespace;
+}
+
 function importOf(id: Node): { declaration: import('ts-morph').ImportDeclaration; namespace: boolean } | null {
   const sym = id.getSymbol();
   const decl = sym?.getDeclarations()[0];

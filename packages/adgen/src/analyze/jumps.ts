@@ -1,6 +1,7 @@
 /**
  * Removes break, continue and early return before reverse mode, so that the adjoint sweep sees
- * only structured `if` and loops (the classic flag transformation). A jump sets a flag
+ * only structured `if` and loops (the classic flag transformation); inlining (inline.ts) uses it
+ * too, for a helper's returns. A jump sets a flag
  * (`_brk0`, `_cont0`, `_done`); the rest of the block runs under `if (!flag)` and the loop test
  * checks `!_brk0`. A `return e` becomes `_ret = e` (`_ret0`, `_ret1` … for tuples); returning one
  * of several arrays sets `_which` to its position among them.

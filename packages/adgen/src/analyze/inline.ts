@@ -1,0 +1,238 @@
+/**
+ * Inlining of calls that return an array (`const y = f(x)`).
+ *
+ * Derivative code calls a helper through kernels that take a number's adjoint or write into array
+ * arguments; an array a helper returns has no such slot. So the call's place takes the helper's
+ * body instead, renamed apart (`_f_r0` for f's local `r`), and derivative code treats those
+ * statements as the caller's own: nothing is re-run, and every analysis sees the whole
+ * computation. JavaScript's semantics are kept exactly:
+ *  - an array argument is the caller's array itself (writes reach it, aliases stay aliases);
+ *  - a number argument is evaluated once, before the body, into a local of its own (the helper
+ *    may reassign its parameter); left-out arguments take the parameter's default;
+ *  - `return` before the end becomes a flag (analyze/jumps.ts), and the array returned becomes
+ *    the caller's variable: the helper's own local when it returns one, otherwise a copy of
+ *    whichever local it returned (`_which`), or the elements of `return [a, b]`. A returned
+ *    array declared in a block moves to the top of the body (hoistReturnedArrays).
+ * What cannot be inlined gets AD1025: a returned parameter (the caller's array under a second
+ * name), a returned array declared in a loop or sized by values computed in the body, a helper
+ * in another file that calls functions of its own (they may not be importable here). Recursion
+ * has AD1007.
+ */
+import * as b from '../ir/builders.ts';
+import type { Namer } from '../ir/namer.ts';
+import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt, type VarType } from '../ir/nodes.ts';
+import { forEachExpr, forEachStmtExpr, mapStmts, renameIn, visitStmts } from '../ir/walk.ts';
+import { removeJumps, UnsupportedReturn } from './jumps.ts';
+
+/** A helper as inlining needs it: its IR, and whether its file is the caller's. */
+export interface InlineCallee {
+  fn: FunctionIR;
+  sameFile: boolean;
+}
+
+/** Why a call could not be inlined (AD1025), and where. */
+export interface InlineProblem {
+  callee: string;
+  reason: string;
+  loc: Loc | undefined;
+}
+
+/** Whether the function declares an array from a call (`const y = f(x)`), which inlining removes. */
+export function hasArrayCalls(fn: FunctionIR): boolean {
+  let found = false;
+  visitStmts(fn.body, (s) => {
+    found ||= s.k === 'decl' && isArrayType(s.type) && s.init?.k === 'call';
+  });
+  return found;
+}
+
+/**
+ * fn with every `const y = f(…)` of an array replaced by f's body. `calleeOf` gives the helper
+ * (already inlined itself), or undefined where it cannot be had (recursion, its own errors: both
+ * reported elsewhere), which leaves an empty array in the call's place (the file gets no output).
+ * fn's locals gain the helper's renamed locals.
+ */
+export function inlineArrayCalls(fn: FunctionIR, namer: Namer, calleeOf: (name: string) => InlineCallee | undefined): { fn: FunctionIR; problems: InlineProblem[] } {
+  const problems: InlineProblem[] = [];
+  const body = mapStmts(fn.body, (s) => {
+    if (s.k !== 'decl' || !isArrayType(s.type) || s.init?.k !== 'call') return [s];
+    const callee = calleeOf(s.init.fn);
+    const problem = (reason: string | null): Stmt[] => {
+      if (reason) problems.push({ callee: s.init!.k === 'call' ? s.init.fn : '', reason, loc: s.loc });
+      // an empty array keeps later passes working on the function, whose file gets no output
+      return [{ ...s, init: { k: 'alloc', ctor: ctorOf(s.type), len: b.ZERO } }];
+    };
+    if (!callee) return problem(null);
+    if (!callee.sameFile && callee.fn.callees.length > 0) return problem(`'${callee.fn.name}' is in another file and calls functions of its own; define it in this file, or write its result into an '@out' array`);
+    try {
+      return inlineCall(fn, namer, s as Extract<Stmt, { k: 'decl' }> & { init: Extract<Expr, { k: 'call' }> }, callee.fn);
+    } catch (err) {
+      if (err instanceof NotInScope) return problem(`'${callee.fn.name}' returns '${err.array}', which it declares inside a block; declare the array it returns at the top of '${callee.fn.name}'`);
+      if (err instanceof ReturnsArgument) return problem(`'${callee.fn.name}' may return its parameter '${err.param}', the caller's own array, which would then have a second name; return a copy ('${err.param}.slice()')`);
+      if (err instanceof UnsupportedReturn) return problem(`'${callee.fn.name}' ${err.message}`);
+      throw err;
+    }
+  });
+  const result: FunctionIR = { ...fn, body };
+  // the callees are now those the inlined bodies call, and the others
+  const called = new Set<string>();
+  forEachStmtExpr(body, (e) => { if (e.k === 'call') called.add(e.fn); });
+  result.callees = [...called];
+  return { fn: result, problems };
+}
+
+class ReturnsArgument extends Error {
+  constructor(readonly param: string) {
+    super(param);
+  }
+}
+
+class NotInScope extends Error {
+  constructor(readonly array: string) {
+    super(array);
+  }
+}
+
+const ctorOf = (t: VarType): 'Float64Array' | 'Float32Array' | 'Array' => (t === 'number[]' ? 'Array' : (t as 'Float64Array' | 'Float32Array'));
+
+function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'decl' }> & { init: Extract<Expr, { k: 'call' }> }, callee: FunctionIR): Stmt[] {
+  const out: Stmt[] = [];
+  const at = (x: Stmt): Stmt => (('loc' in x && x.loc) || !s.loc ? x : ({ ...x, loc: s.loc } as Stmt));
+  // the helper's names → the caller's: arrays to the arguments, the rest to fresh locals
+  const rename = new Map<string, string>();
+  const assigned = new Set<string>();
+  visitStmts(callee.body, (x) => { if (x.k === 'assign') assigned.add(x.name); });
+  /** what holds its value from the start of the body on: unassigned number arguments, array arguments */
+  const atEntry = new Set<string>();
+  callee.params.forEach((p, i) => {
+    const arg = s.init.args[i] ?? p.init ?? b.ZERO;
+    if (isArrayType(p.type)) {
+      if (arg.k !== 'var') throw new Error(`inline: array argument ${i} of ${callee.name} is not a variable`);
+      rename.set(p.name, arg.name);
+      atEntry.add(arg.name);
+      return;
+    }
+    // a variable the helper does not reassign stands for itself (nothing in the body can change it)
+    if (arg.k === 'var' && !assigned.has(p.name)) {
+      rename.set(p.name, arg.name);
+      atEntry.add(arg.name);
+      return;
+    }
+    const local = namer.fresh(`_${callee.name}_${p.name.replace(/^_+/, '')}`);
+    rename.set(p.name, local);
+    caller.locals.set(local, p.type);
+    if (!assigned.has(p.name)) atEntry.add(local);
+    out.push(at(b.decl(local, p.type, arg, assigned.has(p.name))));
+  });
+  const params = new Set(callee.params.map((p) => p.name));
+  for (const [name, type] of callee.locals) {
+    if (params.has(name)) continue;
+    const local = namer.fresh(`_${callee.name}_${name.replace(/^_+/, '')}`);
+    rename.set(name, local);
+    caller.locals.set(local, type);
+  }
+  const sourceName = (n: string) => [...rename].find(([, v]) => v === n)?.[0] ?? n;
+  let renamed = hoistReturnedArrays(renameIn(callee.body, rename), caller, atEntry, sourceName);
+  // returns before the end become flags; the last statement's return is dropped
+  const last = renamed[renamed.length - 1];
+  let returnsEarly = false;
+  visitStmts(renamed, (x) => { returnsEarly ||= x.k === 'return' && x !== last; });
+  // what the helper returns: arrays (one of them by `which`), or elements (`return [a, b]`)
+  let names: string[] = [];
+  let elems: Expr[] | null = null;
+  let which: string | null = null;
+  if (returnsEarly) {
+    const jf = removeJumps({ ...callee, body: renamed, locals: caller.locals }, namer);
+    // the variables the returns set are declared here (reverse mode declares every local at its top, forward mode does not)
+    const results = jf.result.kind === 'array' && jf.result.which ? [jf.result.which] : jf.result.kind === 'tuple' ? jf.result.names : [];
+    renamed = [...results.map((n) => at(b.decl(n, 'number', b.ZERO, true))), ...jf.body];
+    if (jf.result.kind === 'array') ({ names, which } = jf.result);
+    else if (jf.result.kind === 'tuple') elems = jf.result.names.map((n) => b.v(n));
+    else throw new UnsupportedReturn('returns values of different shapes', s.loc);
+  } else {
+    renamed = renamed.slice(0, -1);
+    if (last?.k === 'return' && last.e?.k === 'var') names = [last.e.name];
+    else if (last?.k === 'return' && last.e?.k === 'arr') elems = last.e.elems;
+    else throw new UnsupportedReturn('returns values of different shapes', s.loc);
+  }
+  // JavaScript returns the argument's array itself: a second name for it, outside the language
+  const alias = names.find((n) => atEntry.has(n));
+  if (alias) throw new ReturnsArgument(callee.params.find((p) => rename.get(p.name) === alias)?.name ?? alias);
+  // one array returned, a local of the helper: it becomes the caller's variable
+  const only = names.length === 1 ? names[0]! : null;
+  if (only) {
+    const type = caller.locals.get(only) ?? s.type;
+    caller.locals.delete(only);
+    caller.locals.set(s.name, type);
+    return [...out, ...renameIn(renamed, new Map([[only, s.name]]))];
+  }
+  out.push(...renamed);
+  if (elems) {
+    out.push({ ...s, init: { k: 'alloc', ctor: ctorOf(s.type), len: b.num(elems.length) } });
+    elems.forEach((e, i) => out.push(at({ k: 'store', arr: s.name, i: b.num(i), e })));
+    return out;
+  }
+  // a copy of whichever array was returned
+  const chosen = (pick: (name: string) => Expr): Expr =>
+    names.slice(0, -1).reduceRight<Expr>((rest, n, i) => ({ k: 'cond', c: b.op('===', b.v(which!), b.num(i)), a: pick(n), b: rest }), pick(names[names.length - 1]!));
+  out.push({ ...s, init: { k: 'alloc', ctor: ctorOf(s.type), len: chosen((n) => b.len(n)) } });
+  const j = namer.fresh('_j');
+  caller.locals.set(j, 'number');
+  out.push(at({
+    k: 'loop',
+    init: [b.decl(j, 'number', b.ZERO, true)],
+    test: b.op('<', b.v(j), b.len(s.name)),
+    update: [b.assign(j, b.add(b.v(j), b.ONE))],
+    body: [at({ k: 'store', arr: s.name, i: b.v(j), e: chosen((n) => b.idx(n, b.v(j))) })],
+    doWhile: false,
+    counter: { name: j, start: b.ZERO, step: 1 },
+  }));
+  return out;
+}
+
+/**
+ * The body with the declaration of each returned array moved to its top: the array must be in
+ * scope where the call ends. Moving `const r = new Float64Array(len)` is exact where it runs at
+ * most once (not in a loop) and len reads only what holds from the start (`atEntry`, numbers and
+ * lengths), so it allocates the same zeros; otherwise NotInScope.
+ */
+function hoistReturnedArrays(body: Stmt[], caller: FunctionIR, atEntry: Set<string>, sourceName: (n: string) => string): Stmt[] {
+  const returned = new Set<string>();
+  visitStmts(body, (x) => { if (x.k === 'return' && x.e?.k === 'var' && isArrayType(caller.locals.get(x.e.name) ?? 'number')) returned.add(x.e.name); });
+  // (what follows a statement that may return goes under `if (!_done)` in removeJumps)
+  let jump = body.findIndex((x, i) => i < body.length - 1 && containsReturn(x));
+  if (jump < 0) jump = body.length;
+  const top = new Set(body.slice(0, jump).flatMap((x) => (x.k === 'decl' ? [x.name] : [])));
+  const nested = [...returned].filter((r) => !atEntry.has(r) && !top.has(r));
+  if (nested.length === 0) return body;
+  const moved: Stmt[] = [];
+  const entryOnly = (e: Expr): boolean => {
+    let ok = true;
+    forEachExpr(e, (x) => {
+      if (x.k === 'var') ok &&= atEntry.has(x.name) && !isArrayType(caller.locals.get(x.name) ?? 'number');
+      else if (x.k === 'len') ok &&= atEntry.has(x.arr);
+      else ok &&= x.k === 'num' || x.k === 'op';
+    });
+    return ok;
+  };
+  const take = (stmts: Stmt[], inLoop: boolean): Stmt[] =>
+    stmts.flatMap((x): Stmt[] => {
+      if (x.k === 'decl' && nested.includes(x.name)) {
+        if (inLoop || x.init?.k !== 'alloc' || !entryOnly(x.init.len) || moved.some((m) => m.k === 'decl' && m.name === x.name)) throw new NotInScope(sourceName(x.name));
+        moved.push(x);
+        return [];
+      }
+      if (x.k === 'if') return [{ ...x, then: take(x.then, inLoop), else: take(x.else, inLoop) }];
+      if (x.k === 'loop') return [{ ...x, init: take(x.init, true), update: take(x.update, true), body: take(x.body, true) }];
+      if (x.k === 'block') return [{ ...x, body: take(x.body, inLoop) }];
+      return [x];
+    });
+  const rest = take(body, false);
+  return [...moved, ...rest];
+}
+
+function containsReturn(s: Stmt): boolean {
+  let found = false;
+  visitStmts([s], (x) => { found ||= x.k === 'return'; });
+  return found;
+}

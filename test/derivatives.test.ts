@@ -351,4 +351,41 @@ test('a product inside a product that starts with % keeps its parentheses (the p
   assert.is(m['fGrad']!(1.5, 7, 3).value, expected);
 });
 
+test('products keep their grouping: a * (b * c), through stopGradient and a compound *=, computes what the source does to the last bit', async () => {
+  const source = [
+    "import { stopGradient } from '@adgen/runtime';",
+    '/** @differentiable */',
+    'export function h(x: number, y: number, z: number): number {',
+    '  return 0.1 * stopGradient(y * z) * x + x * (y * z);',
+    '}',
+    'function scaleTwice(a: Float64Array, x: Float64Array, o: number): void {',
+    '  let i = 0;',
+    '  while (i < 2) {',
+    '    a[o] *= 0.1 * Math.sin(x[i]!);',
+    '    i++;',
+    '  }',
+    '}',
+    '/**',
+    ' * @differentiable',
+    ' * @wrt x',
+    ' */',
+    'export function f(x: Float64Array, a: Float64Array): number {',
+    '  scaleTwice(a, x, 0);',
+    '  return a[0]!;',
+    '}',
+  ].join('\n');
+  const { modules, sources } = await compile({ 'mod.ts': source });
+  const m = modules['mod.ts']!;
+  const src = sources['mod.ts']!;
+  // (0.1 · y) · z and 0.1 · (y · z) differ in the last bit here
+  const expected = src['h']!(0.1, 0.2, 0.3) as number;
+  assert.is.not(0.1 * 0.2 * 0.3 * 0.1, 0.1 * (0.2 * 0.3) * 0.1);
+  assert.is(m['hGrad']!(0.1, 0.2, 0.3).value, expected);
+  assert.is(m['hJvp']!(0.1, 0.2, 0.3, { x: 1 }).tangent, 0.1 * (0.2 * 0.3) + 0.2 * 0.3);
+  const x = Float64Array.of(0.2, 0.3);
+  const primal = src['f']!(x, Float64Array.of(0.3)) as number;
+  assert.is(m['fVjp']!(x, Float64Array.of(0.3), 1).value, primal);
+  assert.is(m['fJvp']!(x, Float64Array.of(0.3), {}).value, primal);
+});
+
 test.run();

@@ -112,9 +112,9 @@ function derivativeSpecifier(specifier: string): string {
   return `${specifier}.ad`;
 }
 
-function unitInfo(l: Lowered): UnitInfo {
+/** `roundsToFloat32`: the function or a helper it calls rounds values to single precision. */
+function unitInfo(l: Lowered, roundsToFloat32: boolean): UnitInfo {
   const fn = l.ir;
-  const written = writtenIn(fn.body);
   return {
     name: fn.name,
     file: fn.file,
@@ -125,11 +125,14 @@ function unitInfo(l: Lowered): UnitInfo {
     checkTags: fn.checkTags,
     gpu: fn.gpu,
     tagged: fn.tagged,
-    // a Float32Array local, or parameter the function stores into and may read back, rounds what it holds
-    roundsToFloat32:
-      [...fn.locals].some(([name, type]) => type === 'Float32Array' && (!fn.params.some((p) => p.name === name) || written.has(name))) ||
-      someExpr(fn.body, (e) => e.k === 'op' && e.op === 'Math.fround'),
+    roundsToFloat32,
   };
+}
+
+/** A Float32Array local, or parameter the function stores into and may read back, rounds what it holds; so does Math.fround. */
+function roundsOwnValues(fn: FunctionIR): boolean {
+  const written = writtenIn(fn.body);
+  return [...fn.locals].some(([name, type]) => type === 'Float32Array' && (!fn.params.some((p) => p.name === name) || written.has(name))) || someExpr(fn.body, (e) => e.k === 'op' && e.op === 'Math.fround');
 }
 
 /** Generates derivative files for the given inputs; writes them unless `write: false`. */
@@ -359,6 +362,17 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, 'a tuple');
     }
   }
+  // (adgen check widens its steps and tolerance for functions that round to single precision)
+  const rounding = new Map<Lowered, boolean>();
+  const roundsToFloat32 = (l: Lowered): boolean => {
+    const known = rounding.get(l);
+    if (known !== undefined) return known;
+    rounding.set(l, false);
+    const r = roundsOwnValues(l.ir) || l.callees.some((c) => { const x = calleeOf(l, c); return !!x && roundsToFloat32(x); });
+    rounding.set(l, r);
+    return r;
+  };
+  const info = (l: Lowered) => unitInfo(l, roundsToFloat32(l));
   const calleeIRs = (l: Lowered) => new Map(l.callees.flatMap((c) => { const x = calleeOf(l, c); return x ? [[c.name, x.ir] as const] : []; }));
   // calls that write arrays where they may or may not run: no statement of their own is possible
   for (const l of lowered.values()) {
@@ -572,12 +586,12 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     const publicUnits = units.filter((l) => l.unit.tagged && l.ir.exported);
     // a @check tag adgen check cannot read is a warning now, not a surprise at check time
     for (const l of publicUnits) {
-      const info = unitInfo(l);
-      for (const problem of parseCheckTags(info.checkTags, info.params).errors) {
+      const { checkTags, params } = info(l);
+      for (const problem of parseCheckTags(checkTags, params).errors) {
         bag.add('AD1018', { file, ...(l.unit.tagPos.get('check') ?? l.unit.node.getSourceFile().getLineAndColumnAtPos(l.unit.node.getStart())) }, l.ir.name, problem);
       }
     }
-    formatted.push(text.then((t) => ({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text: t, units: publicUnits.map(unitInfo), dependsOn: [...dependsOn] })));
+    formatted.push(text.then((t) => ({ sourcePath: file, outPath: outPathFor(file, opts.outDir), text: t, units: publicUnits.map(info), dependsOn: [...dependsOn] })));
   }
   const generated = await Promise.all(formatted);
   const written = opts.write !== false ? writeFiles(generated, bag) : generated;

@@ -101,9 +101,10 @@ export function expr(e: Expr): ts.Expression {
         const [l, r] = [expr(e.args[0]!), expr(e.args[1]!)];
         // (-a) ** b must keep its parentheses
         const left = e.op === '**' && ts.isPrefixUnaryExpression(l) ? f.createParenthesizedExpression(l) : l;
-        // a * (b % n * c) keeps them too: TypeScript's printer drops the parentheses of a product
-        // inside a product as if `*` were associative there, which reads (a * b) % n * c
-        const right = e.op === '*' && leftSpineHasRemainder(e.args[1]!) ? f.createParenthesizedExpression(r) : r;
+        // a * (b * c) keeps them too: TypeScript's printer drops the parentheses of a product
+        // inside a product as if `*` were associative, but floating-point products are not (and
+        // a * (b % n * c) would read (a * b) % n * c)
+        const right = e.op === '*' && isProduct(e.args[1]!) ? f.createParenthesizedExpression(r) : r;
         return f.createBinaryExpression(left, bin, right);
       }
       return f.createCallExpression(dotted(e.op), undefined, e.args.map(expr));
@@ -130,11 +131,10 @@ export function expr(e: Expr): ts.Expression {
   }
 }
 
-/** Whether a product's first factors, printed without parentheses, would start with a `%`. */
-function leftSpineHasRemainder(e: Expr): boolean {
-  if (e.k !== 'op') return false;
-  if (e.op === '%') return true;
-  return (e.op === '*' || e.op === '/') && leftSpineHasRemainder(e.args[0]!);
+/** Whether e prints as a product `a * b` (stopGradient prints as what it holds). */
+function isProduct(e: Expr): boolean {
+  if (e.k === 'stop') return isProduct(e.e);
+  return e.k === 'op' && e.op === '*';
 }
 
 /** Prefix operators on binary operands keep explicit parentheses. */

@@ -61,6 +61,9 @@ export function mul(a: Expr, c: Expr): Expr {
   if (a.k === 'num' && c.k === 'num') return num(a.v * c.v);
   if (a.k === 'op' && a.op === 'neg') return neg(mul(a.args[0]!, c));
   if (c.k === 'op' && c.op === 'neg') return neg(mul(a, c.args[0]!));
+  // a · (b · c) → (a · b) · c: derivative products read left to right (the printer keeps the
+  // parentheses of a product on the right, which primal expressions need to round as the source)
+  if (c.k === 'op' && c.op === '*') return op('*', mul(a, c.args[0]!), c.args[1]!);
   return op('*', a, c);
 }
 

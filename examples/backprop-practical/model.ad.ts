@@ -57,8 +57,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _sampleLossJvpDot: Float64Array = new Float64Array(1);
-export const _sampleLossVjpBar: Float64Array = new Float64Array(4);
+const _sampleLossJvpDot: Float64Array = new Float64Array(1);
+export const _sampleLossJvpDotShared: Float64Array = _sampleLossJvpDot;
+const _sampleLossVjpBar: Float64Array = new Float64Array(4);
+export const _sampleLossVjpBarShared: Float64Array = _sampleLossVjpBar;
 
 /** Gradient of `sampleLoss` (model.ts:9) by reverse mode: the value and ∂sampleLoss/∂input for each active input. */
 export function sampleLossGrad(

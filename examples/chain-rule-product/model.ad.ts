@@ -57,8 +57,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _productJvpDot: Float64Array = new Float64Array(1);
-export const _productVjpBar: Float64Array = new Float64Array(2);
+const _productJvpDot: Float64Array = new Float64Array(1);
+export const _productJvpDotShared: Float64Array = _productJvpDot;
+const _productVjpBar: Float64Array = new Float64Array(2);
+export const _productVjpBarShared: Float64Array = _productVjpBar;
 
 /** Gradient of `product` (model.ts:6) by reverse mode: the value and ∂product/∂input for each active input. */
 export function productGrad(

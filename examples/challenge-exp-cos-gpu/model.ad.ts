@@ -59,9 +59,12 @@ function _jacobian<R extends number | ArrayLike<number>>(
   return { value, jacobian };
 }
 import type { GPU, IKernelFunctionThis } from 'gpu.js';
-export const __lossLoop0VjpBar: Float64Array = new Float64Array(5);
-export const _lossJvpDot: Float64Array = new Float64Array(1);
-export const _lossVjpBar: Float64Array = new Float64Array(3);
+const __lossLoop0VjpBar: Float64Array = new Float64Array(5);
+export const __lossLoop0VjpBarShared: Float64Array = __lossLoop0VjpBar;
+const _lossJvpDot: Float64Array = new Float64Array(1);
+export const _lossJvpDotShared: Float64Array = _lossJvpDot;
+const _lossVjpBar: Float64Array = new Float64Array(3);
+export const _lossVjpBarShared: Float64Array = _lossVjpBar;
 
 /** Gradient of `loss` (model.ts:9) by reverse mode: the value and ∂loss/∂input for each active input. */
 export function lossGrad(

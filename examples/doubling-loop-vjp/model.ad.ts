@@ -97,7 +97,8 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
-export const _doublingVjpBar: Float64Array = new Float64Array(0);
+const _doublingVjpBar: Float64Array = new Float64Array(0);
+export const _doublingVjpBarShared: Float64Array = _doublingVjpBar;
 
 /** Reverse mode (vector–Jacobian product) of `doubling` (model.ts:12): the value and `cotangentᵀ·J` for each active input. */
 export function doublingVjp(

@@ -97,7 +97,8 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
-export const _fVjpBar: Float64Array = new Float64Array(0);
+const _fVjpBar: Float64Array = new Float64Array(0);
+export const _fVjpBarShared: Float64Array = _fVjpBar;
 
 /** Reverse mode (vector–Jacobian product) of `f` (model.ts:9): the value and `cotangentᵀ·J` for each active input. */
 export function fVjp(

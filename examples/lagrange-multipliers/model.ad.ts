@@ -57,14 +57,22 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _objectiveJvpDot: Float64Array = new Float64Array(1);
-export const _objectiveVjpBar: Float64Array = new Float64Array(2);
-export const _constraintJvpDot: Float64Array = new Float64Array(1);
-export const _constraintVjpBar: Float64Array = new Float64Array(2);
-export const _lagrangianJvpDot: Float64Array = new Float64Array(1);
-export const _lagrangianVjpBar: Float64Array = new Float64Array(3);
-export const _augmentedLagrangianJvpDot: Float64Array = new Float64Array(1);
-export const _augmentedLagrangianVjpBar: Float64Array = new Float64Array(4);
+const _objectiveJvpDot: Float64Array = new Float64Array(1);
+export const _objectiveJvpDotShared: Float64Array = _objectiveJvpDot;
+const _objectiveVjpBar: Float64Array = new Float64Array(2);
+export const _objectiveVjpBarShared: Float64Array = _objectiveVjpBar;
+const _constraintJvpDot: Float64Array = new Float64Array(1);
+export const _constraintJvpDotShared: Float64Array = _constraintJvpDot;
+const _constraintVjpBar: Float64Array = new Float64Array(2);
+export const _constraintVjpBarShared: Float64Array = _constraintVjpBar;
+const _lagrangianJvpDot: Float64Array = new Float64Array(1);
+export const _lagrangianJvpDotShared: Float64Array = _lagrangianJvpDot;
+const _lagrangianVjpBar: Float64Array = new Float64Array(3);
+export const _lagrangianVjpBarShared: Float64Array = _lagrangianVjpBar;
+const _augmentedLagrangianJvpDot: Float64Array = new Float64Array(1);
+export const _augmentedLagrangianJvpDotShared: Float64Array = _augmentedLagrangianJvpDot;
+const _augmentedLagrangianVjpBar: Float64Array = new Float64Array(4);
+export const _augmentedLagrangianVjpBarShared: Float64Array = _augmentedLagrangianVjpBar;
 
 /** Gradient of `objective` (model.ts:12) by reverse mode: the value and ∂objective/∂input for each active input. */
 export function objectiveGrad(

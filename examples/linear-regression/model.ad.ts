@@ -57,10 +57,14 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _costJvpDot: Float64Array = new Float64Array(1);
-export const _costVjpBar: Float64Array = new Float64Array(2);
-export const _regressionJvpDot: Float64Array = new Float64Array(1);
-export const _regressionVjpBar: Float64Array = new Float64Array(3);
+const _costJvpDot: Float64Array = new Float64Array(1);
+export const _costJvpDotShared: Float64Array = _costJvpDot;
+const _costVjpBar: Float64Array = new Float64Array(2);
+export const _costVjpBarShared: Float64Array = _costVjpBar;
+const _regressionJvpDot: Float64Array = new Float64Array(1);
+export const _regressionJvpDotShared: Float64Array = _regressionJvpDot;
+const _regressionVjpBar: Float64Array = new Float64Array(3);
+export const _regressionVjpBarShared: Float64Array = _regressionVjpBar;
 
 /** Gradient of `cost` (model.ts:16) by reverse mode: the value and ∂cost/∂input for each active input. */
 export function costGrad(

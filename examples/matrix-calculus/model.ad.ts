@@ -97,13 +97,20 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
-export const _innerProductJvpDot: Float64Array = new Float64Array(1);
-export const _innerProductVjpBar: Float64Array = new Float64Array(0);
-export const _quadraticFormJvpDot: Float64Array = new Float64Array(1);
-export const _quadraticFormVjpBar: Float64Array = new Float64Array(0);
-export const _matVecVjpBar: Float64Array = new Float64Array(0);
-export const _weightedResidualJvpDot: Float64Array = new Float64Array(1);
-export const _weightedResidualVjpBar: Float64Array = new Float64Array(0);
+const _innerProductJvpDot: Float64Array = new Float64Array(1);
+export const _innerProductJvpDotShared: Float64Array = _innerProductJvpDot;
+const _innerProductVjpBar: Float64Array = new Float64Array(0);
+export const _innerProductVjpBarShared: Float64Array = _innerProductVjpBar;
+const _quadraticFormJvpDot: Float64Array = new Float64Array(1);
+export const _quadraticFormJvpDotShared: Float64Array = _quadraticFormJvpDot;
+const _quadraticFormVjpBar: Float64Array = new Float64Array(0);
+export const _quadraticFormVjpBarShared: Float64Array = _quadraticFormVjpBar;
+const _matVecVjpBar: Float64Array = new Float64Array(0);
+export const _matVecVjpBarShared: Float64Array = _matVecVjpBar;
+const _weightedResidualJvpDot: Float64Array = new Float64Array(1);
+export const _weightedResidualJvpDotShared: Float64Array = _weightedResidualJvpDot;
+const _weightedResidualVjpBar: Float64Array = new Float64Array(0);
+export const _weightedResidualVjpBarShared: Float64Array = _weightedResidualVjpBar;
 
 /** Gradient of `innerProduct` (model.ts:11) by reverse mode: the value and ∂innerProduct/∂input for each active input. */
 export function innerProductGrad(

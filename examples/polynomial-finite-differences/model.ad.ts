@@ -57,8 +57,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _funcJvpDot: Float64Array = new Float64Array(1);
-export const _funcVjpBar: Float64Array = new Float64Array(1);
+const _funcJvpDot: Float64Array = new Float64Array(1);
+export const _funcJvpDotShared: Float64Array = _funcJvpDot;
+const _funcVjpBar: Float64Array = new Float64Array(1);
+export const _funcVjpBarShared: Float64Array = _funcVjpBar;
 
 /** Gradient of `func` (model.ts:6) by reverse mode: the value and ∂func/∂input for each active input. */
 export function funcGrad(x: number): {

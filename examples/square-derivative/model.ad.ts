@@ -57,8 +57,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _squareJvpDot: Float64Array = new Float64Array(1);
-export const _squareVjpBar: Float64Array = new Float64Array(1);
+const _squareJvpDot: Float64Array = new Float64Array(1);
+export const _squareJvpDotShared: Float64Array = _squareJvpDot;
+const _squareVjpBar: Float64Array = new Float64Array(1);
+export const _squareVjpBarShared: Float64Array = _squareVjpBar;
 
 /** Gradient of `square` (model.ts:6) by reverse mode: the value and ∂square/∂input for each active input. */
 export function squareGrad(x: number): {

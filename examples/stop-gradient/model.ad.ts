@@ -77,14 +77,22 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _detachedJvpDot: Float64Array = new Float64Array(1);
-export const _detachedVjpBar: Float64Array = new Float64Array(0);
-export const _attachedJvpDot: Float64Array = new Float64Array(1);
-export const _attachedVjpBar: Float64Array = new Float64Array(0);
-export const _noGradJvpDot: Float64Array = new Float64Array(1);
-export const _noGradVjpBar: Float64Array = new Float64Array(1);
-export const _fixedTargetLossJvpDot: Float64Array = new Float64Array(1);
-export const _fixedTargetLossVjpBar: Float64Array = new Float64Array(3);
+const _detachedJvpDot: Float64Array = new Float64Array(1);
+export const _detachedJvpDotShared: Float64Array = _detachedJvpDot;
+const _detachedVjpBar: Float64Array = new Float64Array(0);
+export const _detachedVjpBarShared: Float64Array = _detachedVjpBar;
+const _attachedJvpDot: Float64Array = new Float64Array(1);
+export const _attachedJvpDotShared: Float64Array = _attachedJvpDot;
+const _attachedVjpBar: Float64Array = new Float64Array(0);
+export const _attachedVjpBarShared: Float64Array = _attachedVjpBar;
+const _noGradJvpDot: Float64Array = new Float64Array(1);
+export const _noGradJvpDotShared: Float64Array = _noGradJvpDot;
+const _noGradVjpBar: Float64Array = new Float64Array(1);
+export const _noGradVjpBarShared: Float64Array = _noGradVjpBar;
+const _fixedTargetLossJvpDot: Float64Array = new Float64Array(1);
+export const _fixedTargetLossJvpDotShared: Float64Array = _fixedTargetLossJvpDot;
+const _fixedTargetLossVjpBar: Float64Array = new Float64Array(3);
+export const _fixedTargetLossVjpBarShared: Float64Array = _fixedTargetLossVjpBar;
 
 /** Gradient of `detached` (model.ts:11) by reverse mode: the value and ∂detached/∂input for each active input. */
 export function detachedGrad(x: Float64Array): {

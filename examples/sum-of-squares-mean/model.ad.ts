@@ -77,8 +77,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _outJvpDot: Float64Array = new Float64Array(1);
-export const _outVjpBar: Float64Array = new Float64Array(0);
+const _outJvpDot: Float64Array = new Float64Array(1);
+export const _outJvpDotShared: Float64Array = _outJvpDot;
+const _outVjpBar: Float64Array = new Float64Array(0);
+export const _outVjpBarShared: Float64Array = _outVjpBar;
 
 /** Gradient of `out` (model.ts:8) by reverse mode: the value and ∂out/∂input for each active input. */
 export function outGrad(x: Float64Array): {

@@ -121,9 +121,12 @@ function _copyEach(
     for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
   }
 }
-export const _matvecVjpBar: Float64Array = new Float64Array(0);
-export const _softmaxCrossEntropyJvpDot: Float64Array = new Float64Array(1);
-export const _softmaxCrossEntropyVjpBar: Float64Array = new Float64Array(1);
+const _matvecVjpBar: Float64Array = new Float64Array(0);
+export const _matvecVjpBarShared: Float64Array = _matvecVjpBar;
+const _softmaxCrossEntropyJvpDot: Float64Array = new Float64Array(1);
+export const _softmaxCrossEntropyJvpDotShared: Float64Array = _softmaxCrossEntropyJvpDot;
+const _softmaxCrossEntropyVjpBar: Float64Array = new Float64Array(1);
+export const _softmaxCrossEntropyVjpBarShared: Float64Array = _softmaxCrossEntropyVjpBar;
 
 /** Reverse mode (vector–Jacobian product) of `matvec` (arrays.ts:6): the value and `cotangentᵀ·J` for each active input. */
 export function matvecVjp(

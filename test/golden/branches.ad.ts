@@ -57,10 +57,14 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _huberJvpDot: Float64Array = new Float64Array(1);
-export const _huberVjpBar: Float64Array = new Float64Array(2);
-export const _clippedSqrtJvpDot: Float64Array = new Float64Array(1);
-export const _clippedSqrtVjpBar: Float64Array = new Float64Array(1);
+const _huberJvpDot: Float64Array = new Float64Array(1);
+export const _huberJvpDotShared: Float64Array = _huberJvpDot;
+const _huberVjpBar: Float64Array = new Float64Array(2);
+export const _huberVjpBarShared: Float64Array = _huberVjpBar;
+const _clippedSqrtJvpDot: Float64Array = new Float64Array(1);
+export const _clippedSqrtJvpDotShared: Float64Array = _clippedSqrtJvpDot;
+const _clippedSqrtVjpBar: Float64Array = new Float64Array(1);
+export const _clippedSqrtVjpBarShared: Float64Array = _clippedSqrtVjpBar;
 
 /** Gradient of `huber` (branches.ts:2) by reverse mode: the value and ∂huber/∂input for each active input. */
 export function huberGrad(

@@ -77,10 +77,14 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _nllJvpDot: Float64Array = new Float64Array(1);
-export const _nllVjpBar: Float64Array = new Float64Array(1);
-export const _sigmoidJvpDot: Float64Array = new Float64Array(1);
-export const _sigmoidVjpBar: Float64Array = new Float64Array(1);
+const _nllJvpDot: Float64Array = new Float64Array(1);
+export const _nllJvpDotShared: Float64Array = _nllJvpDot;
+const _nllVjpBar: Float64Array = new Float64Array(1);
+export const _nllVjpBarShared: Float64Array = _nllVjpBar;
+const _sigmoidJvpDot: Float64Array = new Float64Array(1);
+export const _sigmoidJvpDotShared: Float64Array = _sigmoidJvpDot;
+const _sigmoidVjpBar: Float64Array = new Float64Array(1);
+export const _sigmoidVjpBarShared: Float64Array = _sigmoidVjpBar;
 
 /** Gradient of `nll` (calls.ts:10) by reverse mode: the value and ∂nll/∂input for each active input. */
 export function nllGrad(

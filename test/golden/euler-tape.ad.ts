@@ -81,8 +81,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _eulerJvpDot: Float64Array = new Float64Array(1);
-export const _eulerVjpBar: Float64Array = new Float64Array(4);
+const _eulerJvpDot: Float64Array = new Float64Array(1);
+export const _eulerJvpDotShared: Float64Array = _eulerJvpDot;
+const _eulerVjpBar: Float64Array = new Float64Array(4);
+export const _eulerVjpBarShared: Float64Array = _eulerVjpBar;
 
 /** Gradient of `euler` (euler-tape.ts:7) by reverse mode: the value and ∂euler/∂input for each active input. */
 export function eulerGrad(

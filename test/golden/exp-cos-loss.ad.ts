@@ -57,8 +57,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _lossJvpDot: Float64Array = new Float64Array(1);
-export const _lossVjpBar: Float64Array = new Float64Array(3);
+const _lossJvpDot: Float64Array = new Float64Array(1);
+export const _lossJvpDotShared: Float64Array = _lossJvpDot;
+const _lossVjpBar: Float64Array = new Float64Array(3);
+export const _lossVjpBarShared: Float64Array = _lossVjpBar;
 
 /** Gradient of `loss` (exp-cos-loss.ts:6) by reverse mode: the value and ∂loss/∂input for each active input. */
 export function lossGrad(

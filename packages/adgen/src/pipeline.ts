@@ -486,8 +486,9 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
             const from = opts.outDir ? `./${path.posix.basename(derivativeSpecifier(c.specifier))}` : derivativeSpecifier(c.specifier);
             const set = importMap.get(from) ?? new Set();
             // the tangent of a callee's value exists only when it returns a number
-            const dotName = x.ir.returns.kind === 'number' ? [names.jvpKernelDot(c.name)] : [];
-            for (const n of [names.primal(c.name), names.jvpKernel(c.name), ...dotName, names.vjpKernel(c.name), names.vjpKernelBar(c.name)]) set.add(n);
+            const slots = [...(x.ir.returns.kind === 'number' ? [names.jvpKernelDot(c.name)] : []), names.vjpKernelBar(c.name)];
+            for (const n of [names.primal(c.name), names.jvpKernel(c.name), names.vjpKernel(c.name)]) set.add(n);
+            for (const n of slots) set.add(`${names.sharedSlot(n)} as ${n}`);
             importMap.set(from, set);
           }
         }

@@ -81,8 +81,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _eulerLossJvpDot: Float64Array = new Float64Array(1);
-export const _eulerLossVjpBar: Float64Array = new Float64Array(9);
+const _eulerLossJvpDot: Float64Array = new Float64Array(1);
+export const _eulerLossJvpDotShared: Float64Array = _eulerLossJvpDot;
+const _eulerLossVjpBar: Float64Array = new Float64Array(9);
+export const _eulerLossVjpBarShared: Float64Array = _eulerLossVjpBar;
 
 /** Gradient of `eulerLoss` (euler.ts:18) by reverse mode: the value and ∂eulerLoss/∂input for each active input. */
 export function eulerLossGrad(

@@ -101,8 +101,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _gmmObjectiveJvpDot: Float64Array = new Float64Array(1);
-export const _gmmObjectiveVjpBar: Float64Array = new Float64Array(4);
+const _gmmObjectiveJvpDot: Float64Array = new Float64Array(1);
+export const _gmmObjectiveJvpDotShared: Float64Array = _gmmObjectiveJvpDot;
+const _gmmObjectiveVjpBar: Float64Array = new Float64Array(4);
+export const _gmmObjectiveVjpBarShared: Float64Array = _gmmObjectiveVjpBar;
 
 /** Gradient of `gmmObjective` (gmm.ts:25) by reverse mode: the value and ∂gmmObjective/∂input for each active input. */
 export function gmmObjectiveGrad(

@@ -57,8 +57,10 @@ function _jacobian<R extends number | ArrayLike<number>>(
   }
   return { value, jacobian };
 }
-export const _leastSquaresJvpDot: Float64Array = new Float64Array(1);
-export const _leastSquaresVjpBar: Float64Array = new Float64Array(2);
+const _leastSquaresJvpDot: Float64Array = new Float64Array(1);
+export const _leastSquaresJvpDotShared: Float64Array = _leastSquaresJvpDot;
+const _leastSquaresVjpBar: Float64Array = new Float64Array(2);
+export const _leastSquaresVjpBarShared: Float64Array = _leastSquaresVjpBar;
 
 /** Gradient of `leastSquares` (leastsq.ts:12) by reverse mode: the value and ∂leastSquares/∂input for each active input. */
 export function leastSquaresGrad(

@@ -43,6 +43,12 @@ export const names = {
   vjpKernelWrt: (f: string, tag: string) => `_${f}VjpWrt_${tag}`,
   /** where the reverse kernel leaves the adjoints of scalar parameters */
   vjpKernelBar: (f: string) => `_${f}VjpBar`,
+  /**
+   * the exported second binding of a module-level slot (`_gJvpDotShared`): other files import
+   * it under the slot's name, while the file's own code uses the private binding (V8 reaches an
+   * exported binding through a cell, which costs a lot in hot loops)
+   */
+  sharedSlot: (g: string) => `${g}Shared`,
   gpuFactory: (f: string) => `create${f[0]!.toUpperCase()}${f.slice(1)}Gpu`,
   tangentOf: (v: string) => `${v}_dot`,
   adjointOf: (v: string) => `${v}_bar`,

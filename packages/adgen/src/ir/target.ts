@@ -18,7 +18,10 @@ export interface TargetFunction {
 /** Module-level declarations a generated file needs (scratch values of kernels). */
 export interface TargetGlobal {
   name: string;
-  /** default true: other files' derivative code reads kernels' scratch values */
+  /**
+   * default true: other files' derivative code reads kernels' scratch values, through a second
+   * binding exported as `names.sharedSlot(name)`; the name itself stays private
+   */
   exported?: boolean;
   type: string;
   /** initial value, as target IR text-free expression */

@@ -2,6 +2,11 @@
 /* eslint-disable */
 import { GpuKernels, bindKernels, createKernels, sumRow as _sumRow } from '@adgen/runtime';
 
+function _zeroSeed(slots: Float64Array, value: number): number {
+  slots.fill(0);
+  return value;
+}
+
 type _Column = [name: string, length: number];
 
 /**
@@ -467,10 +472,7 @@ export function _lossVjp(
   _seed: number,
 ): number {
   if (_seed === 0) {
-    _lossVjpBar[0] = 0;
-    _lossVjpBar[1] = 0;
-    _lossVjpBar[2] = 0;
-    return _loss(w, b, p, x, y);
+    return _zeroSeed(_lossVjpBar, _loss(w, b, p, x, y));
   }
   let w_bar = 0;
   let b_bar = 0;

@@ -34,6 +34,11 @@ function _checkCotangent(cotangent: ArrayLike<number>, length: number): void {
   }
 }
 
+function _zeroSeed(slots: Float64Array, value: number): number {
+  slots.fill(0);
+  return value;
+}
+
 /**
  * A tangent array of the given length: a copy of the one passed, or zeros. A tangent the kernel
  * only reads is the caller's own Float64Array, not a copy.
@@ -616,8 +621,7 @@ export function _softmaxCrossEntropyVjp(
   _seed: number,
 ): number {
   if (_seed === 0) {
-    _softmaxCrossEntropyVjpBar[0] = 0;
-    return _softmaxCrossEntropy(z, label);
+    return _zeroSeed(_softmaxCrossEntropyVjpBar, _softmaxCrossEntropy(z, label));
   }
   let label_bar = 0;
   let m_bar = 0;

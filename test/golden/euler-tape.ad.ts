@@ -25,6 +25,11 @@ export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
 }
 
+function _zeroSeed(slots: Float64Array, value: number): number {
+  slots.fill(0);
+  return value;
+}
+
 type _Column = [name: string, length: number];
 
 /**
@@ -292,11 +297,7 @@ export function _eulerJvp(
 /** Reverse-mode kernel of `euler` for derivative code that calls it: adds the adjoints of array arguments into their `_bar` arrays and leaves those of number arguments in `_eulerVjpBar`. */
 export function _eulerVjp(y0: number, a: number, h: number, steps: number, _seed: number): number {
   if (_seed === 0) {
-    _eulerVjpBar[0] = 0;
-    _eulerVjpBar[1] = 0;
-    _eulerVjpBar[2] = 0;
-    _eulerVjpBar[3] = 0;
-    return _euler(y0, a, h, steps);
+    return _zeroSeed(_eulerVjpBar, _euler(y0, a, h, steps));
   }
   let y0_bar = 0;
   let a_bar = 0;

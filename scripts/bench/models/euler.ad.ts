@@ -25,6 +25,11 @@ export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
 }
 
+function _zeroSeed(slots: Float64Array, value: number): number {
+  slots.fill(0);
+  return value;
+}
+
 type _Column = [name: string, length: number];
 
 /**
@@ -527,16 +532,10 @@ export function _eulerLossVjp(
   _seed: number,
 ): number {
   if (_seed === 0) {
-    _eulerLossVjpBar[0] = 0;
-    _eulerLossVjpBar[1] = 0;
-    _eulerLossVjpBar[2] = 0;
-    _eulerLossVjpBar[3] = 0;
-    _eulerLossVjpBar[4] = 0;
-    _eulerLossVjpBar[5] = 0;
-    _eulerLossVjpBar[6] = 0;
-    _eulerLossVjpBar[7] = 0;
-    _eulerLossVjpBar[8] = 0;
-    return _eulerLoss(alpha, beta, gamma, delta, u0, v0, h, steps, stride, obs);
+    return _zeroSeed(
+      _eulerLossVjpBar,
+      _eulerLoss(alpha, beta, gamma, delta, u0, v0, h, steps, stride, obs),
+    );
   }
   let alpha_bar = 0;
   let beta_bar = 0;

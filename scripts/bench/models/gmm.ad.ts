@@ -25,6 +25,11 @@ export function adgenTapePeakBytes(): number {
   return _tapePeak * 8;
 }
 
+function _zeroSeed(slots: Float64Array, value: number): number {
+  slots.fill(0);
+  return value;
+}
+
 /**
  * A tangent array of the given length: a copy of the one passed, or zeros. A tangent the kernel
  * only reads is the caller's own Float64Array, not a copy.
@@ -1130,11 +1135,10 @@ export function _gmmObjectiveVjp(
   _seed: number,
 ): number {
   if (_seed === 0) {
-    _gmmObjectiveVjpBar[0] = 0;
-    _gmmObjectiveVjpBar[1] = 0;
-    _gmmObjectiveVjpBar[2] = 0;
-    _gmmObjectiveVjpBar[3] = 0;
-    return _gmmObjective(alphas, means, icf, x, d, k, wishartGamma, wishartM);
+    return _zeroSeed(
+      _gmmObjectiveVjpBar,
+      _gmmObjective(alphas, means, icf, x, d, k, wishartGamma, wishartM),
+    );
   }
   let d_bar = 0;
   let k_bar = 0;

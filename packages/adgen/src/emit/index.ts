@@ -10,7 +10,7 @@ import { formatCode, prepareFormatter } from './format.ts';
 import { ts } from '../parse/typescript.ts';
 import type { TargetFunction, TargetGlobal } from '../ir/target.ts';
 import { expr, functionDeclaration, printNode, typeNode } from './printer.ts';
-import { CHECK_COTANGENT, CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, SCRATCH_COPY, TANGENT_ARRAY, TAPE, TAPE_ARRAYS, TAPE_SLICES, TAPE_STRIDED } from './prelude.ts';
+import { CHECK_COTANGENT, CHECK_INDEX, COPY_EACH, COPY_INTO, JACOBIAN, REF_TAPE, SCRATCH_COPY, TANGENT_ARRAY, TAPE, TAPE_ARRAYS, TAPE_SLICES, TAPE_STRIDED, ZERO_SEED } from './prelude.ts';
 import { someExpr } from '../ir/walk.ts';
 import { names } from '../analyze/names.ts';
 
@@ -62,6 +62,7 @@ export async function emitFile(plan: FilePlan): Promise<string> {
   if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_checkCotangent'))) text(CHECK_COTANGENT);
   if (plan.uses.copies) text(COPY_INTO);
   if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_scratchCopy'))) text(SCRATCH_COPY);
+  if (plan.functions.some((fn) => someExpr(fn.body, (e) => e.k === 'xcall' && e.callee === '_zeroSeed'))) text(ZERO_SEED);
   if (plan.uses.tangentArray) text(TANGENT_ARRAY);
   if (plan.uses.jacobian) text(JACOBIAN + COPY_EACH);
   for (const p of plan.prelude) text(p);

@@ -274,6 +274,17 @@ function _scratchCopy(storage: Float64Array[], a: ArrayLike<number>): Float64Arr
 }
 `;
 
+/**
+ * A reverse kernel called with a zero seed: its number arguments' adjoints are 0 and only the
+ * value is computed. Out of line, so that small kernels stay within V8's inlining budget.
+ */
+export const ZERO_SEED = `
+function _zeroSeed(slots: Float64Array, value: number): number {
+  slots.fill(0);
+  return value;
+}
+`;
+
 /** Copies saved contents back into an array (typed or number[]). */
 export const COPY_INTO = `
 function _copyInto(dst: { [i: number]: number; length: number }, src: ArrayLike<number>): void {

@@ -1655,11 +1655,10 @@ function build(fn: FunctionIR, act: Activity, namer: Namer, opts: Options, kerne
     // overflows (a cotangent that cancels to 0 at run time, `t3 - t3`). Only without array writes:
     // their adjoints arrive through the `_bar` arrays, not the seed.
     if (fn.returns.kind === 'number' && (opts.writes.get(fn.name)?.size ?? 0) === 0) {
-      const zeroSeed: Stmt[] = [
-        ...scalars.flatMap((p, k): Stmt[] => (reported(p) ? [{ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: b.ZERO, op: '=' }] : [])),
-        { k: 'return', e: b.xcall(names.primal(fn.name), ...fn.params.map((p) => b.v(p.name))) },
-      ];
-      body.unshift(b.ifs(b.op('===', b.v('_seed'), b.ZERO), zeroSeed));
+      // (the slots are zeroed out of line, `_zeroSeed`: the kernel stays small enough to inline)
+      const primal = b.xcall(names.primal(fn.name), ...fn.params.map((p) => b.v(p.name)));
+      const zeroSeed = scalars.some(reported) ? b.xcall('_zeroSeed', b.v(names.vjpKernelBar(fn.name)), primal) : primal;
+      body.unshift(b.ifs(b.op('===', b.v('_seed'), b.ZERO), [{ k: 'return', e: zeroSeed }]));
     }
     scalars.forEach((p, k) => {
       if (reported(p)) body.push({ k: 'store', arr: names.vjpKernelBar(fn.name), i: b.num(k), e: act.active.has(p.name) ? b.v(bar(p.name)) : b.ZERO, op: '=' });

@@ -214,6 +214,49 @@ test('the tape peak counts what each iteration of a sum pushes and pops again (o
   assert.is(m.adgenTapePeakBytes(), 8 * 1000);
 });
 
+test('a loop adding into two sums whose adjoints are known before it (0.5·s + t) is fused: no tape', async () => {
+  const source = [
+    '/** @differentiable */',
+    'export function twoSums(x: Float64Array): number {',
+    '  let s = 0;',
+    '  let t = 0;',
+    '  for (let i = 0; i < x.length; i++) {',
+    '    let v = 0;',
+    '    if (i > 0) v = x[i - 1]!;',
+    '    const d = x[i]! - v;',
+    '    s += d * d;',
+    '    t += Math.sin(x[i]!);',
+    '  }',
+    '  return 0.5 * s + t;',
+    '}',
+    '/** @differentiable */',
+    'export function product(x: Float64Array): number {',
+    '  let s = 0;',
+    '  let t = 0;',
+    '  for (let i = 0; i < x.length; i++) {',
+    '    s += x[i]! * x[i]!;',
+    '    t += Math.sin(x[i]!);',
+    '  }',
+    '  return s * t;',
+    '}',
+  ].join('\n');
+  const { modules, sources } = await compile({ 'sums.ts': source });
+  const m = modules['sums.ts']!;
+  const x = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+  const { value, grad } = m.twoSumsGrad(x);
+  assert.is(value, sources['sums.ts']!.twoSums(x));
+  // (a file whose code never tapes has no tape, nor adgenTapePeakBytes)
+  assert.is(m.adgenTapePeakBytes?.() ?? 0, 0);
+  // d/dx[i] = d_i − d_{i+1} + cos x_i
+  const d = (i: number) => (i < x.length ? x[i]! - (i > 0 ? x[i - 1]! : 0) : 0);
+  for (const i of [0, 1, 500, 999]) assert.ok(Math.abs(grad.x[i] - (d(i) - d(i + 1) + Math.cos(x[i]!))) < 1e-12, `grad.x[${i}]`);
+  // s · t: neither adjoint is known before the loop (each needs the other's final value)
+  const p = m.productGrad(x);
+  const s = x.reduce((a: number, v: number) => a + v * v, 0);
+  const t = x.reduce((a: number, v: number) => a + Math.sin(v), 0);
+  for (const i of [0, 999]) assert.ok(Math.abs(p.grad.x[i] - (2 * x[i]! * t + s * Math.cos(x[i]!))) < 1e-9, `product grad.x[${i}]`);
+});
+
 test('a Runge–Kutta step in a helper: its stage arrays, filled before they are read, are not saved around the call', async () => {
   const file = 'incoming-contents.ts';
   const { files, modules } = await compile({ [file]: fs.readFileSync(path.resolve('test/fixtures/regressions', file), 'utf8') });

@@ -567,7 +567,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     plan.imports = [...importMap].map(([from, set]) => ({ from, names: [...set] }));
     // user names can make two generated names meet (`f` and `_f`: both have a `_fJvp`)
     const declared = new Map<string, number>();
-    for (const n of [...plan.functions.map((f) => f.name), ...plan.globals.map((g) => g.name), ...plan.imports.flatMap((i) => i.names)]) declared.set(n, (declared.get(n) ?? 0) + 1);
+    // (an exported slot has a second binding; `A as B` imports bring B)
+    const globalNames = plan.globals.flatMap((g) => (g.exported === false ? [g.name] : [g.name, names.sharedSlot(g.name)]));
+    const importedNames = plan.imports.flatMap((i) => i.names.map((n) => n.split(' as ').pop()!));
+    for (const n of [...plan.functions.map((f) => f.name), ...globalNames, ...importedNames]) declared.set(n, (declared.get(n) ?? 0) + 1);
     const clash = [...declared].find(([, count]) => count > 1)?.[0];
     if (clash !== undefined) {
       const first = units[0]!;

@@ -8,7 +8,7 @@
  */
 export const RESERVED = new Set([
   '_tape', '_sp', '_tapePeak', '_push', '_reserve', '_pop', '_notePeak', '_pushArray', '_popArray', '_peekArray', '_pushSlice', '_popSlice', '_peekSlice', '_stridedRange', '_pushStrided', '_popStrided', '_peekStrided',
-  '_refs', '_pushRef', '_popRef', '_tangentArray', '_Column', '_jacobian', '_copyEach', '_copyInto', '_scratchCopy',
+  '_refs', '_pushRef', '_popRef', '_tangentArray', '_Column', '_jacobian', '_copyEach', '_copyInto', '_scratchCopy', '_zeroSeed',
   '_checkIndex', '_checkCotangent', '_sumRow', '_storeRow', '_addRow', '_addRowSums',
 ]);
 

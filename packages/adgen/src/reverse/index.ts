@@ -859,7 +859,10 @@ export class ReverseTransformer {
       const activeAcc = ind.accumulators.filter((a) => this.isActive(a));
       const activeStores = ind.stores.filter((a) => this.isActive(a));
       if (activeAcc.length === 0 && activeStores.length === 0) return this.primalLoop(s, m, ind);
-      if (activeAcc.length === 1 && activeStores.length === 0 && m.loops.length === 0 && this.fusionPays(s, m, ind.locals, activeAcc[0]!)) return this.fusedLoop(s, m, ind, activeAcc[0]!);
+      if (activeAcc.length === 1 && activeStores.length === 0 && m.loops.length === 0 && this.fusionPays(s, m, ind.locals, activeAcc[0]!)) return this.fusedLoop(s, m, ind, activeAcc);
+      // several sums fuse where every sum's adjoint is known before the loop (`return 0.5 * s + t`)
+      const direct = (a: string) => m.region.adjoint.has(a) || this.knownSeed(s, a, m) !== null;
+      if (activeAcc.length > 1 && activeStores.length === 0 && m.loops.length === 0 && activeAcc.every((a) => direct(a) && this.fusionPays(s, m, ind.locals, a))) return this.fusedLoop(s, m, ind, activeAcc);
       return this.recomputedLoop(s, m, ind);
     }
     return this.tapedLoop(s, m);
@@ -1199,18 +1202,23 @@ export class ReverseTransformer {
     return { k: 'block', body: [b.assign(tp, b.ext('_tape')), b.assign(sp, b.ext('_sp')), ...body, b.assign('_sp', b.v(sp))] };
   }
 
-  /** `for (…) s += g(i)`: each iteration runs its own adjoint with s̄ = 1; the sweep scales by s̄. */
-  private fusedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: Independence, acc: string): { fwd: Stmt[]; adj: Stmt[] } {
+  /**
+   * `for (…) s += g(i)`: each iteration runs its own adjoint with s̄ = 1; the sweep scales by s̄.
+   * With several sums (`accs`), each one's adjoint is known before the loop (knownSeed) or
+   * inherited, and the iterations add straight into the outer adjoints.
+   */
+  private fusedLoop(s: Extract<Stmt, { k: 'loop' }>, m: Mode, ind: Independence, accs: string[]): { fwd: Stmt[]; adj: Stmt[] } {
     const fwd: Stmt[] = [];
     const adj: Stmt[] = [];
+    const acc = accs[0]!;
     this.saveAround(s, ind, m, fwd, adj);
-    const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map([[acc, b.ONE]]), hoisted: [], hoistedNames: new Set(), interleaved: true };
+    const region: Region = { id: s, start: this.pos.get(s)!, end: this.endPos.get(s)!, adjoint: new Map(accs.map((a) => [a, b.ONE])), hoisted: [], hoistedNames: new Set(), interleaved: true };
     // per-unit sums of the adjoints of outer active values read in the body
     const outer = new Set<string>();
     const collectReads = (stmts: Stmt[]) => {
       for (const st of stmts) {
         const es: Expr[] = st.k === 'decl' ? (st.init ? [st.init] : []) : st.k === 'assign' || st.k === 'expr' ? [st.e] : st.k === 'store' ? [st.e] : [];
-        for (const e of es) for (const v of diffVars(e)) if (this.isActive(v) && !ind.locals.has(v) && v !== acc) outer.add(v);
+        for (const e of es) for (const v of diffVars(e)) if (this.isActive(v) && !ind.locals.has(v) && !accs.includes(v)) outer.add(v);
         if (st.k === 'if') { collectReads(st.then); collectReads(st.else); }
         if (st.k === 'loop') { collectReads(st.init); collectReads(st.body); collectReads(st.update); }
       }
@@ -1218,23 +1226,23 @@ export class ReverseTransformer {
     collectReads(s.body);
     const scale: Stmt[] = [];
     const seed = this.adjointOf(acc, m);
-    const inherited = m.region.adjoint.has(acc);
-    const known = inherited ? null : this.knownSeed(s, acc, m);
+    const inherited = accs.some((a) => m.region.adjoint.has(a));
+    const knownOf = new Map(accs.flatMap((a) => { const k = m.region.adjoint.has(a) ? null : this.knownSeed(s, a, m); return k ? [[a, k] as const] : []; }));
+    const known = knownOf.size > 0;
     if (inherited || known) {
       // The sum's adjoint is known before the loop runs, or holds for every iteration already (a
       // sum inside a fused sum): each iteration adds its share straight into the outer adjoints.
       // Not for a value written after the loop: the sweep resets its adjoint there, which would
       // drop what the loop added early, so that one keeps a per-unit sum.
-      if (inherited) {
-        for (const [v, a] of m.region.adjoint) region.adjoint.set(v, a);
-      } else {
-        let k = known!;
+      if (inherited) for (const [v, a] of m.region.adjoint) region.adjoint.set(v, a);
+      for (const [a, given] of knownOf) {
+        let k = given;
         if (!isAtom(k)) {
-          const name = this.namer.fresh(`${bar(acc)}Final`);
+          const name = this.namer.fresh(`${bar(a)}Final`);
           fwd.push(b.decl(name, 'number', k, false));
           k = b.v(name);
         }
-        region.adjoint.set(acc, k);
+        region.adjoint.set(a, k);
       }
       const after = this.endPos.get(s)! + 1;
       for (const u of [...outer]) if (this.stable(u, after, m)) outer.delete(u);
@@ -1265,7 +1273,7 @@ export class ReverseTransformer {
       }
     }
     const body = this.seq(s.body, { region, loops: [], topSeq: true });
-    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [...notePeakAfter(body.fwd), b.comment(known || !b.isOne(region.adjoint.get(acc)!) ? `adjoint of the iteration, ${bar(acc)} being known already` : `adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
+    const loop = loopWithBody(s, [...region.hoisted, ...body.fwd, ...(isEmpty(body.adj) ? [] : [...notePeakAfter(body.fwd), b.comment(known || !b.isOne(region.adjoint.get(acc)!) ? `adjoint of the iteration, ${accs.map(bar).join(' and ')} being known already` : `adjoint of the iteration, with ${bar(acc)} = 1`), ...body.adj])]);
     fwd.push(loop);
     if (scale.length > 0) {
       // a zero adjoint contributes nothing, also where a per-unit sum overflowed (0 · ∞ = NaN)

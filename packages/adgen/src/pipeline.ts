@@ -349,19 +349,13 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     return x ? paramUsesOf(x) : undefined;
   };
   // functions other derivative code calls need kernels
+  // (a call of a function returning an array or tuple was inlined above, or reported: AD1025)
   const called = new Set<Lowered>();
-  for (const l of lowered.values()) for (const c of l.callees) { const x = calleeOf(l, c); if (x) called.add(x); }
+  for (const l of lowered.values()) for (const c of l.callees) { const x = calleeOf(l, c); if (x && (x.ir.returns.kind === 'number' || x.ir.returns.kind === 'void')) called.add(x); }
   // kernels for every function another file may import too: a generated file then holds the same
   // whichever importers were part of the run (`adgen a.ts` then `adgen lib.ts` leaves a.ad.ts whole)
   const withKernels = new Set<Lowered>(called);
   for (const l of lowered.values()) if (l.unit.tagged && l.ir.exported && (l.ir.returns.kind === 'number' || l.ir.returns.kind === 'void')) withKernels.add(l);
-  // (calls that return an array were inlined above, or reported)
-  for (const l of called) {
-    if (l.ir.returns.kind === 'tuple') {
-      const sf = l.unit.node.getSourceFile();
-      bag.add('AD1014', { file: l.unit.file, ...sf.getLineAndColumnAtPos(l.unit.node.getStart()) }, l.ir.name, 'a tuple');
-    }
-  }
   // (adgen check widens its steps and tolerance for functions that round to single precision)
   const rounding = new Map<Lowered, boolean>();
   const roundsToFloat32 = (l: Lowered): boolean => {

@@ -21,7 +21,7 @@
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt, type VarType } from '../ir/nodes.ts';
-import { forEachExpr, forEachStmtExpr, mapStmts, renameIn, visitStmts } from '../ir/walk.ts';
+import { forEachExpr, forEachStmtExpr, mapStmts, renameExpr, renameIn, visitStmts } from '../ir/walk.ts';
 import { removeJumps, UnsupportedReturn } from './jumps.ts';
 
 /** A helper as inlining needs it: its IR, and whether its file is the caller's. */
@@ -67,7 +67,7 @@ export function inlineArrayCalls(fn: FunctionIR, namer: Namer, calleeOf: (name: 
     try {
       return inlineCall(fn, namer, s as Extract<Stmt, { k: 'decl' }> & { init: Extract<Expr, { k: 'call' }> }, callee.fn);
     } catch (err) {
-      if (err instanceof NotInScope) return problem(`'${callee.fn.name}' returns '${err.array}', which it declares inside a block; declare the array it returns at the top of '${callee.fn.name}'`);
+      if (err instanceof NotInScope) return problem(`'${callee.fn.name}' returns '${err.array}', ${err.why}; declare the array it returns before any return, sized by its parameters`);
       if (err instanceof ReturnsArgument) return problem(`'${callee.fn.name}' may return its parameter '${err.param}', the caller's own array, which would then have a second name; return a copy ('${err.param}.slice()')`);
       if (err instanceof UnsupportedReturn) return problem(`'${callee.fn.name}' ${err.message}`);
       throw err;
@@ -87,8 +87,9 @@ class ReturnsArgument extends Error {
   }
 }
 
+/** A returned array that cannot be in scope where the call ends, and why. */
 class NotInScope extends Error {
-  constructor(readonly array: string) {
+  constructor(readonly array: string, readonly why: string) {
     super(array);
   }
 }
@@ -105,7 +106,8 @@ function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'dec
   /** what holds its value from the start of the body on: unassigned number arguments, array arguments */
   const atEntry = new Set<string>();
   callee.params.forEach((p, i) => {
-    const arg = s.init.args[i] ?? p.init ?? b.ZERO;
+    // (a default reads earlier parameters, already mapped to the caller's names)
+    const arg = s.init.args[i] ?? (p.init ? renameExpr(p.init, rename) : b.ZERO);
     if (isArrayType(p.type)) {
       if (arg.k !== 'var') throw new Error(`inline: array argument ${i} of ${callee.name} is not a variable`);
       rename.set(p.name, arg.name);
@@ -193,8 +195,9 @@ function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'dec
 /**
  * The body with the declaration of each returned array moved to its top: the array must be in
  * scope where the call ends. Moving `const r = new Float64Array(len)` is exact where it runs at
- * most once (not in a loop) and len reads only what holds from the start (`atEntry`, numbers and
- * lengths), so it allocates the same zeros; otherwise NotInScope.
+ * most once (not in a loop) and len reads only what holds from the start (`atEntry`, numbers,
+ * lengths) or constants computed from those (`const n = x.length`, moved up with it), so it
+ * allocates the same zeros; otherwise NotInScope, with the reason.
  */
 function hoistReturnedArrays(body: Stmt[], caller: FunctionIR, atEntry: Set<string>, sourceName: (n: string) => string): Stmt[] {
   const returned = new Set<string>();
@@ -205,30 +208,48 @@ function hoistReturnedArrays(body: Stmt[], caller: FunctionIR, atEntry: Set<stri
   const top = new Set(body.slice(0, jump).flatMap((x) => (x.k === 'decl' ? [x.name] : [])));
   const nested = [...returned].filter((r) => !atEntry.has(r) && !top.has(r));
   if (nested.length === 0) return body;
-  const moved: Stmt[] = [];
-  const entryOnly = (e: Expr): boolean => {
-    let ok = true;
-    forEachExpr(e, (x) => {
-      if (x.k === 'var') ok &&= atEntry.has(x.name) && !isArrayType(caller.locals.get(x.name) ?? 'number');
-      else if (x.k === 'len') ok &&= atEntry.has(x.arr);
-      else ok &&= x.k === 'num' || x.k === 'op';
-    });
-    return ok;
+  // every declaration, whether a loop repeats it, and what is assigned again
+  const decls = new Map<string, { stmt: Extract<Stmt, { k: 'decl' }>; inLoop: boolean }[]>();
+  const assigned = new Set<string>();
+  const collect = (stmts: Stmt[], inLoop: boolean): void => {
+    for (const x of stmts) {
+      if (x.k === 'decl') decls.set(x.name, [...(decls.get(x.name) ?? []), { stmt: x, inLoop }]);
+      if (x.k === 'assign') assigned.add(x.name);
+      if (x.k === 'if') (collect(x.then, inLoop), collect(x.else, inLoop));
+      if (x.k === 'loop') (collect(x.init, true), collect(x.body, true), collect(x.update, true));
+      if (x.k === 'block') collect(x.body, inLoop);
+    }
   };
-  const take = (stmts: Stmt[], inLoop: boolean): Stmt[] =>
+  collect(body, false);
+  const moved: Stmt[] = [];
+  /** moves name's declaration (and those it needs) to the top, or says why it cannot */
+  const hoist = (name: string, array: string): void => {
+    if (atEntry.has(name) || moved.some((m) => m.k === 'decl' && m.name === name)) return;
+    const found = decls.get(name) ?? [];
+    if (found.length !== 1) throw new NotInScope(sourceName(array), `which needs '${sourceName(name)}', declared in more than one place`);
+    const { stmt, inLoop } = found[0]!;
+    if (inLoop) throw new NotInScope(sourceName(array), name === array ? 'which it declares inside a loop (a new array each iteration)' : `sized by '${sourceName(name)}', computed in a loop`);
+    const scalar = !isArrayType(stmt.type);
+    const value = scalar ? stmt.init : stmt.init?.k === 'alloc' ? stmt.init.len : null;
+    const computed = `declared after an earlier return or inside a block, and sized by values computed in its body${name === array ? '' : ` ('${sourceName(name)}')`}`;
+    if (!value || (scalar && assigned.has(name))) throw new NotInScope(sourceName(array), computed);
+    forEachExpr(value, (x) => {
+      if (x.k === 'var' && !isArrayType(caller.locals.get(x.name) ?? 'number')) hoist(x.name, array);
+      else if (x.k === 'len') hoist(x.arr, array);
+      else if (x.k !== 'num' && x.k !== 'op') throw new NotInScope(sourceName(array), computed);
+    });
+    moved.push(stmt);
+  };
+  for (const r of nested) hoist(r, r);
+  const take = (stmts: Stmt[]): Stmt[] =>
     stmts.flatMap((x): Stmt[] => {
-      if (x.k === 'decl' && nested.includes(x.name)) {
-        if (inLoop || x.init?.k !== 'alloc' || !entryOnly(x.init.len) || moved.some((m) => m.k === 'decl' && m.name === x.name)) throw new NotInScope(sourceName(x.name));
-        moved.push(x);
-        return [];
-      }
-      if (x.k === 'if') return [{ ...x, then: take(x.then, inLoop), else: take(x.else, inLoop) }];
-      if (x.k === 'loop') return [{ ...x, init: take(x.init, true), update: take(x.update, true), body: take(x.body, true) }];
-      if (x.k === 'block') return [{ ...x, body: take(x.body, inLoop) }];
+      if (moved.includes(x)) return [];
+      if (x.k === 'if') return [{ ...x, then: take(x.then), else: take(x.else) }];
+      if (x.k === 'loop') return [{ ...x, init: take(x.init), update: take(x.update), body: take(x.body) }];
+      if (x.k === 'block') return [{ ...x, body: take(x.body) }];
       return [x];
     });
-  const rest = take(body, false);
-  return [...moved, ...rest];
+  return [...moved, ...take(body)];
 }
 
 function containsReturn(s: Stmt): boolean {

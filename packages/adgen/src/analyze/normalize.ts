@@ -188,7 +188,9 @@ function withDefaultArguments(fn: FunctionIR, callees: ReadonlyMap<string, Funct
       const bound = new Map(callee.params.slice(0, args.length).map((q, i) => [q.name, args[i]!]));
       // a default that reads anything but earlier parameters is not the caller's to evaluate
       if (!p.init || [...b.varsOf(p.init)].some((v) => !bound.has(v))) break;
-      args.push(mapExpr(p.init, (x) => (x.k === 'var' && bound.has(x.name) ? bound.get(x.name)! : x)));
+      // (an array parameter's argument is a variable: `v.length`, `v[0]` read the caller's array)
+      const arrayOf = (a: string) => { const arg = bound.get(a); return arg?.k === 'var' ? arg.name : a; };
+      args.push(mapExpr(p.init, (x) => (x.k === 'var' && bound.has(x.name) ? bound.get(x.name)! : x.k === 'len' || x.k === 'idx' ? { ...x, arr: arrayOf(x.arr) } : x)));
     }
     return { ...e, args };
   };

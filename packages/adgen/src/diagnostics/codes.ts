@@ -18,7 +18,7 @@ export const DIAGNOSTICS = {
   AD1011: "'{0}' has type '{1}', which differentiable code cannot use. Use number, boolean, number[], Float64Array or Float32Array.",
   AD1012: "'@differentiable' must be on an exported function declaration; '{0}' is {1}.",
   AD1013: "Array '{0}' must be a named variable here; store the array in a local first.",
-  AD1014: "'{0}' returns {1}; a call inside differentiable code must return a number or an array, or write into an array argument.",
+  // AD1014 (a called function returns an array or tuple) is retired: such calls are inlined
   AD1025: "The call of '{0}' cannot be inlined here: {1}. Inlining is how adgen differentiates a call that returns an array.",
   AD1015: "'@wrt' on '{0}' names '{1}', which is not a number or numeric array.",
   AD1016: "Parameter '{0}' has the name adgen gives the derivative of '{1}'. Rename one of them.",

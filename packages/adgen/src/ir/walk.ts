@@ -140,16 +140,25 @@ export function mapStmts(stmts: Stmt[], f: (s: Stmt) => Stmt[]): Stmt[] {
   });
 }
 
-/** The statements with variables renamed by map (reads, writes, declarations, array names). */
+/** e with variables renamed by map (reads, array names of `a[i]` and `a.length`), all at once. */
+export function renameExpr(e: Expr, map: ReadonlyMap<string, string>): Expr {
+  return mapExpr(e, (x) => renamedNode(x, map));
+}
+
+/** One node renamed (mapExpr applies it to every node once: renames never chain). */
+function renamedNode(x: Expr, map: ReadonlyMap<string, string>): Expr {
+  const n = (name: string) => map.get(name) ?? name;
+  return x.k === 'var' ? { ...x, name: n(x.name) } : x.k === 'idx' || x.k === 'len' ? { ...x, arr: n(x.arr) } : x;
+}
+
+/** The statements with variables renamed by map (reads, writes, declarations, array names), all at once. */
 export function renameIn(stmts: Stmt[], map: ReadonlyMap<string, string>): Stmt[] {
   const n = (name: string) => map.get(name) ?? name;
-  const expr = (e: Expr): Expr =>
-    mapExpr(e, (x) => (x.k === 'var' ? { ...x, name: n(x.name) } : x.k === 'idx' ? { ...x, arr: n(x.arr) } : x.k === 'len' ? { ...x, arr: n(x.arr) } : x));
-  return mapStmts(mapStmtExprs(stmts, expr), (s): Stmt[] => {
+  return mapStmts(mapStmtExprs(stmts, (x) => renamedNode(x, map)), (s): Stmt[] => {
     switch (s.k) {
       case 'decl': case 'assign': return [{ ...s, name: n(s.name) }];
       case 'store': return [{ ...s, arr: n(s.arr) }];
-      case 'loop': return [s.counter ? { ...s, counter: { ...s.counter, name: n(s.counter.name), start: expr(s.counter.start) } } : s];
+      case 'loop': return [s.counter ? { ...s, counter: { ...s.counter, name: n(s.counter.name), start: renameExpr(s.counter.start, map) } } : s];
       default: return [s];
     }
   });

@@ -337,6 +337,14 @@ class Lowerer {
     const out: Stmt[] = [];
     for (const d of decls) {
       const nameNode = d.getNameNode();
+      const list = d.getParent();
+      const mutable = !(Node.isVariableDeclarationList(list) && list.getDeclarationKind() === 'const');
+      const elements = Node.isArrayBindingPattern(nameNode) ? this.plainElements(nameNode) : null;
+      const initNode = d.getInitializer();
+      if (elements && initNode) {
+        out.push(...this.arrayDestructuring(elements, initNode, mutable, d, loc));
+        continue;
+      }
       if (!Node.isIdentifier(nameNode)) {
         this.error('AD1001', d, 'Destructuring', 'Declare each value on its own.');
         // its names stay in scope, so their uses do not report again
@@ -346,8 +354,6 @@ class Lowerer {
         }
         continue;
       }
-      const list = d.getParent();
-      const mutable = !(Node.isVariableDeclarationList(list) && list.getDeclarationKind() === 'const');
       const init = d.getInitializer();
       const initInner = init && unwrap(init);
       if (initInner && (Node.isArrowFunction(initInner) || Node.isFunctionExpression(initInner) || Node.isObjectLiteralExpression(initInner) || Node.isClassExpression(initInner))) {
@@ -359,6 +365,11 @@ class Lowerer {
       if (cls === 'any') {
         this.error('AD1008', d, nameNode.getText());
         this.rejected.add(nameNode.getText());
+        continue;
+      }
+      // a tuple is an array of numbers here (`const p = polar(r, t)`, `const q: [number, number] = [a, b]`)
+      if (cls === 'tuple' && init) {
+        out.push(...this.arrayDeclaration(nameNode.getText(), 'number[]', init, d, loc));
         continue;
       }
       if (cls === 'void' || cls === 'other' || cls === 'tuple') {
@@ -375,6 +386,43 @@ class Lowerer {
       const irName = this.declare(nameNode.getText(), cls, loopVariable);
       out.push({ k: 'decl', name: irName, type: cls, init: e ?? (cls === 'number' ? b.num(0) : { k: 'bool', v: false }), mutable: mutable || !init, loc });
     }
+    return out;
+  }
+
+  /** The names of `[a, , b]` (holes as null), or null for rest elements, defaults and nesting. */
+  private plainElements(pattern: import('ts-morph').ArrayBindingPattern): (string | null)[] | null {
+    const names: (string | null)[] = [];
+    for (const el of pattern.getElements()) {
+      if (Node.isOmittedExpression(el)) names.push(null);
+      else if (Node.isIdentifier(el.getNameNode()) && !el.getDotDotDotToken() && !el.getInitializer()) names.push(el.getNameNode().getText());
+      else return null;
+    }
+    return names;
+  }
+
+  /** `const [a, b] = v`, `const [c, s] = polar(r, t)`: each name reads its element (a call's value goes in a local first). */
+  private arrayDestructuring(elements: (string | null)[], init: Expression, mutable: boolean, node: Node, loc: Loc): Stmt[] {
+    const out: Stmt[] = [];
+    const cls = classifyType(init.getType());
+    if (!isArrayClass(cls) && cls !== 'tuple') {
+      this.error('AD1001', node, 'Destructuring', 'Declare each value on its own.');
+      for (const n of elements) if (n) this.declare(n, 'number');
+      return [];
+    }
+    let source = this.arrayName(init);
+    if (!source) {
+      out.push(...this.arrayDeclaration('tuple', cls === 'tuple' ? 'number[]' : (cls as VarType), init, node, loc));
+      source = this.lookup('tuple') ?? null;
+      if (!source || out.length === 0) {
+        for (const n of elements) if (n) this.declare(n, 'number');
+        return out;
+      }
+    }
+    elements.forEach((n, k) => {
+      if (!n) return;
+      const irName = this.declare(n, 'number');
+      out.push({ k: 'decl', name: irName, type: 'number', init: b.idx(source!, b.num(k)), mutable, loc });
+    });
     return out;
   }
 
@@ -551,6 +599,11 @@ class Lowerer {
       if (arr) return this.fill(arr, filled.value, loc);
     }
     if (Node.isCallExpression(e)) {
+      // a helper returning an array, its value dropped: inlined like `const ignored = f(x)`
+      const cls = classifyType(e.getType());
+      if ((isArrayClass(cls) || cls === 'tuple') && namesUserFunction(e.getExpression())) {
+        return this.inScope(() => this.arrayDeclaration('ignored', cls === 'tuple' ? 'number[]' : (cls as VarType), e, e, loc));
+      }
       const call = this.expr(e);
       return call.k === 'call' ? [{ k: 'expr', e: call, loc }] : [];
     }
@@ -1087,6 +1140,8 @@ function packageOf(sf: import('ts-morph').SourceFile): string | null {
  * The import a name comes from: `import { f }`, `import { f as g }`, `import f` (a default
  * export), `import * as L`, or `import { L }` of a namespace re-export (`export * as L from …`).
  */
+const isArrayClass = (c: string): c is 'number[]' | 'Float64Array' | 'Float32Array' => c === 'number[]' || c === 'Float64Array' || c === 'Float32Array';
+
 /** `f` or `L.f` (through `import * as L`): a call of a function the program declares, not a method. */
 function namesUserFunction(callee: Node): boolean {
   if (Node.isIdentifier(callee)) return true;

@@ -152,13 +152,11 @@ export function matvecVjp(
   const x_bar = new Float64Array(x.length);
   _checkCotangent(cotangent, y.length);
   const y_bar = Float64Array.from(cotangent);
-  let _n0 = 0;
   let _tp0 = _tape;
   let _sp0 = 0;
   // arrays.ts:7  const n = x.length;
   const n = x.length;
   // arrays.ts:8
-  _n0 = 0;
   _reserve(y.length);
   _tp0 = _tape;
   _sp0 = _sp;
@@ -177,7 +175,6 @@ export function matvecVjp(
       const _t0 = Math.tanh(s);
       y[i] = _t0;
       _tp0[_sp0++] = _t0;
-      _n0++;
     }
     _sp = _sp0;
   }
@@ -188,8 +185,7 @@ export function matvecVjp(
   {
     _tp0 = _tape;
     _sp0 = _sp;
-    for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
-      const i = _k0;
+    for (let i = y.length - 1; i >= 0; i--) {
       let s_bar = 0;
       let _t0 = _tp0[--_sp0];
       // adjoint of arrays.ts:11  y[i] = Math.tanh(s);
@@ -335,13 +331,11 @@ export function _matvecVjp(
   y: Float64Array,
   y_bar: Float64Array,
 ): void {
-  let _n0 = 0;
   let _tp0 = _tape;
   let _sp0 = 0;
   // arrays.ts:7  const n = x.length;
   const n = x.length;
   // arrays.ts:8
-  _n0 = 0;
   _reserve(y.length);
   _tp0 = _tape;
   _sp0 = _sp;
@@ -360,7 +354,6 @@ export function _matvecVjp(
       const _t0 = Math.tanh(s);
       y[i] = _t0;
       _tp0[_sp0++] = _t0;
-      _n0++;
     }
     _sp = _sp0;
   }
@@ -370,8 +363,7 @@ export function _matvecVjp(
   {
     _tp0 = _tape;
     _sp0 = _sp;
-    for (let _k0 = _n0 - 1; _k0 >= 0; _k0--) {
-      const i = _k0;
+    for (let i = y.length - 1; i >= 0; i--) {
       let s_bar = 0;
       let _t0 = _tp0[--_sp0];
       // adjoint of arrays.ts:11  y[i] = Math.tanh(s);

@@ -35,7 +35,7 @@ import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from '../analyze/jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
-import { mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
+import { forEachExpr, mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
 import { invariantWith, isStrided, mergeRegions, paramWriteRegions, regionsAtCall, storeRegions, type WriteRegion as WrittenRegion } from '../analyze/regions.ts';
 
 const bar = names.adjointOf;
@@ -123,6 +123,8 @@ export class ReverseTransformer {
   private indexVars = new Set<string>();
   /** the declaration of each variable declared once */
   private declOf = new Map<string, Extract<Stmt, { k: 'decl' }>>();
+  /** where each variable is declared (an array's length changes only there) */
+  private declPos = new Map<string, number[]>();
   private counters = new Set<string>();
   /** adjointSink's arrays, by parameter */
   private sinks = new Map<string, string>();
@@ -215,6 +217,7 @@ export class ReverseTransformer {
           this.declCount.set(s.name, (this.declCount.get(s.name) ?? 0) + 1);
           this.declOf.set(s.name, s);
           if (!this.counters.has(s.name)) w(s.name);
+          this.declPos.set(s.name, [...(this.declPos.get(s.name) ?? []), this.pos.get(s)!]);
           break;
         case 'assign': if (!this.counters.has(s.name)) w(s.name); break;
         case 'store': w(s.arr); break;
@@ -276,14 +279,21 @@ export class ReverseTransformer {
 
   /** Whether re-evaluating e in the adjoint sweep reads the values it had (no later write, no write in a shared taped loop). */
   private reEvaluable(e: Expr, m: Mode): boolean {
-    return [...b.varsOf(e)].every((v) => {
-      if (this.counters.has(v)) return true;
-      return !(this.writes.get(v) ?? []).some((w) => {
+    const changes = (at: number[]) =>
+      at.some((w) => {
         if (w < m.region.start && m.region.id !== 'top') return false;
         if (w > m.region.end) return false;
         return w >= m.pos || m.loops.some((l) => w >= this.pos.get(l)! && w <= this.endPos.get(l)!);
       });
+    // `a.length` changes where a is declared, not where its elements are written
+    const lengths = new Set<string>();
+    const values = new Set<string>();
+    forEachExpr(e, (x) => {
+      if (x.k === 'len') lengths.add(x.arr);
+      else if (x.k === 'var') values.add(x.name);
+      else if (x.k === 'idx') values.add(x.arr);
     });
+    return [...values].every((v) => this.counters.has(v) || !changes(this.writes.get(v) ?? [])) && [...lengths].every((a) => !changes(this.declPos.get(a) ?? []));
   }
 
   /**
@@ -312,10 +322,29 @@ export class ReverseTransformer {
     }
   }
 
-  /** Whether the value of v (or of an element of array v) overwritten at this write must be saved. */
+  /**
+   * Whether the value of v (or of an element of array v) overwritten at this write must be saved.
+   * Not for reads in other iterations of a loop that declares array v: each iteration has an
+   * array of its own there (the adjoint sweep gets the earlier one back with `_popRef`), so a
+   * fresh array's zeros are not saved before it is filled.
+   */
   private needsSave(v: string, m: Mode): boolean {
     const sites = this.reads.get(m.region.id)?.get(v) ?? [];
-    return sites.some((s) => s.pos < m.pos || s.loops.some((l) => m.loops.includes(l)));
+    return sites.some((s) => s.pos < m.pos || s.loops.some((l) => m.loops.includes(l) && !this.declaresArray(l, v)));
+  }
+
+  /** Whether the adjoint sweep reads array v itself (elements or length, in any region), not only its adjoint. */
+  private adjointReads(v: string): boolean {
+    return this.collecting || [...this.reads.values()].some((map) => (map.get(v) ?? []).length > 0);
+  }
+
+  /** Whether loop l declares array v, its one declaration (a new array each iteration). */
+  private declaresArray(l: Stmt, v: string): boolean {
+    const def = this.declOf.get(v);
+    if (!def || this.declCount.get(v) !== 1 || !isArrayType(def.type) || l.k !== 'loop') return false;
+    let found = false;
+    visitStmts(l.body, (st) => { found ||= st === def; });
+    return found;
   }
 
   /** `dst` gets the elements of `src` back (works for number[] and typed arrays). */
@@ -660,18 +689,29 @@ export class ReverseTransformer {
     const active = this.isActive(name);
     const len = primalExpr(init.len);
     if (m.loops.length > 0 && (active || this.needsSave(name, m))) {
-      // a new array each iteration: keep the previous ones for the adjoint sweep
-      this.usesTape.refs = true;
+      // a new array each iteration: the previous ones are kept for the adjoint sweep where it
+      // reads their elements or lengths; otherwise the array is only replaced
+      const keep = this.adjointReads(name);
       this.hoist(m, name, type);
-      fwd.push(b.exprStmt(b.xcall('_pushRef', b.v(name))));
-      adj.unshift(b.assign(name, b.xcall('_popRef')));
-      if (active) {
-        this.hoist(m, bar(name), 'Float64Array');
-        fwd.push(b.exprStmt(b.xcall('_pushRef', b.v(bar(name)))));
-        adj.unshift(b.assign(bar(name), b.xcall('_popRef')));
+      if (keep) {
+        this.usesTape.refs = true;
+        fwd.push(b.exprStmt(b.xcall('_pushRef', b.v(name))));
+        adj.unshift(b.assign(name, b.xcall('_popRef')));
       }
       fwd.push(b.assign(name, init));
-      if (active) fwd.push(b.assign(bar(name), { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }));
+      if (!active) return { fwd, adj };
+      this.hoist(m, bar(name), 'Float64Array');
+      if (this.reEvaluable(init.len, m)) {
+        // one adjoint array for every iteration (the length is the same each time): cleared for
+        // the iteration before, whose elements the iteration's own adjoint did not reset
+        fwd.push(b.ifs(b.op('!==', b.len(bar(name)), b.len(name)), [b.assign(bar(name), { k: 'alloc', ctor: 'Float64Array', len: b.len(name) })]));
+        adj.unshift(b.exprStmt(b.xcall(`${bar(name)}.fill`, b.ZERO)));
+        return { fwd, adj };
+      }
+      this.usesTape.refs = true;
+      fwd.splice(fwd.length - 1, 0, b.exprStmt(b.xcall('_pushRef', b.v(bar(name)))));
+      adj.unshift(b.assign(bar(name), b.xcall('_popRef')));
+      fwd.push(b.assign(bar(name), { k: 'alloc', ctor: 'Float64Array', len: b.len(name) }));
       return { fwd, adj };
     }
     fwd.push(this.define(name, type, { ...init, len }, m));

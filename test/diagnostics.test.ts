@@ -141,13 +141,16 @@ test('a returned array read in place is AD1013 (a local first); in a local, the 
   assert.match(ds[0]!.message, "Array 'pair(x)' must be a named variable here");
 });
 
-test('AD1025 for helpers that cannot be inlined: a returned parameter, an array returned from a loop, another file calling its own helpers', async () => {
+test('AD1025 for helpers that cannot be inlined: a returned parameter, an array returned from a loop, a call in a loop test or a ?: arm, another file calling its own helpers', async () => {
   const param = await diagnose(`function pick(a: Float64Array, s: number): Float64Array {\n  if (s > 0) return a;\n  return a.slice();\n}\n${fn('  const v = new Float64Array(2);\n  v[0] = x;\n  const w = pick(v, x);\n  return w[0]!;')}`);
   assert.equal(param.map((d) => [d.code, d.line]), [['AD1025', 11]]);
   assert.match(param[0]!.message, "'pick' may return its parameter 'a', the caller's own array");
   const loop = await diagnose(`function first(x: number): Float64Array {\n  for (let k = 0; k < 3; k++) {\n    const a = new Float64Array(1);\n    a[0] = x * k;\n    if (a[0]! > 1) return a;\n  }\n  return new Float64Array(1);\n}\n${fn('  const w = first(x);\n  return w[0]!;')}`);
   assert.equal(loop.map((d) => [d.code, d.line]), [['AD1025', 13]]);
   assert.match(loop[0]!.message, "'first' returns 'a', which it declares inside a loop");
+  const test = await diagnose(`function pair(x: number): Float64Array {\n  const a = new Float64Array(2);\n  a[0] = x;\n  return a;\n}\nfunction first(a: Float64Array): number {\n  return a[0]!;\n}\n${fn('  let k = 0;\n  while (first(pair(x)) > k) k++;\n  return x > 0 ? first(pair(x)) : k;')}`);
+  assert.equal(test.map((d) => [d.code, d.line]), [['AD1025', 14], ['AD1025', 15]]);
+  assert.match(test[0]!.message, 'in a loop test or where it may not run');
   const dir = tmp();
   fs.writeFileSync(path.join(dir, 'lib.ts'), `function sq(t: number): number {\n  return t * t;\n}\n/** @differentiable */\nexport function squares(v: Float64Array): Float64Array {\n  const out = new Float64Array(v.length);\n  for (let i = 0; i < v.length; i++) out[i] = sq(v[i]!);\n  return out;\n}\n`);
   fs.writeFileSync(path.join(dir, 'model.ts'), `import { squares } from './lib.ts';\n${fn('  const v = new Float64Array(1);\n  v[0] = x;\n  const w = squares(v);\n  return w[0]!;')}`);

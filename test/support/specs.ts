@@ -79,4 +79,5 @@ Object.assign(SPECS, {
   mlp: { sizes: { A: 9, x: 3 } },
   afterScaling: { sizes: { v: 3 }, ranges: { v: [-1.4, 1.4] } },
   importedArrayCall: { ranges: { k: [0.5, 2] } },
+  nestedCalls: { sizes: { W: 9, x: 3 } },
 } satisfies Record<string, InputSpec>);

@@ -282,8 +282,9 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   const inlineInto = (l: Lowered): void => {
     if (inlineState.has(l)) return;
     inlineState.set(l, 'busy');
-    if (hasArrayCalls(l.ir)) {
-      const refs = new Map(l.callees.map((c) => [c.name, c] as const));
+    const refs = new Map(l.callees.map((c) => [c.name, c] as const));
+    const returnsArray = (name: string) => { const ref = refs.get(name); const k = ref && calleeOf(l, ref)?.ir.returns.kind; return k === 'array' || k === 'tuple'; };
+    if (hasArrayCalls(l.ir, returnsArray)) {
       const failed = new Set<string>();
       const r = inlineArrayCalls(l.ir, new Namer(new Set(l.ir.locals.keys())), (name) => {
         const ref = refs.get(name);

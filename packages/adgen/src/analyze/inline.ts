@@ -21,7 +21,7 @@
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt, type VarType } from '../ir/nodes.ts';
-import { forEachExpr, forEachStmtExpr, mapStmts, renameExpr, renameIn, visitStmts } from '../ir/walk.ts';
+import { forEachExpr, forEachStmtExpr, mapStmts, ownExprs, renameExpr, renameIn, visitStmts } from '../ir/walk.ts';
 import { removeJumps, UnsupportedReturn } from './jumps.ts';
 
 /** A helper as inlining needs it: its IR, and whether its file is the caller's. */
@@ -37,11 +37,11 @@ export interface InlineProblem {
   loc: Loc | undefined;
 }
 
-/** Whether the function declares an array from a call (`const y = f(x)`), which inlining removes. */
-export function hasArrayCalls(fn: FunctionIR): boolean {
+/** Whether the function calls a function that returns an array or tuple (`returnsArray`). */
+export function hasArrayCalls(fn: FunctionIR, returnsArray: (callee: string) => boolean): boolean {
   let found = false;
-  visitStmts(fn.body, (s) => {
-    found ||= s.k === 'decl' && isArrayType(s.type) && s.init?.k === 'call';
+  forEachStmtExpr(fn.body, (e) => {
+    found ||= e.k === 'call' && returnsArray(e.fn);
   });
   return found;
 }
@@ -54,7 +54,11 @@ export function hasArrayCalls(fn: FunctionIR): boolean {
  */
 export function inlineArrayCalls(fn: FunctionIR, namer: Namer, calleeOf: (name: string) => InlineCallee | undefined): { fn: FunctionIR; problems: InlineProblem[] } {
   const problems: InlineProblem[] = [];
-  const body = mapStmts(fn.body, (s) => {
+  const arrayType = (name: string): VarType | null => {
+    const returns = calleeOf(name)?.fn.returns;
+    return returns?.kind === 'array' ? returns.type : returns?.kind === 'tuple' ? 'number[]' : null;
+  };
+  const body = mapStmts(liftNestedCalls(fn, namer, arrayType), (s) => {
     if (s.k !== 'decl' || !isArrayType(s.type) || s.init?.k !== 'call') return [s];
     const callee = calleeOf(s.init.fn);
     const problem = (reason: string | null): Stmt[] => {
@@ -73,12 +77,64 @@ export function inlineArrayCalls(fn: FunctionIR, namer: Namer, calleeOf: (name: 
       throw err;
     }
   });
+  // what is left: such a call in a loop test, or where it may not run
+  visitStmts(body, (s) => {
+    const own = s.k === 'decl' && s.init?.k === 'call' ? s.init.args : ownExprs(s);
+    for (const e of own) forEachExpr(e, (x) => { if (x.k === 'call' && arrayType(x.fn)) problems.push({ callee: x.fn, reason: 'its array is used in a loop test or where it may not run (an arm of ?:, the right of && or ||); store it in a local first', loc: 'loc' in s ? s.loc : undefined }); });
+  });
   const result: FunctionIR = { ...fn, body };
   // the callees are now those the inlined bodies call, and the others
   const called = new Set<string>();
   forEachStmtExpr(body, (e) => { if (e.k === 'call') called.add(e.fn); });
   result.callees = [...called];
   return { fn: result, problems };
+}
+
+/**
+ * The body with calls of array-returning helpers that are arguments of other calls
+ * (`tanhv(dense(W, b, x))`) moved into locals of their own (`_arg0`) before the statement, in
+ * the order JavaScript evaluates them. Not out of loop tests (they run again), nor out of an arm
+ * of `?:` or the right of `&&` / `||` (they may not run).
+ */
+function liftNestedCalls(fn: FunctionIR, namer: Namer, arrayType: (callee: string) => VarType | null): Stmt[] {
+  return mapStmts(fn.body, (s): Stmt[] => {
+    const pre: Stmt[] = [];
+    const lift = (e: Expr, guarded: boolean): Expr => {
+      switch (e.k) {
+        case 'call': {
+          const args = e.args.map((a) => {
+            const inner = lift(a, guarded);
+            const type = inner.k === 'call' && !guarded ? arrayType(inner.fn) : null;
+            if (!type) return inner;
+            const name = namer.fresh('_arg');
+            fn.locals.set(name, type);
+            pre.push({ k: 'decl', name, type, init: inner, mutable: false, ...('loc' in s && s.loc ? { loc: s.loc } : {}) });
+            return b.v(name);
+          });
+          return { ...e, args };
+        }
+        case 'op': {
+          const shortCircuit = e.op === '&&' || e.op === '||' || e.op === '??';
+          return { ...e, args: e.args.map((a, k) => lift(a, guarded || (shortCircuit && k > 0))) };
+        }
+        case 'cond': return { ...e, c: lift(e.c, guarded), a: lift(e.a, true), b: lift(e.b, true) };
+        case 'idx': return { ...e, i: lift(e.i, guarded) };
+        case 'stop': return { ...e, e: lift(e.e, guarded) };
+        default: return e;
+      }
+    };
+    let out: Stmt;
+    switch (s.k) {
+      case 'decl': out = { ...s, init: s.init && lift(s.init, false) }; break;
+      case 'assign': case 'expr': out = { ...s, e: lift(s.e, false) }; break;
+      case 'store': out = { ...s, e: lift(s.e, false) }; break;
+      case 'return': out = { ...s, e: s.e && lift(s.e, false) }; break;
+      // (an if's condition runs once, before either arm)
+      case 'if': out = { ...s, c: lift(s.c, false) }; break;
+      default: return [s];
+    }
+    return [...pre, out];
+  });
 }
 
 class ReturnsArgument extends Error {

@@ -330,7 +330,35 @@ export class ReverseTransformer {
    */
   private needsSave(v: string, m: Mode): boolean {
     const sites = this.reads.get(m.region.id)?.get(v) ?? [];
-    return sites.some((s) => s.pos < m.pos || s.loops.some((l) => m.loops.includes(l) && !this.declaresArray(l, v)));
+    // (a read at the write's own position is its right-hand side, `a[0] = a[0] * y`: it needs the old value)
+    return sites.some((s) => s.pos < m.pos || s.loops.some((l) => m.loops.includes(l) && (s.pos === m.pos || !this.declaresArray(l, v))));
+  }
+
+  /** Whether the adjoint sweep reads v at or before this point, or in another iteration of an enclosing loop. */
+  private readAgain(v: string, m: Mode): boolean {
+    const sites = this.reads.get(m.region.id)?.get(v) ?? [];
+    return sites.some((s) => s.pos < m.pos || s.loops.some((l) => m.loops.includes(l)));
+  }
+
+  /**
+   * Whether e has the same value in every iteration of the loops around this point: it reads no
+   * counter and nothing those loops write, and the lengths it reads are of arrays declared
+   * outside them or, inside, with such a length themselves (`new Float64Array(t.length)`).
+   */
+  private sameInEveryIteration(e: Expr, m: Mode, seen = new Set<string>()): boolean {
+    const inLoops = (at: number[]) => at.some((w) => m.loops.some((l) => w >= this.pos.get(l)! && w <= this.endPos.get(l)!));
+    let same = true;
+    forEachExpr(e, (x) => {
+      if (x.k === 'var') same &&= !this.counters.has(x.name) && !inLoops(this.writes.get(x.name) ?? []) && !m.loops.some((l) => l.k === 'loop' && l.counter?.name === x.name);
+      else if (x.k === 'idx') same &&= false;
+      else if (x.k === 'len') {
+        const at = this.declPos.get(x.arr) ?? [];
+        if (!inLoops(at)) return;
+        const def = this.declOf.get(x.arr);
+        same &&= !seen.has(x.arr) && at.length === 1 && def?.init?.k === 'alloc' && this.sameInEveryIteration(def.init.len, m, seen.add(x.arr));
+      } else if (x.k === 'call' || x.k === 'xcall') same &&= false;
+    });
+    return same;
   }
 
   /** Whether the adjoint sweep reads array v itself (elements or length, in any region), not only its adjoint. */
@@ -688,7 +716,7 @@ export class ReverseTransformer {
     const adj: Stmt[] = [];
     const active = this.isActive(name);
     const len = primalExpr(init.len);
-    if (m.loops.length > 0 && (active || this.needsSave(name, m))) {
+    if (m.loops.length > 0 && (active || this.readAgain(name, m))) {
       // a new array each iteration: the previous ones are kept for the adjoint sweep where it
       // reads their elements or lengths; otherwise the array is only replaced
       const keep = this.adjointReads(name);
@@ -701,7 +729,7 @@ export class ReverseTransformer {
       fwd.push(b.assign(name, init));
       if (!active) return { fwd, adj };
       this.hoist(m, bar(name), 'Float64Array');
-      if (this.reEvaluable(init.len, m)) {
+      if (this.sameInEveryIteration(init.len, m)) {
         // one adjoint array for every iteration (the length is the same each time): cleared for
         // the iteration before, whose elements the iteration's own adjoint did not reset
         fwd.push(b.ifs(b.op('!==', b.len(bar(name)), b.len(name)), [b.assign(bar(name), { k: 'alloc', ctor: 'Float64Array', len: b.len(name) })]));

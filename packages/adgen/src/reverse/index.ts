@@ -123,6 +123,15 @@ export class ReverseTransformer {
   private indexVars = new Set<string>();
   /** the declaration of each variable declared once */
   private declOf = new Map<string, Extract<Stmt, { k: 'decl' }>>();
+  /**
+   * Arrays the adjoint sweep uses as objects beyond the reads registered: kernel arguments (a
+   * kernel loops over them, writes them) and arrays saved whole or in slices (popped by their
+   * length). An array made in each iteration keeps its predecessors when listed here. Filled by
+   * the first pass, read by the second.
+   */
+  private usedByAdjoint = new Set<string>();
+  /** where calls write each array */
+  private callWrites = new Map<string, number[]>();
   /** where each variable is declared (an array's length changes only there) */
   private declPos = new Map<string, number[]>();
   private counters = new Set<string>();
@@ -231,7 +240,11 @@ export class ReverseTransformer {
       const call = callIn(s);
       if (call) {
         const written = this.writeMap.get(call.fn) ?? new Set();
-        call.args.forEach((a, i) => { if (written.has(i) && a.k === 'var') w(a.name); });
+        call.args.forEach((a, i) => {
+          if (!written.has(i) || a.k !== 'var') return;
+          w(a.name);
+          this.callWrites.set(a.name, [...(this.callWrites.get(a.name) ?? []), this.pos.get(s)!]);
+        });
       }
       this.endPos.set(s, n - 1);
     }
@@ -363,7 +376,7 @@ export class ReverseTransformer {
 
   /** Whether the adjoint sweep reads array v itself (elements or length, in any region), not only its adjoint. */
   private adjointReads(v: string): boolean {
-    return this.collecting || [...this.reads.values()].some((map) => (map.get(v) ?? []).length > 0);
+    return this.collecting || this.usedByAdjoint.has(v) || [...this.reads.values()].some((map) => (map.get(v) ?? []).length > 0);
   }
 
   /** Whether loop l declares array v, its one declaration (a new array each iteration). */
@@ -493,7 +506,9 @@ export class ReverseTransformer {
       }
     };
     if (!cheap(def.init)) return null;
-    const untouched = [...b.varsOf(def.init)].every((v) => v !== name && !(this.writes.get(v) ?? []).some((w) => w > d && w < m.pos));
+    // (a call's write at this statement counts: its arguments are recomputed after the call
+    // wrote, where an assignment's adjoint puts the old value back first)
+    const untouched = [...b.varsOf(def.init)].every((v) => v !== name && !(this.writes.get(v) ?? []).some((w) => w > d && (w < m.pos || (w === m.pos && (this.callWrites.get(v)?.includes(w) ?? false)))));
     return untouched ? def.init : null;
   }
 
@@ -716,7 +731,7 @@ export class ReverseTransformer {
     const adj: Stmt[] = [];
     const active = this.isActive(name);
     const len = primalExpr(init.len);
-    if (m.loops.length > 0 && (active || this.readAgain(name, m))) {
+    if (m.loops.length > 0 && (active || this.readAgain(name, m) || this.usedByAdjoint.has(name))) {
       // a new array each iteration: the previous ones are kept for the adjoint sweep where it
       // reads their elements or lengths; otherwise the array is only replaced
       const keep = this.adjointReads(name);
@@ -864,6 +879,7 @@ export class ReverseTransformer {
       const p = callee.params[i]!;
       if (arrayArg(a)) {
         const name = (a as { name: string }).name;
+        this.usedByAdjoint.add(name);
         const snap = snapshots.get(name);
         // (contents on the tape are back in the array when the kernel runs: a copy for a read-only parameter of a call that also writes the array)
         const readOnlyCopy = !written.has(i) && onTape.has(name) && readAlso.has(name);
@@ -1007,6 +1023,7 @@ export class ReverseTransformer {
 
   /** Puts an array's contents on the value tape: the slices that will be overwritten, or all of it. */
   private pushWritten(name: string, regions: WrittenRegion[] | null | undefined): Stmt[] {
+    this.usedByAdjoint.add(name);
     if (!regions) return [b.exprStmt(b.xcall('_pushArray', b.v(name)))];
     return regions.map((r) =>
       b.exprStmt(isStrided(r) ? b.xcall('_pushStrided', b.v(name), primalExpr(r.start), primalExpr(r.stride), primalExpr(r.count)) : b.xcall('_pushSlice', b.v(name), primalExpr(r.lo), primalExpr(r.hi))),
@@ -1474,6 +1491,7 @@ export class ReverseTransformer {
       if (recomputed.some((st) => st.k === 'decl' && st.name === v)) continue;
       if (expanded?.arrays.has(v)) continue;
       if (ind.privateArrays.includes(v)) {
+        this.usedByAdjoint.add(v);
         pushes.push(b.exprStmt(b.xcall('_pushArray', b.v(v))));
         pops.unshift(b.exprStmt(b.xcall('_popArray', b.v(v))));
         continue;

@@ -7,16 +7,19 @@
  * statements as the caller's own: nothing is re-run, and every analysis sees the whole
  * computation. JavaScript's semantics are kept exactly:
  *  - an array argument is the caller's array itself (writes reach it, aliases stay aliases);
- *  - a number argument is evaluated once, before the body, into a local of its own (the helper
- *    may reassign its parameter); left-out arguments take the parameter's default;
+ *  - a number argument is evaluated once, before the body, into a local of its own unless it
+ *    is a variable the helper does not reassign; left-out arguments take the parameter's
+ *    default, read with the caller's names for earlier parameters;
+ *  - a call that is another call's argument (`tanhv(dense(W, b, x))`) first gets a local of its
+ *    own before the statement (liftNestedCalls), where it surely runs once;
  *  - `return` before the end becomes a flag (analyze/jumps.ts), and the array returned becomes
  *    the caller's variable: the helper's own local when it returns one, otherwise a copy of
  *    whichever local it returned (`_which`), or the elements of `return [a, b]`. A returned
  *    array declared in a block moves to the top of the body (hoistReturnedArrays).
  * What cannot be inlined gets AD1025: a returned parameter (the caller's array under a second
  * name), a returned array declared in a loop or sized by values computed in the body, a helper
- * in another file that calls functions of its own (they may not be importable here). Recursion
- * has AD1007.
+ * in another file that calls functions of its own (they may not be importable here), a call in
+ * a loop test or where it may not run. Recursion has AD1007.
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';

@@ -25,7 +25,7 @@ import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt, type VarType } from '../ir/nodes.ts';
 import { forEachExpr, forEachStmtExpr, mapStmts, ownExprs, renameExpr, renameIn, visitStmts } from '../ir/walk.ts';
-import { removeJumps, UnsupportedReturn } from './jumps.ts';
+import { containsReturn, removeJumps, UnsupportedReturn } from './jumps.ts';
 
 /** A helper as inlining needs it: its IR, and whether its file is the caller's. */
 export interface InlineCallee {
@@ -262,7 +262,7 @@ function hoistReturnedArrays(body: Stmt[], caller: FunctionIR, atEntry: Set<stri
   const returned = new Set<string>();
   visitStmts(body, (x) => { if (x.k === 'return' && x.e?.k === 'var' && isArrayType(caller.locals.get(x.e.name) ?? 'number')) returned.add(x.e.name); });
   // (what follows a statement that may return goes under `if (!_done)` in removeJumps)
-  let jump = body.findIndex((x, i) => i < body.length - 1 && containsReturn(x));
+  let jump = body.findIndex((x, i) => i < body.length - 1 && containsReturn([x]));
   if (jump < 0) jump = body.length;
   const top = new Set(body.slice(0, jump).flatMap((x) => (x.k === 'decl' ? [x.name] : [])));
   const nested = [...returned].filter((r) => !atEntry.has(r) && !top.has(r));
@@ -309,10 +309,4 @@ function hoistReturnedArrays(body: Stmt[], caller: FunctionIR, atEntry: Set<stri
       return [x];
     });
   return [...moved, ...take(body)];
-}
-
-function containsReturn(s: Stmt): boolean {
-  let found = false;
-  visitStmts([s], (x) => { found ||= x.k === 'return'; });
-  return found;
 }

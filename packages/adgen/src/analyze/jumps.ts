@@ -117,9 +117,7 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
       }
       case 'loop': {
         const flags: LoopFlags = { brk: null, cont: null };
-        const doneBefore = doneFlag;
         const body = seq(s.body, flags, false);
-        void doneBefore;
         const setsDone = containsReturn(s.body);
         let test = s.test;
         const stop = [flags.brk, setsDone ? doneFlag : null].filter((f): f is string => f !== null);
@@ -147,7 +145,8 @@ export function removeJumps(fn: FunctionIR, namer: Namer): JumpFree {
   return { body, result, exits };
 }
 
-function containsReturn(stmts: Stmt[]): boolean {
+/** Whether a `return` is among the statements, at any depth. */
+export function containsReturn(stmts: Stmt[]): boolean {
   return stmts.some((s) => s.k === 'return' || (s.k === 'if' && (containsReturn(s.then) || containsReturn(s.else))) || (s.k === 'loop' && containsReturn(s.body)));
 }
 

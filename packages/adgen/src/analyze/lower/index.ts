@@ -918,7 +918,7 @@ class Lowerer {
       return b.ZERO;
     }
     // `f(…)`, or `L.f(…)` through `import * as L`
-    const named = Node.isIdentifier(callee) ? callee : Node.isPropertyAccessExpression(callee) && importOf(callee.getExpression())?.namespace ? callee.getNameNode() : null;
+    const named = userFunctionName(callee);
     if (!named) {
       if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === 'console') {
         this.error('AD1001', e, `The call '${text}(…)'`, 'Derivative code computes numbers only: log in the caller instead.');
@@ -1146,11 +1146,13 @@ function packageOf(sf: import('ts-morph').SourceFile): string | null {
  */
 const isArrayClass = (c: string): c is 'number[]' | 'Float64Array' | 'Float32Array' => c === 'number[]' || c === 'Float64Array' || c === 'Float32Array';
 
-/** `f` or `L.f` (through `import * as L`): a call of a function the program declares, not a method. */
-function namesUserFunction(callee: Node): boolean {
-  if (Node.isIdentifier(callee)) return true;
-  return Node.isPropertyAccessExpression(callee) && !!importOf(callee.getExpression())?.namespace;
+/** The name `f` of a call's callee `f` or `L.f` (through `import * as L`): a function the program declares, not a method. */
+function userFunctionName(callee: Node): import('ts-morph').Identifier | null {
+  if (Node.isIdentifier(callee)) return callee;
+  return Node.isPropertyAccessExpression(callee) && importOf(callee.getExpression())?.namespace ? callee.getNameNode() : null;
 }
+
+const namesUserFunction = (callee: Node): boolean => userFunctionName(callee) !== null;
 
 function importOf(id: Node): { declaration: import('ts-morph').ImportDeclaration; namespace: boolean } | null {
   const sym = id.getSymbol();

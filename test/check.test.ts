@@ -170,6 +170,28 @@ export function hJacobian(x: number) { return { value: Math.sqrt(x - 5), jacobia
   assert.match(pinned.results[0]?.messages.join('') ?? '', /x is fixed by @check but still differentiated.*out of @wrt/);
 });
 
+test('checkGenerated: a function that never returns FAILs after the time limit; the next one still runs', async () => {
+  // an endless loop at every point: the worker running it is terminated, a fresh one checks `g`
+  const endless = `export function hGrad(x: number) { for (;;) x += 1; }
+export function hVjp(x: number, u: number) { for (;;) x += u; }
+export function hJvp(x: number, t: { x?: number }) { for (;;) x += t.x ?? 0; }
+export function hJacobian(x: number) { for (;;) x += 1; }
+export function gGrad(x: number) { return { value: x * x, grad: { x: 2 * x } }; }
+export function gVjp(x: number, u: number) { return { value: x * x, grad: { x: 2 * x * u } }; }
+export function gJvp(x: number, t: { x?: number }) { return { value: x * x, tangent: 2 * x * (t.x ?? 0) }; }
+export function gJacobian(x: number) { return { value: x * x, jacobian: [Float64Array.of(2 * x)] }; }
+`;
+  const h = unit('h', 1, [num('x')], { kind: 'number' });
+  const g = unit('g', 1, [num('x')], { kind: 'number' });
+  const started = performance.now();
+  const run = await checkGenerated([handFile(endless, [h, g])], { ...quiet, timeout: 1.5 });
+  assert.ok(performance.now() - started < 30_000, 'the time limit stopped the endless function');
+  const [rh, rg] = run.results;
+  assert.is(rh?.status, 'FAIL');
+  assert.match(rh?.messages.join('') ?? '', /not finished after 1\.5 s.*--timeout/);
+  assert.is(rg?.status, 'PASS', rg?.messages.join('; '));
+});
+
 test('checkGenerated: the seed makes runs reproducible', async () => {
   const a = await checkGenerated([handFile()], { ...quiet, seed: 7 });
   const b = await checkGenerated([handFile()], { ...quiet, seed: 7 });

@@ -163,6 +163,13 @@ test('--help and --version exit 0; an unknown option is a usage error (2)', asyn
   const json = spawnAdgen(dir, '--json', 'model.ts');
   assert.is(json.status, 2, json.out);
   assert.match(json.out, /--json goes with/);
+  // --timeout takes a positive number of seconds, for check
+  for (const bad of [['check', '--timeout', 'soon', 'model.ts'], ['check', '--timeout=0', 'model.ts'], ['--timeout', '5', 'model.ts']]) {
+    const r = spawnAdgen(dir, ...bad);
+    assert.is(r.status, 2, r.out);
+    assert.match(r.out, /--timeout/);
+    noStack(r);
+  }
 });
 
 test('no input paths at all is a usage error (2)', async () => {

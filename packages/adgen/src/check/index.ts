@@ -31,14 +31,18 @@
  * [1.1, 2]; when arrays of 5 give no valid point, capitalised arrays (matrices: A, W) get n² and
  * the others n elements, n = 3 then 5. check-tag.ts has the full grammar.
  *
+ * The functions run in a worker thread (sandbox.ts), one at a time: a function whose check takes
+ * longer than `timeout` seconds FAILs, and the next one gets a fresh worker.
+ *
  * `stopGradient` (from `@adgen/runtime`) is a constant to the finite differences as well: the
  * staged sources get a version that replays, at perturbed points, the values it returned at the
  * point itself (stop-gradient.ts).
  */
 
 import type { Diagnostic, GeneratedFile } from '../api-types.ts';
-import { checkUnit, DEFAULT_POINTS, emptyResult, type CheckResult } from './evaluate.ts';
+import { DEFAULT_POINTS, emptyResult, type CheckResult } from './evaluate.ts';
 import { formatJson, formatText } from './report.ts';
+import { CheckSandbox, DEFAULT_TIMEOUT_S } from './sandbox.ts';
 import { commonDir, stage } from './stage.ts';
 
 export type { CheckResult } from './evaluate.ts';
@@ -58,6 +62,8 @@ export interface CheckOptions {
   cwd?: string;
   /** text report: diagnostics and failing functions only (nothing when every function passes) */
   quiet?: boolean;
+  /** seconds one function's check may take before it FAILs (default 120; sandbox.ts) */
+  timeout?: number;
 }
 
 export interface CheckRun {
@@ -96,35 +102,33 @@ export async function checkGenerated(
   if (files.length > 0 && total > 0) {
     opts.progress?.(`loading ${files.length} generated module${files.length === 1 ? '' : 's'}`);
     const staged = await stage(files.flatMap((f) => [{ path: f.outPath, text: f.text }, { path: f.sourcePath }]));
+    const sandbox = new CheckSandbox((opts.timeout ?? DEFAULT_TIMEOUT_S) * 1000);
     try {
       let done = 0;
       for (const file of files) {
-        let generated: Record<string, unknown>;
-        let source: Record<string, unknown>;
-        try {
-          generated = await staged.load(file.outPath);
-          source = await staged.load(file.sourcePath);
-        } catch (err) {
-          const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-          for (const unit of file.units) {
-            done++;
-            results.push(failedToLoad(unit, `FAIL: could not load ${file.outPath}: ${why}`));
-          }
-          continue;
-        }
+        const urls = { generatedUrl: staged.url(file.outPath), sourceUrl: staged.url(file.sourcePath) };
+        let loadError: string | undefined;
         for (const unit of file.units) {
           done++;
+          if (loadError !== undefined) {
+            results.push(failed(unit, loadError));
+            continue;
+          }
           opts.progress?.(`checking ${unit.name} (${done}/${total})`);
-          const primal = source[unit.name];
-          results.push(
-            checkUnit(
-              { unit, primal: typeof primal === 'function' ? (primal as (...a: unknown[]) => unknown) : undefined, generated },
-              { seed, points },
-            ),
-          );
+          const outcome = await sandbox.run({ unit, ...urls, seed, points });
+          if (outcome.kind === 'result') results.push(outcome.result);
+          else if (outcome.kind === 'load-error') {
+            loadError = `FAIL: could not load ${file.outPath}: ${outcome.message}`;
+            results.push(failed(unit, loadError));
+          } else if (outcome.kind === 'timeout' && outcome.loading) {
+            results.push(failed(unit, `FAIL: ${file.outPath} or its source did not finish loading`));
+          } else if (outcome.kind === 'timeout') {
+            results.push(failed(unit, `FAIL: not finished after ${opts.timeout ?? DEFAULT_TIMEOUT_S} s (a loop that never ends at a random point? narrow the inputs with @check, or raise --timeout)`));
+          } else results.push(failed(unit, `FAIL: the check stopped: ${outcome.message}`));
         }
       }
     } finally {
+      await sandbox.dispose();
       await staged.dispose();
     }
   }
@@ -135,6 +139,6 @@ export async function checkGenerated(
   return { output, ok, results };
 }
 
-function failedToLoad(unit: GeneratedFile['units'][number], message: string): CheckResult {
+function failed(unit: GeneratedFile['units'][number], message: string): CheckResult {
   return emptyResult(unit, 'FAIL', [message]);
 }

@@ -8,7 +8,8 @@
  * files they name copied too. Bare imports (`@adgen/runtime`) resolve through a symbolic link to
  * the nearest `node_modules` above the sources, and tsx's tsconfig lookup (`paths`) still works
  * because it maps to absolute locations. The nearest `package.json`'s `"type"` is mirrored so
- * modules load as ESM or CommonJS exactly as they would in place.
+ * modules load as ESM or CommonJS exactly as they would in place. The check's worker thread
+ * (sandbox.ts) imports them with tsx's `tsImport`, from the URLs `url()` gives.
  */
 
 import { existsSync, statSync } from 'node:fs';
@@ -28,8 +29,8 @@ export interface StageInput {
 export interface Staged {
   /** the temporary directory */
   dir: string;
-  /** imports the staged copy of the file at original absolute path `p` (a fresh module instance) */
-  load(p: string): Promise<Record<string, unknown>>;
+  /** file URL of the staged copy of the file at original absolute path `p` */
+  url(p: string): string;
   /** removes the temporary directory */
   dispose(): Promise<void>;
 }
@@ -132,13 +133,7 @@ export async function stage(inputs: readonly StageInput[]): Promise<Staged> {
 
   return {
     dir,
-    async load(p: string) {
-      // A dynamic import picks tsx's ESM build in both module systems; its CommonJS build (what a
-      // static import becomes when this file is itself loaded through require, as under
-      // `uvu -r tsx`) registers its loader with a wrong relative path.
-      const { tsImport } = await import('tsx/esm/api');
-      return (await tsImport(pathToFileURL(where(p)).href, import.meta.url)) as Record<string, unknown>;
-    },
+    url: (p: string) => pathToFileURL(where(p)).href,
     async dispose() {
       await rm(dir, { recursive: true, force: true });
     },

@@ -9,7 +9,7 @@ import { formatDiagnostics } from '../diagnostics/format.ts';
 
 const USAGE = `Usage:
   adgen <file|dir|glob>…  [--out-dir DIR] [--watch] [--check] [--quiet]
-  adgen check <file>…     [--json] [--quiet]
+  adgen check <file>…     [--json] [--quiet] [--timeout S]
 
 Writes model.ad.ts beside each model.ts with fGrad, fVjp, fJvp and fJacobian for every
 @differentiable function. 'adgen check' compares them with finite differences.
@@ -20,6 +20,7 @@ Options:
   --check         after generating, run 'adgen check' on the inputs
   --quiet         print only diagnostics and failed checks
   --json          (check) print results as JSON
+  --timeout S     (check) seconds one function's check may take before it FAILs (default 120)
   --help          show this help
   --version       show the version`;
 
@@ -31,6 +32,8 @@ interface Args {
   check: boolean;
   quiet: boolean;
   json: boolean;
+  /** seconds per function for check (--timeout) */
+  timeout?: number;
 }
 
 class UsageError extends Error {}
@@ -54,12 +57,18 @@ function parseArgs(argv: string[]): Args | 'help' | 'version' {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest.shift();
       if (!v || v.startsWith('-')) throw new UsageError('--out-dir needs a directory');
       args.outDir = v;
+    } else if (a === '--timeout' || a.startsWith('--timeout=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest.shift();
+      const seconds = Number(v);
+      if (!v || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--timeout needs a number of seconds');
+      args.timeout = seconds;
     } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
     else args.inputs.push(a);
   }
   if (args.inputs.length === 0) throw new UsageError('no input files');
-  if (args.command === 'check' && (args.outDir !== undefined || args.watch || args.check)) throw new UsageError("'adgen check' takes files and --json / --quiet only (it generates in memory)");
+  if (args.command === 'check' && (args.outDir !== undefined || args.watch || args.check)) throw new UsageError("'adgen check' takes files and --json / --quiet / --timeout only (it generates in memory)");
   if (args.json && args.command === 'generate' && !args.check) throw new UsageError("--json goes with 'adgen check' or --check");
+  if (args.timeout !== undefined && args.command === 'generate' && !args.check) throw new UsageError("--timeout goes with 'adgen check' or --check");
   return args;
 }
 
@@ -92,7 +101,13 @@ async function runGenerate(args: Args, session?: Session): Promise<number> {
 async function runCheck(args: Args): Promise<number> {
   const { runCheck: check } = await import('../check/index.ts');
   const progress = interactive() ? (msg: string) => process.stderr.write(`\r\x1b[K${msg}`) : () => {};
-  const r = await check(args.inputs, { json: args.json, quiet: args.quiet, progress, cwd: process.cwd() });
+  const r = await check(args.inputs, {
+    json: args.json,
+    quiet: args.quiet,
+    progress,
+    cwd: process.cwd(),
+    ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
+  });
   if (interactive()) process.stderr.write('\r\x1b[K');
   if (r.output !== '') process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
   return r.ok ? 0 : 1;

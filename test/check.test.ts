@@ -224,11 +224,12 @@ test('runCheck: generates in memory and checks the fixture through the compiler'
   assert.ok(run.ok, run.output);
 });
 
-test('runCheck: defaults handle flat matrices, stopGradient, positive domains and size parameters', async () => {
+test('runCheck: defaults handle flat matrices, stopGradient, positive domains, size parameters and @out lengths', async () => {
   const run = await runCheck([path.join(fixtures, 'defaults.ts')], quiet);
   for (const r of run.results) assert.is(r.status, 'PASS', `${r.name}: ${r.messages.join('; ')}\n${run.output}`);
   const inputs = Object.fromEntries(run.results.map((r) => [r.name, r.inputs]));
-  assert.equal(inputs, { quadraticForm: 'A[9], x[3]', detached: 'x[5]', logs: 'x[5]', power: 'a, n=3' });
+  assert.equal(inputs, { quadraticForm: 'A[9], x[3]', detached: 'x[5]', logs: 'x[5]', power: 'a, n=3', outer: 'x[5], y[5], r[25] out' });
+  assert.match(run.results.find((r) => r.name === 'outer')?.messages.join('') ?? '', /r has 25 elements, as many as the function writes/);
   assert.ok(run.ok);
 });
 

@@ -55,6 +55,9 @@ export const TOLERANCES = {
   kink: 1e-3,
 } as const;
 
+/** An `@out` array is grown to fit the primal's writes up to this length (evaluate's probeOutSize). */
+const MAX_PROBED_OUT = 100_000;
+
 /** Default number of random points per function. */
 export const DEFAULT_POINTS = 3;
 /**
@@ -227,7 +230,7 @@ function describeInputs(slots: readonly Slot[], args: readonly unknown[]): strin
  * Draws the arguments of one point. `level` picks the default value range, `length` the default
  * array length; `@check` clauses override both.
  */
-function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shape): unknown[] {
+function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shape, outSize?: number): unknown[] {
   const fallback = DEFAULT_RANGES[Math.min(level, DEFAULT_RANGES.length - 1)] ?? [-1, 1];
   const draw = (spec: ParamSpec): number => {
     if (spec.value !== undefined) return spec.value;
@@ -249,7 +252,7 @@ function sampleArgs(slots: readonly Slot[], rng: Rng, level: number, shape: Shap
       }
       return DEFAULT_INT;
     }
-    const n = spec.size ?? (isMatrixName(s.param.name) ? shape.matrix : shape.vector);
+    const n = spec.size ?? (s.kind === 'out' ? outSize : undefined) ?? (isMatrixName(s.param.name) ? shape.matrix : shape.vector);
     const arr = makeArray(s.param.type, n);
     if (s.kind === 'out' && !s.active) return arr;
     for (let i = 0; i < n; i++) arr[i] = draw(spec);
@@ -311,6 +314,8 @@ class UnitChecker {
   private readonly primal: AnyFn;
   private readonly fns: { grad?: AnyFn; vjp: AnyFn; jvp: AnyFn; jacobian?: AnyFn };
   private readonly outIndex: number;
+  /** length of the `@out` array found by `probeOutSize` (undefined: the default) */
+  private outSize: number | undefined;
   /** set once an output came back as a Float32Array (looser tolerances) */
   private float32Outputs = false;
   private readonly worst = {
@@ -355,6 +360,7 @@ class UnitChecker {
     let failures: string[] = [];
     for (const [shapeIndex, shape] of shapes.entries()) {
       failures = [];
+      this.outSize = undefined;
       for (let p = 0; p < nPoints; p++) {
         const drawn = this.drawPoint(level, shape, p, failures);
         if (!drawn) break;
@@ -369,6 +375,9 @@ class UnitChecker {
         this.result.points++;
       }
       if (this.result.points > 0) break;
+    }
+    if (this.outSize !== undefined && this.result.points > 0) {
+      this.result.messages.push(`note: ${this.slots[this.outIndex]?.param.name} has ${this.outSize} elements, as many as the function writes (set its size with @check)`);
     }
     if (this.result.points === 0) {
       const reasons = [...new Set(failures)].slice(0, 3).join('; ');
@@ -436,7 +445,13 @@ class UnitChecker {
     const attempts = DEFAULT_RANGES.length * DRAWS_PER_RANGE;
     for (let attempt = startLevel * DRAWS_PER_RANGE; attempt < attempts; attempt++) {
       const level = Math.floor(attempt / DRAWS_PER_RANGE);
-      const args = sampleArgs(this.slots, this.rng, level, shape);
+      let args = sampleArgs(this.slots, this.rng, level, shape, this.outSize);
+      const needed = this.outSize === undefined ? this.probeOutSize(args) : undefined;
+      if (needed !== undefined) {
+        // the function writes past the default length of its @out array: size it to what it writes
+        this.outSize = needed;
+        args = sampleArgs(this.slots, this.rng, level, shape, needed);
+      }
       const y0 = this.evalPrimal(args);
       if (typeof y0 === 'string') {
         failures.push(`primal ${y0}`);
@@ -450,6 +465,37 @@ class UnitChecker {
       return { args, y0, fd, level };
     }
     return null;
+  }
+
+  /**
+   * Length the `@out` array needs when it has no `@check` size: one past the largest index the
+   * primal writes at `args` (run with a proxy that records writes), if that is beyond the drawn
+   * length. Writes past a typed array's end are dropped by the primal, while the derivatives
+   * would read their cotangents as undefined, so a short default only makes a false FAIL.
+   */
+  private probeOutSize(args: readonly unknown[]): number | undefined {
+    const slot = this.slots[this.outIndex];
+    if (!slot || slot.spec.size !== undefined) return undefined;
+    const a = copyArgs(args);
+    const target = a[this.outIndex] as NumArray;
+    let largest = -1;
+    a[this.outIndex] = new Proxy(target, {
+      set(t, key, v) {
+        const i = typeof key === 'string' ? Number(key) : NaN;
+        if (Number.isInteger(i) && i >= 0) largest = Math.max(largest, i);
+        return Reflect.set(t, key, v);
+      },
+      get(t, key) {
+        const v: unknown = Reflect.get(t, key);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    try {
+      recordStops(() => this.primal(...a));
+    } catch {
+      return undefined;
+    }
+    return largest >= target.length && largest < MAX_PROBED_OUT ? largest + 1 : undefined;
   }
 
   /** Central-difference Jacobian columns D(h) with error bounds from D(h) − D(h/2). */

@@ -29,7 +29,9 @@
  * active (excluded by `@wrt`, typically a size or an index) is 3. A point where the function is
  * NaN, infinite or throws (the log of a negative draw) is drawn again, then from [0.1, 1] and
  * [1.1, 2]; when arrays of 5 give no valid point, capitalised arrays (matrices: A, W) get n² and
- * the others n elements, n = 3 then 5. check-tag.ts has the full grammar.
+ * the others n elements, n = 3 then 5. An `@out` array without a size gets as many elements as
+ * the function writes at the first point (a probe run, evaluate.ts). check-tag.ts has the full
+ * grammar.
  *
  * The functions run in a worker thread (sandbox.ts), one at a time: a function whose check takes
  * longer than `timeout` seconds FAILs, and the next one gets a fresh worker.

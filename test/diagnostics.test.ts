@@ -38,7 +38,7 @@ const CASES: Record<string, { source: string; line: number }> = {
   AD1010: { source: `/** @differentiable */\nexport function f(x: number): string {\n  return String(x);\n}\n`, line: 2 },
   AD1011: { source: fn('  return s.length * x;', 'x: number, s: string'), line: 4 },
   AD1012: { source: `/** @differentiable */\nfunction f(x: number): number {\n  return x;\n}\n`, line: 2 },
-  AD1013: { source: fn('  const a = [x, x];\n  const b = [x, 2 * x];\n  return (x > 0 ? a : b)[0]!;'), line: 7 },
+  AD1013: { source: `function pair(x: number): number[] {\n  return [x, x];\n}\n${fn('  return pair(x)[1]!;')}`, line: 8 },
   AD1015: { source: fn('  return flag ? x : -x;', 'x: number, flag: boolean', '\n * @wrt flag'), line: 3 },
   AD1016: { source: fn('  return x * x_bar;', 'x: number, x_bar: number'), line: 4 },
   AD1019: { source: `function bump(a: Float64Array): number {\n  a[0] = a[0]! + 1;\n  return a[0]!;\n}\n${fn('  const a = new Float64Array(1);\n  if (x > 0 && bump(a) > 1) return x;\n  return a[0]! * x;')}`, line: 10 },
@@ -267,12 +267,63 @@ test('AD1019 also for a writing call in a for initialiser', async () => {
   assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1019', 11, 16]]);
 });
 
-test('AD1001 for a module-level array and for a second name of an array, saying what to do instead', async () => {
-  const ds = await diagnose(`const COEF = [1, 2];\n${fn('  const y = x;\n  return y[0]! * COEF[0]!;', 'x: Float64Array')}`);
-  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6], ['AD1001', 7]]);
+test('AD1001 for a module-level array something writes and for a second name of an array, saying what to do instead', async () => {
+  const ds = await diagnose(`const COEF = [1, 2];\nexport function reset(): void { COEF[0] = 0; }\n${fn('  const y = x;\n  return y[0]! * COEF[0]!;', 'x: Float64Array')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 7], ['AD1001', 8]]);
   assert.match(ds[0]!.message, "A second name for the array 'x'");
   assert.match(ds[0]!.message, 'x.slice()');
   assert.match(ds[1]!.message, "The array 'COEF' from outside the function");
+  assert.match(ds[1]!.message, 'nothing writes it or passes it on');
+});
+
+test("AD1001 for an array chosen by ?:, saying to read the element under the condition", async () => {
+  const ds = await diagnose(fn('  const a = [x, x];\n  const b = [x, 2 * x];\n  const last = x > 0 ? a : b;\n  return last[0]! + (x > 1 ? b : a)[1]!;'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 7], ['AD1001', 8]]);
+  assert.match(ds[0]!.message, "An array chosen by '?:' ('x > 0 ? a : b')");
+  assert.match(ds[0]!.message, 'x > 0 ? a[i] : b[i]');
+});
+
+test('AD1001 for a type assertion that changes the kind of a value, not for one within a kind', async () => {
+  const ds = await diagnose(fn('  const b = x > 0;\n  return (v as any) ** 2 + (b as unknown as number) * x + (v as [number, number])[0]! + (x as number);', 'x: number, v: number[]'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6], ['AD1001', 6]]);
+  assert.match(ds[0]!.message, "A type assertion from number[] to any ('v as any')");
+  assert.match(ds[1]!.message, "from boolean to number ('b as unknown as number')");
+});
+
+test("AD1001 for Math, Infinity or NaN declared by the program itself (they would be read as JavaScript's)", async () => {
+  const ds = await diagnose(`const Infinity = 3;\nconst Math = { sin: (v: number) => v * v };\n${fn('  return Infinity * x + Math.sin(x);')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 7], ['AD1001', 7]]);
+  assert.match(ds[0]!.message, "'Infinity' declared by the program itself");
+  assert.match(ds[1]!.message, "'Math' declared by the program itself");
+});
+
+test('AD1001 names ||=, delete and a spread literal; a sum too long to lower is AD1001, not a crash', async () => {
+  const ds = await diagnose(fn('  let y = x;\n  y ||= 2;\n  const v = [x, 2];\n  delete v[0];\n  const w = [...v, 1];\n  return y * w[0]!;'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6], ['AD1001', 8], ['AD1001', 9]]);
+  assert.match(ds[0]!.message, "The assignment operator '||=' is not supported in differentiable code. Write it with an if: if (y === 0) y = 2.");
+  assert.match(ds[1]!.message, "'delete'");
+  assert.match(ds[2]!.message, "An array literal with a spread ('[...v, 1]')");
+  const terms = Array.from({ length: 1500 }, (_, i) => `x * ${i}`).join(' + ');
+  const deep = await diagnose(fn(`  return ${terms};`));
+  assert.equal(deep.map((d) => d.code), ['AD1001']);
+  assert.match(deep[0]!.message, /nests \d+ levels deep.*Split it into statements/);
+});
+
+test('new Array(n).fill(0), which TypeScript types any[], is an array of numbers', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'model.ts'), fn('  const y = new Array(3).fill(0);\n  y[1] = x * x;\n  return y[0] + y[1];'));
+  assert.equal((await generate([path.join(dir, 'model.ts')], { write: false })).diagnostics, []);
+});
+
+test('a module-level const table read by element is accepted; one passed on, or a let, is AD1001', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'model.ts'), `const COEF = [1, -2 / 3, Math.PI];\n${fn('  return COEF[0]! * x + COEF[COEF.length - 1]!;')}`);
+  assert.equal((await generate([path.join(dir, 'model.ts')], { write: false })).diagnostics, []);
+  // passed to a function, which might write it: the copy could differ from the table
+  const passed = await diagnose(`const COEF = [1, 2];\nfunction first(a: number[]): number {\n  return a[0]!;\n}\n${fn('  return first(COEF) * x;')}`);
+  assert.equal(passed.map((d) => [d.code, d.line]), [['AD1001', 9]]);
+  const mutable = await diagnose(`let COEF = [1, 2];\n${fn('  return COEF[0]! * x;')}`);
+  assert.equal(mutable.map((d) => [d.code, d.line]), [['AD1001', 6]]);
 });
 
 test('AD1001 for rest and this parameters, and a variadic tuple return is AD1010', async () => {

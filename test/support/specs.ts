@@ -19,6 +19,8 @@ export const SPECS: Record<string, InputSpec> = {
   float32: { ranges: { w: [-1, 1], a: [-1, 1] }, h: 1e-3 },
   halvedSingle: { h: 1e-3 },
   listedArrays: { h: 1e-3 },
+  gammln: { ranges: { xx: [0.5, 4] } },
+  clenshaw: { ranges: { t: [-1, 1] } },
 };
 
 /** Tolerances: finite differences of float32 inputs are coarse. */

@@ -11,6 +11,7 @@ import { DiagnosticBag } from './diagnostics/diagnostic.ts';
 import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, tagsInPlainComments, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { hasArrayCalls, inlineArrayCalls } from './analyze/inline.ts';
+import { paramWriteRegions } from './analyze/regions.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type KernelFor, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
@@ -19,7 +20,7 @@ import { Namer } from './ir/namer.ts';
 import { parseCheckTags } from './check/check-tag.ts';
 import { someExpr, writtenIn } from './ir/walk.ts';
 import * as b from './ir/builders.ts';
-import { apiName, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
+import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
 import { optimizeFunction } from './optimize/index.ts';
 import { reuseScratchArrays } from './optimize/scratch.ts';
@@ -279,12 +280,26 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   // calls that return an array get the helper's body in their place (analyze/inline.ts), the
   // helper's own such calls first; a callee that failed stays listed, so the caller gets no output
   const inlineState = new Map<Lowered, 'busy' | 'done'>();
+  // a void helper storing into an array parameter at places its own code does not bound (a
+  // `while` with a data-dependent exit): calls of it in loops are inlined too (inline.ts)
+  const unboundedWriters = new Map<Lowered, boolean>();
+  const unboundedWriter = (x: Lowered): boolean => {
+    let r = unboundedWriters.get(x);
+    if (r === undefined) {
+      // its calls count as writing nothing here: only its own stores decide
+      const none: WriteMap = new Map(x.ir.callees.map((c) => [c, new Set<number>()]));
+      r = x.ir.returns.kind === 'void' && x.ir.params.some((p, i) => isArrayType(p.type) && paramWriteRegions(x.ir, i, none) === null);
+      unboundedWriters.set(x, r);
+    }
+    return r;
+  };
   const inlineInto = (l: Lowered): void => {
     if (inlineState.has(l)) return;
     inlineState.set(l, 'busy');
     const refs = new Map(l.callees.map((c) => [c.name, c] as const));
     const returnsArray = (name: string) => { const ref = refs.get(name); const k = ref && calleeOf(l, ref)?.ir.returns.kind; return k === 'array' || k === 'tuple'; };
-    if (hasArrayCalls(l.ir, returnsArray)) {
+    const writesUnbounded = (name: string) => { const ref = refs.get(name); const x = ref && calleeOf(l, ref); return !!x && unboundedWriter(x); };
+    if (hasArrayCalls(l.ir, (name) => returnsArray(name) || writesUnbounded(name))) {
       const failed = new Set<string>();
       const r = inlineArrayCalls(l.ir, new Namer(new Set(l.ir.locals.keys())), (name) => {
         const ref = refs.get(name);
@@ -297,7 +312,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         // the helper's own callees become the caller's (same file: the same references hold)
         for (const c of x.callees) if (!refs.has(c.name)) refs.set(c.name, c);
         return { fn: x.ir, sameFile: x.unit.file === l.unit.file };
-      });
+      }, writesUnbounded);
       for (const p of r.problems) bag.add('AD1025', { file: l.unit.file, line: p.loc?.line ?? l.ir.line, column: p.loc?.column ?? 1 }, p.callee, p.reason);
       l.ir = r.fn;
       l.callees = [...refs.values()].filter((c) => r.fn.callees.includes(c.name) || failed.has(c.name) || r.problems.some((p) => p.callee === c.name));

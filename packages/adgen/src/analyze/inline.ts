@@ -55,13 +55,27 @@ export function hasArrayCalls(fn: FunctionIR, returnsArray: (callee: string) => 
  * reported elsewhere), which leaves an empty array in the call's place (the file gets no output).
  * fn's locals gain the helper's renamed locals.
  */
-export function inlineArrayCalls(fn: FunctionIR, namer: Namer, calleeOf: (name: string) => InlineCallee | undefined): { fn: FunctionIR; problems: InlineProblem[] } {
+export function inlineArrayCalls(
+  fn: FunctionIR,
+  namer: Namer,
+  calleeOf: (name: string) => InlineCallee | undefined,
+  writesUnbounded: (name: string) => boolean = () => false,
+): { fn: FunctionIR; problems: InlineProblem[] } {
   const problems: InlineProblem[] = [];
   const arrayType = (name: string): VarType | null => {
     const returns = calleeOf(name)?.fn.returns;
     return returns?.kind === 'array' ? returns.type : returns?.kind === 'tuple' ? 'number[]' : null;
   };
-  const body = mapStmts(liftNestedCalls(fn, namer, arrayType), (s) => {
+  const lifted = liftNestedCalls(fn, namer, arrayType);
+  const repeated = callsInLoops(lifted);
+  const body = mapStmts(lifted, (s) => {
+    if (s.k === 'expr' && s.e.k === 'call' && repeated.has(s) && writesUnbounded(s.e.fn)) {
+      const callee = calleeOf(s.e.fn);
+      // (where it cannot be inlined, the call stays: the caller saves the whole array around it)
+      if (!callee || callee.fn.returns.kind !== 'void' || (!callee.sameFile && callee.fn.callees.length > 0)) return [s];
+      if (s.e.args.some((a, i) => isArrayType(callee.fn.params[i]?.type ?? 'number') && a.k !== 'var')) return [s];
+      return inlineVoidCall(fn, namer, s as Extract<Stmt, { k: 'expr' }> & { e: Extract<Expr, { k: 'call' }> }, callee.fn);
+    }
     if (s.k !== 'decl' || !isArrayType(s.type) || s.init?.k !== 'call') return [s];
     const callee = calleeOf(s.init.fn);
     const problem = (reason: string | null): Stmt[] => {
@@ -140,6 +154,21 @@ function liftNestedCalls(fn: FunctionIR, namer: Namer, arrayType: (callee: strin
   });
 }
 
+/** The call statements (`f(a, i);`) inside loops. */
+function callsInLoops(body: Stmt[]): Set<Stmt> {
+  const found = new Set<Stmt>();
+  const walk = (stmts: Stmt[], inLoop: boolean): void => {
+    for (const x of stmts) {
+      if (x.k === 'expr' && x.e.k === 'call' && inLoop) found.add(x);
+      else if (x.k === 'if') (walk(x.then, inLoop), walk(x.else, inLoop));
+      else if (x.k === 'loop') (walk(x.init, true), walk(x.body, true), walk(x.update, true));
+      else if (x.k === 'block') walk(x.body, inLoop);
+    }
+  };
+  walk(body, false);
+  return found;
+}
+
 class ReturnsArgument extends Error {
   constructor(readonly param: string) {
     super(param);
@@ -155,9 +184,22 @@ class NotInScope extends Error {
 
 const ctorOf = (t: VarType): 'Float64Array' | 'Float32Array' | 'Array' => (t === 'number[]' ? 'Array' : (t as 'Float64Array' | 'Float32Array'));
 
-function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'decl' }> & { init: Extract<Expr, { k: 'call' }> }, callee: FunctionIR): Stmt[] {
+/** The statements `callee(args)` stands for, as the caller's: its parameters bound and its locals renamed apart. */
+interface BoundCall {
+  /** declarations of the number arguments that need a local of their own */
+  out: Stmt[];
+  /** the helper's body, renamed */
+  body: Stmt[];
+  rename: Map<string, string>;
+  /** what holds its value from the start of the body on: unassigned number arguments, array arguments */
+  atEntry: Set<string>;
+  /** gives a statement without a location the call's */
+  at: (x: Stmt) => Stmt;
+}
+
+function bindCall(caller: FunctionIR, namer: Namer, args: Expr[], loc: Loc | undefined, callee: FunctionIR): BoundCall {
   const out: Stmt[] = [];
-  const at = (x: Stmt): Stmt => (('loc' in x && x.loc) || !s.loc ? x : ({ ...x, loc: s.loc } as Stmt));
+  const at = (x: Stmt): Stmt => (('loc' in x && x.loc) || !loc ? x : ({ ...x, loc } as Stmt));
   // the helper's names → the caller's: arrays to the arguments, the rest to fresh locals
   const rename = new Map<string, string>();
   const assigned = new Set<string>();
@@ -166,7 +208,7 @@ function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'dec
   const atEntry = new Set<string>();
   callee.params.forEach((p, i) => {
     // (a default reads earlier parameters, already mapped to the caller's names)
-    const arg = s.init.args[i] ?? (p.init ? renameExpr(p.init, rename) : b.ZERO);
+    const arg = args[i] ?? (p.init ? renameExpr(p.init, rename) : b.ZERO);
     if (isArrayType(p.type)) {
       if (arg.k !== 'var') throw new Error(`inline: array argument ${i} of ${callee.name} is not a variable`);
       rename.set(p.name, arg.name);
@@ -192,8 +234,28 @@ function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'dec
     rename.set(name, local);
     caller.locals.set(local, type);
   }
+  return { out, body: renameIn(callee.body, rename), rename, atEntry, at };
+}
+
+/**
+ * A call of a helper that writes an array argument where the caller cannot bound (`while (k > 0
+ * && a[k] < a[k - 1]) a[k] = …`), in a loop: inlined, the helper's stores get the caller's tape
+ * like its own, one element each, where the call would need the whole array saved each time
+ * (O(n) per call, O(n²) for insertion sort on sorted data, whose primal is O(n)).
+ */
+function inlineVoidCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'expr' }> & { e: Extract<Expr, { k: 'call' }> }, callee: FunctionIR): Stmt[] {
+  const { out, body, at } = bindCall(caller, namer, s.e.args, s.loc, callee);
+  const last = body[body.length - 1];
+  let returnsEarly = false;
+  visitStmts(body, (x) => { returnsEarly ||= x.k === 'return' && x !== last; });
+  const jumpFree = returnsEarly ? removeJumps({ ...callee, body, locals: caller.locals }, namer).body : last?.k === 'return' ? body.slice(0, -1) : body;
+  return [...out, ...jumpFree].map(at);
+}
+
+function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'decl' }> & { init: Extract<Expr, { k: 'call' }> }, callee: FunctionIR): Stmt[] {
+  const { out, body, rename, atEntry, at } = bindCall(caller, namer, s.init.args, s.loc, callee);
   const sourceName = (n: string) => [...rename].find(([, v]) => v === n)?.[0] ?? n;
-  let renamed = hoistReturnedArrays(renameIn(callee.body, rename), caller, atEntry, sourceName);
+  let renamed = hoistReturnedArrays(body, caller, atEntry, sourceName);
   // returns before the end become flags; the last statement's return is dropped
   const last = renamed[renamed.length - 1];
   let returnsEarly = false;

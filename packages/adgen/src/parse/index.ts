@@ -273,7 +273,8 @@ function splitNames(text: string): string[] {
 /** Class members and non-function variables tagged `@differentiable`: not units, so only diagnosed. */
 export function taggedMembers(sf: SourceFile): { node: Node; name: string; what: string }[] {
   const found: { node: Node; name: string; what: string }[] = [];
-  sf.forEachDescendant((node) => {
+  const candidates = findNodes(sf, (n) => ts.isMethodDeclaration(n) || ts.isConstructorDeclaration(n) || ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n) || ts.isVariableStatement(n));
+  candidates.forEach((node) => {
     const member = Node.isMethodDeclaration(node) || Node.isConstructorDeclaration(node) || Node.isGetAccessorDeclaration(node) || Node.isSetAccessorDeclaration(node);
     // a tagged `const x = 5` (or any variable whose value is not a function) is no unit either
     const variable = Node.isVariableStatement(node)
@@ -316,9 +317,31 @@ export function tagsInPlainComments(sf: SourceFile): { node: Node; name: string 
 
 /** The `@differentiable` functions of a file (also non-exported ones, to diagnose). */
 export function taggedFunctions(sf: SourceFile): FunctionLike[] {
-  const found: FunctionLike[] = [];
-  sf.forEachDescendant((node) => {
-    if ((Node.isFunctionDeclaration(node) || Node.isArrowFunction(node) || Node.isFunctionExpression(node)) && isTagged(node)) found.push(node);
+  const fns = findNodes(sf, (n) => ts.isFunctionDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n));
+  return fns.filter((fn): fn is FunctionLike => (Node.isFunctionDeclaration(fn) || Node.isArrowFunction(fn) || Node.isFunctionExpression(fn)) && isTagged(fn));
+}
+
+/**
+ * The nodes under `root` (in source order) whose compiler node passes `test`, found with an
+ * explicit stack: ts-morph's own walks recurse, and a long sum (`x * 0 + x * 1 + …`, 2000 terms)
+ * is a tree that deep. Only the nodes found are wrapped.
+ */
+export function findNodes(root: Node, test: (n: ts.Node) => boolean): Node[] {
+  const stack: ts.Node[] = [root.compilerNode];
+  const hits: ts.Node[] = [];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (test(node)) hits.push(node);
+    ts.forEachChild(node, (child) => {
+      stack.push(child);
+    });
+  }
+  hits.sort((a, b) => a.pos - b.pos || b.end - a.end);
+  const sf = root.getSourceFile();
+  return hits.flatMap((h) => {
+    const start = h.getStart(sf.compilerNode);
+    const found = sf.getDescendantAtStartWithWidth(start, h.getEnd() - start);
+    const node = found && [found, ...found.getAncestors()].find((x) => x.compilerNode === h);
+    return node ? [node] : [];
   });
-  return found;
 }

@@ -10,14 +10,14 @@
  *  - calls name user functions that are lowered too (listed in `callees`).
  */
 import * as path from 'node:path';
-import { Node, SyntaxKind, type Expression, type Statement, type Type } from 'ts-morph';
+import { Node, SyntaxKind, ts, type Expression, type Statement, type Type } from 'ts-morph';
 import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
 import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
 import { visitStmts } from '../../ir/walk.ts';
 import { BOOLEAN_OPS, MATH_CONSTANTS, PREDICATES, REJECTED, ruleFor } from '../../rules/index.ts';
-import { isExportedTopLevel, reportTypeErrorsIn, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
+import { findNodes, isExportedTopLevel, reportTypeErrorsIn, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
 import { classifyType, describeType } from './types.ts';
 
 /** How a callee found in the body resolves. */
@@ -69,6 +69,8 @@ class Lowerer {
   private scopes: Map<string, string>[] = [];
   readonly callees = new Map<string, CalleeRef>();
   private forOfCount = 0;
+  /** copies of module-level constant tables the function reads, placed at its top (moduleTable) */
+  private readonly tables: Stmt[] = [];
   /** What the function returns (known before its body is lowered). */
   private returns: Returns | null = null;
 
@@ -147,6 +149,13 @@ class Lowerer {
     const fn = this.unit.node;
     const before = this.bag.items.length;
     this.scopes.push(new Map());
+    const depth = nestingDepth(fn.compilerNode);
+    if (depth > MAX_NESTING) {
+      this.error('AD1001', fn, `A function whose code nests ${depth} levels deep (a sum of that many terms in one expression)`, `Split it into statements (s += …) of fewer than ${MAX_NESTING} terms each.`);
+      return null;
+    }
+    this.checkShadowedGlobals(fn);
+    this.checkCasts(fn);
     const params = this.lowerParams(fn);
     const returns = this.lowerReturnType(fn);
     this.returns = returns;
@@ -165,6 +174,7 @@ class Lowerer {
       if (suffix && this.locals.has(name.slice(0, -suffix.length))) this.error('AD1016', p, name, name.slice(0, -suffix.length));
     }
     if (this.bag.items.length > before || !params || !returns) return null;
+    body.unshift(...this.tables);
     return {
       name: this.unit.name,
       file: this.unit.file,
@@ -181,6 +191,45 @@ class Lowerer {
       callees: [...this.callees.keys()],
       importFrom: new Map([...this.callees.values()].filter((c) => c.specifier).map((c) => [c.name, c.specifier!])),
     };
+  }
+
+  /**
+   * `Math`, `Infinity`, `NaN` … that name the module's own declaration (`const Infinity = 3`,
+   * `import * as Math from './mymath.ts'`) rather than JavaScript's: adgen reads those names as
+   * JavaScript's (and the generated code uses them), so the function is refused.
+   */
+  private checkShadowedGlobals(fn: FunctionLike): void {
+    const reported = new Set<string>();
+    for (const id of findNodes(fn, (n) => ts.isIdentifier(n) && GENERATED_CODE_GLOBALS.has(n.text))) {
+      const name = id.getText();
+      if (reported.has(name)) continue;
+      const own = (id.getSymbol()?.getDeclarations() ?? []).some((d) => !d.getSourceFile().isDeclarationFile() && (d.getSourceFile() !== fn.getSourceFile() || d.getEnd() <= fn.getStart() || d.getStart() >= fn.getEnd()));
+      if (!own) continue;
+      reported.add(name);
+      this.error('AD1001', id, `'${name}' declared by the program itself (it hides JavaScript's '${name}')`, `Rename that declaration: adgen reads '${name}' as JavaScript's.`);
+    }
+  }
+
+  /**
+   * Type assertions that change what a value is (`(x as any) ** 2` on an array, `b as unknown as
+   * number` on a boolean): adgen follows the value, not the assertion, so the generated code would
+   * not type-check or would compute something else. Assertions within one kind (`as const`,
+   * `v as [number, number]` on a number[], `!`) are fine.
+   */
+  private checkCasts(fn: FunctionLike): void {
+    const arrays = new Set(['number[]', 'tuple']);
+    for (const cast of findNodes(fn, (n) => ts.isAsExpression(n) || ts.isTypeAssertionExpression(n))) {
+      if (!Node.isAsExpression(cast) && !Node.isTypeAssertion(cast)) continue;
+      if (cast.getTypeNode()?.getText() === 'const') continue;
+      // a chain (`b as unknown as number`) once, from the value to the last type
+      const parent = cast.getParentWhile((x) => Node.isParenthesizedExpression(x)) ?? cast.getParent();
+      if (parent && (Node.isAsExpression(parent) || Node.isTypeAssertion(parent))) continue;
+      const value = unwrap(cast);
+      const inner = classifyType(value.getType());
+      const outer = classifyType(cast.getType());
+      if (inner === outer || (arrays.has(inner) && arrays.has(outer))) continue;
+      this.error('AD1001', cast, `A type assertion from ${describeType(value.getType())} to ${describeType(cast.getType())} ('${cast.getText()}')`, 'Differentiable code follows the value, not the assertion: remove it, or convert the value explicitly.');
+    }
   }
 
   private lowerParams(fn: FunctionLike): Param[] | null {
@@ -361,7 +410,8 @@ class Lowerer {
         this.declare(nameNode.getText(), 'number');
         continue;
       }
-      const cls = classifyType(d.getType());
+      // `new Array(n).fill(0)`, which TypeScript types any[], is an array of numbers
+      const cls = initInner && untypedNumberArray(d.getType(), initInner) ? 'number[]' : classifyType(d.getType());
       if (cls === 'any') {
         this.error('AD1008', d, nameNode.getText());
         this.rejected.add(nameNode.getText());
@@ -524,9 +574,18 @@ class Lowerer {
       this.error('AD1001', inner, `The array method '${callee.getText()}(…)'`, 'Use an index loop over the array instead.');
       return;
     }
+    if (Node.isArrayLiteralExpression(inner) && inner.getElements().some((x) => Node.isSpreadElement(x))) {
+      this.error('AD1001', e, `An array literal with a spread ('${inner.getText()}')`, 'Create the array with its length (new Float64Array(n)) and copy the elements in an index loop.');
+      return;
+    }
+    if (Node.isConditionalExpression(inner)) {
+      const [c, yes, no] = [inner.getCondition().getText(), inner.getWhenTrue().getText(), inner.getWhenFalse().getText()];
+      this.error('AD1001', e, `An array chosen by '?:' ('${inner.getText()}')`, `Read the element under the condition (${c} ? ${yes}[i] : ${no}[i]), or copy the chosen array into a local in an if/else.`);
+      return;
+    }
     if (Node.isIdentifier(inner)) {
       if (this.arrayName(inner)) this.error('AD1001', e, `A second name for the array '${inner.getText()}'`, `Use '${inner.getText()}' itself, or copy it with ${inner.getText()}.slice().`);
-      else if (!this.lookup(inner.getText())) this.error('AD1001', e, `The array '${inner.getText()}' from outside the function`, 'Pass it in as a parameter.');
+      else if (!this.lookup(inner.getText())) this.error('AD1001', e, `The array '${inner.getText()}' from outside the function`, 'Pass it in as a parameter; a module-level const table of numbers is read in place only where nothing writes it or passes it on.');
       else this.error('AD1013', e, name);
       return;
     }
@@ -572,8 +631,45 @@ class Lowerer {
   private arrayName(e: Expression): string | null {
     const inner = unwrap(e);
     if (!Node.isIdentifier(inner)) return null;
-    const name = this.lookup(inner.getText());
+    const name = this.lookup(inner.getText()) ?? this.moduleTable(inner);
     return name && isArrayType(this.locals.get(name)!) ? name : null;
+  }
+
+  /**
+   * A module-level constant table (`const C = [76.18, -86.5, …]`, Lanczos or Chebyshev
+   * coefficients) read by element or `.length`: the function gets a local copy of it, filled at
+   * its top like a local `const c = [ … ]` (the `tables` prelude), and the name maps to that.
+   * Only where the copy cannot differ from the table: a `const` whose elements adgen can compute,
+   * and whose every use in the project is an element read or `.length` (nothing writes it or
+   * passes it on). Otherwise null, and the use gets AD1001 as before.
+   */
+  private moduleTable(id: Node): string | null {
+    const text = id.getText();
+    const decl = id.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? id.getSymbol()?.getValueDeclaration();
+    if (!decl || !Node.isVariableDeclaration(decl)) return null;
+    const statement = decl.getVariableStatement();
+    if (!statement || statement.getParent() !== decl.getSourceFile() || statement.getDeclarationKind() !== 'const') return null;
+    const type = classifyType(decl.getType());
+    if (type !== 'number[]' && type !== 'Float64Array' && type !== 'Float32Array') return null;
+    const init = decl.getInitializer();
+    const listed = init ? listedElements(unwrap(init)) : null;
+    const values = listed?.map((x) => constantValue(unwrap(x)));
+    if (!values || values.length === 0 || values.some((v) => v === null) || !onlyReadByElement(decl)) return null;
+    // declared in the function's outermost scope, so every block sees the one copy
+    const inner = this.scopes.splice(1);
+    let irName: string;
+    try {
+      irName = this.declare(text, type);
+    } finally {
+      this.scopes.push(...inner);
+    }
+    const loc = this.loc(decl);
+    const ctor = type === 'number[]' ? 'Array' : type;
+    this.tables.push(
+      { k: 'decl', name: irName, type, init: { k: 'alloc', ctor, len: b.num(values.length) }, mutable: false, loc },
+      ...values.map((v, i): Stmt => ({ k: 'store', arr: irName, i: b.num(i), e: b.num(v!), loc })),
+    );
+    return irName;
   }
 
   private expressionStatement(e: Expression, loc: Loc): Stmt[] {
@@ -607,7 +703,12 @@ class Lowerer {
       const call = this.expr(e);
       return call.k === 'call' ? [{ k: 'expr', e: call, loc }] : [];
     }
+    const logical = Node.isBinaryExpression(e) ? LOGICAL_ASSIGNMENT[e.getOperatorToken().getKind()] : undefined;
     if (Node.isBinaryExpression(e) && BITWISE.has(e.getOperatorToken().getKind())) this.error('AD1001', e, `The bitwise operator '${e.getOperatorToken().getText()}'`, BITWISE_HINT);
+    else if (Node.isBinaryExpression(e) && logical) {
+      const [l, r] = [e.getLeft().getText(), e.getRight().getText()];
+      this.error('AD1001', e, `The assignment operator '${e.getOperatorToken().getText()}'`, `Write it with an if: ${logical(l, r)}.`);
+    } else if (Node.isDeleteExpression(e)) this.error('AD1001', e, `'delete' on an array element`, 'Set the element to 0 instead.');
     else this.error('AD1001', e, 'An expression statement that assigns nothing', 'Remove it or assign its value.');
     return [];
   }
@@ -640,7 +741,7 @@ class Lowerer {
     if (Node.isElementAccessExpression(left)) {
       const arr = this.arrayName(left.getExpression());
       if (!arr) {
-        this.error('AD1013', left.getExpression(), left.getExpression().getText());
+        this.arrayValueError(left.getExpression(), left.getExpression().getText());
         return [];
       }
       const i = this.expr(left.getArgumentExpressionOrThrow());
@@ -963,7 +1064,7 @@ class Lowerer {
         // `tanhv(dense(W, b, x))`: the inner call goes into a local of its own (analyze/inline.ts)
         const inner = unwrap(a);
         if (Node.isCallExpression(inner) && namesUserFunction(inner.getExpression())) return this.callExpression(inner);
-        this.error('AD1013', a, a.getText());
+        this.arrayValueError(a, a.getText());
         return b.v('_');
       }
       return this.expr(a);
@@ -982,9 +1083,44 @@ function numberConstant(e: import('ts-morph').PropertyAccessExpression): number 
   return e.getExpression().getText() === 'Number' && NUMBER_CONSTANTS.has(e.getName()) ? Number[e.getName() as 'EPSILON'] : null;
 }
 
+/**
+ * Deepest nesting of a function's syntax tree that adgen lowers; its passes recurse over
+ * expressions, and so do the TypeScript printer and prettier (about 1000 levels take 9 s).
+ */
+const MAX_NESTING = 1200;
+
+/** Depth of the compiler's syntax tree under `root`, with an explicit stack. */
+function nestingDepth(root: ts.Node): number {
+  let max = 0;
+  const stack: [ts.Node, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) max = depth;
+    ts.forEachChild(node, (child) => {
+      stack.push([child, depth + 1]);
+    });
+  }
+  return max;
+}
+
+/** `a ||= b` and friends, as the `if` to write instead. */
+const LOGICAL_ASSIGNMENT: Partial<Record<SyntaxKind, (l: string, r: string) => string>> = {
+  [SyntaxKind.BarBarEqualsToken]: (l, r) => `if (${l} === 0) ${l} = ${r}`,
+  [SyntaxKind.AmpersandAmpersandEqualsToken]: (l, r) => `if (${l} !== 0) ${l} = ${r}`,
+  [SyntaxKind.QuestionQuestionEqualsToken]: (l, r) => `give ${l} a value where it is declared, or ${l} = ${r} where it may be missing`,
+};
+
 /** Bitwise operators: integer arithmetic on 32 bits, outside the language. */
 const BITWISE = new Set([SyntaxKind.BarToken, SyntaxKind.AmpersandToken, SyntaxKind.CaretToken, SyntaxKind.LessThanLessThanToken, SyntaxKind.GreaterThanGreaterThanToken, SyntaxKind.GreaterThanGreaterThanGreaterThanToken, SyntaxKind.TildeToken, SyntaxKind.BarEqualsToken, SyntaxKind.AmpersandEqualsToken, SyntaxKind.CaretEqualsToken, SyntaxKind.LessThanLessThanEqualsToken, SyntaxKind.GreaterThanGreaterThanEqualsToken, SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]);
 const BITWISE_HINT = 'Use Math.trunc(x) for x | 0, Math.floor(x / 2) for x >> 1, and so on: bitwise operators work on 32-bit integers and have no derivative.';
+
+/** Whether `t` is `any[]` from `new Array(n).fill(v)` with a number v (TypeScript's type for it). */
+function untypedNumberArray(t: Type, init: Expression): boolean {
+  const filled = fillCall(init);
+  if (!filled || !t.isArray() || !t.getArrayElementType()?.isAny()) return false;
+  const array = unwrap(filled.array);
+  return Node.isNewExpression(array) && array.getExpression().getText() === 'Array' && classifyType(filled.value.getType()) === 'number';
+}
 
 /** `array.fill(value)` with one argument: its parts; anything else (a range, no value): null. */
 function fillCall(e: Expression): { array: Expression; value: Expression } | null {
@@ -1000,6 +1136,47 @@ function fillCall(e: Expression): { array: Expression; value: Expression } | nul
  * The elements of an array given by listing them: `[a, b]`, `new Float64Array([a, b])`,
  * `Float64Array.of(a, b)`, `Float64Array.from([a, b])` (no spread). Null for anything else.
  */
+/** Whether every reference to a module-level array is `t[i]` read as a value or `t.length` (memoised per declaration). */
+const readOnlyTables = new WeakMap<Node, boolean>();
+function onlyReadByElement(decl: import('ts-morph').VariableDeclaration): boolean {
+  let known = readOnlyTables.get(decl);
+  if (known !== undefined) return known;
+  const nameNode = decl.getNameNode();
+  known = Node.isIdentifier(nameNode) && nameNode.findReferencesAsNodes().every((ref) => {
+    const parent = ref.getParent();
+    if (!parent) return false;
+    // import and export specifiers name it without using it
+    if (Node.isImportSpecifier(parent) || Node.isExportSpecifier(parent) || Node.isImportClause(parent)) return true;
+    if (Node.isPropertyAccessExpression(parent) && parent.getExpression() === ref) return parent.getName() === 'length' && !isWritten(parent);
+    if (Node.isElementAccessExpression(parent) && parent.getExpression() === ref) return !isWritten(parent);
+    return false;
+  });
+  readOnlyTables.set(decl, known);
+  return known;
+}
+
+/** Whether an expression is assigned, updated (`++`) or deleted. */
+function isWritten(e: Node): boolean {
+  let node = e;
+  let parent = node.getParent();
+  while (parent && (Node.isParenthesizedExpression(parent) || Node.isNonNullExpression(parent) || Node.isAsExpression(parent))) {
+    node = parent;
+    parent = node.getParent();
+  }
+  if (!parent) return false;
+  if (Node.isBinaryExpression(parent)) {
+    const kind = parent.getOperatorToken().getKind();
+    return parent.getLeft() === node && kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment;
+  }
+  if (Node.isPrefixUnaryExpression(parent)) {
+    const op = parent.getOperatorToken();
+    return op === SyntaxKind.PlusPlusToken || op === SyntaxKind.MinusMinusToken;
+  }
+  // `[t[0], x] = …`: an element of a destructuring target
+  if (Node.isArrayLiteralExpression(parent)) return isWritten(parent);
+  return Node.isPostfixUnaryExpression(parent) || Node.isDeleteExpression(parent);
+}
+
 function listedElements(e: Expression): Expression[] | null {
   const plain = (x: Node): Expression[] | null => (Node.isArrayLiteralExpression(x) && x.getElements().every((el) => !Node.isSpreadElement(el)) ? (x.getElements() as Expression[]) : null);
   const direct = plain(e);

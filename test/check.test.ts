@@ -192,6 +192,17 @@ export function gJacobian(x: number) { return { value: x * x, jacobian: [Float64
   assert.is(rg?.status, 'PASS', rg?.messages.join('; '));
 });
 
+test('checkGenerated: a zero Jacobian with rounding-level noise in one mode passes the dot-product test', async () => {
+  // f(x) = x·(1 − 1) = 0: reverse mode gives 1e-16 (terms summed in another order), forward 0
+  const text = `export function zGrad(x: number) { return { value: 0 * x, grad: { x: 1e-16 } }; }
+export function zVjp(x: number, u: number) { return { value: 0 * x, grad: { x: 1e-16 * u } }; }
+export function zJvp(x: number, t: { x?: number }) { return { value: 0 * x, tangent: 0 * (t.x ?? 0) }; }
+export function zJacobian(x: number) { return { value: 0 * x, jacobian: [Float64Array.of(0)] }; }
+`;
+  const run = await checkGenerated([handFile(text, [unit('z', 1, [num('x')], { kind: 'number' })])], quiet);
+  assert.is(run.results[0]?.status, 'PASS', run.output);
+});
+
 test('checkGenerated: the seed makes runs reproducible', async () => {
   const a = await checkGenerated([handFile()], { ...quiet, seed: 7 });
   const b = await checkGenerated([handFile()], { ...quiet, seed: 7 });

@@ -61,6 +61,16 @@ for (const [code, c] of Object.entries(CASES)) {
   });
 }
 
+test('AD1026: a file calling a helper of a file with errors gets no output, and says why', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'lib.ts'), `/** @differentiable */\nexport function noisy(x: number): number {\n  return x * Math.random();\n}\n`);
+  fs.writeFileSync(path.join(dir, 'model.ts'), `import { noisy } from './lib.ts';\n${fn('  return noisy(x) * x;')}`);
+  const r = await generate([path.join(dir, 'model.ts')]);
+  assert.equal(r.diagnostics.map((d) => [d.code, path.basename(d.file), d.line]), [['AD1003', 'lib.ts', 3], ['AD1026', 'model.ts', 6]]);
+  assert.match(r.diagnostics[1]!.message, "'f' calls 'noisy' from lib.ts, which has errors");
+  assert.not.ok(fs.existsSync(path.join(dir, 'model.ad.ts')));
+});
+
 test('AD2001: a missing file', async () => {
   const r = await generate(['does/not/exist.ts']);
   assert.equal(r.diagnostics.map((d) => d.code), ['AD2001']);
@@ -512,7 +522,7 @@ test("an imported file's syntax error and a module that does not exist are repor
 });
 
 test('every diagnostic code has a test here', () => {
-  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD1024', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006', 'AD2007']);
+  const tested = new Set([...Object.keys(CASES), 'AD1018', 'AD1022', 'AD1024', 'AD1026', 'AD2001', 'AD2002', 'AD2003', 'AD2004', 'AD2005', 'AD2006', 'AD2007']);
   // the GPU lowering's warnings (AD4xxx) are tested in gpu.test.ts
   assert.equal(Object.keys(DIAGNOSTICS).filter((c) => !c.startsWith('AD4') && !tested.has(c)), []);
 });

@@ -459,8 +459,14 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     changed = false;
     for (const l of lowered.values()) {
       if (badFiles.has(l.unit.file)) continue;
-      const callsBad = l.callees.some((c) => badFiles.has(c.decl.getSourceFile().getFilePath() as string) || !calleeOf(l, c));
-      if (callsBad) {
+      const bad = l.callees.find((c) => badFiles.has(c.decl.getSourceFile().getFilePath() as string) || !calleeOf(l, c));
+      if (bad) {
+        // a callee in another file: say why this file is skipped too (the same file has its own error)
+        const file = bad.decl.getSourceFile().getFilePath() as string;
+        if (file !== l.unit.file) {
+          const at = bad.at ?? l.unit.node.getSourceFile().getLineAndColumnAtPos(l.unit.node.getStart());
+          bag.add('AD1026', { file: l.unit.file, ...at }, l.ir.name, bad.name, path.basename(file));
+        }
         badFiles.add(l.unit.file);
         changed = true;
       }

@@ -10,10 +10,12 @@ const CHECK_HOOK = '__adgenCheckStopGradient';
 
 /**
  * Identity at run time; a constant to the differentiator (PyTorch `detach()`, JAX `stop_gradient`).
+ * Typed `number` → `number` (not generic): `let m = stopGradient(0.5)` is a number the code may
+ * assign again, not the literal type 0.5.
  */
-export function stopGradient<T extends number>(x: T): T {
+export function stopGradient(x: number): number {
   const hook = (globalThis as { [CHECK_HOOK]?: (x: number) => number })[CHECK_HOOK];
-  return hook === undefined ? x : (hook(x) as T);
+  return hook === undefined ? x : hook(x);
 }
 
 export { SGD, Adam, type Optimizer, type SGDOptions, type AdamOptions } from './optim.ts';

@@ -84,16 +84,18 @@ async function runGenerate(args: Args, session?: Session): Promise<number> {
   const run = session ? session.generate : generate;
   const result = await run(args.inputs, { ...(args.outDir ? { outDir: args.outDir } : {}) });
   if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics, process.cwd()) + '\n');
-  // warnings (a loop that stays on the CPU) are printed; only errors fail the run
-  if (result.diagnostics.some((d) => d.category === 'error')) return 1;
+  // warnings (a loop that stays on the CPU) are printed; only errors fail the run, after the
+  // files without errors are listed (they were written)
+  const failed = result.diagnostics.some((d) => d.category === 'error');
   // with --check --json, stdout is the JSON report alone
-  if (!args.quiet && !args.json) {
+  if (!args.quiet && !args.json && (!failed || result.files.length > 0)) {
     for (const f of result.files) {
       const fns = f.units.map((u) => u.name).join(', ');
       process.stdout.write(`${path.relative(process.cwd(), f.outPath)}  (${fns || 'helpers only'})\n`);
     }
     process.stdout.write(`adgen: ${result.files.length} file${result.files.length === 1 ? '' : 's'} in ${Math.round(performance.now() - started)} ms\n`);
   }
+  if (failed) return 1;
   if (args.check) return runCheck({ ...args, command: 'check' });
   return 0;
 }

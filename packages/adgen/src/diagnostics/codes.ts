@@ -20,6 +20,7 @@ export const DIAGNOSTICS = {
   AD1013: "Array '{0}' must be a named variable here; store the array in a local first.",
   // AD1014 (a called function returns an array or tuple) is retired: such calls are inlined
   AD1025: "The call of '{0}' cannot be inlined here: {1}. Inlining is how adgen differentiates a call that returns an array.",
+  AD1026: "'{0}' calls '{1}' from {2}, which has errors, so this file gets no derivatives either; fix the errors reported there.",
   AD1015: "'@wrt' on '{0}' names '{1}', which is not a number or numeric array.",
   AD1016: "Parameter '{0}' has the name adgen gives the derivative of '{1}'. Rename one of them.",
   AD1017: "'{0}' writes its result into '@out {1}' and must return nothing (void); it returns {2}.",

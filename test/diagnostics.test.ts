@@ -325,6 +325,15 @@ test('new Array(n).fill(0), which TypeScript types any[], is an array of numbers
   assert.equal((await generate([path.join(dir, 'model.ts')], { write: false })).diagnostics, []);
 });
 
+test('JSDoc descriptions after @wrt / @out names, and numeric enum members, are accepted', async () => {
+  const dir = tmp();
+  const source = `enum Order { First = 1, Second }\n/**\n * @differentiable\n * @wrt x - the input\n * @out y - the squares of x\n */\nexport function f(x: Float64Array, k: number, y: Float64Array): void {\n  for (let i = 0; i < x.length; i++) y[i] = Order.Second * x[i]! * x[i]! + (k === Order.First ? 1 : 0);\n}\n`;
+  fs.writeFileSync(path.join(dir, 'model.ts'), source);
+  const r = await generate([path.join(dir, 'model.ts')], { write: false });
+  assert.equal(r.diagnostics, []);
+  assert.equal(r.files[0]!.units[0]!.out, 'y');
+});
+
 test('a module-level const table read by element is accepted; one passed on, or a let, is AD1001', async () => {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, 'model.ts'), `const COEF = [1, -2 / 3, Math.PI];\n${fn('  return COEF[0]! * x + COEF[COEF.length - 1]!;')}`);

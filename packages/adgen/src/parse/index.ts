@@ -266,8 +266,10 @@ export function readUnit(fn: FunctionLike, tagged: boolean): FunctionUnit {
   return unit;
 }
 
+/** The names a `@wrt` / `@out` tag lists; a JSDoc-style description after ` - ` is not one of them. */
 function splitNames(text: string): string[] {
-  return text.split(/[\s,]+/).filter((s) => s.length > 0);
+  const names = text.split(/\s+[-–—]\s/)[0] ?? '';
+  return names.split(/[\s,]+/).filter((s) => s.length > 0);
 }
 
 /** Class members and non-function variables tagged `@differentiable`: not units, so only diagnosed. */

@@ -856,6 +856,10 @@ class Lowerer {
       // Number.EPSILON, Number.NEGATIVE_INFINITY, …: constants like Math.PI
       const constant = numberConstant(e);
       if (constant !== null) return b.num(constant);
+      // a numeric enum member (`Mode.Fast`) is a constant too
+      const member = e.getSymbol()?.getValueDeclaration();
+      const value = member && Node.isEnumMember(member) ? member.getValue() : undefined;
+      if (typeof value === 'number') return b.num(value);
       this.error('AD1004', e, `'${e.getText()}'`);
       return b.ZERO;
     }

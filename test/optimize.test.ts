@@ -17,6 +17,7 @@ import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
 import { fuseLoops } from '../packages/adgen/src/optimize/fusion.ts';
 import { forwardStores } from '../packages/adgen/src/optimize/forwarding.ts';
 import { removeDeadVariables } from '../packages/adgen/src/optimize/dead-variables.ts';
+import { reuseKernelValues } from '../packages/adgen/src/optimize/kernel-values.ts';
 import { reuseScratchArrays } from '../packages/adgen/src/optimize/scratch.ts';
 import { assertElementReads, parsedPiece, withoutUnusedHelpers } from '../packages/adgen/src/emit/index.ts';
 import { functionDeclaration, printNode } from '../packages/adgen/src/emit/printer.ts';
@@ -26,6 +27,37 @@ const fn = (body: Stmt[], params: TargetFunction['params'] = [{ name: 'x', type:
 const print = (f: TargetFunction) => printNode(functionDeclaration(f)).replace(/\s+/g, ' ');
 const countingLoop = (i: string, bound: ReturnType<typeof b.len> | ReturnType<typeof b.v>, body: Stmt[]): Stmt => ({ k: 'loop', init: [b.decl(i, 'number', b.ZERO)], test: b.op('<', b.v(i), bound), update: [b.assign(i, b.ONE, '+=')], body, doWhile: false });
 const alloc = (name: string) => b.decl(name, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.num(4) }, false);
+
+test("one kernel call gives a helper's value and adjoint where the seed is known at the primal call", () => {
+  const slot = (k: number) => b.decl(`_b${k}`, 'number', b.ext(`_hVjpBar[${k}]`), false);
+  const body: Stmt[] = [
+    b.decl('t_bar', 'number', b.ZERO, true),
+    b.decl('t', 'number', b.xcall('_h', b.v('a'), b.idx('x', b.v('i'))), false),
+    b.assign('s', b.add(b.v('s'), b.v('t'))),
+    b.assign('t_bar', b.v('u')),
+    b.exprStmt(b.xcall('_hVjp', b.v('a'), b.idx('x', b.v('i')), b.v('t_bar'))),
+    b.assign('t_bar', b.ZERO),
+    slot(0),
+    b.assign('a_bar', b.v('_b0'), '+='),
+  ];
+  const params = [{ name: 'x', type: 'Float64Array' }, { name: 'a', type: 'number' }, { name: 'u', type: 'number' }];
+  const out = print(reuseKernelValues(fn(body, params)));
+  assert.match(out, 'const t = _hVjp(a, x[i], u); const _b0 = _hVjpBar[0]; s = s + t;');
+  assert.not.match(out, '_h(a');
+  // the seed read through an assignment after the primal call; one that needs the value: left alone
+  const constant = [...body.slice(0, 3), b.assign('u', b.num(2)), ...body.slice(3)];
+  assert.match(print(reuseKernelValues(fn(constant, params))), 'const t = _hVjp(a, x[i], 2);');
+  const late = [...body.slice(0, 3), b.assign('u', b.v('t')), ...body.slice(3)];
+  assert.match(print(reuseKernelValues(fn(late, params))), 'const t = _h(a, x[i]);');
+  // an argument's array written in between, or a tape pointer in the list: left alone
+  const stored = [...body.slice(0, 3), b.store('x', b.v('i'), b.ZERO), ...body.slice(3)];
+  assert.match(print(reuseKernelValues(fn(stored, params))), 'const t = _h(a, x[i]);');
+  const taped = [...body.slice(0, 3), b.assign('_sp0', b.ZERO), ...body.slice(3)];
+  assert.match(print(reuseKernelValues(fn(taped, params))), 'const t = _h(a, x[i]);');
+  // a read of the helper's scratch values in between belongs to an earlier call
+  const earlier = [...body.slice(0, 3), slot(1), ...body.slice(3)];
+  assert.match(print(reuseKernelValues(fn(earlier, params))), 'const t = _h(a, x[i]);');
+});
 
 test('a typed array length in a loop test is read once before the loop', () => {
   const out = print(hoistLoopLengths(fn([countingLoop('i', b.len('x'), [b.store('x', b.v('i'), b.ZERO)])])));

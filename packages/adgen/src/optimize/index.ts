@@ -4,8 +4,9 @@
  * fusion interleaves two loops only where no operation moves past one it depends on; only the
  * sign of a zero sum may differ, optimize/known-zero.ts) and removes work V8 would otherwise
  * repeat in hot loops. Order: fusion first (it puts a store and the read of the same element
- * into one body), store forwarding before load reuse (whose loads it removes), dead variables
- * last (the other passes leave some behind).
+ * into one body), store forwarding before load reuse (whose loads it removes), one kernel call
+ * for a helper's value and adjoint where the seed is known early (kernel-values.ts), dead
+ * variables last (the other passes leave some behind).
  */
 import type { TargetFunction } from '../ir/target.ts';
 import { hoistLoopLengths } from './loop-lengths.ts';
@@ -15,8 +16,9 @@ import { promoteLoopSums } from './scalar-promotion.ts';
 import { fuseLoops } from './fusion.ts';
 import { forwardStores } from './forwarding.ts';
 import { removeDeadVariables } from './dead-variables.ts';
+import { reuseKernelValues } from './kernel-values.ts';
 
 /** Runs every pass over one generated function. */
 export function optimizeFunction(fn: TargetFunction): TargetFunction {
-  return removeDeadVariables(reuseLoads(forwardStores(useKnownZeros(promoteLoopSums(hoistLoopLengths(fuseLoops(fn)))))));
+  return removeDeadVariables(reuseKernelValues(reuseLoads(forwardStores(useKnownZeros(promoteLoopSums(hoistLoopLengths(fuseLoops(fn))))))));
 }

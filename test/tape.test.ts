@@ -364,4 +364,9 @@ test('insertion sort through a helper whose stores a while loop bounds: one elem
   assert.ok(peak(reversed) < 40 * 200 * 200, 'a few doubles per swap');
 });
 
+test('tuples made in a time loop are scalars: no array per step in any mode', async () => {
+  const { files } = await compile({ 'tuples.ts': fs.readFileSync(path.resolve('test/fixtures/lang/tuples.ts'), 'utf8') });
+  for (const name of ['vanDerPolVjp', 'vanDerPolJvp']) assert.not.match(functionText(name, files[0]!.text), /new (Array|Float64Array)/, name);
+});
+
 test.run();

@@ -12,6 +12,7 @@ import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, pars
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { hasArrayCalls, inlineArrayCalls } from './analyze/inline.ts';
 import { paramWriteRegions } from './analyze/regions.ts';
+import { scalarizeSmallArrays } from './analyze/scalarize.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type KernelFor, type WriteMap } from './analyze/activity.ts';
 import { names } from './analyze/names.ts';
@@ -320,6 +321,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     inlineState.set(l, 'done');
   };
   for (const l of lowered.values()) inlineInto(l);
+  // tuples and other small arrays used at constant indices become scalars (analyze/scalarize.ts)
+  for (const l of lowered.values()) l.ir = scalarizeSmallArrays(l.ir, new Namer(new Set(l.ir.locals.keys())));
   // which parameters each function writes into, to a fixpoint over calls; two files may each
   // have a function of the same name, so the map a unit sees names its own callees only
   const writtenBy = new Map<Lowered, Set<number>>();

@@ -111,7 +111,8 @@ function tryMerge(stmts: Stmt[], i: number, j: number, value: string, primal: XC
   }
   for (const a of primal.args) if ([...varsOf(a)].some((v) => written.has(v)) || !pure(a)) return null;
   // the seed's value at the kernel call, as an expression of what holds at the primal call
-  const seed = valueAt(stmts, i, j, kernel.args[kernel.args.length - 1]!, value, 0);
+  const hoisted = new Set<Stmt>();
+  const seed = valueAt(stmts, i, j, kernel.args[kernel.args.length - 1]!, value, 0, hoisted);
   if (!seed) return null;
   // the kernel's scratch reads after it, up to the next call, move up with it
   const reads: Stmt[] = [];
@@ -124,9 +125,11 @@ function tryMerge(stmts: Stmt[], i: number, j: number, value: string, primal: XC
   const rest = stmts.slice(j + 1, end).filter((x) => !reads.includes(x));
   return [
     ...stmts.slice(0, i),
+    // constants the seed needs, computed from what holds at the call (in their order)
+    ...between.filter((x) => hoisted.has(x)),
     { ...stmts[i]!, init: { ...kernel, args: [...primal.args, seed] } } as Stmt,
     ...reads,
-    ...between,
+    ...between.filter((x) => !hoisted.has(x)),
     ...rest,
     ...stmts.slice(end),
   ];
@@ -154,9 +157,11 @@ function pure(e: Expr): boolean {
 /**
  * `e` as evaluated just before statement `at` (i < at ≤ j), written with values that hold at
  * statement i: a variable assigned or declared after i is replaced by what was assigned (once,
- * at the top level, arithmetic), recursively; null when that cannot be done.
+ * at the top level, arithmetic), recursively; a constant declared after i from values that hold
+ * at i (`const _t6 = Math.exp(-r * t)`) is moved before the call instead (added to `hoisted`).
+ * Null when neither can be done.
  */
-function valueAt(stmts: Stmt[], i: number, at: number, e: Expr, value: string, depth: number): Expr | null {
+function valueAt(stmts: Stmt[], i: number, at: number, e: Expr, value: string, depth: number, hoisted: Set<Stmt>): Expr | null {
   if (depth > 8 || !pure(e)) return null;
   let failed = false;
   const subst = (x: Expr): Expr => {
@@ -177,9 +182,14 @@ function valueAt(stmts: Stmt[], i: number, at: number, e: Expr, value: string, d
       const w = stmts[p]!;
       if ((w.k === 'decl' || w.k === 'assign') && w.name === x.name) {
         const init = w.k === 'decl' ? w.init : w.op && w.op !== '=' ? null : w.e;
-        const r = init ? valueAt(stmts, i, p, init, value, depth + 1) : null;
-        if (!r) failed = true;
-        return r ?? x;
+        const r = init ? valueAt(stmts, i, p, init, value, depth + 1, hoisted) : null;
+        if (r) return r;
+        if (w.k === 'decl' && !w.mutable && init && hoistable(stmts, i, p, init, value, depth + 1, hoisted)) {
+          hoisted.add(w);
+          return x;
+        }
+        failed = true;
+        return x;
       }
       if (writesNested(w, x.name)) {
         failed = true;
@@ -190,6 +200,40 @@ function valueAt(stmts: Stmt[], i: number, at: number, e: Expr, value: string, d
   };
   const out = subst(e);
   return failed ? null : out;
+}
+
+/**
+ * Whether a constant's initialiser (declared at p) can be computed at statement i instead: `Math`
+ * functions of values that hold from i to p, or of constants that can move too.
+ */
+function hoistable(stmts: Stmt[], i: number, p: number, init: Expr, value: string, depth: number, hoisted: Set<Stmt>): boolean {
+  if (depth > 8) return false;
+  let ok = true;
+  forEachExpr(init, (x) => {
+    if (!ok) return;
+    if (x.k === 'call' || x.k === 'xcall' || x.k === 'alloc' || x.k === 'lambda' || x.k === 'obj' || x.k === 'arr') ok = false;
+    else if (x.k === 'ext') ok = /^Math\.\w+$/.test(x.text);
+    else if (x.k === 'idx' || x.k === 'len') ok = !writesArray(stmts.slice(i + 1, p), x.arr);
+    else if (x.k === 'var') {
+      if (x.name === value) {
+        ok = false;
+        return;
+      }
+      for (let q = p - 1; q > i; q--) {
+        const w = stmts[q]!;
+        if ((w.k === 'decl' || w.k === 'assign') && w.name === x.name) {
+          ok = w.k === 'decl' && !w.mutable && !!w.init && hoistable(stmts, i, q, w.init, value, depth + 1, hoisted);
+          if (ok) hoisted.add(w);
+          return;
+        }
+        if (writesNested(w, x.name)) {
+          ok = false;
+          return;
+        }
+      }
+    }
+  });
+  return ok;
 }
 
 function writesArray(stmts: Stmt[], arr: string): boolean {

@@ -824,6 +824,19 @@ class Lowerer {
     // `return x.slice()`, `return new Float64Array(n).fill(1)`, `return f(x)`: the array in a local first, as
     // `const y = …; return y;` would have it
     const returns = this.returns;
+    // a tuple function returns its elements: `return r` (an array local, a tuple helper's result)
+    // and `return p(a, b)` give `[r[0], r[1]]`, in the declared tuple type
+    if (returns?.kind === 'tuple') {
+      const elements = (arr: string): Stmt => ({ k: 'return', e: { k: 'arr', elems: Array.from({ length: returns.length }, (_, i) => b.idx(arr, b.num(i))) }, loc });
+      const named = this.arrayName(inner);
+      if (named) return [elements(named)];
+      if (!Node.isIdentifier(inner)) {
+        return this.inScope(() => {
+          const stmts = this.arrayDeclaration('result', 'number[]', inner, inner, loc);
+          return stmts.length === 0 ? [] : [...stmts, elements(this.lookup('result')!)];
+        });
+      }
+    }
     if (returns?.kind === 'array' && !Node.isIdentifier(inner)) {
       return this.inScope(() => {
         const stmts = this.arrayDeclaration('result', returns.type, inner, inner, loc);

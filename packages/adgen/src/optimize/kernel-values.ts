@@ -62,9 +62,12 @@ function usesTapePointer(stmts: Stmt[]): boolean {
 
 type XCall = Extract<Expr, { k: 'xcall' }>;
 
-/** The helper a reverse kernel belongs to (`_fVjp`, `_fVjpWrt_x_y` → f). */
+/**
+ * The user function a reverse kernel belongs to (`_fVjp`, `_fVjpWrt_x_y` → f). Compiler-made
+ * functions (`__fLoop0Vjp`, the GPU lowering's loops, which return nothing) are not kernels.
+ */
 function kernelOwner(callee: string): string | null {
-  const m = /^_(.+?)Vjp(?:Wrt_\w+)?$/.exec(callee);
+  const m = /^_([A-Za-z$][\w$]*?)Vjp(?:Wrt_\w+)?$/.exec(callee);
   return m ? m[1]! : null;
 }
 

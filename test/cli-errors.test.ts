@@ -346,7 +346,9 @@ export function f(x: number): number {
 
 test('adgen check on a good file: exit 0, one PASS row per function; --json is JSON', async () => {
   const dir = tmp({
+    // what the model prints goes to stderr: stdout stays the report (JSON alone with --json)
     'model.ts': `${GOOD}
+console.log('model loaded');
 /** @differentiable */
 export function mix(a: number, x: Float64Array): number {
   let s = 0;

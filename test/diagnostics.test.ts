@@ -305,6 +305,18 @@ test("AD1001 for Math, Infinity or NaN declared by the program itself (they woul
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 7], ['AD1001', 7]]);
   assert.match(ds[0]!.message, "'Infinity' declared by the program itself");
   assert.match(ds[1]!.message, "'Math' declared by the program itself");
+  // in a module-level constant or table the program's own Math is no constant adgen can compute
+  const consts = await diagnose(`const Math = { PI: 3, sqrt: (v: number) => v };\nconst K = Math.PI + Math.sqrt(4);\nconst T = [Math.PI, 2];\n${fn('  return K * x + T[0]! * x;')}`);
+  assert.equal(consts.map((d) => [d.code, d.line]), [['AD1001', 8], ['AD1001', 8]]);
+});
+
+test('an element of an untyped new Array(n).fill(0) is a number; a boolean stored into it is AD1001', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'model.ts'), fn('  const v = new Array(3).fill(x);\n  const w = v[0];\n  return w * x;'));
+  assert.equal((await generate([path.join(dir, 'model.ts')], { write: false })).diagnostics, []);
+  const ds = await diagnose(fn('  const v = new Array(2).fill(0);\n  v[0] = x > 0;\n  return v[1] * x;'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6]]);
+  assert.match(ds[0]!.message, "A boolean stored into the array 'v'");
 });
 
 test('AD1001 names ||=, delete and a spread literal; a sum too long to lower is AD1001, not a crash', async () => {
@@ -343,6 +355,12 @@ test('a module-level const table read by element is accepted; one passed on, or 
   assert.equal(passed.map((d) => [d.code, d.line]), [['AD1001', 9]]);
   const mutable = await diagnose(`let COEF = [1, 2];\n${fn('  return COEF[0]! * x;')}`);
   assert.equal(mutable.map((d) => [d.code, d.line]), [['AD1001', 6]]);
+  // written by destructuring or a for…of head; exported without readonly (another module may write it)
+  const destructured = await diagnose(`const COEF = [1, 2];\nexport function set(): void {\n  ({ a: COEF[0] } = { a: 100 });\n  for (COEF[1] of [50]) {}\n}\n${fn('  return COEF[0]! * x;')}`);
+  assert.equal(destructured.map((d) => [d.code, d.line]), [['AD1001', 10]]);
+  const exported = await diagnose(`export const COEF = [1, 2];\n${fn('  return COEF[0]! * x;')}`);
+  assert.equal(exported.map((d) => [d.code, d.line]), [['AD1001', 6]]);
+  assert.match(exported[0]!.message, 'readonly number[]');
 });
 
 test('AD1001 for rest and this parameters, and a variadic tuple return is AD1010', async () => {

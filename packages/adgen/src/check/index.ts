@@ -105,6 +105,13 @@ export async function checkGenerated(
     opts.progress?.(`loading ${files.length} generated module${files.length === 1 ? '' : 's'}`);
     const staged = await stage(files.flatMap((f) => [{ path: f.outPath, text: f.text }, { path: f.sourcePath }]));
     const sandbox = new CheckSandbox((opts.timeout ?? DEFAULT_TIMEOUT_S) * 1000);
+    // Ctrl-C or a kill during the check: remove the staged copies before exiting as the signal would
+    const onSignal = (signal: NodeJS.Signals): void => {
+      staged.disposeSync();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       let done = 0;
       for (const file of files) {
@@ -123,13 +130,17 @@ export async function checkGenerated(
             loadError = `FAIL: could not load ${file.outPath}: ${outcome.message}`;
             results.push(failed(unit, loadError));
           } else if (outcome.kind === 'timeout' && outcome.loading) {
-            results.push(failed(unit, `FAIL: ${file.outPath} or its source did not finish loading`));
+            // the file's other functions would wait as long again
+            loadError = `FAIL: ${file.outPath} or its source did not finish loading`;
+            results.push(failed(unit, loadError));
           } else if (outcome.kind === 'timeout') {
             results.push(failed(unit, `FAIL: not finished after ${opts.timeout ?? DEFAULT_TIMEOUT_S} s (a loop that never ends at a random point? narrow the inputs with @check, or raise --timeout)`));
           } else results.push(failed(unit, `FAIL: the check stopped: ${outcome.message}`));
         }
       }
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await sandbox.dispose();
       await staged.dispose();
     }

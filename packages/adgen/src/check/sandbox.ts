@@ -32,8 +32,10 @@ export type SandboxOutcome =
 
 type Reply = { id: number; started: true } | { id: number; result: CheckResult } | { id: number; loadError: string };
 
-/** Limit for starting a worker and loading a file's modules. */
-const LOAD_LIMIT_MS = 120_000;
+/** Least limit for starting a worker and loading a file's modules (the function's own limit if longer). */
+const LOAD_LIMIT_MS = 30_000;
+/** setTimeout's largest delay (a longer one fires at once). */
+const MAX_DELAY_MS = 2_147_483_647;
 
 // `../../bin` from both src/check/ and the CLI bundle's dist/cli/
 const WORKER_URL = new URL('../../bin/check-worker.js', import.meta.url);
@@ -49,7 +51,8 @@ export class CheckSandbox {
     // the current directory, which may be the user's project; the worker registers tsx itself.
     // TSX_DISABLE_CACHE: tsx's transform cache would be a directory left in the temporary folder;
     // the staged files are new on every run anyway.
-    const worker = (this.worker ??= new Worker(WORKER_URL, { execArgv: [], env: { ...process.env, TSX_DISABLE_CACHE: '1' } }));
+    // stdout: what the model prints goes to stderr, so that `--json` output stays JSON alone
+    const worker = (this.worker ??= this.start());
     const id = this.nextId++;
     return new Promise<SandboxOutcome>((resolve) => {
       let timer: ReturnType<typeof setTimeout>;
@@ -66,19 +69,25 @@ export class CheckSandbox {
         if ('started' in reply) {
           // the modules are loaded: from here on the time is the function's
           clearTimeout(timer);
-          timer = setTimeout(() => finish({ kind: 'timeout', loading: false }, true), this.timeoutMs);
+          timer = setTimeout(() => finish({ kind: 'timeout', loading: false }, true), Math.min(this.timeoutMs, MAX_DELAY_MS));
         } else if ('loadError' in reply) finish({ kind: 'load-error', message: reply.loadError }, false);
         else finish({ kind: 'result', result: reply.result }, false);
       };
       const onError = (err: unknown): void => finish({ kind: 'crash', message: err instanceof Error ? err.message : String(err) }, true);
       const onExit = (code: number): void => finish({ kind: 'crash', message: `the check's worker exited with code ${code}` }, true);
       // starting the worker and loading the modules (their top-level code may loop too) get a limit of their own
-      timer = setTimeout(() => finish({ kind: 'timeout', loading: true }, true), LOAD_LIMIT_MS);
+      timer = setTimeout(() => finish({ kind: 'timeout', loading: true }, true), Math.min(Math.max(this.timeoutMs, LOAD_LIMIT_MS), MAX_DELAY_MS));
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
       worker.postMessage({ id, ...job });
     });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(WORKER_URL, { execArgv: [], env: { ...process.env, TSX_DISABLE_CACHE: '1' }, stdout: true });
+    worker.stdout.pipe(process.stderr, { end: false });
+    return worker;
   }
 
   /** Stops the worker (the next job starts a fresh one). */

@@ -12,7 +12,7 @@
  * (sandbox.ts) imports them with tsx's `tsImport`, from the URLs `url()` gives.
  */
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,8 @@ export interface Staged {
   url(p: string): string;
   /** removes the temporary directory */
   dispose(): Promise<void>;
+  /** the same, synchronously (from a signal handler) */
+  disposeSync(): void;
 }
 
 /** At most this many files are copied when following relative imports. */
@@ -136,6 +138,9 @@ export async function stage(inputs: readonly StageInput[]): Promise<Staged> {
     url: (p: string) => pathToFileURL(where(p)).href,
     async dispose() {
       await rm(dir, { recursive: true, force: true });
+    },
+    disposeSync() {
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

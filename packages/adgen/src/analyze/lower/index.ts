@@ -411,7 +411,9 @@ class Lowerer {
         continue;
       }
       // `new Array(n).fill(0)`, which TypeScript types any[], is an array of numbers
-      const cls = initInner && untypedNumberArray(d.getType(), initInner) ? 'number[]' : classifyType(d.getType());
+      // and an element of one (typed any) is a number
+      const elementOfArray = !!initInner && Node.isElementAccessExpression(initInner) && this.arrayName(initInner.getExpression()) !== null;
+      const cls = initInner && untypedNumberArray(d.getType(), initInner) ? 'number[]' : elementOfArray && d.getType().isAny() ? 'number' : classifyType(d.getType());
       if (cls === 'any') {
         this.error('AD1008', d, nameNode.getText());
         this.rejected.add(nameNode.getText());
@@ -585,7 +587,7 @@ class Lowerer {
     }
     if (Node.isIdentifier(inner)) {
       if (this.arrayName(inner)) this.error('AD1001', e, `A second name for the array '${inner.getText()}'`, `Use '${inner.getText()}' itself, or copy it with ${inner.getText()}.slice().`);
-      else if (!this.lookup(inner.getText())) this.error('AD1001', e, `The array '${inner.getText()}' from outside the function`, 'Pass it in as a parameter; a module-level const table of numbers is read in place only where nothing writes it or passes it on.');
+      else if (!this.lookup(inner.getText())) this.error('AD1001', e, `The array '${inner.getText()}' from outside the function`, 'Pass it in as a parameter; a module-level const table of numbers is read in place only where nothing writes it or passes it on (and, exported, is declared readonly number[]).');
       else this.error('AD1013', e, name);
       return;
     }
@@ -655,6 +657,8 @@ class Lowerer {
     const listed = init ? listedElements(unwrap(init)) : null;
     const values = listed?.map((x) => constantValue(unwrap(x)));
     if (!values || values.length === 0 || values.some((v) => v === null) || !onlyReadByElement(decl)) return null;
+    // an exported table could be written by any module that imports it, unless its type forbids that
+    if (decl.isExported() && !decl.getType().isReadonlyArray?.() && !decl.getType().getText().startsWith('readonly ')) return null;
     // declared in the function's outermost scope, so every block sees the one copy
     const inner = this.scopes.splice(1);
     let irName: string;
@@ -717,6 +721,12 @@ class Lowerer {
     const target = unwrap(left);
     if (Node.isArrayLiteralExpression(target) || Node.isObjectLiteralExpression(target)) {
       this.error('AD1001', target, 'Destructuring assignment', 'Assign each value on its own (a swap goes through a temporary).');
+      return [];
+    }
+    // an element of an untyped `new Array(n).fill(0)` (any[]) takes whatever is stored; the
+    // generated code's arrays hold numbers
+    if (Node.isElementAccessExpression(target) && classifyType(right.getType()) === 'boolean') {
+      this.error('AD1001', right, `A boolean stored into the array '${target.getExpression().getText()}'`, 'Store a number: c ? 1 : 0.');
       return [];
     }
     return this.assignmentOf(left, compound, this.expr(right), loc, node);
@@ -865,6 +875,11 @@ class Lowerer {
       if (prop === 'length') {
         const arr = this.arrayName(obj);
         if (arr) return b.len(arr);
+        // a module-level array that is no constant table: said once, at its element reads or here
+        if (Node.isIdentifier(obj) && isArrayClass(classifyType(obj.getType())) && !this.lookup(obj.getText())) {
+          this.arrayValueError(obj, obj.getText());
+          return b.ZERO;
+        }
       }
       // Number.EPSILON, Number.NEGATIVE_INFINITY, …: constants like Math.PI
       const constant = numberConstant(e);
@@ -1097,7 +1112,12 @@ const NUMBER_CONSTANTS = new Set(['EPSILON', 'MAX_VALUE', 'MIN_VALUE', 'MAX_SAFE
 
 /** The value of `Number.EPSILON` and the other numeric constants of `Number`; null for anything else. */
 function numberConstant(e: import('ts-morph').PropertyAccessExpression): number | null {
-  return e.getExpression().getText() === 'Number' && NUMBER_CONSTANTS.has(e.getName()) ? Number[e.getName() as 'EPSILON'] : null;
+  return e.getExpression().getText() === 'Number' && NUMBER_CONSTANTS.has(e.getName()) && isGlobal(e.getExpression()) ? Number[e.getName() as 'EPSILON'] : null;
+}
+
+/** Whether a name (`Math`, `Number`) is JavaScript's: declared only in TypeScript's library files. */
+function isGlobal(id: Node): boolean {
+  return (id.getSymbol()?.getDeclarations() ?? []).every((d) => d.getSourceFile().isDeclarationFile());
 }
 
 /**
@@ -1172,8 +1192,14 @@ function onlyReadByElement(decl: import('ts-morph').VariableDeclaration): boolea
   return known;
 }
 
-/** Whether an expression is assigned, updated (`++`) or deleted. */
+/**
+ * Whether an expression is assigned, updated (`++`) or deleted: TypeScript's own test of an
+ * assignment target (which knows destructuring, `for (t[0] of …)`) where it has one, else ours.
+ */
 function isWritten(e: Node): boolean {
+  if (Node.isDeleteExpression(e.getParentWhile((x) => Node.isParenthesizedExpression(x)) ?? e.getParent())) return true;
+  const target = (ts as unknown as { isAssignmentTarget?: (n: ts.Node) => boolean }).isAssignmentTarget;
+  if (typeof target === 'function') return target(e.compilerNode);
   let node = e;
   let parent = node.getParent();
   while (parent && (Node.isParenthesizedExpression(parent) || Node.isNonNullExpression(parent) || Node.isAsExpression(parent))) {
@@ -1252,6 +1278,8 @@ function constantValue(e: Expression, depth = 0): number | null {
       default: return null;
     }
   }
+  if (Node.isPropertyAccessExpression(e) && e.getExpression().getText() === 'Math' && !isGlobal(e.getExpression())) return null;
+  if (Node.isCallExpression(e) && Node.isPropertyAccessExpression(e.getExpression()) && !isGlobal((e.getExpression() as import('ts-morph').PropertyAccessExpression).getExpression())) return null;
   if (Node.isPropertyAccessExpression(e) && e.getExpression().getText() === 'Math' && MATH_CONSTANTS.has(e.getName())) {
     return Math[e.getName() as 'PI'];
   }

@@ -128,6 +128,21 @@ export function writtenIn(stmts: Stmt[], out = new Set<string>()): Set<string> {
   return out;
 }
 
+/**
+ * Rewrites every statement list, nested ones first: the body of each loop (not its init or
+ * update), both arms of each if, each block, and the top list.
+ */
+export function mapStatementLists(stmts: Stmt[], f: (list: Stmt[]) => Stmt[]): Stmt[] {
+  return f(
+    mapStmts(stmts, (s) => {
+      if (s.k === 'loop') return [{ ...s, body: f(s.body) }];
+      if (s.k === 'if') return [{ ...s, then: f(s.then), else: f(s.else) }];
+      if (s.k === 'block') return [{ ...s, body: f(s.body) }];
+      return [s];
+    }),
+  );
+}
+
 /** Rewrites every statement, nested ones included (children first), with f: its replacements. */
 export function mapStmts(stmts: Stmt[], f: (s: Stmt) => Stmt[]): Stmt[] {
   return stmts.flatMap((s) => {

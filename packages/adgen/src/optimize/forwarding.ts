@@ -16,7 +16,7 @@
 import { sameExpr, varsOf } from '../ir/builders.ts';
 import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
-import { mapStmts, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
+import { mapStatementLists, someExpr, visitStmts, writtenIn } from '../ir/walk.ts';
 import { compilerName, freshNames, opaqueNames } from './fresh.ts';
 import { loadsOf, replaceLoad, simpleIndex, unchangedBy, type LoadContext } from './loads.ts';
 import { mayAlias, ownedArrays } from './owned.ts';
@@ -39,13 +39,7 @@ export function forwardStores(fn: TargetFunction): TargetFunction {
   });
   const ctx: Ctx = { owned: ownedArrays(fn), fresh: freshNames(fn), opaque: opaqueNames(fn.body), exact };
   const rewrite = (stmts: Stmt[]) => dropDeadStores(forward(stmts, ctx), ctx);
-  const body = mapStmts(fn.body, (s) => {
-    if (s.k === 'loop') return [{ ...s, body: rewrite(s.body) }];
-    if (s.k === 'if') return [{ ...s, then: rewrite(s.then), else: rewrite(s.else) }];
-    if (s.k === 'block') return [{ ...s, body: rewrite(s.body) }];
-    return [s];
-  });
-  return { ...fn, body: rewrite(body) };
+  return { ...fn, body: mapStatementLists(fn.body, rewrite) };
 }
 
 const compound = (s: Stmt) => s.k === 'if' || s.k === 'loop' || s.k === 'block';

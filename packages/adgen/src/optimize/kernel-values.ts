@@ -26,7 +26,7 @@ import { sameExpr, varsOf } from '../ir/builders.ts';
 import { isArrayType, type Expr, type Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { names } from '../analyze/names.ts';
-import { forEachExpr, mapStmts, someExpr, someIn, visitStmts } from '../ir/walk.ts';
+import { forEachExpr, mapStatementLists, mapStmts, someExpr, someIn, visitStmts } from '../ir/walk.ts';
 
 export function reuseKernelValues(fn: TargetFunction): TargetFunction {
   // what a call may write: its array arguments (a number argument is a copy)
@@ -35,13 +35,7 @@ export function reuseKernelValues(fn: TargetFunction): TargetFunction {
     if (s.k === 'decl' && isArrayType(s.type)) arrays.add(s.name);
   });
   const rewrite = (stmts: Stmt[]): Stmt[] => (usesTapePointer(stmts) ? stmts : merge(stmts, arrays));
-  const body = mapStmts(fn.body, (s) => {
-    if (s.k === 'loop') return [{ ...s, body: rewrite(s.body) }];
-    if (s.k === 'if') return [{ ...s, then: rewrite(s.then), else: rewrite(s.else) }];
-    if (s.k === 'block') return [{ ...s, body: rewrite(s.body) }];
-    return [s];
-  });
-  return { ...fn, body: rewrite(body) };
+  return { ...fn, body: mapStatementLists(fn.body, rewrite) };
 }
 
 /** A local tape pointer (`_sp0`, `_tp0`) or the tape itself, anywhere in the statements. */

@@ -349,16 +349,20 @@ test('a helper with small local arrays, called per element: its kernels allocate
 test('insertion sort through a helper whose stores a while loop bounds: one element taped per swap, not the array per call', async () => {
   const file = 'unbounded-helper-writes.ts';
   const { files, modules } = await compile({ [file]: fs.readFileSync(path.resolve('test/fixtures/regressions', file), 'utf8') });
-  assert.not.match(functionText('insertionSortedVjp', files[0]!.text), /_pushArray\(a\)/);
+  // (the public VJP calls the function's kernel, where the sweeps are)
+  assert.not.match(functionText('_insertionSortedVjp', files[0]!.text), /_pushArray\(a\)/);
+  // a helper whose loop is bounded but leaves early (`if (a[k] >= a[k - 1]) break`): its region was saved per call
+  assert.not.match(functionText('_insertionSortedBreakVjp', files[0]!.text), /_push(Array|Slice)\(a/);
   const m = modules[file]!;
-  const peak = (x: Float64Array) => {
-    m.insertionSortedGrad(x);
+  const peak = (x: Float64Array, f = m.insertionSortedGrad) => {
+    f(x);
     return m.adgenTapePeakBytes();
   };
   // sorted data: the primal is O(n), and so is the tape (it was n²/2 doubles, 16 MB at n = 2000)
   const sorted = (n: number) => Float64Array.from({ length: n }, (_, i) => i / n);
   const [small, large] = [peak(sorted(1000)), peak(sorted(2000))];
   assert.ok(large < 2.5 * small && large < 64 * 2000, `tape ${small} B at n = 1000, ${large} B at n = 2000`);
+  assert.ok(peak(sorted(2000), m.insertionSortedBreakGrad) < 64 * 2000, 'the early-exit helper too');
   // reversed data: n²/2 swaps, each saving what it overwrites
   const reversed = Float64Array.from({ length: 200 }, (_, i) => 1 - i / 200);
   assert.ok(peak(reversed) < 40 * 200 * 200, 'a few doubles per swap');

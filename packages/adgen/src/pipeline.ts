@@ -19,7 +19,7 @@ import { names } from './analyze/names.ts';
 import { extraParam, gradTypeText, primalStmts, returnTypeText, tangentArgTypeText, userParams } from './analyze/shared.ts';
 import { Namer } from './ir/namer.ts';
 import { parseCheckTags } from './check/check-tag.ts';
-import { someExpr, writtenIn } from './ir/walk.ts';
+import { someExpr, visitStmts, writtenIn } from './ir/walk.ts';
 import * as b from './ir/builders.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt } from './ir/nodes.ts';
 import type { TargetFunction } from './ir/target.ts';
@@ -88,6 +88,28 @@ function outPathFor(source: string, outDir: string | undefined): string {
   const ext = path.extname(source);
   const base = path.basename(source, ext) + (OUTPUT_EXTENSION[ext] ?? '.ad.ts');
   return outDir ? path.resolve(outDir, base) : path.join(path.dirname(source), base);
+}
+
+/**
+ * Whether a loop of the function stores into an array parameter and may leave early (`break`,
+ * `return`): how much it writes depends on the data (insertion sort's `if (a[k] >= a[k - 1])
+ * break`), though its region is bounded, so a caller saving the region per call does O(n) for
+ * what may be O(1) of work.
+ */
+function writesBeforeExit(fn: FunctionIR): boolean {
+  const arrays = new Set(fn.params.filter((p) => isArrayType(p.type)).map((p) => p.name));
+  let found = false;
+  visitStmts(fn.body, (s) => {
+    if (found || s.k !== 'loop') return;
+    let stores = false;
+    let exits = false;
+    visitStmts(s.body, (x) => {
+      stores ||= x.k === 'store' && arrays.has(x.arr);
+      exits ||= x.k === 'break' || x.k === 'return';
+    });
+    found = stores && exits;
+  });
+  return found;
 }
 
 /** A private copy of the primal (`_f`), called where no derivative flows. */
@@ -289,7 +311,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     if (r === undefined) {
       // its calls count as writing nothing here: only its own stores decide
       const none: WriteMap = new Map(x.ir.callees.map((c) => [c, new Set<number>()]));
-      r = x.ir.returns.kind === 'void' && x.ir.params.some((p, i) => isArrayType(p.type) && paramWriteRegions(x.ir, i, none) === null);
+      r = x.ir.returns.kind === 'void' && (x.ir.params.some((p, i) => isArrayType(p.type) && paramWriteRegions(x.ir, i, none) === null) || writesBeforeExit(x.ir));
       unboundedWriters.set(x, r);
     }
     return r;

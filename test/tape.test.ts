@@ -363,6 +363,10 @@ test('insertion sort through a helper whose stores a while loop bounds: one elem
   const [small, large] = [peak(sorted(1000)), peak(sorted(2000))];
   assert.ok(large < 2.5 * small && large < 64 * 2000, `tape ${small} B at n = 1000, ${large} B at n = 2000`);
   assert.ok(peak(sorted(2000), m.insertionSortedBreakGrad) < 64 * 2000, 'the early-exit helper too');
+  // and through wrapper helpers (f = 1 keeps the data sorted)
+  assert.not.match(functionText('_throughWrappersVjp', files[0]!.text), /_push(Array|Slice)\(a/);
+  m.throughWrappersGrad(sorted(2000), 1);
+  assert.ok(m.adgenTapePeakBytes() < 64 * 2000, 'wrappers too');
   // reversed data: n²/2 swaps, each saving what it overwrites
   const reversed = Float64Array.from({ length: 200 }, (_, i) => 1 - i / 200);
   assert.ok(peak(reversed) < 40 * 200 * 200, 'a few doubles per swap');

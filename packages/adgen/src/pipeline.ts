@@ -309,9 +309,18 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   const unboundedWriter = (x: Lowered): boolean => {
     let r = unboundedWriters.get(x);
     if (r === undefined) {
-      // its calls count as writing nothing here: only its own stores decide
+      unboundedWriters.set(x, false);
+      // its calls count as writing nothing here: its own stores decide, or a call of such a
+      // writer it makes (a wrapper: `delegate(a, i) { sift(a, i); }`)
       const none: WriteMap = new Map(x.ir.callees.map((c) => [c, new Set<number>()]));
-      r = x.ir.returns.kind === 'void' && (x.ir.params.some((p, i) => isArrayType(p.type) && paramWriteRegions(x.ir, i, none) === null) || writesBeforeExit(x.ir));
+      const refs = new Map(x.callees.map((c) => [c.name, c] as const));
+      let callsWriter = false;
+      visitStmts(x.ir.body, (s) => {
+        const ref = s.k === 'expr' && s.e.k === 'call' ? refs.get(s.e.fn) : undefined;
+        const y = ref && calleeOf(x, ref);
+        callsWriter ||= !!y && unboundedWriter(y);
+      });
+      r = x.ir.returns.kind === 'void' && (x.ir.params.some((p, i) => isArrayType(p.type) && paramWriteRegions(x.ir, i, none) === null) || writesBeforeExit(x.ir) || callsWriter);
       unboundedWriters.set(x, r);
     }
     return r;

@@ -68,14 +68,18 @@ export function inlineArrayCalls(
   };
   const lifted = liftNestedCalls(fn, namer, arrayType);
   const repeated = callsInLoops(lifted);
+  /** a call of an unbounded writer in a loop, inlined, and so are such calls its body makes (a wrapper's) */
+  const inlineWriter = (s: Extract<Stmt, { k: 'expr' }> & { e: Extract<Expr, { k: 'call' }> }, depth: number): Stmt[] => {
+    const callee = calleeOf(s.e.fn);
+    // (where it cannot be inlined, the call stays: the caller saves the whole array around it)
+    if (!callee || callee.fn.returns.kind !== 'void' || (!callee.sameFile && callee.fn.callees.length > 0)) return [s];
+    if (s.e.args.some((a, i) => isArrayType(callee.fn.params[i]?.type ?? 'number') && a.k !== 'var')) return [s];
+    const inlined = inlineVoidCall(fn, namer, s, callee.fn);
+    if (depth >= 8) return inlined;
+    return mapStmts(inlined, (x) => (x.k === 'expr' && x.e.k === 'call' && writesUnbounded(x.e.fn) ? inlineWriter(x as typeof s, depth + 1) : [x]));
+  };
   const body = mapStmts(lifted, (s) => {
-    if (s.k === 'expr' && s.e.k === 'call' && repeated.has(s) && writesUnbounded(s.e.fn)) {
-      const callee = calleeOf(s.e.fn);
-      // (where it cannot be inlined, the call stays: the caller saves the whole array around it)
-      if (!callee || callee.fn.returns.kind !== 'void' || (!callee.sameFile && callee.fn.callees.length > 0)) return [s];
-      if (s.e.args.some((a, i) => isArrayType(callee.fn.params[i]?.type ?? 'number') && a.k !== 'var')) return [s];
-      return inlineVoidCall(fn, namer, s as Extract<Stmt, { k: 'expr' }> & { e: Extract<Expr, { k: 'call' }> }, callee.fn);
-    }
+    if (s.k === 'expr' && s.e.k === 'call' && repeated.has(s) && writesUnbounded(s.e.fn)) return inlineWriter(s as Extract<Stmt, { k: 'expr' }> & { e: Extract<Expr, { k: 'call' }> }, 0);
     if (s.k !== 'decl' || !isArrayType(s.type) || s.init?.k !== 'call') return [s];
     const callee = calleeOf(s.init.fn);
     const problem = (reason: string | null): Stmt[] => {

@@ -67,6 +67,8 @@ export function scalarizeSmallArrays(fn: FunctionIR, namer: Namer): FunctionIR {
       const loc = s.loc ? { loc: s.loc } : {};
       return element.get(s.name)!.map((v) => ({ ...b.decl(v, 'number', b.ZERO, true), ...loc }) as Stmt);
     }
+    // (a counting loop keeps its start beside its head too: `for (let i = t[0]; …)`)
+    if (s.k === 'loop' && s.counter) return [{ ...s, counter: { ...s.counter, start: replace(s.counter.start) } }];
     if (s.k === 'store' && element.has(s.arr) && s.i.k === 'num') {
       const v = element.get(s.arr)![s.i.v]!;
       return [{ k: 'assign', name: v, e: s.op && s.op !== '=' ? b.op(s.op.slice(0, -1), b.v(v), s.e) : s.e, ...(s.loc ? { loc: s.loc } : {}) }];

@@ -10,7 +10,7 @@ import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from '.
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
 import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, tagsInPlainComments, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
-import { hasArrayCalls, inlineArrayCalls } from './analyze/inline.ts';
+import { hasArrayCalls, inlineArrayCalls, writesBeforeExit } from './analyze/inline.ts';
 import { paramWriteRegions } from './analyze/regions.ts';
 import { scalarizeSmallArrays } from './analyze/scalarize.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
@@ -88,28 +88,6 @@ function outPathFor(source: string, outDir: string | undefined): string {
   const ext = path.extname(source);
   const base = path.basename(source, ext) + (OUTPUT_EXTENSION[ext] ?? '.ad.ts');
   return outDir ? path.resolve(outDir, base) : path.join(path.dirname(source), base);
-}
-
-/**
- * Whether a loop of the function stores into an array parameter and may leave early (`break`,
- * `return`): how much it writes depends on the data (insertion sort's `if (a[k] >= a[k - 1])
- * break`), though its region is bounded, so a caller saving the region per call does O(n) for
- * what may be O(1) of work.
- */
-function writesBeforeExit(fn: FunctionIR): boolean {
-  const arrays = new Set(fn.params.filter((p) => isArrayType(p.type)).map((p) => p.name));
-  let found = false;
-  visitStmts(fn.body, (s) => {
-    if (found || s.k !== 'loop') return;
-    let stores = false;
-    let exits = false;
-    visitStmts(s.body, (x) => {
-      stores ||= x.k === 'store' && arrays.has(x.arr);
-      exits ||= x.k === 'break' || x.k === 'return';
-    });
-    found = stores && exits;
-  });
-  return found;
 }
 
 /** A private copy of the primal (`_f`), called where no derivative flows. */
@@ -304,7 +282,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   // helper's own such calls first; a callee that failed stays listed, so the caller gets no output
   const inlineState = new Map<Lowered, 'busy' | 'done'>();
   // a void helper storing into an array parameter at places its own code does not bound (a
-  // `while` with a data-dependent exit): calls of it in loops are inlined too (inline.ts)
+  // `while` with a data-dependent exit), or in a loop it may leave early: calls of it in loops
+  // are inlined too (inline.ts)
   const unboundedWriters = new Map<Lowered, boolean>();
   const unboundedWriter = (x: Lowered): boolean => {
     let r = unboundedWriters.get(x);

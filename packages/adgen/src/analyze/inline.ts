@@ -20,6 +20,11 @@
  * name), a returned array declared in a loop or sized by values computed in the body, a helper
  * in another file that calls functions of its own (they may not be importable here), a call in
  * a loop test or where it may not run. Recursion has AD1007.
+ *
+ * Calls of void helpers are inlined too where they are statements in a loop and the helper
+ * writes an array argument at places its code does not bound, or in a loop it may leave early,
+ * or calls such a helper (inlineVoidCall): there the caller would otherwise save the array (or
+ * the bounded region) around every call, O(n) per call for what may be O(1) of work.
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
@@ -38,6 +43,28 @@ export interface InlineProblem {
   callee: string;
   reason: string;
   loc: Loc | undefined;
+}
+
+/**
+ * Whether a loop of the function stores into an array parameter and may leave early (`break`,
+ * `return`): how much it writes depends on the data (insertion sort's `if (a[k] >= a[k - 1])
+ * break`), though its region is bounded, so a caller saving the region per call does O(n) for
+ * what may be O(1) of work.
+ */
+export function writesBeforeExit(fn: FunctionIR): boolean {
+  const arrays = new Set(fn.params.filter((p) => isArrayType(p.type)).map((p) => p.name));
+  let found = false;
+  visitStmts(fn.body, (s) => {
+    if (found || s.k !== 'loop') return;
+    let stores = false;
+    let exits = false;
+    visitStmts(s.body, (x) => {
+      stores ||= x.k === 'store' && arrays.has(x.arr);
+      exits ||= x.k === 'break' || x.k === 'return';
+    });
+    found = stores && exits;
+  });
+  return found;
 }
 
 /** Whether the function calls a function that returns an array or tuple (`returnsArray`). */

@@ -1169,10 +1169,6 @@ function fillCall(e: Expression): { array: Expression; value: Expression } | nul
   return { array: callee.getExpression(), value: args[0] as Expression };
 }
 
-/**
- * The elements of an array given by listing them: `[a, b]`, `new Float64Array([a, b])`,
- * `Float64Array.of(a, b)`, `Float64Array.from([a, b])` (no spread). Null for anything else.
- */
 /** Whether every reference to a module-level array is `t[i]` read as a value or `t.length` (memoised per declaration). */
 const readOnlyTables = new WeakMap<Node, boolean>();
 function onlyReadByElement(decl: import('ts-morph').VariableDeclaration): boolean {
@@ -1194,32 +1190,19 @@ function onlyReadByElement(decl: import('ts-morph').VariableDeclaration): boolea
 
 /**
  * Whether an expression is assigned, updated (`++`) or deleted: TypeScript's own test of an
- * assignment target (which knows destructuring, `for (t[0] of …)`) where it has one, else ours.
+ * assignment target, which knows destructuring and `for (t[0] of …)` (internal to its API: where
+ * a TypeScript lacks it, every use counts as a write, so no table is read in place).
  */
 function isWritten(e: Node): boolean {
   if (Node.isDeleteExpression(e.getParentWhile((x) => Node.isParenthesizedExpression(x)) ?? e.getParent())) return true;
   const target = (ts as unknown as { isAssignmentTarget?: (n: ts.Node) => boolean }).isAssignmentTarget;
-  if (typeof target === 'function') return target(e.compilerNode);
-  let node = e;
-  let parent = node.getParent();
-  while (parent && (Node.isParenthesizedExpression(parent) || Node.isNonNullExpression(parent) || Node.isAsExpression(parent))) {
-    node = parent;
-    parent = node.getParent();
-  }
-  if (!parent) return false;
-  if (Node.isBinaryExpression(parent)) {
-    const kind = parent.getOperatorToken().getKind();
-    return parent.getLeft() === node && kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment;
-  }
-  if (Node.isPrefixUnaryExpression(parent)) {
-    const op = parent.getOperatorToken();
-    return op === SyntaxKind.PlusPlusToken || op === SyntaxKind.MinusMinusToken;
-  }
-  // `[t[0], x] = …`: an element of a destructuring target
-  if (Node.isArrayLiteralExpression(parent)) return isWritten(parent);
-  return Node.isPostfixUnaryExpression(parent) || Node.isDeleteExpression(parent);
+  return typeof target !== 'function' || target(e.compilerNode);
 }
 
+/**
+ * The elements of an array given by listing them: `[a, b]`, `new Float64Array([a, b])`,
+ * `Float64Array.of(a, b)`, `Float64Array.from([a, b])` (no spread). Null for anything else.
+ */
 function listedElements(e: Expression): Expression[] | null {
   const plain = (x: Node): Expression[] | null => (Node.isArrayLiteralExpression(x) && x.getElements().every((el) => !Node.isSpreadElement(el)) ? (x.getElements() as Expression[]) : null);
   const direct = plain(e);

@@ -275,6 +275,41 @@ test('a write past the end of a number[] stops with a RangeError; writes plainly
   assert.ok(Math.abs((m['insideJvp']!(x, 4, { x: 1 }).tangent as number) - ds) < 1e-12);
 });
 
+test('the holes of a new Array(n) read as NaN, as in the primal; written whole first, the array is not saved', async () => {
+  const source = [
+    '/** @differentiable */',
+    'export function early(x: number, n: number): number {',
+    '  const a: number[] = new Array(n);',
+    '  for (let i = 1; i < n; i++) a[i] = x * i;',
+    '  let s = 0;',
+    '  for (let i = 0; i < n; i++) s += a[i] * x;',
+    '  return s;',
+    '}',
+    '/** @differentiable */',
+    'export function tuple(x: number): number {',
+    '  const t: number[] = new Array(3);',
+    '  t[0] = x;',
+    '  t[2] = x * x;',
+    '  return t[0] + t[1] + t[2];',
+    '}',
+    '/** @differentiable */',
+    'export function whole(x: number, n: number): number {',
+    '  const a: number[] = new Array(n);',
+    '  for (let i = 0; i < n; i++) a[i] = x * i;',
+    '  let s = 0;',
+    '  for (let i = 0; i < n; i++) s += a[i] * x;',
+    '  return s;',
+    '}',
+  ].join('\n');
+  const { modules, files } = await compile({ 'holes.ts': source });
+  const m = modules['holes.ts']!;
+  // the primal reads undefined at a[0] and t[1]: NaN; the generated code used to read 0 (value 12, 5)
+  for (const r of [m['earlyGrad']!(2, 3), m['earlyJvp']!(2, 3, { x: 1 }), m['tupleGrad']!(2), m['tupleJvp']!(2, { x: 1 })]) assert.ok(Number.isNaN(r.value));
+  assert.is(m['wholeGrad']!(2, 3).value, 12);
+  assert.is(m['wholeGrad']!(2, 3).grad.x, 12);
+  assert.not.match(files[0]!.text, /_pushArray|_pushSlice/);
+});
+
 test("fVjp checks its cotangent's length; a readonly tuple is a cotangent; a parameter named like a helper keeps no dead helper", async () => {
   const source = [
     '/** @differentiable */',

@@ -9,7 +9,8 @@
  * An array qualifies when it is a local `number[]` or `Float64Array` (a Float32Array rounds what
  * it stores) allocated with a constant length of at most MAX_LENGTH, declared once, and every use
  * is an element read or store at a constant index inside it, or its `.length`. Its elements start
- * at 0 where the array is declared, as the allocation's zeros did.
+ * at 0 where the array is declared, as the allocation's zeros did (at NaN for the holes of a
+ * `new Array(n)`).
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
@@ -65,7 +66,8 @@ export function scalarizeSmallArrays(fn: FunctionIR, namer: Namer): FunctionIR {
   const body = mapStmts(mapStmtExprs(fn.body, replace), (s): Stmt[] => {
     if (s.k === 'decl' && element.has(s.name)) {
       const loc = s.loc ? { loc: s.loc } : {};
-      return element.get(s.name)!.map((v) => ({ ...b.decl(v, 'number', b.ZERO, true), ...loc }) as Stmt);
+      const start = s.init?.k === 'alloc' && s.init.holes ? b.num(NaN) : b.ZERO;
+      return element.get(s.name)!.map((v) => ({ ...b.decl(v, 'number', start, true), ...loc }) as Stmt);
     }
     // (a counting loop keeps its start beside its head too: `for (let i = t[0]; …)`)
     if (s.k === 'loop' && s.counter) return [{ ...s, counter: { ...s.counter, start: replace(s.counter.start) } }];

@@ -116,7 +116,7 @@ export function expr(e: Expr): ts.Expression {
     case 'alloc':
       if (e.ctor === 'Array') {
         const arr = f.createNewExpression(f.createIdentifier('Array'), [f.createKeywordTypeNode(ts.SyntaxKind.NumberKeyword)], [expr(e.len)]);
-        return f.createCallExpression(f.createPropertyAccessExpression(arr, 'fill'), undefined, [f.createNumericLiteral('0')]);
+        return f.createCallExpression(f.createPropertyAccessExpression(arr, 'fill'), undefined, [numberLiteral(e.holes ? NaN : 0)]);
       }
       return f.createNewExpression(f.createIdentifier(e.ctor), undefined, [expr(e.len)]);
     case 'obj':

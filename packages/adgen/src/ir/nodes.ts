@@ -43,8 +43,12 @@ export type Expr =
   | { k: 'cond'; c: Expr; a: Expr; b: Expr }
   /** `stopGradient(e)`: the value of e, a constant to the differentiator */
   | { k: 'stop'; e: Expr }
-  /** `new Float64Array(len)` and friends; `number[]` allocations use ctor 'Array' */
-  | { k: 'alloc'; ctor: 'Float64Array' | 'Float32Array' | 'Array'; len: Expr }
+  /**
+   * `new Float64Array(len)` and friends; `number[]` allocations use ctor 'Array'. `holes`: a
+   * `new Array(len)` without a fill, whose elements read as undefined (NaN in arithmetic) until
+   * written, so the generated array starts as NaN rather than zeros.
+   */
+  | { k: 'alloc'; ctor: 'Float64Array' | 'Float32Array' | 'Array'; len: Expr; holes?: true }
   /** target IR only: a name of the generated code (e.g. `Math.PI`, a helper) used as a value */
   | { k: 'ext'; text: string }
   /** target IR only: object literal `{ a: e, … }` */

@@ -487,7 +487,7 @@ class Lowerer {
     const inner = unwrap(init);
     // `new Float64Array(n)`, or `new Array(n).fill(v)`: the allocation, then a loop storing v
     const filled = fillCall(inner);
-    const alloc = this.allocation(filled?.array ?? inner);
+    const alloc = this.allocation(filled?.array ?? inner, !filled);
     if (alloc) {
       const irName = this.declare(name, type);
       const decl: Stmt = { k: 'decl', name: irName, type, init: alloc, mutable: false, loc };
@@ -594,8 +594,8 @@ class Lowerer {
     this.error('AD1013', e, name);
   }
 
-  private allocation(e: Expression): Expr | null {
-    // new Float64Array(n) / new Float32Array(n) / new Array(n) / Array(n)
+  /** `new Float64Array(n)`, `new Float32Array(n)`, `new Array(n)` or `Array(n)`; the last two have holes unless filled. */
+  private allocation(e: Expression, unfilled = true): Expr | null {
     const target = unwrap(e);
     if (Node.isNewExpression(target) || Node.isCallExpression(target)) {
       const ctor = target.getExpression().getText();
@@ -603,7 +603,7 @@ class Lowerer {
       if ((ctor === 'Float64Array' || ctor === 'Float32Array' || ctor === 'Array') && args.length === 1) {
         const arg = args[0] as Expression;
         if (classifyType(arg.getType()) !== 'number') return null;
-        return { k: 'alloc', ctor, len: this.expr(arg) };
+        return { k: 'alloc', ctor, len: this.expr(arg), ...(ctor === 'Array' && unfilled ? { holes: true as const } : {}) };
       }
     }
     return null;
@@ -1151,12 +1151,12 @@ const LOGICAL_ASSIGNMENT: Partial<Record<SyntaxKind, (l: string, r: string) => s
 const BITWISE = new Set([SyntaxKind.BarToken, SyntaxKind.AmpersandToken, SyntaxKind.CaretToken, SyntaxKind.LessThanLessThanToken, SyntaxKind.GreaterThanGreaterThanToken, SyntaxKind.GreaterThanGreaterThanGreaterThanToken, SyntaxKind.TildeToken, SyntaxKind.BarEqualsToken, SyntaxKind.AmpersandEqualsToken, SyntaxKind.CaretEqualsToken, SyntaxKind.LessThanLessThanEqualsToken, SyntaxKind.GreaterThanGreaterThanEqualsToken, SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]);
 const BITWISE_HINT = 'Use Math.trunc(x) for x | 0, Math.floor(x / 2) for x >> 1, and so on: bitwise operators work on 32-bit integers and have no derivative.';
 
-/** Whether `t` is `any[]` from `new Array(n).fill(v)` with a number v (TypeScript's type for it). */
+/** Whether `t` is `any[]` from `new Array(n).fill(v)` or `Array(n).fill(v)` with a number v (TypeScript's type for it). */
 function untypedNumberArray(t: Type, init: Expression): boolean {
   const filled = fillCall(init);
   if (!filled || !t.isArray() || !t.getArrayElementType()?.isAny()) return false;
   const array = unwrap(filled.array);
-  return Node.isNewExpression(array) && array.getExpression().getText() === 'Array' && classifyType(filled.value.getType()) === 'number';
+  return (Node.isNewExpression(array) || Node.isCallExpression(array)) && array.getExpression().getText() === 'Array' && classifyType(filled.value.getType()) === 'number';
 }
 
 /** `array.fill(value)` with one argument: its parts; anything else (a range, no value): null. */

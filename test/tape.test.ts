@@ -377,4 +377,17 @@ test('tuples made in a time loop are scalars: no array per step in any mode', as
   for (const name of ['vanDerPolVjp', 'vanDerPolJvp']) assert.not.match(functionText(name, files[0]!.text), /new (Array|Float64Array)/, name);
 });
 
+test('temporaries declared before a loop and written first in each iteration are not taped', async () => {
+  const { files, modules } = await compile({ 'temporaries.ts': fs.readFileSync(path.resolve('test/fixtures/lang/temporaries.ts'), 'utf8') });
+  const text = files[0]!.text;
+  // declared at the top of the function, C style, they used to be saved at every write
+  for (const name of ['_cStyleVjp', '_nestedVjp']) assert.not.match(functionText(name, text), /_tp\d|_push|_reserve/, name);
+  // a recurrence, a value read after the loop and a one-armed write still are
+  for (const name of ['_carriedVjp', '_lastValueVjp', '_oneArmVjp']) assert.match(functionText(name, text), /_tp\d|_push/, name);
+  const m = modules['temporaries.ts']!;
+  const z = Float64Array.from({ length: 10000 }, (_, i) => Math.sin(i));
+  m['cStyleGrad']!(Float64Array.of(0.5, 0.7), Float64Array.of(0.3, 0.4), z);
+  assert.is(m['adgenTapePeakBytes']!(), 0);
+});
+
 test.run();

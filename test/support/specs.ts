@@ -85,3 +85,10 @@ Object.assign(SPECS, {
   importedArrayCall: { ranges: { k: [0.5, 2] } },
   nestedCalls: { sizes: { W: 9, x: 3 } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  cStyle: { sizes: { L: 4, lambda: 4, z: 7 }, ranges: { z: [-1, 1], L: [0.2, 1], lambda: [0.2, 1] } },
+  nested: { fixed: { n: 3 }, sizes: { A: 9, x: 3 } },
+  branches: { sizes: { x: 6 }, ranges: { x: [-1, 1], c: [0.5, 1.5] } },
+  doTemps: { fixed: { n: 5 } },
+} satisfies Record<string, InputSpec>);

@@ -12,6 +12,7 @@ import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, pars
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { hasArrayCalls, inlineArrayCalls, writesBeforeExit } from './analyze/inline.ts';
 import { paramWriteRegions } from './analyze/regions.ts';
+import { privatizeLoopLocals } from './analyze/privatize.ts';
 import { scalarizeSmallArrays } from './analyze/scalarize.ts';
 import { conditionalWritingCalls, aliasedWritingCalls, normalizeFunction, readsOutBeforeWriting } from './analyze/normalize.ts';
 import { analyzeActivity, writtenParams, type KernelFor, type WriteMap } from './analyze/activity.ts';
@@ -333,6 +334,8 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
   for (const l of lowered.values()) inlineInto(l);
   // tuples and other small arrays used at constant indices become scalars (analyze/scalarize.ts)
   for (const l of lowered.values()) l.ir = scalarizeSmallArrays(l.ir, new Namer(new Set(l.ir.locals.keys())));
+  // temporaries declared before a loop but used within its iterations only move into it (analyze/privatize.ts)
+  for (const l of lowered.values()) l.ir = privatizeLoopLocals(l.ir, new Namer(new Set(l.ir.locals.keys())));
   // which parameters each function writes into, to a fixpoint over calls; two files may each
   // have a function of the same name, so the map a unit sees names its own callees only
   const writtenBy = new Map<Lowered, Set<number>>();

@@ -1,0 +1,219 @@
+/**
+ * Scalars that live within one iteration of a loop become that iteration's own variables
+ * (privatisation). Code in the style of C and Fortran declares its temporaries at the top of the
+ * function: `let lam = 0, v = 0; for (…) { lam = lambda[i]; v = L[i] * lam; s += … }`. Each
+ * iteration writes them before reading them, and nothing after the loop reads them, so they carry
+ * nothing from one iteration to the next; declared outside the loop they still look loop-carried
+ * to reverse mode, which then saves every overwritten value on the tape and cannot run the
+ * adjoint inside the loop. Declared at the top of the body, they are what `const` inside the
+ * loop would have given.
+ *
+ * Liveness over the structured IR (backwards; loops to a fixpoint; `break`, `continue` and
+ * `return` to their targets) gives, for each loop, the variables live where an iteration's body
+ * starts and where the loop ends. A `number` or `boolean` local declared once, outside the loop,
+ * not mentioned in the loop's head and live at neither point, is privatised: in the innermost
+ * such loop around each of its uses (the outermost of those where they nest). When it has no use
+ * outside those loops and its declaration calls nothing, the outer declaration goes and each loop
+ * declares the same name; otherwise each loop gets a fresh name.
+ */
+import * as b from '../ir/builders.ts';
+import type { Namer } from '../ir/namer.ts';
+import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
+import { forEachExpr, ownExprs, renameIn, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
+
+type Live = ReadonlySet<string>;
+
+export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
+  const declCount = new Map<string, number>();
+  const declOf = new Map<string, Extract<Stmt, { k: 'decl' }>>();
+  let loops = 0;
+  visitStmts(fn.body, (s) => {
+    if (s.k === 'decl') {
+      declCount.set(s.name, (declCount.get(s.name) ?? 0) + 1);
+      declOf.set(s.name, s);
+    } else if (s.k === 'loop') loops++;
+  });
+  if (loops === 0) return fn;
+  const params = new Set(fn.params.map((p) => p.name));
+  const candidates = new Set(
+    [...declOf.values()].filter((d) => declCount.get(d.name) === 1 && d.mutable && !params.has(d.name) && (d.type === 'number' || d.type === 'boolean')).map((d) => d.name),
+  );
+  if (candidates.size === 0) return fn;
+
+  const liveness = new Liveness();
+  liveness.list(fn.body, new Set(), null);
+
+  // for each variable, the innermost loop around each use where it may be privatised
+  const picked = new Map<string, Set<Stmt>>();
+  const uncovered = new Set<string>();
+  const privatisable = (loop: Extract<Stmt, { k: 'loop' }>, v: string, declaredInside: boolean): boolean =>
+    !declaredInside &&
+    !liveness.atBodyStart.get(loop)?.has(v) &&
+    !liveness.afterLoop.get(loop)?.has(v) &&
+    !mentions([...loop.init, ...loop.update], v) &&
+    !(loop.test && someIn(loop.test, (x) => x.k === 'var' && x.name === v));
+  const walk = (stmts: Stmt[], around: { loop: Extract<Stmt, { k: 'loop' }>; declared: Set<string> }[]): void => {
+    for (const s of stmts) {
+      if (s.k === 'decl') for (const a of around) a.declared.add(s.name);
+      // (a loop's head declares its counter before its test reads it)
+      if (s.k === 'loop') walk(s.init, around);
+      const used = new Set<string>();
+      for (const e of ownExprs(s)) forEachExpr(e, (x) => { if (x.k === 'var' && candidates.has(x.name)) used.add(x.name); });
+      if (s.k === 'assign' && candidates.has(s.name)) used.add(s.name);
+      for (const v of used) {
+        let at: Stmt | null = null;
+        for (let k = around.length - 1; k >= 0 && !at; k--) if (privatisable(around[k]!.loop, v, around[k]!.declared.has(v))) at = around[k]!.loop;
+        if (at) (picked.get(v) ?? picked.set(v, new Set()).get(v)!).add(at);
+        else uncovered.add(v);
+      }
+      if (s.k === 'if') {
+        walk(s.then, around);
+        walk(s.else, around);
+      } else if (s.k === 'loop') {
+        const inner = [...around, { loop: s, declared: new Set<string>() }];
+        walk(s.update, around);
+        walk(s.body, inner);
+      } else if (s.k === 'block') walk(s.body, around);
+    }
+  };
+  walk(fn.body, []);
+  if (picked.size === 0) return fn;
+
+  // where picked loops nest, the outer one takes the variable
+  const within = new Map<Stmt, Stmt[]>();
+  const ancestors = (stmts: Stmt[], stack: Stmt[]): void => {
+    for (const s of stmts) {
+      if (s.k === 'loop') {
+        within.set(s, stack);
+        ancestors(s.init, stack);
+        ancestors(s.update, stack);
+        ancestors(s.body, [...stack, s]);
+      } else if (s.k === 'if') {
+        ancestors(s.then, stack);
+        ancestors(s.else, stack);
+      } else if (s.k === 'block') ancestors(s.body, stack);
+    }
+  };
+  ancestors(fn.body, []);
+  const perLoop = new Map<Stmt, string[]>();
+  const reuseName = new Set<string>();
+  for (const [v, at] of picked) {
+    for (const loop of at) if (!within.get(loop)!.some((l) => at.has(l))) (perLoop.get(loop) ?? perLoop.set(loop, []).get(loop)!).push(v);
+    const init = declOf.get(v)!.init;
+    if (!uncovered.has(v) && !(init && someIn(init, (x) => x.k === 'call'))) reuseName.add(v);
+  }
+
+  const locals = new Map(fn.locals);
+  const rewrite = (stmts: Stmt[]): Stmt[] =>
+    stmts.flatMap((s): Stmt[] => {
+      if (s.k === 'decl' && reuseName.has(s.name) && declOf.get(s.name) === s) return [];
+      if (s.k === 'if') return [{ ...s, then: rewrite(s.then), else: rewrite(s.else) }];
+      if (s.k === 'block') return [{ ...s, body: rewrite(s.body) }];
+      if (s.k !== 'loop') return [s];
+      let body = rewrite(s.body);
+      const vars = perLoop.get(s) ?? [];
+      if (vars.length > 0) {
+        const names = new Map<string, string>();
+        for (const v of vars) {
+          if (reuseName.has(v)) continue;
+          const fresh = namer.fresh(v);
+          names.set(v, fresh);
+          locals.set(fresh, locals.get(v) ?? declOf.get(v)!.type);
+        }
+        if (names.size > 0) body = renameIn(body, names);
+        const declared: Stmt[] = [];
+        for (const v of vars) {
+          const name = names.get(v) ?? v;
+          const type = declOf.get(v)!.type;
+          // the first write, when it is a plain assignment of the body itself, becomes the
+          // declaration (a `const` where nothing else writes it); otherwise one starting at 0
+          const first = body.findIndex((x) => mentions([x], name));
+          const at = body[first];
+          if (at?.k === 'assign' && at.name === name && (!at.op || at.op === '=') && !someIn(at.e, (x) => x.k === 'var' && x.name === name)) {
+            const rest = [...body.slice(0, first), ...body.slice(first + 1)];
+            const written = writtenIn(rest).has(name);
+            body = [...body.slice(0, first), { k: 'decl', name, type, init: at.e, mutable: written, ...(at.loc ? { loc: at.loc } : {}) }, ...body.slice(first + 1)];
+          } else declared.push(b.decl(name, type, type === 'boolean' ? { k: 'bool', v: false } : b.ZERO, true));
+        }
+        body = [...declared, ...body];
+      }
+      return [{ ...s, body }];
+    });
+  return { ...fn, locals, body: rewrite(fn.body) };
+}
+
+function mentions(stmts: Stmt[], v: string): boolean {
+  let found = false;
+  visitStmts(stmts, (s) => {
+    if ((s.k === 'decl' || s.k === 'assign') && s.name === v) found = true;
+    for (const e of ownExprs(s)) if (someIn(e, (x) => x.k === 'var' && x.name === v)) found = true;
+  });
+  return found;
+}
+
+/** What `break` and `continue` inside a loop body lead to: the variables live there. */
+interface Targets {
+  brk: Live;
+  cont: Live;
+}
+
+/** Backward liveness of scalars over structured statements, recording what each loop needs. */
+class Liveness {
+  /** per loop: the variables live where its body starts (read before written in an iteration) */
+  readonly atBodyStart = new Map<Stmt, Live>();
+  /** per loop: the variables live where it ends */
+  readonly afterLoop = new Map<Stmt, Live>();
+
+  list(stmts: Stmt[], out: Live, t: Targets | null): Live {
+    let live = out;
+    for (let k = stmts.length - 1; k >= 0; k--) live = this.stmt(stmts[k]!, live, t);
+    return live;
+  }
+
+  private stmt(s: Stmt, out: Live, t: Targets | null): Live {
+    switch (s.k) {
+      case 'decl':
+      case 'assign': {
+        const live = new Set(out);
+        if (s.k === 'assign' && s.op && s.op !== '=') live.add(s.name);
+        else live.delete(s.name);
+        return withReads(live, ownExprs(s));
+      }
+      case 'store':
+      case 'expr':
+        return withReads(new Set(out), ownExprs(s));
+      case 'return':
+        return withReads(new Set(), ownExprs(s));
+      case 'break':
+        return t?.brk ?? new Set();
+      case 'continue':
+        return t?.cont ?? new Set();
+      case 'if':
+        return withReads(new Set([...this.list(s.then, out, t), ...this.list(s.else, out, t)]), [s.c]);
+      case 'block':
+        return this.list(s.body, out, t);
+      case 'loop': {
+        // live before the test, grown to a fixpoint (sets only grow, so this ends)
+        let atTest: Live = withReads(new Set(s.test ? out : []), s.test ? [s.test] : []);
+        let bodyStart: Live = new Set();
+        for (;;) {
+          const cont = s.doWhile ? atTest : this.list(s.update, atTest, t);
+          bodyStart = this.list(s.body, cont, { brk: out, cont });
+          const next = withReads(new Set([...(s.test ? out : []), ...bodyStart]), s.test ? [s.test] : []);
+          if (next.size === atTest.size) break;
+          atTest = next;
+        }
+        this.atBodyStart.set(s, bodyStart);
+        this.afterLoop.set(s, out);
+        return this.list(s.init, s.doWhile ? bodyStart : atTest, t);
+      }
+      default:
+        return out;
+    }
+  }
+}
+
+function withReads(live: Set<string>, exprs: Expr[]): Set<string> {
+  for (const e of exprs) forEachExpr(e, (x) => { if (x.k === 'var') live.add(x.name); });
+  return live;
+}

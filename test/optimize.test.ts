@@ -286,4 +286,47 @@ test("every module-level name of the prelude is reserved, so a user function's p
   assert.equal(declared.filter((name) => !RESERVED.has(name)), []);
 });
 
+test('a module-level table is one module-level copy that every function of the file names; a small one read at constant indices becomes scalars with its values', async () => {
+  const table = Array.from({ length: 500 }, (_, i) => Math.round(Math.sin(i / 50) * 1e6) / 1e6);
+  const source = [
+    `const TABLE = [${table.join(', ')}];`,
+    'const C4 = new Float64Array([0.5, -1.25, 2, 3.5]);',
+    'function lookup(x: number): number {',
+    '  const t = x * 50;',
+    '  const i = Math.max(0, Math.min(TABLE.length - 2, Math.floor(t)));',
+    '  const w = t - i;',
+    '  return (1 - w) * TABLE[i] + w * TABLE[i + 1];',
+    '}',
+    '/** @differentiable */',
+    'export function smoothed(x: Float64Array): number {',
+    '  let s = C4[0] + C4[3];',
+    '  for (let i = 0; i < x.length; i++) s += lookup(x[i]) * x[i] * C4[1] + TABLE[3];',
+    '  return s;',
+    '}',
+  ].join('\n');
+  const { files, modules, sources } = await compile({ 'tbl.ts': source });
+  const text = files[0]!.text;
+  // the 500 values appear once, in one module-level constant; functions name it
+  assert.is(text.split(String(table[123])).length - 1, 1);
+  assert.match(text, /^const _TABLETable: number\[\] = \[/m);
+  assert.ok((text.match(/const TABLE = _TABLETable;/g) ?? []).length >= 3);
+  // C4 is four scalars starting at its values
+  const code = text.split('\n').filter((line) => !line.trim().startsWith('//')).join('\n');
+  assert.not.match(code, /C4Table|C4\[/);
+  assert.match(code, /let _C4_\d+ = -1\.25;/);
+  const x = Float64Array.from({ length: 50 }, (_, i) => 0.1307 + i * 0.1703);
+  const m = modules['tbl.ts']!;
+  const g = m['smoothedGrad']!(x);
+  assert.is(g.value, sources['tbl.ts']!['smoothed']!(x));
+  const h = 1e-7;
+  for (const k of [0, 17, 49]) {
+    const xp = x.slice();
+    xp[k]! += h;
+    const xm = x.slice();
+    xm[k]! -= h;
+    const fd = (sources['tbl.ts']!['smoothed']!(xp) - sources['tbl.ts']!['smoothed']!(xm)) / (2 * h);
+    assert.ok(Math.abs(g.grad.x[k] - fd) < 1e-5 * Math.max(1, Math.abs(fd)), `x[${k}]: ${g.grad.x[k]} vs ${fd}`);
+  }
+});
+
 test.run();

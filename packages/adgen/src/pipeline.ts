@@ -26,6 +26,7 @@ import { apiName, isArrayType, type Expr, type FunctionIR, type Stmt } from './i
 import type { TargetFunction } from './ir/target.ts';
 import { optimizeFunction } from './optimize/index.ts';
 import { reuseScratchArrays } from './optimize/scratch.ts';
+import { shareTables } from './optimize/tables.ts';
 import { paramUses, type ParamUse } from './analyze/incoming.ts';
 import { forwardKernel, forwardPublic, kernelCalls } from './forward/index.ts';
 import { reverseKernel, reversePublic } from './reverse/index.ts';
@@ -610,6 +611,13 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       continue;
     }
     plan.functions = plan.functions.map(optimizeFunction);
+    // constant tables: one module-level copy each (optimize/tables.ts)
+    const tables = new Map<string, string>();
+    plan.functions = plan.functions.map((f) => {
+      const shared = shareTables(f, tables, declared);
+      plan.globals.push(...shared.globals);
+      return shared.fn;
+    });
     plan.functions = plan.functions.map((f) => {
       if (!kernelNames.has(f.name)) return f;
       const reused = reuseScratchArrays(f, declared);

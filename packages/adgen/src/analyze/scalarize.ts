@@ -10,7 +10,7 @@
  * it stores) allocated with a constant length of at most MAX_LENGTH, declared once, and every use
  * is an element read or store at a constant index inside it, or its `.length`. Its elements start
  * at 0 where the array is declared, as the allocation's zeros did (at NaN for the holes of a
- * `new Array(n)`).
+ * `new Array(n)`, at a constant table's values).
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
@@ -66,8 +66,9 @@ export function scalarizeSmallArrays(fn: FunctionIR, namer: Namer): FunctionIR {
   const body = mapStmts(mapStmtExprs(fn.body, replace), (s): Stmt[] => {
     if (s.k === 'decl' && element.has(s.name)) {
       const loc = s.loc ? { loc: s.loc } : {};
-      const start = s.init?.k === 'alloc' && s.init.holes ? b.num(NaN) : b.ZERO;
-      return element.get(s.name)!.map((v) => ({ ...b.decl(v, 'number', start, true), ...loc }) as Stmt);
+      const init = s.init?.k === 'alloc' ? s.init : null;
+      const start = (k: number) => (init?.values ? b.num(init.values[k]!) : init?.holes ? b.num(NaN) : b.ZERO);
+      return element.get(s.name)!.map((v, k) => ({ ...b.decl(v, 'number', start(k), true), ...loc }) as Stmt);
     }
     // (a counting loop keeps its start beside its head too: `for (let i = t[0]; …)`)
     if (s.k === 'loop' && s.counter) return [{ ...s, counter: { ...s.counter, start: replace(s.counter.start) } }];

@@ -114,6 +114,10 @@ export function expr(e: Expr): ts.Expression {
     case 'cond': return f.createConditionalExpression(expr(e.c), f.createToken(ts.SyntaxKind.QuestionToken), expr(e.a), f.createToken(ts.SyntaxKind.ColonToken), expr(e.b));
     case 'stop': return expr(e.e);
     case 'alloc':
+      if (e.values) {
+        const literal = f.createArrayLiteralExpression(e.values.map(numberLiteral), false);
+        return e.ctor === 'Array' ? literal : f.createNewExpression(f.createIdentifier(e.ctor), undefined, [literal]);
+      }
       if (e.ctor === 'Array') {
         const arr = f.createNewExpression(f.createIdentifier('Array'), [f.createKeywordTypeNode(ts.SyntaxKind.NumberKeyword)], [expr(e.len)]);
         return f.createCallExpression(f.createPropertyAccessExpression(arr, 'fill'), undefined, [numberLiteral(e.holes ? NaN : 0)]);

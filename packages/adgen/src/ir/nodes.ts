@@ -46,9 +46,11 @@ export type Expr =
   /**
    * `new Float64Array(len)` and friends; `number[]` allocations use ctor 'Array'. `holes`: a
    * `new Array(len)` without a fill, whose elements read as undefined (NaN in arithmetic) until
-   * written, so the generated array starts as NaN rather than zeros.
+   * written, so the generated array starts as NaN rather than zeros. `values`: a module-level
+   * constant table (analyze/lower `moduleTable`), whose elements the array starts with; nothing
+   * writes it, so the generated file keeps one copy at module level (optimize/tables.ts).
    */
-  | { k: 'alloc'; ctor: 'Float64Array' | 'Float32Array' | 'Array'; len: Expr; holes?: true }
+  | { k: 'alloc'; ctor: 'Float64Array' | 'Float32Array' | 'Array'; len: Expr; holes?: true; values?: number[] }
   /** target IR only: a name of the generated code (e.g. `Math.PI`, a helper) used as a value */
   | { k: 'ext'; text: string }
   /** target IR only: object literal `{ a: e, … }` */

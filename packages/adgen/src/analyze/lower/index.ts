@@ -639,8 +639,9 @@ class Lowerer {
 
   /**
    * A module-level constant table (`const C = [76.18, -86.5, …]`, Lanczos or Chebyshev
-   * coefficients) read by element or `.length`: the function gets a local copy of it, filled at
-   * its top like a local `const c = [ … ]` (the `tables` prelude), and the name maps to that.
+   * coefficients) read by element or `.length`: the function declares it at its top (the `tables`
+   * prelude) as an allocation holding the table's values, and the name maps to that; the
+   * generated file keeps one module-level copy that the declaration names (optimize/tables.ts).
    * Only where the copy cannot differ from the table: a `const` whose elements adgen can compute,
    * and whose every use in the project is an element read or `.length` (nothing writes it or
    * passes it on). Otherwise null, and the use gets AD1001 as before.
@@ -669,10 +670,7 @@ class Lowerer {
     }
     const loc = this.loc(decl);
     const ctor = type === 'number[]' ? 'Array' : type;
-    this.tables.push(
-      { k: 'decl', name: irName, type, init: { k: 'alloc', ctor, len: b.num(values.length) }, mutable: false, loc },
-      ...values.map((v, i): Stmt => ({ k: 'store', arr: irName, i: b.num(i), e: b.num(v!), loc })),
-    );
+    this.tables.push({ k: 'decl', name: irName, type, init: { k: 'alloc', ctor, len: b.num(values.length), values: values as number[] }, mutable: false, loc });
     return irName;
   }
 

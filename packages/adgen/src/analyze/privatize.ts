@@ -14,12 +14,20 @@
  * not mentioned in the loop's head and live at neither point, is privatised: in the innermost
  * such loop around each of its uses (the outermost of those where they nest). When it has no use
  * outside those loops and its declaration calls nothing, the outer declaration goes and each loop
- * declares the same name; otherwise each loop gets a fresh name.
+ * declares the same name; otherwise each loop gets a fresh name. The body's first write becomes
+ * the declaration where it is a plain assignment of the body itself (`const` when nothing else
+ * writes it), as if the user had written `const lam = lambda[i]`.
+ *
+ * Counters declared before their loop, `let i; for (i = 0; i < n; i++)`, are the same case in
+ * the loop's head: where nothing after the loop reads i and the body does not write it, the head
+ * declares it, `for (let i = 0; …)`, and the loop is a counting loop (which reverse mode fuses,
+ * snapshots or runs backwards without a trip count) instead of a `while`.
  */
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
-import { forEachExpr, ownExprs, renameIn, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
+import { forEachExpr, ownExprs, renameExpr, renameIn, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
+import { canonicalCounter } from './lower/index.ts';
 
 type Live = ReadonlySet<string>;
 
@@ -43,37 +51,63 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
   const liveness = new Liveness();
   liveness.list(fn.body, new Set(), null);
 
+  // `for (i = a; i < b; i++)` with i declared before the loop, unread after it and not written by
+  // the body: the loop's own counter, as `for (let i = a; …)` would declare it
+  const headCounter = new Map<Stmt, string>();
+  visitStmts(fn.body, (s) => {
+    if (s.k !== 'loop' || s.doWhile || s.counter || s.init.length !== 1) return;
+    const init = s.init[0]!;
+    if (init.k !== 'assign' || (init.op && init.op !== '=') || !candidates.has(init.name) || declOf.get(init.name)!.type !== 'number') return;
+    if (someIn(init.e, (x) => x.k === 'var' && x.name === init.name) || liveness.afterLoop.get(s)?.has(init.name)) return;
+    if (canonicalCounter([b.decl(init.name, 'number', init.e, true)], s.test, s.update, s.body)) headCounter.set(s, init.name);
+  });
+
   // for each variable, the innermost loop around each use where it may be privatised
   const picked = new Map<string, Set<Stmt>>();
   const uncovered = new Set<string>();
+  const pick = (v: string, loop: Stmt) => (picked.get(v) ?? picked.set(v, new Set()).get(v)!).add(loop);
   const privatisable = (loop: Extract<Stmt, { k: 'loop' }>, v: string, declaredInside: boolean): boolean =>
-    !declaredInside &&
-    !liveness.atBodyStart.get(loop)?.has(v) &&
-    !liveness.afterLoop.get(loop)?.has(v) &&
-    !mentions([...loop.init, ...loop.update], v) &&
-    !(loop.test && someIn(loop.test, (x) => x.k === 'var' && x.name === v));
-  const walk = (stmts: Stmt[], around: { loop: Extract<Stmt, { k: 'loop' }>; declared: Set<string> }[]): void => {
+    headCounter.get(loop) === v ||
+    (!declaredInside &&
+      !liveness.atBodyStart.get(loop)?.has(v) &&
+      !liveness.afterLoop.get(loop)?.has(v) &&
+      !mentions([...loop.init, ...loop.update], v) &&
+      !(loop.test && someIn(loop.test, (x) => x.k === 'var' && x.name === v)));
+  type Around = { loop: Extract<Stmt, { k: 'loop' }>; declared: Set<string> }[];
+  /** Records the uses of statement s (its own expressions; `head`: the counter of the loop whose head s is part of). */
+  const uses = (s: Stmt, around: Around, head: { loop: Stmt; name: string } | null): void => {
+    const used = new Set<string>();
+    for (const e of ownExprs(s)) forEachExpr(e, (x) => { if (x.k === 'var' && candidates.has(x.name)) used.add(x.name); });
+    if (s.k === 'assign' && candidates.has(s.name)) used.add(s.name);
+    for (const v of used) {
+      if (head?.name === v) {
+        pick(v, head.loop);
+        continue;
+      }
+      let at: Stmt | null = null;
+      for (let k = around.length - 1; k >= 0 && !at; k--) if (privatisable(around[k]!.loop, v, around[k]!.declared.has(v))) at = around[k]!.loop;
+      if (at) pick(v, at);
+      else uncovered.add(v);
+    }
+  };
+  const walk = (stmts: Stmt[], around: Around, head: { loop: Stmt; name: string } | null = null): void => {
     for (const s of stmts) {
       if (s.k === 'decl') for (const a of around) a.declared.add(s.name);
-      // (a loop's head declares its counter before its test reads it)
-      if (s.k === 'loop') walk(s.init, around);
-      const used = new Set<string>();
-      for (const e of ownExprs(s)) forEachExpr(e, (x) => { if (x.k === 'var' && candidates.has(x.name)) used.add(x.name); });
-      if (s.k === 'assign' && candidates.has(s.name)) used.add(s.name);
-      for (const v of used) {
-        let at: Stmt | null = null;
-        for (let k = around.length - 1; k >= 0 && !at; k--) if (privatisable(around[k]!.loop, v, around[k]!.declared.has(v))) at = around[k]!.loop;
-        if (at) (picked.get(v) ?? picked.set(v, new Set()).get(v)!).add(at);
-        else uncovered.add(v);
+      if (s.k === 'loop') {
+        const counter = headCounter.get(s);
+        const own = counter !== undefined ? { loop: s, name: counter } : null;
+        // (a loop's head declares or sets its counter before its test reads it)
+        walk(s.init, around, own);
+        uses(s, around, own);
+        walk(s.update, around, own);
+        walk(s.body, [...around, { loop: s, declared: new Set<string>() }]);
+        continue;
       }
+      uses(s, around, head);
       if (s.k === 'if') {
-        walk(s.then, around);
-        walk(s.else, around);
-      } else if (s.k === 'loop') {
-        const inner = [...around, { loop: s, declared: new Set<string>() }];
-        walk(s.update, around);
-        walk(s.body, inner);
-      } else if (s.k === 'block') walk(s.body, around);
+        walk(s.then, around, head);
+        walk(s.else, around, head);
+      } else if (s.k === 'block') walk(s.body, around, head);
     }
   };
   walk(fn.body, []);
@@ -111,6 +145,7 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
       if (s.k === 'block') return [{ ...s, body: rewrite(s.body) }];
       if (s.k !== 'loop') return [s];
       let body = rewrite(s.body);
+      let loop: Extract<Stmt, { k: 'loop' }> = s;
       const vars = perLoop.get(s) ?? [];
       if (vars.length > 0) {
         const names = new Map<string, string>();
@@ -121,8 +156,21 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
           locals.set(fresh, locals.get(v) ?? declOf.get(v)!.type);
         }
         if (names.size > 0) body = renameIn(body, names);
+        const counter = headCounter.get(s);
+        if (counter !== undefined && vars.includes(counter)) {
+          // the head declares the counter: `for (let i = a; …)`, a counting loop now
+          const name = names.get(counter) ?? counter;
+          const only = new Map([[counter, name]]);
+          const set = s.init[0] as Extract<Stmt, { k: 'assign' }>;
+          const init = [b.decl(name, 'number', set.e, true, set.loc)];
+          const test = s.test && renameExpr(s.test, only);
+          const update = renameIn(s.update, only);
+          const found = canonicalCounter(init, test, update, body);
+          loop = { ...s, init, test, update, ...(found ? { counter: found } : {}) };
+        }
         const declared: Stmt[] = [];
         for (const v of vars) {
+          if (v === counter) continue;
           const name = names.get(v) ?? v;
           const type = declOf.get(v)!.type;
           // the first write, when it is a plain assignment of the body itself, becomes the
@@ -137,7 +185,7 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
         }
         body = [...declared, ...body];
       }
-      return [{ ...s, body }];
+      return [{ ...loop, body }];
     });
   return { ...fn, locals, body: rewrite(fn.body) };
 }

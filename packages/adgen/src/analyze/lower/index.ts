@@ -1396,7 +1396,7 @@ function specifierOf(declaring: import('ts-morph').SourceFile, imported: { decla
 }
 
 /** Recognises `for (let i = a; i < b; i++)` (or <=, or i += c) whose body never writes i. */
-function canonicalCounter(init: Stmt[], test: Expr | null, update: Stmt[], body: Stmt[]): { name: string; start: Expr; step: number } | undefined {
+export function canonicalCounter(init: Stmt[], test: Expr | null, update: Stmt[], body: Stmt[]): { name: string; start: Expr; step: number } | undefined {
   if (init.length !== 1 || update.length !== 1 || !test) return undefined;
   const d = init[0]!;
   const u = update[0]!;

@@ -58,11 +58,19 @@ function numberLiteral(v: number): ts.Expression {
   return f.createNumericLiteral(String(v));
 }
 
+/** Parsed type texts: a file has a few distinct ones, each annotating many declarations. */
+const parsedTypes = new Map<string, ts.TypeNode>();
+
 /** Parses type text of our own making and rebuilds it with the factory (so it prints anywhere). */
 export function typeNode(text: string): ts.TypeNode {
-  const sf = ts.createSourceFile('t.ts', `type _T = ${text};`, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  const alias = sf.statements[0] as ts.TypeAliasDeclaration;
-  return synth(alias.type);
+  let parsed = parsedTypes.get(text);
+  if (!parsed) {
+    const sf = ts.createSourceFile('t.ts', `type _T = ${text};`, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+    parsed = (sf.statements[0] as ts.TypeAliasDeclaration).type;
+    parsedTypes.set(text, parsed);
+  }
+  // fresh nodes at every use: a node belongs to one place in the tree
+  return synth(parsed);
 }
 
 function synth(t: ts.TypeNode): ts.TypeNode {

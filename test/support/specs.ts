@@ -97,3 +97,8 @@ Object.assign(SPECS, {
   cCounters: { sizes: { x: 6, y: 6 } },
   counterAfter: { sizes: { x: 7 }, ranges: { x: [-1, 1], c: [0.3, 0.6] } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  armsFused: { sizes: { x: 6 }, ranges: { x: [-1, 1], c: [0.5, 1.5] } },
+  armsBreak: { sizes: { x: 6 }, ranges: { x: [-1, 1], c: [0.5, 1.5] } },
+} satisfies Record<string, InputSpec>);

@@ -16,7 +16,10 @@
  * outside those loops and its declaration calls nothing, the outer declaration goes and each loop
  * declares the same name; otherwise each loop gets a fresh name. The body's first write becomes
  * the declaration where it is a plain assignment of the body itself (`const` when nothing else
- * writes it), as if the user had written `const lam = lambda[i]`.
+ * writes it), as if the user had written `const lam = lambda[i]`. Otherwise the body declares it
+ * with a 0, which pays only where the loop's iterations then become independent: where reverse
+ * mode tapes the loop anyway (a `break`, a recurrence), that 0 would be one more value saved per
+ * iteration, so the variable stays outside (`likelyIndependent`).
  *
  * Counters declared before their loop, `let i; for (i = 0; i < n; i++)`, are the same case in
  * the loop's head: where nothing after the loop reads i and the body does not write it, the head
@@ -66,13 +69,17 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
   const picked = new Map<string, Set<Stmt>>();
   const uncovered = new Set<string>();
   const pick = (v: string, loop: Stmt) => (picked.get(v) ?? picked.set(v, new Set()).get(v)!).add(loop);
+  const independent = new Map<Stmt, boolean>();
   const privatisable = (loop: Extract<Stmt, { k: 'loop' }>, v: string, declaredInside: boolean): boolean =>
     headCounter.get(loop) === v ||
     (!declaredInside &&
       !liveness.atBodyStart.get(loop)?.has(v) &&
       !liveness.afterLoop.get(loop)?.has(v) &&
       !mentions([...loop.init, ...loop.update], v) &&
-      !(loop.test && someIn(loop.test, (x) => x.k === 'var' && x.name === v)));
+      !(loop.test && someIn(loop.test, (x) => x.k === 'var' && x.name === v)) &&
+      // declared at the body's top with a 0 (its first write is in a branch or a nested loop),
+      // it is one more value to save per iteration where reverse mode tapes the loop anyway
+      (plainFirstWrite(loop.body, v) || (independent.get(loop) ?? independent.set(loop, likelyIndependent(loop, headCounter.has(loop), liveness)).get(loop)!)));
   type Around = { loop: Extract<Stmt, { k: 'loop' }>; declared: Set<string> }[];
   /** Records the uses of statement s (its own expressions; `head`: the counter of the loop whose head s is part of). */
   const uses = (s: Stmt, around: Around, head: { loop: Stmt; name: string } | null): void => {
@@ -188,6 +195,51 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
       return [{ ...loop, body }];
     });
   return { ...fn, locals, body: rewrite(fn.body) };
+}
+
+/** Whether the first statement of the body that mentions v is a plain assignment `v = e` (e not reading v). */
+function plainFirstWrite(body: Stmt[], v: string): boolean {
+  const first = body.find((x) => mentions([x], v));
+  return first?.k === 'assign' && first.name === v && (!first.op || first.op === '=') && !someIn(first.e, (x) => x.k === 'var' && x.name === v);
+}
+
+/**
+ * Whether reverse mode will likely run the loop's iterations independently (fused with their
+ * adjoints, nothing taped): a counting loop that no `break` or `return` leaves, whose scalars
+ * carried from one iteration to the next are sums (`s += e`) and nothing else.
+ */
+function likelyIndependent(loop: Extract<Stmt, { k: 'loop' }>, headCounter: boolean, liveness: Liveness): boolean {
+  if (!loop.counter && !headCounter) return false;
+  let jumps = false;
+  const scan = (stmts: Stmt[], nested: boolean) => {
+    for (const s of stmts) {
+      if (s.k === 'return' || (s.k === 'break' && !nested)) jumps = true;
+      else if (s.k === 'if') {
+        scan(s.then, nested);
+        scan(s.else, nested);
+      } else if (s.k === 'loop') scan(s.body, true);
+      else if (s.k === 'block') scan(s.body, nested);
+    }
+  };
+  scan(loop.body, false);
+  if (jumps) return false;
+  const written = writtenIn(loop.body);
+  const counter = loop.counter?.name ?? (loop.init[0]?.k === 'assign' ? loop.init[0].name : '');
+  for (const w of liveness.atBodyStart.get(loop) ?? []) {
+    if (!written.has(w) || w === counter) continue;
+    // a sum: every write is w = w ± e with e not reading w, and no other statement reads w
+    let sum = true;
+    visitStmts(loop.body, (s) => {
+      const reads = ownExprs(s).some((e) => someIn(e, (x) => x.k === 'var' && x.name === w));
+      if ((s.k === 'assign' || s.k === 'decl') && s.name === w) {
+        const e = s.k === 'assign' ? s.e : s.init;
+        const accumulates = s.k === 'assign' && e !== null && e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === w && !someIn(e.args[1]!, (x) => x.k === 'var' && x.name === w);
+        if (!accumulates) sum = false;
+      } else if (reads) sum = false;
+    });
+    if (!sum) return false;
+  }
+  return true;
 }
 
 function mentions(stmts: Stmt[], v: string): boolean {

@@ -25,7 +25,8 @@ export function shareTables(fn: TargetFunction, tables: Map<string, string>, dec
   const globals: TargetGlobal[] = [];
   const body = mapStmts(fn.body, (s): Stmt[] => {
     if (s.k !== 'decl' || s.init?.k !== 'alloc' || !s.init.values) return [s];
-    const key = `${s.init.ctor}:${s.init.values.join(',')}`;
+    // (-0 keeps its sign: String(-0) is '0')
+    const key = `${s.init.ctor}:${s.init.values.map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}`;
     let name = tables.get(key);
     if (!name) {
       const base = compilerName(s.name, 'Table');

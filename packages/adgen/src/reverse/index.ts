@@ -35,7 +35,7 @@ import { ruleFor } from '../rules/index.ts';
 import { removeJumps, type JumpFree } from '../analyze/jumps.ts';
 import { loopIndependence, type Independence } from './independence.ts';
 import { expandArray, preferSnapshot, recomputeCost, topDecls, upwardExposed, withoutOuterWrites } from './snapshot.ts';
-import { forEachExpr, mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
+import { forEachExpr, mapExpr, mapStmtExprs, ownExprs, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
 import { invariantWith, isStrided, mergeRegions, paramWriteRegions, regionsAtCall, storeRegions, type WriteRegion as WrittenRegion } from '../analyze/regions.ts';
 
 const bar = names.adjointOf;
@@ -450,9 +450,11 @@ export class ReverseTransformer {
     };
     switch (e.k) {
       case 'var': {
-        // a cheap loop-local constant is recomputed from its definition instead of taped
-        const def = needed && !once ? this.recomputable(e.name, m) : null;
-        if (def) return { e, val: this.linearize(def, true, out, m, false).val, args: [], active: this.isActive(e.name) };
+        // a cheap loop-local constant is recomputed from its definition instead of taped; where no
+        // partial needs it, only a value the adjoint recomputes around it may read it (`lam * 0.5`
+        // inside an exp): that value reads the definition, and registers nothing until it is used
+        const def = !once ? this.recomputable(e.name, m) : null;
+        if (def) return { e, val: needed ? this.linearize(def, true, out, m, false).val : this.recomputedValue(def, m), args: [], active: this.isActive(e.name) };
         return { e, val: keep(e), args: [], active: this.isActive(e.name) };
       }
       case 'idx': {
@@ -510,6 +512,17 @@ export class ReverseTransformer {
     // wrote, where an assignment's adjoint puts the old value back first)
     const untouched = [...b.varsOf(def.init)].every((v) => v !== name && !(this.writes.get(v) ?? []).some((w) => w > d && (w < m.pos || (w === m.pos && (this.callWrites.get(v)?.includes(w) ?? false)))));
     return untouched ? def.init : null;
+  }
+
+  /** The primal value of e in the adjoint sweep at this statement, cheap loop-local constants read from their definitions. */
+  private recomputedValue(e: Expr, m: Mode): Expr {
+    return primalExpr(
+      mapExpr(e, (x) => {
+        if (x.k !== 'var') return x;
+        const def = this.recomputable(x.name, m);
+        return def ? this.recomputedValue(def, m) : x;
+      }),
+    );
   }
 
   /** Adjoint of a linearised expression with seed ȳ: x̄ += ∂·ȳ for every active leaf. */

@@ -97,4 +97,28 @@ test('--watch on one file also watches the files it imports, whose derivatives i
   }
 });
 
+test('--watch also watches the files an input reads constants and tables from, which get no derivatives', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adgen-watch-'));
+  const consts = path.join(dir, 'consts.ts');
+  const user = path.join(dir, 'user.ts');
+  const constants = (scale: number, first: number) => `export const SCALE = ${scale};\nexport const TAB: readonly number[] = [${first}, 2, 3];\n`;
+  fs.writeFileSync(consts, constants(2, 1));
+  fs.writeFileSync(user, `import { SCALE, TAB } from './consts.ts';\n/** @differentiable */\nexport function f(x: number[]): number {\n  let s = 0;\n  for (let i = 0; i < x.length; i++) s += SCALE * TAB[i % 3]! * x[i]!;\n  return s;\n}\n`);
+  const { child, out: o, waitFor } = startWatch(user);
+  try {
+    await waitFor(/watching 2 files/, 0);
+    assert.match(fs.readFileSync(path.join(dir, 'user.ad.ts'), 'utf8'), '[1, 2, 3]');
+    const mark = o.log.length;
+    // the generated code copies both: without the watch it kept 2 and [1, 2, 3], silently
+    fs.writeFileSync(consts, constants(3, 100));
+    await waitFor(/regenerated \d+ files? in \d+ ms/, mark);
+    const text = fs.readFileSync(path.join(dir, 'user.ad.ts'), 'utf8');
+    assert.match(text, '[100, 2, 3]');
+    assert.match(text, '3 * TAB');
+    assert.not.ok(fs.existsSync(path.join(dir, 'consts.ad.ts')), 'no derivatives for a file of constants');
+  } finally {
+    child.kill();
+  }
+});
+
 test.run();

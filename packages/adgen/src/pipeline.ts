@@ -153,7 +153,7 @@ export interface Session {
    * file that imports one of them, directly or not (its generated code imports their kernels).
    */
   affected: (changed: string[], watched: string[]) => string[];
-  /** Sources the runs so far generated files for: the inputs and the callees they import */
+  /** Sources the runs so far generated files for (the inputs and the callees they import), and the files those import (constants, tables) */
   sources: () => string[];
 }
 
@@ -171,6 +171,19 @@ export function createSession(): Session {
       }
       const result = await generate(inputs, opts, project);
       for (const f of result.files) sources.add(f.sourcePath);
+      // and the files they import that get no derivatives of their own: the constants and tables
+      // generated code copies from them go stale when they change
+      const stack = result.files.map((f) => f.sourcePath);
+      const seen = new Set(stack);
+      while (stack.length > 0) {
+        for (const r of project.getSourceFile(stack.pop()!)?.getReferencedSourceFiles() ?? []) {
+          const p = r.getFilePath() as string;
+          if (seen.has(p) || p.includes('/node_modules/') || p.endsWith('.d.ts') || /\.ad\.[cm]?tsx?$/.test(p)) continue;
+          seen.add(p);
+          sources.add(p);
+          stack.push(p);
+        }
+      }
       return result;
     },
     sources: () => [...sources],

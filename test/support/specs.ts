@@ -102,3 +102,7 @@ Object.assign(SPECS, {
   armsFused: { sizes: { x: 6 }, ranges: { x: [-1, 1], c: [0.5, 1.5] } },
   armsBreak: { sizes: { x: 6 }, ranges: { x: [-1, 1], c: [0.5, 1.5] } },
 } satisfies Record<string, InputSpec>);
+
+Object.assign(SPECS, {
+  clenshawNs: { ranges: { t: [-1, 1] } },
+} satisfies Record<string, InputSpec>);

@@ -123,6 +123,8 @@ class Lowerer {
     // end like a derivative's name (`s_bar`, `s_dot`: those are the adjoint and tangent of `s`)
     // nor hide a global the generated code calls (a parameter named `Math`)
     let base = (name.startsWith('_') && !name.startsWith('_i')) || GENERATED_CODE_GLOBALS.has(name) ? `u${name}` : name;
+    // (a namespace member, `A.TAB`, is looked up by its text and named A_TAB)
+    base = base.replace(/\./g, '_');
     if (!parameter && DERIVATIVE_SUFFIXES.some((suffix) => base.endsWith(suffix))) base = `${base}_`;
     const visible = (n: string) => this.scopes.some((m) => [...m.values()].includes(n));
     const reusable = (n: string) => loopVariable && this.loopVariables.has(n) && this.locals.get(n) === type && !visible(n);
@@ -632,6 +634,11 @@ class Lowerer {
 
   private arrayName(e: Expression): string | null {
     const inner = unwrap(e);
+    // a table read through a namespace import, `A.TAB` (`import * as A`)
+    if (Node.isPropertyAccessExpression(inner) && Node.isIdentifier(inner.getExpression()) && !this.lookup(inner.getExpression().getText())) {
+      const name = this.lookup(inner.getText()) ?? this.moduleTable(inner);
+      return name && isArrayType(this.locals.get(name)!) ? name : null;
+    }
     if (!Node.isIdentifier(inner)) return null;
     const name = this.lookup(inner.getText()) ?? this.moduleTable(inner);
     return name && isArrayType(this.locals.get(name)!) ? name : null;
@@ -648,7 +655,8 @@ class Lowerer {
    */
   private moduleTable(id: Node): string | null {
     const text = id.getText();
-    const decl = id.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? id.getSymbol()?.getValueDeclaration();
+    const symbol = (Node.isPropertyAccessExpression(id) ? id.getNameNode() : id).getSymbol();
+    const decl = symbol?.getAliasedSymbol()?.getValueDeclaration() ?? symbol?.getValueDeclaration();
     if (!decl || !Node.isVariableDeclaration(decl)) return null;
     const statement = decl.getVariableStatement();
     if (!statement || statement.getParent() !== decl.getSourceFile() || statement.getDeclarationKind() !== 'const') return null;
@@ -1174,12 +1182,19 @@ function onlyReadByElement(decl: import('ts-morph').VariableDeclaration): boolea
   if (known !== undefined) return known;
   const nameNode = decl.getNameNode();
   known = Node.isIdentifier(nameNode) && nameNode.findReferencesAsNodes().every((ref) => {
-    const parent = ref.getParent();
+    let parent = ref.getParent();
     if (!parent) return false;
     // import and export specifiers name it without using it
     if (Node.isImportSpecifier(parent) || Node.isExportSpecifier(parent) || Node.isImportClause(parent)) return true;
-    if (Node.isPropertyAccessExpression(parent) && parent.getExpression() === ref) return parent.getName() === 'length' && !isWritten(parent);
-    if (Node.isElementAccessExpression(parent) && parent.getExpression() === ref) return !isWritten(parent);
+    // through a namespace import, `A.TAB`: that access is the use
+    let use: Node = ref;
+    if (Node.isPropertyAccessExpression(parent) && parent.getNameNode() === ref) {
+      use = parent;
+      parent = use.getParent();
+      if (!parent) return false;
+    }
+    if (Node.isPropertyAccessExpression(parent) && parent.getExpression() === use) return parent.getName() === 'length' && !isWritten(parent);
+    if (Node.isElementAccessExpression(parent) && parent.getExpression() === use) return !isWritten(parent);
     return false;
   });
   readOnlyTables.set(decl, known);

@@ -676,7 +676,8 @@ class Lowerer {
     } finally {
       this.scopes.push(...inner);
     }
-    const loc = this.loc(decl);
+    // (the comment above the declaration names the table's own file)
+    const loc = { ...this.loc(decl), file: decl.getSourceFile().getFilePath() as string };
     const ctor = type === 'number[]' ? 'Array' : type;
     this.tables.push({ k: 'decl', name: irName, type, init: { k: 'alloc', ctor, len: b.num(values.length), values: values as number[] }, mutable: false, loc });
     return irName;

@@ -29,7 +29,7 @@
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import type { Expr, FunctionIR, Stmt } from '../ir/nodes.ts';
-import { forEachExpr, ownExprs, renameExpr, renameIn, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
+import { forEachExpr, ownExprs, renameExpr, renameIn, someExpr, someIn, visitStmts, writtenIn } from '../ir/walk.ts';
 import { canonicalCounter } from './lower/index.ts';
 
 type Live = ReadonlySet<string>;
@@ -61,7 +61,7 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
     if (s.k !== 'loop' || s.doWhile || s.counter || s.init.length !== 1) return;
     const init = s.init[0]!;
     if (init.k !== 'assign' || (init.op && init.op !== '=') || !candidates.has(init.name) || declOf.get(init.name)!.type !== 'number') return;
-    if (someIn(init.e, (x) => x.k === 'var' && x.name === init.name) || liveness.afterLoop.get(s)?.has(init.name)) return;
+    if (reads(init.e, init.name) || liveness.afterLoop.get(s)?.has(init.name)) return;
     if (canonicalCounter([b.decl(init.name, 'number', init.e, true)], s.test, s.update, s.body)) headCounter.set(s, init.name);
   });
 
@@ -76,10 +76,10 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
       !liveness.atBodyStart.get(loop)?.has(v) &&
       !liveness.afterLoop.get(loop)?.has(v) &&
       !mentions([...loop.init, ...loop.update], v) &&
-      !(loop.test && someIn(loop.test, (x) => x.k === 'var' && x.name === v)) &&
+      !(loop.test && reads(loop.test, v)) &&
       // declared at the body's top with a 0 (its first write is in a branch or a nested loop),
       // it is one more value to save per iteration where reverse mode tapes the loop anyway
-      (plainFirstWrite(loop.body, v) || (independent.get(loop) ?? independent.set(loop, likelyIndependent(loop, headCounter.has(loop), liveness)).get(loop)!)));
+      (firstPlainWrite(loop.body, v) >= 0 || (independent.get(loop) ?? independent.set(loop, likelyIndependent(loop, headCounter.has(loop), liveness)).get(loop)!)));
   type Around = { loop: Extract<Stmt, { k: 'loop' }>; declared: Set<string> }[];
   /** Records the uses of statement s (its own expressions; `head`: the counter of the loop whose head s is part of). */
   const uses = (s: Stmt, around: Around, head: { loop: Stmt; name: string } | null): void => {
@@ -182,9 +182,9 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
           const type = declOf.get(v)!.type;
           // the first write, when it is a plain assignment of the body itself, becomes the
           // declaration (a `const` where nothing else writes it); otherwise one starting at 0
-          const first = body.findIndex((x) => mentions([x], name));
+          const first = firstPlainWrite(body, name);
           const at = body[first];
-          if (at?.k === 'assign' && at.name === name && (!at.op || at.op === '=') && !someIn(at.e, (x) => x.k === 'var' && x.name === name)) {
+          if (at?.k === 'assign') {
             const rest = [...body.slice(0, first), ...body.slice(first + 1)];
             const written = writtenIn(rest).has(name);
             body = [...body.slice(0, first), { k: 'decl', name, type, init: at.e, mutable: written, ...(at.loc ? { loc: at.loc } : {}) }, ...body.slice(first + 1)];
@@ -197,11 +197,14 @@ export function privatizeLoopLocals(fn: FunctionIR, namer: Namer): FunctionIR {
   return { ...fn, locals, body: rewrite(fn.body) };
 }
 
-/** Whether the first statement of the body that mentions v is a plain assignment `v = e` (e not reading v). */
-function plainFirstWrite(body: Stmt[], v: string): boolean {
-  const first = body.find((x) => mentions([x], v));
-  return first?.k === 'assign' && first.name === v && (!first.op || first.op === '=') && !someIn(first.e, (x) => x.k === 'var' && x.name === v);
+/** Where the first statement of the body that mentions v is, when it is a plain assignment `v = e` (e not reading v); else -1. */
+function firstPlainWrite(body: Stmt[], v: string): number {
+  const k = body.findIndex((x) => mentions([x], v));
+  const first = body[k];
+  return first?.k === 'assign' && first.name === v && (!first.op || first.op === '=') && !reads(first.e, v) ? k : -1;
 }
+
+const reads = (e: Expr, v: string): boolean => someIn(e, (x) => x.k === 'var' && x.name === v);
 
 /**
  * Whether reverse mode will likely run the loop's iterations independently (fused with their
@@ -230,12 +233,12 @@ function likelyIndependent(loop: Extract<Stmt, { k: 'loop' }>, headCounter: bool
     // a sum: every write is w = w ± e with e not reading w, and no other statement reads w
     let sum = true;
     visitStmts(loop.body, (s) => {
-      const reads = ownExprs(s).some((e) => someIn(e, (x) => x.k === 'var' && x.name === w));
+      const readsW = ownExprs(s).some((e) => reads(e, w));
       if ((s.k === 'assign' || s.k === 'decl') && s.name === w) {
         const e = s.k === 'assign' ? s.e : s.init;
-        const accumulates = s.k === 'assign' && e !== null && e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === w && !someIn(e.args[1]!, (x) => x.k === 'var' && x.name === w);
+        const accumulates = s.k === 'assign' && e !== null && e.k === 'op' && (e.op === '+' || e.op === '-') && e.args[0]!.k === 'var' && e.args[0]!.name === w && !reads(e.args[1]!, w);
         if (!accumulates) sum = false;
-      } else if (reads) sum = false;
+      } else if (readsW) sum = false;
     });
     if (!sum) return false;
   }
@@ -243,12 +246,7 @@ function likelyIndependent(loop: Extract<Stmt, { k: 'loop' }>, headCounter: bool
 }
 
 function mentions(stmts: Stmt[], v: string): boolean {
-  let found = false;
-  visitStmts(stmts, (s) => {
-    if ((s.k === 'decl' || s.k === 'assign') && s.name === v) found = true;
-    for (const e of ownExprs(s)) if (someIn(e, (x) => x.k === 'var' && x.name === v)) found = true;
-  });
-  return found;
+  return writtenIn(stmts).has(v) || someExpr(stmts, (x) => x.k === 'var' && x.name === v);
 }
 
 /** What `break` and `continue` inside a loop body lead to: the variables live there. */
@@ -314,6 +312,6 @@ class Liveness {
 }
 
 function withReads(live: Set<string>, exprs: Expr[]): Set<string> {
-  for (const e of exprs) forEachExpr(e, (x) => { if (x.k === 'var') live.add(x.name); });
+  for (const e of exprs) b.varsOf(e, live);
   return live;
 }

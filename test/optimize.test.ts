@@ -16,6 +16,7 @@ import { promoteLoopSums } from '../packages/adgen/src/optimize/scalar-promotion
 import { useKnownZeros } from '../packages/adgen/src/optimize/known-zero.ts';
 import { fuseLoops } from '../packages/adgen/src/optimize/fusion.ts';
 import { forwardStores } from '../packages/adgen/src/optimize/forwarding.ts';
+import { dropWriteOnlyArrays, overwriteZeroedArrays } from '../packages/adgen/src/optimize/zeroed-arrays.ts';
 import { removeDeadVariables } from '../packages/adgen/src/optimize/dead-variables.ts';
 import { reuseKernelValues } from '../packages/adgen/src/optimize/kernel-values.ts';
 import { reuseScratchArrays } from '../packages/adgen/src/optimize/scratch.ts';
@@ -161,6 +162,45 @@ test('no fusion across iterations, through a scalar, past a break or call, or be
   // the second loop's bound is what the first one changes
   const bound = print(fuseLoops(fn([countingLoop('i', b.v('n'), [b.assign('n', b.ONE, '-=')]), countingLoop('i', b.v('n'), [])], params)));
   assert.not.ok(fused(bound));
+});
+
+test('an adjoint array zeroed after each use and added into at the next one is overwritten instead, and its zeroing goes', () => {
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'n', type: 'number' }, { name: 'm', type: 'number' }];
+  const down = (i: string, bound: string, body: Stmt[]): Stmt => ({ k: 'loop', init: [b.decl(i, 'number', b.op('-', b.v(bound), b.ONE))], test: b.op('>=', b.v(i), b.ZERO), update: [b.assign(i, b.ONE, '-=')], body, doWhile: false });
+  const addInto = down('j', 'n', [b.store('a', b.v('j'), b.idx('x', b.v('j')), '+=')]);
+  const readOthers = down('j', 'n', [b.store('x', b.v('j'), b.idx('a', b.op('-', b.v('n'), b.v('j'))))]);
+  const useAndZero = down('k', 'n', [b.decl('t', 'number', b.idx('a', b.v('k')), false), b.store('a', b.v('k'), b.ZERO), b.store('x', b.v('k'), b.v('t'), '+=')]);
+  const window = (middle: Stmt[], first = addInto, last = useAndZero, extra: Stmt[] = []) =>
+    print(overwriteZeroedArrays(fn([alloc('a'), countingLoop('i', b.v('m'), [first, ...middle, last]), ...extra], params)));
+  const out = window([readOthers]);
+  assert.match(out, 'a[j] = x[j];');
+  assert.not.match(out, 'a[j] +=');
+  assert.not.match(out, 'a[k] = 0');
+  // one loop that first loads element k (a zero) and last zeroes it: the load is 0
+  const single = print(overwriteZeroedArrays(fn([alloc('a'), countingLoop('i', b.v('m'), [useAndZero])], params)));
+  assert.match(single, 'const t = 0;');
+  assert.not.match(single, 'a[k] = 0');
+  const kept = (o: string) => o.includes('a[k] = 0') && o.includes('a[j] +=');
+  // A reading another element, a store or a break between, another header, a bound that changes
+  assert.ok(kept(window([], down('j', 'n', [b.store('a', b.v('j'), b.idx('a', b.op('+', b.v('j'), b.ONE)), '+=')]))));
+  assert.ok(kept(window([b.store('a', b.ZERO, b.ONE)])));
+  assert.ok(kept(window([b.ifs(b.v('c'), [{ k: 'break' }])])));
+  assert.ok(kept(window([], down('j', 'm', [b.store('a', b.v('j'), b.idx('x', b.v('j')), '+=')]))));
+  assert.ok(kept(window([b.assign('n', b.ONE, '-=')])));
+  // the zeros are read after the loop, or the array is returned
+  assert.ok(kept(window([], addInto, useAndZero, [b.store('x', b.ZERO, b.idx('a', b.ZERO))])));
+  assert.ok(kept(window([], addInto, useAndZero, [{ k: 'return', e: b.v('a') }])));
+  // a parameter array may hold anything on entry
+  assert.ok(kept(print(overwriteZeroedArrays(fn([countingLoop('i', b.v('m'), [addInto, useAndZero])], [...params, { name: 'a', type: 'Float64Array' }])))));
+});
+
+test('a stored value added into next is stored once, and an array nothing reads loses its stores', () => {
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'k', type: 'number' }];
+  const added = print(forwardStores(fn([alloc('g'), b.decl('t', 'number', b.idx('x', b.ZERO), false), b.store('g', b.v('k'), b.v('t')), b.store('g', b.v('k'), b.idx('x', b.ONE), '+='), b.store('x', b.ZERO, b.idx('g', b.v('k')))], params)));
+  assert.match(added, 'const t = x[0]; const _gAt = t + x[1]; g[k] = _gAt; x[0] = _gAt;');
+  const writeOnly = print(dropWriteOnlyArrays(fn([alloc('g'), alloc('h'), b.store('g', b.v('k'), b.ONE), b.store('h', b.v('k'), b.ONE), b.store('x', b.ZERO, b.idx('h', b.v('k')))], params)));
+  assert.not.match(writeOnly, 'g[k]');
+  assert.match(writeOnly, 'h[k] = 1;');
 });
 
 test('a stored element read back is kept in a local, and a store overwritten before any read is dropped', () => {

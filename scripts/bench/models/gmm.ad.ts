@@ -207,7 +207,6 @@ export function gmmObjectiveVjp(
   }
   // gmm.ts:51  const xcentered = new Float64Array(d);
   const xcentered = new Float64Array(d);
-  const xcentered_bar = new Float64Array(xcentered.length);
   // gmm.ts:52  const qxcentered = new Float64Array(d);
   const qxcentered = new Float64Array(d);
   const qxcentered_bar = new Float64Array(qxcentered.length);
@@ -373,15 +372,16 @@ export function gmmObjectiveVjp(
         // adjoint of gmm.ts:73
         for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
-          qxcentered_bar[id] += 2 * sqnorm_bar * _qxcenteredAll0[_qxcenteredOff0 + id];
+          qxcentered_bar[id] = 2 * sqnorm_bar * _qxcenteredAll0[_qxcenteredOff0 + id];
         }
         // adjoint of gmm.ts:72  let sqnorm = 0;
         sqnorm_bar = 0;
         // adjoint of gmm.ts:66
         for (let i = Math.ceil(d) - 1; i >= 0; i--) {
           // adjoint of gmm.ts:67
-          let _xcentered_barAt = xcentered_bar[i];
-          const _xcenteredAll0At2 = _xcenteredAll0[_xcenteredOff0 + i];
+          let _xcentered_barAt = 0;
+          const _xcenteredAll0At3 = _xcenteredAll0[_xcenteredOff0 + i];
+          const _xcenteredAll0At2 = _xcenteredAll0At3;
           for (let j = Math.ceil(d) - 1; j >= i + 1; j--) {
             // adjoint of gmm.ts:69  li++;
             li--;
@@ -390,21 +390,16 @@ export function gmmObjectiveVjp(
             icf_bar[li] += _qxcentered_barAt * _xcenteredAll0At2;
             _xcentered_barAt += icf[li] * _qxcentered_barAt;
           }
-          xcentered_bar[i] = _xcentered_barAt;
-        }
-        // adjoint of gmm.ts:62
-        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
-          const _i3 = ik * d + id;
+          // adjoint of gmm.ts:62
+          const _i3 = ik * d + i;
           // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-          const _b3 = qxcentered_bar[id];
-          qxcentered_bar[id] = 0;
-          qdiags_bar[_i3] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
-          const _xcentered_barAt1 = xcentered_bar[id] + qdiags[_i3] * _b3;
+          const _b3 = qxcentered_bar[i];
+          qdiags_bar[_i3] += _b3 * _xcenteredAll0At3;
+          const _xcentered_barAt1 = _xcentered_barAt + qdiags[_i3] * _b3;
           // adjoint of gmm.ts:58
-          const _i2 = ik * d + id;
+          const _i2 = ik * d + i;
           // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
           const _b2 = _xcentered_barAt1;
-          xcentered_bar[id] = 0;
           means_bar[_i2] -= _b2;
         }
       }
@@ -1365,15 +1360,16 @@ export function _gmmObjectiveVjp(
         // adjoint of gmm.ts:73
         for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           // adjoint of gmm.ts:74  sqnorm += qxcentered[id] * qxcentered[id];
-          qxcentered_bar[id] += 2 * sqnorm_bar * _qxcenteredAll0[_qxcenteredOff0 + id];
+          qxcentered_bar[id] = 2 * sqnorm_bar * _qxcenteredAll0[_qxcenteredOff0 + id];
         }
         // adjoint of gmm.ts:72  let sqnorm = 0;
         sqnorm_bar = 0;
         // adjoint of gmm.ts:66
         for (let i = Math.ceil(d) - 1; i >= 0; i--) {
           // adjoint of gmm.ts:67
-          let _xcentered_barAt = xcentered_bar[i];
-          const _xcenteredAll0At2 = _xcenteredAll0[_xcenteredOff0 + i];
+          let _xcentered_barAt = 0;
+          const _xcenteredAll0At3 = _xcenteredAll0[_xcenteredOff0 + i];
+          const _xcenteredAll0At2 = _xcenteredAll0At3;
           for (let j = Math.ceil(d) - 1; j >= i + 1; j--) {
             // adjoint of gmm.ts:69  li++;
             li--;
@@ -1382,22 +1378,19 @@ export function _gmmObjectiveVjp(
             icf_bar[li] += _qxcentered_barAt * _xcenteredAll0At2;
             _xcentered_barAt += icf[li] * _qxcentered_barAt;
           }
-          xcentered_bar[i] = _xcentered_barAt;
-        }
-        // adjoint of gmm.ts:62
-        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
-          const _i4 = ik * d + id;
+          // adjoint of gmm.ts:62
+          const _i4 = ik * d + i;
           // adjoint of gmm.ts:63  qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
-          const _b3 = qxcentered_bar[id];
-          qxcentered_bar[id] = 0;
-          qdiags_bar[_i4] += _b3 * _xcenteredAll0[_xcenteredOff0 + id];
-          const _xcentered_barAt1 = xcentered_bar[id] + qdiags[_i4] * _b3;
-          // adjoint of gmm.ts:58
+          const _b3 = qxcentered_bar[i];
+          qdiags_bar[_i4] += _b3 * _xcenteredAll0At3;
+          xcentered_bar[i] = _xcentered_barAt + qdiags[_i4] * _b3;
+        }
+        // adjoint of gmm.ts:58
+        for (let id = Math.ceil(d) - 1; id >= 0; id--) {
           const _i2 = ix * d + id;
           const _i3 = ik * d + id;
           // adjoint of gmm.ts:59  xcentered[id] = x[ix * d + id] - means[ik * d + id];
-          const _b2 = _xcentered_barAt1;
-          xcentered_bar[id] = 0;
+          const _b2 = xcentered_bar[id];
           x_bar[_i2] += _b2;
           means_bar[_i3] -= _b2;
         }

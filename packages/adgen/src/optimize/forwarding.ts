@@ -55,17 +55,20 @@ function forward(stmts: Stmt[], ctx: Ctx): Stmt[] {
     const s = out[i]!;
     if (s.k !== 'store' || !movable(s, ctx)) continue;
     const load: Extract<Expr, { k: 'idx' }> = { k: 'idx', arr: s.arr, i: s.i };
+    // `a[i] = t; …; a[i] += e` becomes `a[i] = t + e` (the first store is then dead); a stored
+    // expression is not given a name only for that
+    const addsHere = (t: Stmt) => (s.op ?? '=') === '=' && s.e.k === 'var' && addsInto(t, load);
     let last = i;
     // statements up to j - 1 leave the element as stored: one that reads it sees the stored value
     for (let j = i + 1; j < out.length; j++) {
       const t = out[j]!;
-      if (!compound(t) && loadsOf(t).some((l) => sameExpr(l, load))) last = j;
+      if (!compound(t) && (loadsOf(t).some((l) => sameExpr(l, load)) || addsHere(t))) last = j;
       if (!unchangedBy(load, [t], ctx)) break;
     }
     if (last === i) continue;
     const op = s.op ?? '=';
     const value: Expr = op === '=' ? s.e : { k: 'op', op: op[0]!, args: [load, s.e] };
-    const reads = out.slice(i + 1, last + 1);
+    const reads = out.slice(i + 1, last + 1).map((t) => (addsHere(t) ? explicitStore(t as Store, load) : t));
     let stored: Stmt[];
     let name: string;
     if (op === '=' && s.e.k === 'var' && !writtenIn(reads).has(s.e.name)) {
@@ -79,6 +82,15 @@ function forward(stmts: Stmt[], ctx: Ctx): Stmt[] {
     i += stored.length - 1;
   }
   return out;
+}
+
+/** `load[i] op= e` with op not `=`. */
+function addsInto(t: Stmt, load: Extract<Expr, { k: 'idx' }>): boolean {
+  return t.k === 'store' && t.arr === load.arr && sameExpr(t.i, load.i) && (t.op ?? '=') !== '=';
+}
+
+function explicitStore(t: Store, load: Expr): Store {
+  return { ...t, op: '=', e: { k: 'op', op: t.op![0]!, args: [load, t.e] } };
 }
 
 /** A store is dead when a later store to the same element comes before any read of the array. */

@@ -1522,6 +1522,18 @@ export class ReverseTransformer {
       for (const n of writtenIn(stmts)) names.add(n);
       return names;
     };
+    // a variable of the iteration that the adjoint writes before it reads it (`li = _s0`, the
+    // restore of an overwritten value) is not popped, but the adjoint's scope still declares it
+    const inAdj = mentioned(body.adj);
+    const adjDecls = new Set<string>();
+    visitStmts([...pops, ...recomputed, ...body.adj], (st) => {
+      if (st.k === 'decl') adjDecls.add(st.name);
+    });
+    for (const [v, type] of declared) {
+      if (!inAdj.has(v) || adjDecls.has(v) || hoisted.has(v) || expanded?.arrays.has(v)) continue;
+      if (type !== 'number') return null;
+      pops.unshift(b.decl(v, 'number', b.ZERO, true));
+    }
     const inFwd = mentioned(body.fwd);
     const offsets = expanded?.offsets ?? [];
     const forward = [...region.hoisted.filter((d) => d.k === 'decl' && inFwd.has(d.name)), ...offsets, ...body.fwd, ...pushes];

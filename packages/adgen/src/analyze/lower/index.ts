@@ -589,7 +589,7 @@ class Lowerer {
     }
     if (Node.isIdentifier(inner)) {
       if (this.arrayName(inner)) this.error('AD1001', e, `A second name for the array '${inner.getText()}'`, `Use '${inner.getText()}' itself, or copy it with ${inner.getText()}.slice().`);
-      else if (!this.lookup(inner.getText())) this.error('AD1001', e, `The array '${inner.getText()}' from outside the function`, 'Pass it in as a parameter; a module-level const table of numbers is read in place only where nothing writes it or passes it on (and, exported, is declared readonly number[]).');
+      else if (!this.lookup(inner.getText())) this.error('AD1001', e, `The array '${inner.getText()}' from outside the function`, 'Pass it in as a parameter; a module-level const table that lists its numbers ([0.5, 1.5, …], new Float64Array([…])) is read in place where nothing writes it or passes it on (and, exported, is declared readonly number[]).');
       else this.error('AD1013', e, name);
       return;
     }
@@ -660,7 +660,9 @@ class Lowerer {
     if (!decl || !Node.isVariableDeclaration(decl)) return null;
     const statement = decl.getVariableStatement();
     if (!statement || statement.getParent() !== decl.getSourceFile() || statement.getDeclarationKind() !== 'const') return null;
-    const type = classifyType(decl.getType());
+    // `[…] as const` is a readonly tuple of its numbers: a number[] table
+    const classified = classifyType(decl.getType());
+    const type = classified === 'tuple' ? 'number[]' : classified;
     if (type !== 'number[]' && type !== 'Float64Array' && type !== 'Float32Array') return null;
     const init = decl.getInitializer();
     const listed = init ? listedElements(unwrap(init)) : null;
@@ -1289,6 +1291,7 @@ function constantValue(e: Expression, depth = 0): number | null {
     if (args.some((a) => a === null)) return null;
     return (Math[name as 'max'] as (...xs: number[]) => number)(...(args as number[]));
   }
+  if (Node.isPropertyAccessExpression(e) && e.getName() === 'length') return tableLength(e.getExpression());
   if (Node.isPropertyAccessExpression(e)) return numberConstant(e);
   if (Node.isIdentifier(e)) {
     const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
@@ -1298,6 +1301,21 @@ function constantValue(e: Expression, depth = 0): number | null {
     }
   }
   return null;
+}
+
+/**
+ * `T.length` of a module-level const table listed element by element (`const M = T.length`), when
+ * nothing writes the table or passes it on (a number[] could grow).
+ */
+function tableLength(e: Expression): number | null {
+  if (!Node.isIdentifier(e)) return null;
+  const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
+  if (!decl || !Node.isVariableDeclaration(decl) || decl.getVariableStatement()?.getDeclarationKind() !== 'const' || decl.getVariableStatement()?.getParent() !== decl.getSourceFile()) return null;
+  const init = decl.getInitializer();
+  const listed = init ? listedElements(unwrap(init)) : null;
+  if (!listed || !onlyReadByElement(decl)) return null;
+  // an exported table could be changed by any module that imports it, unless its type forbids that
+  return decl.isExported() && !decl.getType().isReadonlyArray?.() && !decl.getType().getText().startsWith('readonly ') ? null : listed.length;
 }
 
 function resolveFunction(id: Node): FunctionLike | null {

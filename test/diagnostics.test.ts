@@ -228,6 +228,25 @@ test('a parameter or local rejected for its type is reported once, not again at 
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1011', 4], ['AD1011', 7]]);
 });
 
+test('AD1001 for an increment inside an expression only where its order would matter or it may not run', async () => {
+  const body = [
+    '  let k = 0;',
+    '  let s = v[k++] * v[k];', // 6: k read again
+    '  s += x > 0 ? v[k++] : 0;', // 7: an arm of ?:
+    '  if (x > 0 && v[k++] > 0) s += 1;', // 8: the right of &&
+    '  s += v[v[0]++];', // 9: an element
+    '  do {',
+    '    if (s > 9) continue;',
+    '    s += 1;',
+    '  } while (--k > 0);', // 13: a do…while test its body may skip
+    '  return s + v[k++];',
+  ].join('\n');
+  const ds = await diagnose(fn(body, 'x: number, v: Float64Array'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 6], ['AD1001', 7], ['AD1001', 8], ['AD1001', 9], ['AD1001', 13]]);
+  assert.match(ds[0]!.message, "also reads 'k'");
+  assert.match(ds[1]!.message, 'may not run');
+});
+
 test('AD1001 for bitwise operators says to use Math.trunc / Math.floor, once per operator', async () => {
   const ds = await diagnose(fn('  let k = (x * 6) | 0;\n  k |= 1;\n  return ~~x + (k >> 1);'));
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 5], ['AD1001', 6], ['AD1001', 7], ['AD1001', 7]]);

@@ -69,6 +69,14 @@ class Lowerer {
   private scopes: Map<string, string>[] = [];
   readonly callees = new Map<string, CalleeRef>();
   private forOfCount = 0;
+  /**
+   * Statements that increments inside an expression (`r[k++] = e`, `while (i-- > 0)`) run before
+   * the statement or test they sit in, with the node in which their variable may appear only
+   * once (so no other read sees the order of evaluation change); null where none may run.
+   */
+  private before: { stmts: Stmt[]; scope: Node; after: Stmt[] | null } | null = null;
+  /** > 0 inside an arm of `?:` or the right of `&&`/`||`, which may not run */
+  private conditional = 0;
   /** copies of module-level constant tables the function reads, placed at its top (moduleTable) */
   private readonly tables: Stmt[] = [];
   /** What the function returns (known before its body is lowered). */
@@ -344,20 +352,21 @@ class Lowerer {
     const loc = this.loc(s);
     if (Node.isBlock(s)) return this.inScope(() => this.statements(s.getStatements()));
     if (Node.isEmptyStatement(s)) return [];
-    if (Node.isVariableStatement(s)) return this.variableStatement(s.getDeclarations(), loc);
-    if (Node.isExpressionStatement(s)) return this.expressionStatement(s.getExpression(), loc);
+    if (Node.isVariableStatement(s)) return this.withIncrements(s, () => this.variableStatement(s.getDeclarations(), loc));
+    if (Node.isExpressionStatement(s)) return this.withIncrements(s, () => this.expressionStatement(s.getExpression(), loc));
     if (Node.isIfStatement(s)) {
-      const c = this.expr(s.getExpression());
+      const pre: Stmt[] = [];
+      const c = this.withIncrements(s.getExpression(), () => this.expr(s.getExpression()), pre);
       const then = this.block(s.getThenStatement());
       const elseNode = s.getElseStatement();
-      return [{ k: 'if', c, then, else: elseNode ? this.block(elseNode) : [], loc }];
+      return [...pre, { k: 'if', c, then, else: elseNode ? this.block(elseNode) : [], loc }];
     }
     if (Node.isForStatement(s)) return this.inScope(() => this.forStatement(s, loc));
-    if (Node.isWhileStatement(s)) {
-      return [{ k: 'loop', init: [], test: this.expr(s.getExpression()), update: [], body: this.block(s.getStatement()), doWhile: false, loc }];
-    }
-    if (Node.isDoStatement(s)) {
-      return [{ k: 'loop', init: [], test: this.expr(s.getExpression()), update: [], body: this.block(s.getStatement()), doWhile: true, loc }];
+    if (Node.isWhileStatement(s) || Node.isDoStatement(s)) {
+      const pre: Stmt[] = [];
+      const test = this.withIncrements(s.getExpression(), () => this.expr(s.getExpression()), pre);
+      const loop: Stmt = { k: 'loop', init: [], test, update: [], body: this.block(s.getStatement()), doWhile: Node.isDoStatement(s), loc };
+      return [this.testAtTop(loop, pre, s.getExpression())];
     }
     if (Node.isForOfStatement(s)) return this.inScope(() => this.forOfStatement(s, loc));
     if (Node.isBreakStatement(s) || Node.isContinueStatement(s)) {
@@ -367,7 +376,12 @@ class Lowerer {
       }
       return [{ k: Node.isBreakStatement(s) ? 'break' : 'continue', loc }];
     }
-    if (Node.isReturnStatement(s)) return this.returnStatement(s.getExpression(), loc);
+    if (Node.isReturnStatement(s)) {
+      // (nothing runs after a return: its increments all go before it)
+      const pre: Stmt[] = [];
+      const ret = this.withIncrements(s, () => this.returnStatement(s.getExpression(), loc), pre);
+      return [...pre, ...ret];
+    }
     if (Node.isFunctionDeclaration(s) || Node.isClassDeclaration(s)) {
       this.error('AD1004', s, Node.isFunctionDeclaration(s) ? 'A nested function' : 'A class');
       return [];
@@ -382,6 +396,91 @@ class Lowerer {
     const [desc, hint] = what[s.getKindName()] ?? [`A ${s.getKindName()}`, 'Rewrite it with the constructs of SPEC §1.'];
     this.error('AD1001', s, desc, hint);
     return [];
+  }
+
+  /**
+   * Lowers one statement (or condition, or loop test) in which increments may sit inside
+   * expressions: their statements go before it, into `pre` when given, else in front of the
+   * statements lowered. Where `pre` is not given, a postfix step goes after the statement
+   * (`r[k++] = e` is `r[k] = e; k++`, the form reverse mode steps back without a tape).
+   */
+  private withIncrements<T>(scope: Node, lower: () => T, pre?: Stmt[]): T extends Stmt[] ? Stmt[] : T;
+  private withIncrements<T>(scope: Node, lower: () => T, pre?: Stmt[]): T | Stmt[] {
+    const [outer, outerConditional] = [this.before, this.conditional];
+    this.before = { stmts: [], scope, after: pre ? null : [] };
+    this.conditional = 0;
+    try {
+      const out = lower();
+      const { stmts, after } = this.before;
+      if (pre) {
+        pre.push(...stmts);
+        return out;
+      }
+      return stmts.length + after!.length === 0 ? out : [...stmts, ...(out as Stmt[]), ...after!];
+    } finally {
+      this.before = outer;
+      this.conditional = outerConditional;
+    }
+  }
+
+  /**
+   * A loop whose test increments (`while (i-- > 0)`): the increments and the test move into the
+   * body, `{ pre; if (!test) break; … }` (a do…while checks at the end of its body, so a
+   * `continue` there, which would skip the check, gets AD1001).
+   */
+  private testAtTop(loop: Extract<Stmt, { k: 'loop' }>, pre: Stmt[], testNode: Node): Stmt {
+    if (pre.length === 0 || !loop.test) return loop;
+    const loc = loop.loc;
+    const exit: Stmt = { k: 'if', c: b.op('!', loop.test), then: [{ k: 'break', ...(loc ? { loc } : {}) }], else: [], ...(loc ? { loc } : {}) };
+    if (loop.doWhile && continuesLoop(loop.body)) {
+      this.error('AD1001', testNode, `An increment in the test of a do…while whose body may 'continue'`, 'Increment in a statement of its own at the end of the body.');
+      return loop;
+    }
+    const { counter: _counter, ...rest } = loop;
+    return { ...rest, test: null, body: loop.doWhile ? [...loop.body, ...pre, exit] : [...pre, exit, ...loop.body] };
+  }
+
+  /**
+   * `k++`, `--k` inside an expression: `const _old = k; k = k + 1` (or just the step, for a
+   * prefix) before the statement, and the value. Only where the step cannot change another read:
+   * k a number variable named nowhere else in the statement, and not in a part that may not run.
+   */
+  private incrementInExpression(e: import('ts-morph').PrefixUnaryExpression | import('ts-morph').PostfixUnaryExpression): Expr {
+    const tok = e.getOperatorToken();
+    const operand = unwrap(e.getOperand());
+    const text = e.getText();
+    const refuse = (why: string): Expr => {
+      this.error('AD1001', e, `'${text}' inside an expression ${why}`, 'Increment in a statement of its own.');
+      return b.ZERO;
+    };
+    if (!this.before) return refuse('here');
+    if (!Node.isIdentifier(operand)) return refuse('(only a number variable may step inside an expression)');
+    if (this.conditional > 0) return refuse("in a part that may not run (an arm of '?:', the right of '&&' or '||')");
+    const symbol = operand.getSymbol();
+    const uses = this.before.scope.getDescendantsOfKind(SyntaxKind.Identifier).filter((id) => id.getText() === operand.getText() && id.getSymbol() === symbol);
+    if (uses.length + (Node.isIdentifier(this.before.scope) ? 1 : 0) > 1) return refuse(`that also reads '${operand.getText()}' (the order of evaluation would matter)`);
+    const name = this.lookup(operand.getText());
+    if (name && this.locals.get(name) !== 'number') return refuse('(only a number variable may step inside an expression)');
+    const loc = this.loc(e);
+    const step = this.assignmentOf(operand, tok === SyntaxKind.PlusPlusToken ? '+' : '-', b.ONE, loc, e);
+    if (!name || step.length === 0) return b.ZERO;
+    if (Node.isPrefixUnaryExpression(e) || this.before.after) {
+      (Node.isPrefixUnaryExpression(e) ? this.before.stmts : this.before.after!).push(...step);
+      return b.v(name);
+    }
+    // (`k.old` cannot be a source name, so it hides none; its IR name is k_old)
+    const old = this.declare(`${operand.getText()}.old`, 'number');
+    this.before.stmts.push({ k: 'decl', name: old, type: 'number', init: b.v(name), mutable: false, loc }, ...step);
+    return b.v(old);
+  }
+
+  private mayNotRun<T>(lower: () => T): T {
+    this.conditional++;
+    try {
+      return lower();
+    } finally {
+      this.conditional--;
+    }
   }
 
   private variableStatement(decls: import('ts-morph').VariableDeclaration[], loc: Loc, loopVariable = false): Stmt[] {
@@ -780,21 +879,24 @@ class Lowerer {
   private forStatement(s: import('ts-morph').ForStatement, loc: Loc): Stmt[] {
     const initNode = s.getInitializer();
     let init: Stmt[] = [];
+    // increments in the initialiser run once, before the loop
+    const beforeLoop: Stmt[] = [];
     if (initNode) {
       // the one variable of `for (let i = 0; …)` may be declared again by a sibling loop; the
       // variables of `for (let i = 0, n = x.length; …)` are not counters and stay unique
-      if (Node.isVariableDeclarationList(initNode)) init = this.variableStatement(initNode.getDeclarations(), loc, initNode.getDeclarations().length === 1);
-      else init = this.expressionStatement(initNode as Expression, loc);
+      const lowerInit = () => (Node.isVariableDeclarationList(initNode) ? this.variableStatement(initNode.getDeclarations(), loc, initNode.getDeclarations().length === 1) : this.expressionStatement(initNode as Expression, loc));
+      init = this.withIncrements(initNode, lowerInit, beforeLoop);
     }
     const condNode = s.getCondition();
-    const test = condNode ? this.expr(condNode) : null;
+    const pre: Stmt[] = [];
+    const test = condNode ? this.withIncrements(condNode, () => this.expr(condNode), pre) : null;
     const incr = s.getIncrementor();
-    const update = incr ? this.expressionStatement(incr, loc) : [];
+    const update = incr ? this.withIncrements(incr, () => this.expressionStatement(incr, loc)) : [];
     const body = this.block(s.getStatement());
-    const loop: Stmt = { k: 'loop', init, test, update, body, doWhile: false, loc };
+    const loop: Extract<Stmt, { k: 'loop' }> = { k: 'loop', init, test, update, body, doWhile: false, loc };
     const counter = canonicalCounter(init, test, update, body);
-    if (counter) loop.counter = counter;
-    return [loop];
+    if (counter && pre.length === 0) loop.counter = counter;
+    return [...beforeLoop, condNode ? this.testAtTop(loop, pre, condNode) : loop];
   }
 
   /** `for (const v of arr)` → an index loop over arr with `v = arr[i]`. */
@@ -938,7 +1040,8 @@ class Lowerer {
           return b.ZERO;
         }
       }
-      return b.op(o, this.expr(e.getLeft()), this.expr(e.getRight()));
+      const left = this.expr(e.getLeft());
+      return b.op(o, left, o === '&&' || o === '||' ? this.mayNotRun(() => this.expr(e.getRight())) : this.expr(e.getRight()));
     }
     if (Node.isPrefixUnaryExpression(e)) {
       const tok = e.getOperatorToken();
@@ -946,19 +1049,18 @@ class Lowerer {
         this.error('AD1001', e, "The bitwise operator '~'", BITWISE_HINT);
         return b.ZERO;
       }
+      if (tok === SyntaxKind.PlusPlusToken || tok === SyntaxKind.MinusMinusToken) return this.incrementInExpression(e);
       const a = this.expr(e.getOperand());
       if (tok === SyntaxKind.MinusToken) return a.k === 'num' ? b.num(-a.v) : b.op('neg', a);
       if (tok === SyntaxKind.PlusToken) return b.op('pos', a);
       if (tok === SyntaxKind.ExclamationToken) return b.op('!', a);
-      this.error('AD1001', e, `'${e.getText()}' inside an expression`, 'Increment in a statement of its own.');
+      this.error('AD1001', e, `The operator in '${e.getText()}'`, 'Use arithmetic and comparisons on numbers, and && || on booleans.');
       return b.ZERO;
     }
-    if (Node.isPostfixUnaryExpression(e)) {
-      this.error('AD1001', e, `'${e.getText()}' inside an expression`, 'Increment in a statement of its own.');
-      return b.ZERO;
-    }
+    if (Node.isPostfixUnaryExpression(e)) return this.incrementInExpression(e);
     if (Node.isConditionalExpression(e)) {
-      return { k: 'cond', c: this.expr(e.getCondition()), a: this.expr(e.getWhenTrue()), b: this.expr(e.getWhenFalse()) };
+      const c = this.expr(e.getCondition());
+      return { k: 'cond', c, ...this.mayNotRun(() => ({ a: this.expr(e.getWhenTrue()), b: this.expr(e.getWhenFalse()) })) };
     }
     if (Node.isCallExpression(e)) return this.callExpression(e);
     if (Node.isArrowFunction(e) || Node.isFunctionExpression(e)) {
@@ -1468,4 +1570,9 @@ export function lowerFunction(unit: FunctionUnit, bag: DiagnosticBag): { ir: Fun
 function isBooleanType(t: Type): boolean {
   if (t.isBoolean() || t.isBooleanLiteral() || t.isAny()) return true;
   return t.isUnion() && t.getUnionTypes().every((u) => u.isBoolean() || u.isBooleanLiteral());
+}
+
+/** Whether a `continue` in the statements belongs to the loop around them (not to a nested loop). */
+function continuesLoop(stmts: Stmt[]): boolean {
+  return stmts.some((s) => s.k === 'continue' || (s.k === 'if' && (continuesLoop(s.then) || continuesLoop(s.else))) || (s.k === 'block' && continuesLoop(s.body)));
 }

@@ -257,6 +257,10 @@ test('AD1001 for bitwise operators says to use Math.trunc / Math.floor, once per
 test("AD1001 for a 'var' read after its loop says to declare it with let (not 'from outside the function')", async () => {
   const ds = await diagnose(fn('  let s = 0;\n  for (var i = 0; i < 3; i++) s += x * i;\n  return s + i * x;'));
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 7]]);
+  // `var t;` in a loop keeps the value of the iteration before, which a fresh local would not
+  const carried = await diagnose(fn('  let s = 0;\n  for (let i = 0; i < 4; i++) {\n    var t: number;\n    if (i === 0) t = x;\n    t = t! * 2;\n    s += t;\n  }\n  return s;'));
+  assert.equal(carried.map((d) => [d.code, d.line]), [['AD1001', 7]]);
+  assert.match(carried[0]!.message, "keeps the value of the iteration before");
   assert.match(ds[0]!.message, "'i', declared with 'var'");
 });
 

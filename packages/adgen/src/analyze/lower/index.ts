@@ -535,6 +535,10 @@ class Lowerer {
         out.push(...this.arrayDeclaration(nameNode.getText(), cls, init, d, loc));
         continue;
       }
+      if (!init && Node.isVariableDeclarationList(list) && list.getDeclarationKind() === 'var' && this.inLoop(d)) {
+        // `var t;` does not reset t: an iteration would read what the one before left
+        this.error('AD1001', d, `'${nameNode.getText()}', declared with 'var' and no value in a loop (it keeps the value of the iteration before)`, `Declare it with 'let' before the loop, or give it a value.`);
+      }
       const e = init ? this.expr(init) : null;
       const irName = this.declare(nameNode.getText(), cls, loopVariable);
       out.push({ k: 'decl', name: irName, type: cls, init: e ?? (cls === 'number' ? b.num(0) : { k: 'bool', v: false }), mutable: mutable || !init, loc });
@@ -1111,6 +1115,15 @@ class Lowerer {
    * A variable of this function used outside the block that declares it (`var i` read after its
    * loop): reported as that (true), not as a value from outside the function.
    */
+  /** Whether the node sits in a loop of the function (its body, test or update). */
+  private inLoop(node: Node): boolean {
+    const fn = this.unit.node;
+    for (let p = node.getParent(); p && p !== fn; p = p.getParent()) {
+      if (Node.isForStatement(p) || Node.isWhileStatement(p) || Node.isDoStatement(p) || Node.isForOfStatement(p)) return true;
+    }
+    return false;
+  }
+
   private outOfScopeLocal(id: Node): boolean {
     const decl = id.getSymbol()?.getDeclarations()[0];
     const fn = this.unit.node;

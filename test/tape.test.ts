@@ -394,6 +394,27 @@ test('temporaries declared before a loop and written first in each iteration are
   assert.ok(m['adgenTapePeakBytes']!() <= 16 * z.length, `${m['adgenTapePeakBytes']!()} bytes`);
 });
 
+test('a gradient that throws after a taped loop leaves nothing on the tape for the next call (fVjp through its kernel too)', async () => {
+  const source = [
+    '/** @differentiable */',
+    'export function thrower(x: number[], k: number): number {',
+    '  const a = [0, 0, 0];',
+    '  let s = 0;',
+    '  for (let i = 0; i < x.length; i++) s = Math.sin(s) * x[i] + 1;',
+    '  a[Math.floor(k)] = s;',
+    '  return s + a[0] * a[1];',
+    '}',
+  ].join('\n');
+  const { modules } = await compile({ 'thrower.ts': source });
+  const m = modules['thrower.ts']!;
+  const x = Array.from({ length: 100 }, (_, i) => Math.sin(i));
+  m['throwerGrad']!(x, 0);
+  const peak = m['adgenTapePeakBytes']!();
+  for (let r = 0; r < 5; r++) assert.throws(() => m['throwerGrad']!(x, 5), RangeError);
+  m['throwerGrad']!(x, 0);
+  assert.is(m['adgenTapePeakBytes']!(), peak);
+});
+
 test('a cheap constant of a taped loop that only a recomputed value reads is not taped', async () => {
   // Giles' LIBOR path: lam = lambda[i - 1] is read again inside the exp that the adjoint
   // re-runs; reading lambda[i - 1] there instead leaves v, vrat and L[i] on the tape, 3 values a step

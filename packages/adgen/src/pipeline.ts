@@ -541,6 +541,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
         const writes = writesSeenBy(l);
         const { fn, namer } = normalised(l);
         const reverseOpts = { writes, callees, kernelFor: vjpKernelFor(l), incoming: incomingSeenBy(l) };
+        // the reverse kernel other files call (built first: fVjp may only call it, and then empties its tapes)
+        const kernelParams = new Set(fn.params.filter((p) => p.type !== 'boolean').map((p) => p.name));
+        const kernelActivity = withKernels.has(l) ? analyzeActivity(fn, kernelParams, writes) : null;
+        const kr = kernelActivity ? reverseKernel(structuredCloneIR(fn), kernelActivity, namer.fork(), reverseOpts) : null;
         if (l.unit.tagged && l.ir.exported) {
           const publicInputs = new Set(fn.params.filter((p) => p.active).map((p) => p.name));
           const act = analyzeActivity(fn, publicInputs, writes);
@@ -548,7 +552,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
           // compute exactly what fVjp and fJvp do, which then only call them
           const throughKernels = withKernels.has(l) && fn.returns.kind === 'number' && (writes.get(fn.name)?.size ?? 0) === 0 && fn.params.every((p) => p.type === 'boolean' || p.active);
           const jvp = throughKernels ? jvpThroughKernel(fn) : forwardPublic(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
-          const vjp = throughKernels ? { ...vjpThroughKernel(fn), usesTape: { values: false, refs: false, copies: false } } : reversePublic(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
+          const vjp = throughKernels ? { ...vjpThroughKernel(fn, kr!.usesTape), usesTape: { values: false, refs: false, copies: false } } : reversePublic(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
           plan.uses.tape ||= vjp.usesTape.values;
           plan.uses.refs ||= vjp.usesTape.refs;
           plan.uses.copies ||= vjp.usesTape.copies;
@@ -567,13 +571,10 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
             plan.prelude.push(...gpu.prelude.filter((p) => !plan.prelude.includes(p)));
           }
         }
-        if (withKernels.has(l)) {
-          const all = new Set(fn.params.filter((p) => p.type !== 'boolean').map((p) => p.name));
-          const act = analyzeActivity(fn, all, writes);
-          const kf = forwardKernel(structuredCloneIR(fn), act, namer.fork(), kernelFor(l));
+        if (kr && kernelActivity) {
+          const kf = forwardKernel(structuredCloneIR(fn), kernelActivity, namer.fork(), kernelFor(l));
           const specialised = [...(variants.get(l)?.values() ?? [])];
           const forwardVariants = specialised.map(({ params, tag }) => forwardKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), kernelFor(l), names.jvpKernelWrt(fn.name, tag)));
-          const kr = reverseKernel(structuredCloneIR(fn), act, namer.fork(), reverseOpts);
           const reverseVariants = specialised.map(({ params, tag }) => reverseKernel(structuredCloneIR(fn), analyzeActivity(fn, new Set(params), writes), namer.fork(), reverseOpts, names.vjpKernelWrt(fn.name, tag)));
           for (const k of [kr, ...reverseVariants]) {
             plan.uses.tape ||= k.usesTape.values;
@@ -682,9 +683,13 @@ function gradWrapper(fn: FunctionIR): TargetFunction {
 }
 
 /** `fVjp` as a call of the reverse kernel `_fVjp` (all inputs active, number result, no writes). */
-function vjpThroughKernel(fn: FunctionIR): TargetFunction {
+function vjpThroughKernel(fn: FunctionIR, kernelTape: { values: boolean; refs: boolean }): TargetFunction {
   const cotangent = extraParam(fn, 'cotangent');
   const body: Stmt[] = [];
+  // an entry point starts with empty tapes (the kernel does not: its caller's values are on them)
+  if (kernelTape.values) body.push(b.assign('_sp', b.ZERO));
+  if (kernelTape.refs) body.push(b.exprStmt(b.xcall('_refs.splice', b.ZERO)));
+  if (body.length > 0) body.unshift(b.comment('empty tapes (a call that threw leaves its pushes behind)'));
   const kernelArgs: Expr[] = [];
   for (const p of fn.params) {
     kernelArgs.push(b.v(p.name));

@@ -247,6 +247,12 @@ test('AD1001 for an increment inside an expression only where its order would ma
   assert.match(ds[1]!.message, 'may not run');
 });
 
+test("AD1016 also for names the generated code renames ('_a' and '_a_dot' are u_a and u_a_dot there)", async () => {
+  const ds = await diagnose(fn('  return _a * _a_dot + _ret * _ret_bar;', '_a: number, _a_dot: number, _ret: number, _ret_bar: number'));
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1016', 4], ['AD1016', 4]]);
+  assert.match(ds[0]!.message, "'_a_dot' has the name adgen gives the derivative of '_a'");
+});
+
 test('AD1001 for bitwise operators says to use Math.trunc / Math.floor, once per operator', async () => {
   const ds = await diagnose(fn('  let k = (x * 6) | 0;\n  k |= 1;\n  return ~~x + (k >> 1);'));
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 5], ['AD1001', 6], ['AD1001', 7], ['AD1001', 7]]);

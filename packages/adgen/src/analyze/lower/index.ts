@@ -178,10 +178,12 @@ class Lowerer {
         : this.returnStatement(bodyNode as Expression, this.loc(bodyNode));
     if (!bodyNode) this.error('AD1012', fn, this.unit.name, 'a declaration without a body');
     // a parameter `x_bar` beside a variable `x` would meet x's adjoint in the generated code
+    // (by the names the generated code uses: `_a_dot` and `_a` are u_a_dot and u_a there)
     for (const p of fn.getParameters()) {
       const name = p.getName();
-      const suffix = DERIVATIVE_SUFFIXES.find((x) => name.endsWith(x));
-      if (suffix && this.locals.has(name.slice(0, -suffix.length))) this.error('AD1016', p, name, name.slice(0, -suffix.length));
+      const irName = this.lookup(name) ?? name;
+      const suffix = DERIVATIVE_SUFFIXES.find((x) => irName.endsWith(x));
+      if (suffix && this.locals.has(irName.slice(0, -suffix.length))) this.error('AD1016', p, name, name.slice(0, -suffix.length));
     }
     if (this.bag.items.length > before || !params || !returns) return null;
     body.unshift(...this.tables);
@@ -1166,7 +1168,11 @@ class Lowerer {
       }
       return { k: 'stop', e: this.expr(args[0]!) };
     }
-    if (text === 'Number' && args.length === 1) return this.expr(args[0]!);
+    if (text === 'Number' && args.length === 1) {
+      // Number(c) of a boolean is 1 or 0, as +c is (the generated code spells it +c for tsc)
+      const value = this.expr(args[0]!);
+      return isBooleanType(args[0]!.getType()) ? b.op('pos', value) : value;
+    }
     if (PREDICATES.has(text) && args.length === 1) return b.op(text, this.expr(args[0]!));
     if (Node.isPropertyAccessExpression(callee) && this.arrayName(callee.getExpression())) {
       const method = callee.getName();

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GeneratedFile, ParamInfo, UnitInfo } from '../packages/adgen/src/api-types.ts';
 import { checkGenerated, parseCheckTags, runCheck } from '../packages/adgen/src/check/index.ts';
+import { recordStops } from '../packages/adgen/src/check/stop-gradient.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures', 'check');
@@ -277,6 +278,16 @@ test('runCheck: a generated derivative broken on purpose FAILs (corrupted compil
   const run = await checkGenerated([{ ...file, text: broken }], quiet);
   assert.not.ok(run.ok, run.output);
   assert.ok(run.results.some((r) => r.status === 'FAIL'));
+});
+
+test('recording stopGradient calls stops with an error past a bound, not when memory runs out', () => {
+  const stop = (x: number) => (globalThis as unknown as { __adgenCheckStopGradient: (v: number) => number }).__adgenCheckStopGradient(x);
+  assert.equal(recordStops(() => stop(2) + stop(3), 10).stops, [2, 3]);
+  assert.throws(() => recordStops(() => {
+    let y = -1;
+    while (stop(y) < 10) y *= 2;
+    return y;
+  }, 1000), /more than 1000 times/);
 });
 
 test.run();

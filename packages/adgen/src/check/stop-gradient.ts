@@ -24,10 +24,14 @@ function withHook<R>(hook: (x: number) => number, f: () => R): R {
   }
 }
 
+/** More recorded calls than this mean a loop that does not end: the record would exhaust memory first. */
+export const MAX_STOPS = 10_000_000;
+
 /** Runs `f` recording the values of every `stopGradient` call; returns them with f's result. */
-export function recordStops<R>(f: () => R): { result: R; stops: number[] } {
+export function recordStops<R>(f: () => R, max = MAX_STOPS): { result: R; stops: number[] } {
   const stops: number[] = [];
   const result = withHook((x) => {
+    if (stops.length >= max) throw new Error(`stopGradient was called more than ${max} times: the function may not terminate at this point`);
     stops.push(x);
     return x;
   }, f);

@@ -511,6 +511,25 @@ test('AD1012 also for @differentiable on a variable that is not a function', asy
   assert.match(ds[0]!.message, "'x' is a variable, not a function");
 });
 
+test('AD1012 also for @differentiable on a class, a type or a default-exported expression, and for @Differentiable', async () => {
+  const source = [
+    '/** @differentiable */',
+    'export default (x: number): number => x * x;',
+    '/** @differentiable */',
+    'export class Model {}',
+    '/** @differentiable */',
+    'export type T = number;',
+    '/** @Differentiable */',
+    'export function g(x: number): number {',
+    '  return x * x;',
+    '}',
+  ].join('\n');
+  const ds = await diagnose(source);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 2], ['AD1012', 4], ['AD1012', 6], ['AD1012', 8]]);
+  assert.match(ds[0]!.message, 'export default function f');
+  assert.match(ds[3]!.message, 'case-sensitive');
+});
+
 test('AD2005: two sources with the same file name under one --out-dir: neither is written', async () => {
   const dir = tmp();
   const [one, two] = [path.join(dir, 'a', 'model.ts'), path.join(dir, 'b', 'model.ts')];

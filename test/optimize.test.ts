@@ -275,6 +275,10 @@ test('dead variables go with their assignments; effects, outputs, shadowed names
   assert.match(out, 'let j = i; a[j] = 0;');
   // x_dot was read only by dead code: renamed for noUnusedParameters, position kept
   assert.match(out, 'function f(x: number, _x_dot: number, a: Float64Array)');
+  // a number parameter assigned and never read again: the assignment goes (the caller cannot see it)
+  const reset = print(removeDeadVariables(fn([b.assign('x_dot', b.ZERO), b.assign('x', b.idx('a', b.ZERO)), b.store('a', b.ONE, b.v('x'))], params)));
+  assert.match(reset, 'function f(x: number, _x_dot: number, a: Float64Array) { x = a[0]; a[1] = x; }');
+  assert.not.match(reset, 'x_dot = 0');
 });
 
 test('fixed-size locals of a kernel reuse module-level arrays; returned, per-iteration, run-time sized, reassigned or referenced ones do not', () => {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GeneratedFile, GenerateOptions, GenerateResult, UnitInfo } from './api-types.ts';
 import { DiagnosticBag } from './diagnostics/diagnostic.ts';
-import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, tagsInPlainComments, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
+import { createProject, userSettings, isExportedTopLevel, isTagged, nameOf, parseProject, readUnit, taggedFunctions, taggedMembers, taggedNonFunctions, tagsInPlainComments, reportTypeErrors, type FunctionUnit, type ParsedProject } from './parse/index.ts';
 import { lowerFunction, type CalleeRef } from './analyze/lower/index.ts';
 import { hasArrayCalls, inlineArrayCalls, writesBeforeExit } from './analyze/inline.ts';
 import { paramWriteRegions } from './analyze/regions.ts';
@@ -233,7 +233,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
       }
       queue.push(readUnit(fn, true));
     }
-    for (const member of taggedMembers(sf)) {
+    for (const member of [...taggedMembers(sf), ...taggedNonFunctions(sf)]) {
       const pos = sf.getLineAndColumnAtPos(member.node.getStart());
       bag.add('AD1012', { file: sf.getFilePath(), ...pos }, member.name, member.what);
     }

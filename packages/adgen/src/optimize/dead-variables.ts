@@ -121,10 +121,12 @@ function removeOnce(fn: TargetFunction): TargetFunction {
   /** what each local's own assignments read */
   const feeds = new Map<Binding, Binding[]>();
   /** the local each declaration or assignment writes */
-  const writes = new Map<Stmt, Stmt>();
+  const writes = new Map<Stmt, Binding>();
+  // a number parameter is a local the caller cannot see: `x_dot = 0` nothing reads goes too
+  const scalarParams = new Set(fn.params.filter((p) => p.type === 'number' || p.type === 'boolean').map((p) => p.name));
   walkScoped(fn.body, (s, target, reads) => {
-    // a parameter or module-level name that is assigned stays (`_fJvpDot` is an output)
-    if (target === null || typeof target === 'string') {
+    // an array parameter or module-level name that is assigned stays (`_fJvpDot` is an output)
+    if (target === null || (typeof target === 'string' && !scalarParams.has(target))) {
       if (typeof target === 'string') live.add(target);
       for (const r of reads) live.add(r);
       return;

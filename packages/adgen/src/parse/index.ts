@@ -293,6 +293,39 @@ export function taggedMembers(sf: SourceFile): { node: Node; name: string; what:
 }
 
 /**
+ * Top-level declarations whose JSDoc has `@differentiable` but that are no function (a class, a
+ * type, `export default (x) => …`), and any with the tag in other letter case
+ * (`@Differentiable`): nothing would be generated for them, and the user should hear why.
+ */
+export function taggedNonFunctions(sf: SourceFile): { node: Node; name: string; what: string }[] {
+  const found: { node: Node; name: string; what: string }[] = [];
+  for (const st of sf.getStatements()) {
+    const docs = (st.compilerNode as { jsDoc?: ts.JSDoc[] }).jsDoc ?? [];
+    const tags = docs.flatMap((d) => [...(d.tags ?? [])].map((t) => t.tagName.text));
+    const name = Node.isExportAssignment(st) ? 'default' : (st.getSymbol()?.getName() ?? '(anonymous)');
+    const miscased = tags.find((t) => t !== 'differentiable' && t.toLowerCase() === 'differentiable');
+    if (miscased) {
+      found.push({ node: st, name, what: `tagged '@${miscased}' (tag names are case-sensitive: write '@differentiable')` });
+      continue;
+    }
+    if (!tags.includes('differentiable')) continue;
+    const what = Node.isClassDeclaration(st)
+      ? 'a class (tag a function; methods are outside the differentiable language)'
+      : Node.isInterfaceDeclaration(st) || Node.isTypeAliasDeclaration(st)
+        ? 'a type'
+        : Node.isEnumDeclaration(st)
+          ? 'an enum'
+          : Node.isExportAssignment(st)
+            ? "an exported expression (name the function: 'export default function f(…)')"
+            : Node.isModuleDeclaration(st)
+              ? 'a namespace'
+              : null;
+    if (what) found.push({ node: st, name, what });
+  }
+  return found;
+}
+
+/**
  * Top-level functions with `@differentiable` in a comment that is not JSDoc (`// @differentiable`,
  * `/* @differentiable *\/`): the user meant the tag, which TypeScript does not see there.
  */

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as b from '../packages/adgen/src/ir/builders.ts';
-import type { Stmt } from '../packages/adgen/src/ir/nodes.ts';
+import type { Expr, Stmt } from '../packages/adgen/src/ir/nodes.ts';
 import type { TargetFunction } from '../packages/adgen/src/ir/target.ts';
 import { hoistLoopLengths } from '../packages/adgen/src/optimize/loop-lengths.ts';
 import * as prelude from '../packages/adgen/src/emit/prelude.ts';
@@ -308,6 +308,28 @@ test('fixed-size locals of a kernel reuse module-level arrays; returned, per-ite
   // a kernel that returns an array keeps every allocation
   const returning = reuseScratchArrays({ ...fn([alloc('v'), { k: 'return', e: b.v('v') }], params), returnType: 'Float64Array' }, new Map());
   assert.equal(returning.globals, []);
+});
+
+test('an array reverse mode declares empty and allocates in a branch reuses a module-level array; one allocated in a loop or twice does not', () => {
+  const empty = (name: string) => b.decl(name, 'Float64Array', { k: 'alloc', ctor: 'Float64Array', len: b.ZERO }, true);
+  const allocate = (name: string, len: Expr) => b.assign(name, { k: 'alloc', ctor: 'Float64Array', len });
+  const params: TargetFunction['params'] = [{ name: 'x', type: 'Float64Array' }, { name: 'c', type: 'number' }];
+  const body: Stmt[] = [
+    empty('w'),
+    empty('w_bar'),
+    empty('twice'),
+    empty('looped'),
+    b.ifs(b.op('>', b.v('c'), b.ZERO), [allocate('w', b.num(2)), allocate('w_bar', b.len('w')), allocate('twice', b.num(2)), b.exprStmt(b.call('g', b.v('w'), b.v('w_bar')))], [allocate('twice', b.num(3))]),
+    countingLoop('i', b.num(3), [allocate('looped', b.num(2)), b.exprStmt(b.call('g', b.v('looped')))]),
+    b.exprStmt(b.call('g', b.v('twice'))),
+  ];
+  const { fn: out, globals } = reuseScratchArrays({ ...fn(body, params), returnType: 'void' }, new Map());
+  assert.equal(globals.map((g) => g.name), ['_scratch_f_empty', '_scratch_f_w', '_scratch_f_w_bar']);
+  const text = print(out);
+  assert.match(text, 'let w = _scratch_f_empty; let w_bar = _scratch_f_empty;');
+  assert.match(text, 'w = _scratch_f_w.fill(0); w_bar = _scratch_f_w_bar.fill(0);');
+  assert.match(text, 'looped = new Float64Array(2)');
+  assert.match(text, 'twice = new Float64Array(3)');
 });
 
 test('unused helpers leave the file; element reads get ! for noUncheckedIndexedAccess, writes do not', () => {

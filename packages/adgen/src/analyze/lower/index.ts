@@ -516,7 +516,7 @@ class Lowerer {
       // `new Array(n).fill(0)`, which TypeScript types any[], is an array of numbers
       // and an element of one (typed any) is a number
       const elementOfArray = !!initInner && Node.isElementAccessExpression(initInner) && this.arrayName(initInner.getExpression()) !== null;
-      const cls = initInner && untypedNumberArray(d.getType(), initInner) ? 'number[]' : elementOfArray && d.getType().isAny() ? 'number' : classifyType(d.getType());
+      const cls = initInner && untypedNumberArray(d.getType(), initInner) ? 'number[]' : (elementOfArray && d.getType().isAny()) || autoTypedNumber(d) ? 'number' : classifyType(d.getType());
       if (cls === 'any') {
         this.error('AD1008', d, nameNode.getText());
         this.rejected.add(nameNode.getText());
@@ -1589,6 +1589,21 @@ export function lowerFunction(unit: FunctionUnit, bag: DiagnosticBag): { ir: Fun
 function isBooleanType(t: Type): boolean {
   if (t.isBoolean() || t.isBooleanLiteral() || t.isAny()) return true;
   return t.isUnion() && t.getUnionTypes().every((u) => u.isBoolean() || u.isBooleanLiteral());
+}
+
+/**
+ * `let i;` without a type or a value: TypeScript types it any, then by what is assigned (an
+ * evolving let). A number when every assignment stores a number and every read is one.
+ */
+function autoTypedNumber(d: import('ts-morph').VariableDeclaration): boolean {
+  const name = d.getNameNode();
+  if (d.getInitializer() || d.getTypeNode() || !Node.isIdentifier(name) || !d.getType().isAny()) return false;
+  const refs = name.findReferencesAsNodes().filter((r) => r !== name);
+  return refs.length > 0 && refs.every((r) => {
+    const parent = r.getParent();
+    if (Node.isBinaryExpression(parent) && parent.getLeft() === r && parent.getOperatorToken().getKind() === SyntaxKind.EqualsToken) return classifyType(parent.getRight().getType()) === 'number';
+    return classifyType(r.getType()) === 'number';
+  });
 }
 
 /** Whether a `continue` in the statements belongs to the loop around them (not to a nested loop). */

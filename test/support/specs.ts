@@ -22,6 +22,7 @@ export const SPECS: Record<string, InputSpec> = {
   gammln: { ranges: { xx: [0.5, 4] } },
   clenshaw: { ranges: { t: [-1, 1] } },
   packedResiduals: { sizes: { x: 4, r: 6 } },
+  mixedReturns: { ranges: { th: [0.2, 1.8] } },
   readsInOrder: { sizes: { x: 6 } },
   vanDerPol: { fixed: { steps: 40 }, ranges: { x0: [-1, 1], v0: [-1, 1], mu: [0.5, 1.5] } },
   book: { sizes: { s: 6, strikes: 6 }, ranges: { s: [80, 120], strikes: [90, 110], r: [0.01, 0.05], sigma: [0.1, 0.4] }, fixed: { t: 1 } },

@@ -286,7 +286,7 @@ function inlineVoidCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 
 function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'decl' }> & { init: Extract<Expr, { k: 'call' }> }, callee: FunctionIR): Stmt[] {
   const { out, body, rename, atEntry, at } = bindCall(caller, namer, s.init.args, s.loc, callee);
   const sourceName = (n: string) => [...rename].find(([, v]) => v === n)?.[0] ?? n;
-  let renamed = hoistReturnedArrays(body, caller, atEntry, sourceName);
+  let renamed = hoistReturnedArrays(liftLiteralReturns(body, caller, namer, s.type), caller, atEntry, sourceName);
   // returns before the end become flags; the last statement's return is dropped
   const last = renamed[renamed.length - 1];
   let returnsEarly = false;
@@ -342,6 +342,31 @@ function inlineCall(caller: FunctionIR, namer: Namer, s: Extract<Stmt, { k: 'dec
     counter: { name: j, start: b.ZERO, step: 1 },
   }));
   return out;
+}
+
+/**
+ * `return [a * t, b]` beside `return r` (an array variable): each literal becomes an array of its
+ * own, declared at the top (a constant length, so it allocates the same zeros there) and filled
+ * where it is returned, so that every return names an array and removeJumps picks one (`_which`).
+ */
+function liftLiteralReturns(body: Stmt[], caller: FunctionIR, namer: Namer, type: VarType): Stmt[] {
+  let literals = 0;
+  let arrays = 0;
+  visitStmts(body, (x) => {
+    if (x.k === 'return' && x.e?.k === 'arr') literals++;
+    if (x.k === 'return' && x.e?.k === 'var' && isArrayType(caller.locals.get(x.e.name) ?? 'number')) arrays++;
+  });
+  if (literals === 0 || arrays === 0) return body;
+  const declared: Stmt[] = [];
+  const lifted = mapStmts(body, (x) => {
+    if (x.k !== 'return' || x.e?.k !== 'arr') return [x];
+    const name = namer.fresh('_lit');
+    caller.locals.set(name, type);
+    declared.push({ k: 'decl', name, type, init: { k: 'alloc', ctor: ctorOf(type), len: b.num(x.e.elems.length) }, mutable: false, ...(x.loc ? { loc: x.loc } : {}) });
+    const stores = x.e.elems.map((e, i): Stmt => ({ k: 'store', arr: name, i: b.num(i), e, ...(x.loc ? { loc: x.loc } : {}) }));
+    return [...stores, { ...x, e: b.v(name) }];
+  });
+  return [...declared, ...lifted];
 }
 
 /**

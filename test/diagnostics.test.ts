@@ -462,7 +462,7 @@ test('no AD1022 where an @out array is read only at elements earlier iterations 
 test('constructs outside the language get messages that say what they are (console, destructuring assignment, module-level let, ??, undefined)', async () => {
   const cases: [string, string, string][] = [
     [fn('  console.log(x);\n  return x * x;'), "The call 'console.log(…)'", 'log in the caller'],
-    [fn('  let a = x;\n  let c = 2 * x;\n  [a, c] = [c, a];\n  return a * c;'), 'Destructuring assignment', 'temporary'],
+    [fn('  let a = x;\n  let c = 2 * x;\n  [a, c] = [c, ...[a]];\n  return a * c;'), 'Destructuring assignment', 'lists of one length'],
     [`let SCALE = 3;\n${fn('  return SCALE * x;')}`, "The module-level variable 'SCALE'", 'Declare it const'],
     [fn('  return (x ?? 2) * x;'), "The operator '??'", '&& || on booleans'],
     [fn('  return x === undefined ? 0 : x;'), "'undefined'", 'default'],

@@ -833,8 +833,12 @@ class Lowerer {
 
   private assignment(left: Expression, compound: string | null, right: Expression, loc: Loc, node: Node): Stmt[] {
     const target = unwrap(left);
+    const source = unwrap(right);
+    if (Node.isArrayLiteralExpression(target) && !compound && Node.isArrayLiteralExpression(source) && this.parallelAssignment(target, source)) {
+      return this.parallelAssignment(target, source, loc)!;
+    }
     if (Node.isArrayLiteralExpression(target) || Node.isObjectLiteralExpression(target)) {
-      this.error('AD1001', target, 'Destructuring assignment', 'Assign each value on its own (a swap goes through a temporary).');
+      this.error('AD1001', target, 'Destructuring assignment', "Assign each value on its own (a swap goes through a temporary), or write both sides as lists of one length: '[a, b] = [b, a + b]'.");
       return [];
     }
     // an element of an untyped `new Array(n).fill(0)` (any[]) takes whatever is stored; the
@@ -844,6 +848,31 @@ class Lowerer {
       return [];
     }
     return this.assignmentOf(left, compound, this.expr(right), loc, node);
+  }
+
+  /**
+   * `[a, b] = [b, a + b]`, `[x[i], x[j]] = [x[j], x[i]]`: every value on the right is computed
+   * first (into temporaries), then assigned left to right, as JavaScript does. Without `loc`, only
+   * whether the form is one: the same number of plain targets and values, no holes or spreads.
+   */
+  private parallelAssignment(target: import('ts-morph').ArrayLiteralExpression, source: import('ts-morph').ArrayLiteralExpression, loc?: Loc): Stmt[] | null {
+    const targets = target.getElements();
+    const values = source.getElements();
+    const plain = (x: Node) => !Node.isSpreadElement(x) && !Node.isOmittedExpression(x);
+    if (targets.length !== values.length || targets.length === 0 || !targets.every(plain) || !values.every(plain)) return null;
+    if (!targets.every((t) => Node.isIdentifier(unwrap(t as Expression)) || Node.isElementAccessExpression(unwrap(t as Expression)))) return null;
+    if (!loc) return [];
+    const out: Stmt[] = [];
+    // the new value of `p` is `p.new` (no source name can be that, so it hides none; IR p_new)
+    const temps = values.map((v, k) => {
+      const t = unwrap(targets[k] as Expression);
+      const base = Node.isElementAccessExpression(t) ? t.getExpression().getText() : t.getText();
+      const name = this.declare(`${base}.new`, 'number');
+      out.push({ k: 'decl', name, type: 'number', init: this.expr(v as Expression), mutable: false, loc });
+      return name;
+    });
+    targets.forEach((t, k) => out.push(...this.assignmentOf(t as Expression, null, b.v(temps[k]!), loc, t)));
+    return out;
   }
 
   private assignmentOf(left: Expression, compound: string | null, rhs: Expr, loc: Loc, node: Node): Stmt[] {

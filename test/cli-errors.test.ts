@@ -230,6 +230,12 @@ test('a directory and a glob that do match are expanded', async () => {
   const r = await adgen(dir, 'src', 'lib/*.ts');
   assert.is(r.status, 0, r.out);
   for (const f of ['src/a.ad.ts', 'src/sub/b.ad.ts', 'lib/c.ad.ts']) assert.ok(existsSync(path.join(dir, f)), `${f} missing\n${r.out}`);
+  // a directory takes every source kind adgen reads when named, not outputs or declarations
+  const kinds = tmp({ 'm.mts': GOOD, 'c.cts': GOOD, 'x.tsx': GOOD, 'done.ad.mts': '', 'types.d.mts': '' });
+  const k = await adgen(kinds, '.');
+  assert.is(k.status, 0, k.out);
+  for (const f of ['m.ad.mts', 'c.ad.cts', 'x.ad.ts']) assert.ok(existsSync(path.join(kinds, f)), `${f} missing\n${k.out}`);
+  assert.not.ok(existsSync(path.join(kinds, 'done.ad.ad.mts')) || existsSync(path.join(kinds, 'types.d.ad.mts')));
 });
 
 test('@differentiable function returning nothing: diagnostic, exit 1, no output file', async () => {

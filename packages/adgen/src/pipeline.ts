@@ -37,7 +37,8 @@ import { lowerGpu } from './lower-gpu/index.ts';
 /** Expands files, directories and simple globs (`*`, `**`, `?`) into `.ts` sources. */
 export function expandInputs(inputs: string[], bag: DiagnosticBag): string[] {
   const out: string[] = [];
-  const isSource = (p: string) => p.endsWith('.ts') && !p.endsWith('.ad.ts') && !p.endsWith('.d.ts');
+  // every source extension adgen reads when named (OUTPUT_EXTENSION), not adgen's own outputs or declarations
+  const isSource = (p: string) => path.extname(p) in OUTPUT_EXTENSION && !/\.(ad|d)\.[mc]?tsx?$/.test(p) && !/\.d\.[^.]+\.ts$/.test(p);
   const walk = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
       if (d.name === 'node_modules' || d.name.startsWith('.')) return [];

@@ -199,6 +199,18 @@ for (const mode of MODES) {
     assertGradClose(got.grad, want.grad, 'plainSumsGrad');
   });
 
+  test(`[${mode}] a loop to <= a bound that is not a whole number runs the iterations the CPU code runs`, async () => {
+    const { gen, src } = await fixture();
+    const g = gen['createHalfSumGpu']!(gpuFor(mode));
+    for (const n of [5, 6, 301]) {
+      const args = [data(n, 23, -1, 1), 0.8];
+      assertClose(await g.halfSum(...args), src['halfSum']!(...args), `halfSum n=${n}`);
+      const want = gen['halfSumGrad']!(...args);
+      const got = await g.halfSumGrad(...args);
+      assertGradClose(got.grad, want.grad, `halfSumGrad n=${n}`);
+    }
+  });
+
   test(`[${mode}] an empty array argument (optional weights) and a non-empty one`, async () => {
     const { gen } = await fixture();
     const g = gen['createWeightedFitGpu']!(gpuFor(mode));

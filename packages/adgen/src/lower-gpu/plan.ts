@@ -98,7 +98,9 @@ export function countingBounds(s: LoopStmt): { counter: string; start: Expr; end
   if (!c || c.step !== 1 || s.doWhile || !t || t.k !== 'op' || (t.op !== '<' && t.op !== '<=')) return null;
   if (t.args[0]!.k !== 'var' || t.args[0]!.name !== c.name) return null;
   const limit = t.args[1]!;
-  return { counter: c.name, start: c.start, end: t.op === '<' ? limit : b.add(limit, b.ONE) };
+  // the host runs ceil(end − start) iterations: `i <= limit` runs floor(limit − start) + 1 of them
+  // (limit + 1 would run one more when limit − start is not whole, `i <= n / 2`)
+  return { counter: c.name, start: c.start, end: t.op === '<' ? limit : b.add(c.start, b.add(b.math('floor', b.sub(limit, c.start)), b.ONE)) };
 }
 
 // ---- renaming sibling declarations apart ------------------------------------------------------

@@ -528,6 +528,10 @@ test('AD1012 also for @differentiable on a class, a type or a default-exported e
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1012', 2], ['AD1012', 4], ['AD1012', 6], ['AD1012', 8]]);
   assert.match(ds[0]!.message, 'export default function f');
   assert.match(ds[3]!.message, 'case-sensitive');
+  // a file with no @differentiable at all is read for these too
+  const alone = await diagnose('/** @gpu */\nexport function s(x: Float64Array): number {\n  let t = 0;\n  for (let i = 0; i < x.length; i++) t += x[i]!;\n  return t;\n}\n');
+  assert.equal(alone.map((d) => [d.code, d.line]), [['AD1012', 2]]);
+  assert.match(alone[0]!.message, "'@gpu' without '@differentiable'");
 });
 
 test('AD2005: two sources with the same file name under one --out-dir: neither is written', async () => {

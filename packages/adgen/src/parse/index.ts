@@ -106,7 +106,9 @@ export function parseProject(paths: string[], bag: DiagnosticBag, project: Proje
     }
     // a file that never mentions the tag has nothing to generate (a directory's main.ts, its
     // plots): left out of the program, with everything it alone imports
-    if (!fs.readFileSync(abs, 'utf8').includes('@differentiable')) continue;
+    // (`@Differentiable` and a lone `@gpu` are read too, to say why nothing is generated)
+    const text = fs.readFileSync(abs, 'utf8');
+    if (!text.toLowerCase().includes('@differentiable') && !text.includes('@gpu')) continue;
     added.push({ abs, sf: project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs) });
   }
   // one program for all files (each added file would otherwise rebuild it)
@@ -308,7 +310,12 @@ export function taggedNonFunctions(sf: SourceFile): { node: Node; name: string; 
       found.push({ node: st, name, what: `tagged '@${miscased}' (tag names are case-sensitive: write '@differentiable')` });
       continue;
     }
-    if (!tags.includes('differentiable')) continue;
+    if (!tags.includes('differentiable')) {
+      // `@gpu` (or `@wrt`, `@out`) alone: the user meant a differentiable function
+      const other = tags.find((t) => t === 'gpu' || t === 'wrt' || t === 'out');
+      if (other) found.push({ node: st, name, what: `tagged '@${other}' without '@differentiable' (add '@differentiable' for derivatives)` });
+      continue;
+    }
     const what = Node.isClassDeclaration(st)
       ? 'a class (tag a function; methods are outside the differentiable language)'
       : Node.isInterfaceDeclaration(st) || Node.isTypeAliasDeclaration(st)

@@ -39,7 +39,7 @@ export const DIAGNOSTICS = {
   // GPU lowering (warnings: the loop runs on the CPU, every derivative is still generated)
   AD4001: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: {1} is not a counting loop 'for (let i = a; i < b; i++)'. Rewrite it as one to lower it.",
   AD4002: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: {1} is carried from one iteration to the next. Kernels run iterations independently; only sums 's += …' and maps 'out[i] = …' over the loop index are lowered.",
-  AD4003: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: it writes '{1}' {2}. A kernel writes each element 'out[i]' once per iteration, at the loop index.",
+  AD4003: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: it writes '{1}' {2}. A kernel writes one element of each output array per iteration, at the loop index.",
   AD4004: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: it calls '{1}', and kernels cannot call user functions. Inline the call to lower the loop.",
   AD4005: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: '{1}'{2} has no gpu.js equivalent. Use operations whose rule has a gpu spelling (rules/math.ts).",
   AD4006: "'{0}': this loop runs on the CPU, not as a gpu.js kernel: it contains '{1}'. Kernels run every iteration to its end; put the rest of the body under an 'if' instead.",

@@ -190,6 +190,11 @@ test('an adjoint array zeroed after each use and added into at the next one is o
   // the zeros are read after the loop, or the array is returned
   assert.ok(kept(window([], addInto, useAndZero, [b.store('x', b.ZERO, b.idx('a', b.ZERO))])));
   assert.ok(kept(window([], addInto, useAndZero, [{ k: 'return', e: b.v('a') }])));
+  // a bound declared anew in each iteration (`const m = d - k`): the windows cover different elements
+  const perIteration = (body: Stmt[]) => print(overwriteZeroedArrays(fn([alloc('a'), countingLoop('i', b.v('m'), [b.decl('w', 'number', b.op('-', b.v('n'), b.v('i')), false), ...body])], params)));
+  const addW = down('j', 'w', [b.store('a', b.v('j'), b.idx('x', b.v('j')), '+=')]);
+  const zeroW = down('k', 'w', [b.decl('t', 'number', b.idx('a', b.v('k')), false), b.store('a', b.v('k'), b.ZERO), b.store('x', b.v('k'), b.v('t'), '+=')]);
+  assert.ok(kept(perIteration([addW, readOthers, zeroW])));
   // a parameter array may hold anything on entry
   assert.ok(kept(print(overwriteZeroedArrays(fn([countingLoop('i', b.v('m'), [addInto, useAndZero])], [...params, { name: 'a', type: 'Float64Array' }])))));
 });

@@ -27,7 +27,9 @@
  *  - every other mention lies in one statement list, from A (first) to Z (last); A and Z may be
  *    one loop (fusion made them one) whose body mentions the array first as A's and last as Z's;
  *  - A and Z are counting loops with the same header (up to the counter's name) whose
- *    expressions read only variables nothing assigns, so every window covers the same elements;
+ *    expressions read only variables that keep one value while the function runs (parameters
+ *    and locals declared once outside loops, never assigned), so every window covers the same
+ *    elements;
  *  - A and Z touch the array only at their counter; A's body mentions it first in a top-level
  *    `a[c] += e` (or `-=`, e not reading it) or `const t = a[c]`; Z's body mentions it last in a top-level
  *    `a[c] = 0`; neither body nor the statements between leave the window by break or continue;
@@ -45,10 +47,24 @@ type Loop = Extract<Stmt, { k: 'loop' }>;
 export function overwriteZeroedArrays(fn: TargetFunction): TargetFunction {
   const candidates = zeroedOwnedArrays(fn);
   if (candidates.length === 0) return fn;
-  const assigned = new Set<string>();
-  visitStmts(fn.body, (s) => {
-    if (s.k === 'assign') assigned.add(s.name);
-  });
+  // variables whose value may change while the function runs: assigned, declared more than once,
+  // or declared in a loop (a new value each iteration: `const m = d - k`)
+  const changing = new Set<string>();
+  const declared = new Set<string>();
+  const walk = (stmts: Stmt[], inLoop: boolean): void => {
+    for (const s of stmts) {
+      if (s.k === 'assign') changing.add(s.name);
+      if (s.k === 'decl') {
+        if (inLoop || declared.has(s.name)) changing.add(s.name);
+        declared.add(s.name);
+      }
+      if (s.k === 'if') (walk(s.then, inLoop), walk(s.else, inLoop));
+      else if (s.k === 'block') walk(s.body, inLoop);
+      else if (s.k === 'loop') walk([...s.init, ...s.body, ...s.update], true);
+    }
+  };
+  walk(fn.body, false);
+  const assigned = changing;
   let body = fn.body;
   for (const arr of candidates) {
     const total = mentionCount(body, arr);
@@ -132,7 +148,7 @@ function rewriteWindow(list: Stmt[], arr: string, total: number, assigned: Set<s
 
 /**
  * A counting loop `for (let c = e; test; c op= …)` whose body leaves c alone and whose header reads
- * no variable that is ever assigned: its key is the header with the counter renamed.
+ * no variable that may change (`assigned`): its key is the header with the counter renamed.
  */
 function countingHeader(loop: Loop, assigned: Set<string>): { counter: string; key: string } | null {
   const init = loop.init[0];

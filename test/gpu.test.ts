@@ -211,6 +211,15 @@ for (const mode of MODES) {
     }
   });
 
+  test(`[${mode}] integer powers and cube roots of negative numbers, and tanh far from 0, as on the CPU`, async () => {
+    const { gen, src } = await fixture();
+    const g = gen['createNegativeBasesGpu']!(gpuFor(mode));
+    const x = data(200, 24, -2, -0.5);
+    const args = [x, 0.9];
+    assertClose(await g.negativeBases(...args), src['negativeBases']!(...args), 'negativeBases');
+    assertGradClose((await g.negativeBasesGrad(...args)).grad, gen['negativeBasesGrad']!(...args).grad, 'negativeBasesGrad');
+  });
+
   test(`[${mode}] an empty array argument (optional weights) and a non-empty one`, async () => {
     const { gen } = await fixture();
     const g = gen['createWeightedFitGpu']!(gpuFor(mode));

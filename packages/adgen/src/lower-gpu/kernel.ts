@@ -154,7 +154,7 @@ class KernelBuilder {
         }
         if (!gpu.startsWith('Math.')) return { ...e, args };
         if ((gpu === 'Math.max' || gpu === 'Math.min') && args.length > 2) return args.slice(1).reduce((acc, a) => b.op(gpu, acc, a), args[0]!);
-        return b.op(gpu, ...args);
+        return webglSafe(gpu, args) ?? b.op(gpu, ...args);
       }
       default: return e;
     }
@@ -602,6 +602,33 @@ function collectStores(stmts: Stmt[], out: Extract<Stmt, { k: 'store' }>[] = [])
 
 function assigns(stmts: Stmt[], name: string): boolean {
   return stmts.some((s) => (s.k === 'assign' && s.name === name) || (s.k === 'if' && (assigns(s.then, name) || assigns(s.else, name))) || (s.k === 'loop' && assigns(s.body, name)));
+}
+
+/**
+ * Spellings that stay defined on the WebGL backends, whose shaders follow GLSL: `pow(x, y)` is
+ * undefined for x < 0 (NaN on Mesa and most GPUs) where JavaScript's `x ** 2` is not, gpu.js's
+ * `cbrt` takes pow of a negative number, and its `tanh` divides exp(2x) by itself (∞/∞ past
+ * x ≈ 44). An integer power up to 8 is a product, cbrt is sign(x)·|x|^(1/3), and tanh is
+ * sign(x)·(1 − t)/(1 + t) with t = exp(−2|x|) ≤ 1. Null for every other operation.
+ */
+function webglSafe(gpu: string, args: Expr[]): Expr | null {
+  const x = args[0]!;
+  if (gpu === 'Math.pow') {
+    const k = args[1]!;
+    if (k.k !== 'num' || !Number.isInteger(k.v) || Math.abs(k.v) > 8) return null;
+    if (k.v === 0) return b.ONE;
+    let product = x;
+    for (let i = 1; i < Math.abs(k.v); i++) product = b.op('*', product, x);
+    return k.v > 0 ? product : b.op('/', b.ONE, product);
+  }
+  const sign = b.op('Math.sign', x);
+  const abs = b.op('Math.abs', x);
+  if (gpu === 'Math.cbrt') return b.op('*', sign, b.op('Math.pow', abs, b.num(1 / 3)));
+  if (gpu === 'Math.tanh') {
+    const t = b.op('Math.exp', b.op('*', b.num(-2), abs));
+    return b.op('*', sign, b.op('/', b.op('-', b.ONE, t), b.op('+', b.ONE, t)));
+  }
+  return null;
 }
 
 /** c when the index is `i + c` (or `i`, `c + i`, `i - c`) for the loop index i; null otherwise. */

@@ -284,6 +284,10 @@ test('dead variables go with their assignments; effects, outputs, shadowed names
   const reset = print(removeDeadVariables(fn([b.assign('x_dot', b.ZERO), b.assign('x', b.idx('a', b.ZERO)), b.store('a', b.ONE, b.v('x'))], params)));
   assert.match(reset, 'function f(x: number, _x_dot: number, a: Float64Array) { x = a[0]; a[1] = x; }');
   assert.not.match(reset, 'x_dot = 0');
+  // a counting loop left empty goes; a while loop with an empty body may never end, so it stays
+  const loops = print(removeDeadVariables(fn([countingLoop('i', b.len('a'), [b.comment('dropped')]), { k: 'loop', init: [], test: b.op('<', b.v('x'), b.ONE), update: [], body: [], doWhile: false }, b.store('a', b.ZERO, b.v('x'))], params)));
+  assert.not.match(loops, 'for (');
+  assert.match(loops, 'while (x < 1)');
 });
 
 test('fixed-size locals of a kernel reuse module-level arrays; returned, per-iteration, run-time sized, reassigned or referenced ones do not', () => {

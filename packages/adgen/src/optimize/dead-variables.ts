@@ -95,6 +95,22 @@ function walkScoped(body: Stmt[], visit: (s: Stmt, target: Binding | null, reads
   block(body);
 }
 
+/**
+ * `for (let i = a; i < b; i++) {}` whose body the other passes emptied (a dropped zeroing, stores
+ * nothing reads): it only counts, so it goes. Only a counter declared in its head and stepped by
+ * a constant, and a test without effects: such a loop ends (a `while` with an empty body may not).
+ */
+function emptyCountingLoop(s: Stmt): boolean {
+  if (s.k !== 'loop' || s.doWhile || !s.test || hasEffects(s.test) || s.body.some((x) => x.k !== 'comment')) return false;
+  const c = s.init.length === 1 && s.init[0]!.k === 'decl' ? s.init[0]! : null;
+  if (!c || c.k !== 'decl' || !c.init || hasEffects(c.init)) return false;
+  const constantStep = (e: Expr) => e.k === 'num' && Number.isFinite(e.v) && e.v !== 0;
+  const step = (u: Stmt) =>
+    u.k === 'assign' && u.name === c.name &&
+    ((u.op === '+=' || u.op === '-=') ? constantStep(u.e) : (u.op ?? '=') === '=' && u.e.k === 'op' && (u.e.op === '+' || u.e.op === '-') && u.e.args[0]!.k === 'var' && u.e.args[0]!.name === c.name && constantStep(u.e.args[1]!));
+  return s.update.length === 1 && step(s.update[0]!);
+}
+
 export function removeDeadVariables(fn: TargetFunction): TargetFunction {
   // bindings are declaration objects: a statement the reverse sweep shares with the forward one
   // (a recomputed `const _t1 = i * n`) must be two bindings, each live or dead on its own
@@ -153,7 +169,7 @@ function removeOnce(fn: TargetFunction): TargetFunction {
   // children first: an `if` left with two empty arms and a condition without effects goes too
   const emptyIf = (s: Stmt) => s.k === 'if' && s.then.length === 0 && s.else.length === 0 && !hasEffects(s.c);
   const pruned = mapStmts(fn.body, (s): Stmt[] => {
-    if (emptyIf(s)) return [];
+    if (emptyIf(s) || emptyCountingLoop(s)) return [];
     if (!isDead(s)) return [s];
     // `const _t0 = _gJvp(…)` nobody reads: the call stays, as a statement
     const e = s.k === 'decl' ? s.init : s.k === 'assign' ? s.e : null;

@@ -31,7 +31,8 @@
  *    and locals declared once outside loops, never assigned), so every window covers the same
  *    elements;
  *  - A and Z touch the array only at their counter; A's body mentions it first in a top-level
- *    `a[c] += e` (or `-=`, e not reading it) or `const t = a[c]`; Z's body mentions it last in a top-level
+ *    `a[c] += e` (or `-=`, e not reading it) or `const t = a[c]` followed by a top-level store
+ *    `a[c] = …` (each window overwrites its elements); Z's body mentions it last in a top-level
  *    `a[c] = 0`; neither body nor the statements between leave the window by break or continue;
  *  - the statements between A and Z do not write the array.
  */
@@ -131,11 +132,15 @@ function rewriteWindow(list: Stmt[], arr: string, total: number, assigned: Set<s
   let replaced: Stmt;
   if (use?.k === 'store' && (use.op === '+=' || use.op === '-=') && mentionCount([{ k: 'expr', e: use.e }], arr) === 0) {
     replaced = { ...use, op: '=', e: use.op === '-=' ? neg(use.e) : use.e };
-  } else if (use?.k === 'decl' && use.init?.k === 'idx' && use.init.arr === arr) replaced = { ...use, init: ZERO };
-  else return null;
+  } else if (use?.k === 'decl' && use.init?.k === 'idx' && use.init.arr === arr) {
+    // the load reads 0; a later top-level store must overwrite the element in every window, or
+    // one window's value would still be there for the next (where the zeroing had cleared it)
+    const overwritten = a.body.some((s, i) => i > ai && (first !== last || i < zeroAt(z, arr)) && s.k === 'store' && s.arr === arr && (s.op ?? '=') === '=');
+    if (!overwritten) return null;
+    replaced = { ...use, init: ZERO };
+  } else return null;
   // Z: the last mention is a top-level `arr[c] = 0`
-  let zi = z.body.length - 1;
-  while (zi >= 0 && !mentions(z.body[zi]!, arr)) zi--;
+  const zi = zeroAt(z, arr);
   const zero = z.body[zi];
   if (zero?.k !== 'store' || (zero.op ?? '=') !== '=' || zero.e.k !== 'num' || zero.e.v !== 0) return null;
   if (first === last && ai >= zi) return null;
@@ -144,6 +149,13 @@ function rewriteWindow(list: Stmt[], arr: string, total: number, assigned: Set<s
   const zNow = out[last] as Loop;
   out[last] = { ...zNow, body: zNow.body.filter((_, i) => i !== zi) };
   return out;
+}
+
+/** Where the loop's body mentions the array last (-1 when nowhere). */
+function zeroAt(z: Loop, arr: string): number {
+  let zi = z.body.length - 1;
+  while (zi >= 0 && !mentions(z.body[zi]!, arr)) zi--;
+  return zi;
 }
 
 /**

@@ -302,8 +302,8 @@ export function taggedMembers(sf: SourceFile): { node: Node; name: string; what:
 export function taggedNonFunctions(sf: SourceFile): { node: Node; name: string; what: string }[] {
   const found: { node: Node; name: string; what: string }[] = [];
   for (const st of sf.getStatements()) {
-    const docs = (st.compilerNode as { jsDoc?: ts.JSDoc[] }).jsDoc ?? [];
-    const tags = docs.flatMap((d) => [...(d.tags ?? [])].map((t) => t.tagName.text));
+    // (tags as adgen reads them: `excluded by @wrt` in a file's header comment is prose)
+    const tags = Node.isJSDocable(st) ? st.getJsDocs().flatMap((d) => tagsOf(d).map((t) => t.getTagName())) : [];
     const name = Node.isExportAssignment(st) ? 'default' : (st.getSymbol()?.getName() ?? '(anonymous)');
     const miscased = tags.find((t) => t !== 'differentiable' && t.toLowerCase() === 'differentiable');
     if (miscased) {

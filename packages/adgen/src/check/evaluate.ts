@@ -423,7 +423,7 @@ class UnitChecker {
       if (stops) r = replayStops(stops, () => this.primal(...a));
       else ({ result: r, stops: recorded } = recordStops(() => this.primal(...a)));
     } catch (err) {
-      return `threw ${err instanceof Error ? err.message : String(err)}`;
+      return `threw: ${err instanceof Error ? err.message : String(err)}`;
     }
     const y = this.flattenValue(this.unit.returns.kind === 'void' ? a[this.outIndex] : r);
     if (typeof y === 'string') return y;

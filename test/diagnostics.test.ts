@@ -306,6 +306,20 @@ test('AD1019 also for a writing call in a for initialiser', async () => {
   assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1019', 11, 16]]);
 });
 
+test('AD1001 for two different functions of one name from two files, in one function or in one generated file', async () => {
+  const dir = tmp();
+  const g = (k: number) => `/** @differentiable */\nexport function g(x: number): number {\n  return ${k} * x;\n}\n`;
+  fs.writeFileSync(path.join(dir, 'u.ts'), g(3));
+  fs.writeFileSync(path.join(dir, 'v.ts'), g(10));
+  const imports = "import * as U from './u.ts';\nimport * as V from './v.ts';\n";
+  fs.writeFileSync(path.join(dir, 'one.ts'), `${imports}/** @differentiable */\nexport function f(x: number): number {\n  return U.g(x) + V.g(x);\n}\n`);
+  fs.writeFileSync(path.join(dir, 'two.ts'), `${imports}/** @differentiable */\nexport function f1(x: number): number {\n  return U.g(x);\n}\n/** @differentiable */\nexport function f2(x: number): number {\n  return V.g(x);\n}\n`);
+  const r = await generate([path.join(dir, 'one.ts'), path.join(dir, 'two.ts')]);
+  assert.equal(r.diagnostics.map((d) => [path.basename(d.file), d.code, d.line]), [['one.ts', 'AD1001', 5], ['two.ts', 'AD1001', 9]]);
+  for (const d of r.diagnostics) assert.match(d.message, "Two different functions named 'g' (u.ts and v.ts)");
+  assert.not.ok(fs.existsSync(path.join(dir, 'one.ad.ts')) || fs.existsSync(path.join(dir, 'two.ad.ts')));
+});
+
 test('AD1001 for a module-level array something writes and for a second name of an array, saying what to do instead', async () => {
   const ds = await diagnose(`const COEF = [1, 2];\nexport function reset(): void { COEF[0] = 0; }\n${fn('  const y = x;\n  return y[0]! * COEF[0]!;', 'x: Float64Array')}`);
   assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 7], ['AD1001', 8]]);

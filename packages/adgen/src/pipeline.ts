@@ -485,6 +485,7 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
     }
   }
   // a file with errors gets no output, nor does a file whose functions call into one
+  reportNameClashes(lowered.values(), bag);
   const badFiles = new Set(bag.items.filter((d) => d.category === 'error').map((d) => path.resolve(d.file)));
   for (let changed = true; changed; ) {
     changed = false;
@@ -661,6 +662,31 @@ async function generateUnsorted(inputs: string[], opts: GenerateOptions, project
 function stripTape(t: TargetFunction & { usesTape: unknown }): TargetFunction {
   const { usesTape: _unused, ...rest } = t;
   return rest;
+}
+
+/**
+ * Two different functions by one name among those a generated file defines or calls (`U.g` and
+ * `V.g` through namespace imports, `g as gu` and `g as gv`): derivative code is named after the
+ * function (`_gVjp`), so both would be one. AD1001 at the second one's call, once per name.
+ */
+function reportNameClashes(units: Iterable<Lowered>, bag: DiagnosticBag): void {
+  const seen = new Map<string, Map<string, { node: object; file: string }>>();
+  const reported = new Set<string>();
+  for (const l of units) {
+    const names = seen.get(l.unit.file) ?? new Map<string, { node: object; file: string }>();
+    seen.set(l.unit.file, names);
+    const start = l.unit.node.getSourceFile().getLineAndColumnAtPos(l.unit.node.getStart());
+    for (const { name, decl, at } of [{ name: l.ir.name, decl: l.unit.node, at: start }, ...l.callees]) {
+      const prev = names.get(name);
+      const file = decl.getSourceFile().getFilePath() as string;
+      if (!prev) names.set(name, { node: decl.compilerNode, file });
+      else if (prev.node !== decl.compilerNode && !reported.has(`${l.unit.file}#${name}`)) {
+        reported.add(`${l.unit.file}#${name}`);
+        const files = [prev.file, file].map((f) => path.basename(f));
+        bag.add('AD1001', { file: l.unit.file, ...(at ?? start) }, `Two different functions named '${name}' (${files[0] === files[1] ? files[0] : files.join(' and ')}) in the derivatives of one file`, `Rename one of them: the derivative code of a function is named after it (_${name}Vjp).`);
+      }
+    }
+  }
 }
 
 function structuredCloneIR(fn: FunctionIR): FunctionIR {

@@ -1246,7 +1246,14 @@ class Lowerer {
       this.error('AD1007', callee, text);
       return b.ZERO;
     }
-    if (!this.callees.has(name)) this.callees.set(name, ref);
+    const known = this.callees.get(name);
+    if (known && known.decl !== decl) {
+      // (pipeline.ts reports such clashes between the functions of one file; within one function the second call would take the first one's code)
+      const files = [known.decl, decl].map((d) => path.basename(d.getSourceFile().getFilePath()));
+      this.error('AD1001', callee, `Two different functions named '${name}' (${files[0] === files[1] ? files[0] : files.join(' and ')}) in one function`, `Rename one of them: the derivative code of a function is named after it (_${name}Vjp).`);
+      return b.ZERO;
+    }
+    if (!known) this.callees.set(name, ref);
     const irArgs = args.map((a) => {
       const cls = classifyType(a.getType());
       if (isArrayClass(cls) || cls === 'tuple') {

@@ -306,6 +306,12 @@ test('AD1019 also for a writing call in a for initialiser', async () => {
   assert.equal(ds.map((d) => [d.code, d.line, d.column]), [['AD1019', 11, 16]]);
 });
 
+test('AD1001 for a default value that reads a module-level table at a run-time index (a constant index is its value)', async () => {
+  const ds = await diagnose(`const TAB = [1.5, -0.5, 0.25];\n${fn('  return m * x + k;', 'x: number, k: number, m: number = TAB[k]! + TAB[1]!')}`);
+  assert.equal(ds.map((d) => [d.code, d.line]), [['AD1001', 5]]);
+  assert.match(ds[0]!.message, 'an index known only at run time');
+});
+
 test('AD1001 for two different functions of one name from two files, in one function or in one generated file', async () => {
   const dir = tmp();
   const g = (k: number) => `/** @differentiable */\nexport function g(x: number): number {\n  return ${k} * x;\n}\n`;

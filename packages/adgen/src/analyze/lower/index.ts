@@ -276,8 +276,14 @@ class Lowerer {
       }
       const irName = this.declare(name, cls, false, true);
       const initNode = p.getInitializer();
-      // a default value is kept in the generated signatures
-      const init = !initNode ? undefined : isArrayType(cls) ? (this.allocation(unwrap(initNode)) ?? this.expr(initNode)) : this.expr(initNode);
+      // a default value is kept in the generated signatures, where the function's copies of
+      // module tables are not in scope: a constant (`TAB[1]`, `TAB.length`) is written as its value
+      const tablesBefore = this.tables.length;
+      const constant = initNode && cls === 'number' ? constantValue(unwrap(initNode)) : null;
+      const init = !initNode ? undefined : constant !== null ? b.num(constant) : isArrayType(cls) ? (this.allocation(unwrap(initNode)) ?? this.expr(initNode)) : this.expr(initNode);
+      if (initNode && this.tables.length > tablesBefore) {
+        this.error('AD1001', initNode, `A default value that reads a module-level table at an index known only at run time ('${initNode.getText()}')`, 'Compute it in the function body from a parameter without a default, or pass it in.');
+      }
       const t = p.getType();
       const readonly = cls === 'number[]' && (t.isReadonlyArray?.() ?? false);
       params.push({ name: irName, type: cls, active: false, out: false, ...(readonly ? { readonly } : {}), ...(init ? { init } : {}), ...(irName !== name ? { key: name } : {}) });
@@ -1449,6 +1455,7 @@ function constantValue(e: Expression, depth = 0): number | null {
     return (Math[name as 'max'] as (...xs: number[]) => number)(...(args as number[]));
   }
   if (Node.isPropertyAccessExpression(e) && e.getName() === 'length') return tableLength(e.getExpression());
+  if (Node.isElementAccessExpression(e)) return tableElement(e.getExpression(), inner(e.getArgumentExpressionOrThrow() as Expression));
   if (Node.isPropertyAccessExpression(e)) return numberConstant(e);
   if (Node.isIdentifier(e)) {
     const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
@@ -1465,6 +1472,20 @@ function constantValue(e: Expression, depth = 0): number | null {
  * nothing writes the table or passes it on (a number[] could grow).
  */
 function tableLength(e: Expression): number | null {
+  return tableElements(e)?.listed.length ?? null;
+}
+
+/** `T[k]` of such a table, at a constant whole index k inside it. */
+function tableElement(e: Expression, k: number | null): number | null {
+  const table = tableElements(e);
+  if (!table || k === null || !Number.isInteger(k) || k < 0 || k >= table.listed.length) return null;
+  const value = constantValue(unwrap(table.listed[k]!));
+  // a Float32Array holds its numbers rounded to single precision
+  return value !== null && table.single ? Math.fround(value) : value;
+}
+
+/** The listed elements of a module-level const table nothing writes or passes on. */
+function tableElements(e: Expression): { listed: Expression[]; single: boolean } | null {
   if (!Node.isIdentifier(e)) return null;
   const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
   if (!decl || !Node.isVariableDeclaration(decl) || decl.getVariableStatement()?.getDeclarationKind() !== 'const' || decl.getVariableStatement()?.getParent() !== decl.getSourceFile()) return null;
@@ -1472,7 +1493,8 @@ function tableLength(e: Expression): number | null {
   const listed = init ? listedElements(unwrap(init)) : null;
   if (!listed || !onlyReadByElement(decl)) return null;
   // an exported table could be changed by any module that imports it, unless its type forbids that
-  return decl.isExported() && !decl.getType().isReadonlyArray?.() && !decl.getType().getText().startsWith('readonly ') ? null : listed.length;
+  if (decl.isExported() && !decl.getType().isReadonlyArray?.() && !decl.getType().getText().startsWith('readonly ')) return null;
+  return { listed, single: classifyType(decl.getType()) === 'Float32Array' };
 }
 
 function resolveFunction(id: Node): FunctionLike | null {

@@ -1040,6 +1040,9 @@ class Lowerer {
       const member = e.getSymbol()?.getValueDeclaration();
       const value = member && Node.isEnumMember(member) ? member.getValue() : undefined;
       if (typeof value === 'number') return b.num(value);
+      // and a module-level constant read through a namespace import (`C.HALF`)
+      const imported = classifyType(e.getType()) === 'number' ? moduleConstant(e.getNameNode()) : null;
+      if (imported !== null) return b.num(imported);
       this.error('AD1004', e, `'${e.getText()}'`);
       return b.ZERO;
     }
@@ -1457,12 +1460,16 @@ function constantValue(e: Expression, depth = 0): number | null {
   if (Node.isPropertyAccessExpression(e) && e.getName() === 'length') return tableLength(e.getExpression());
   if (Node.isElementAccessExpression(e)) return tableElement(e.getExpression(), inner(e.getArgumentExpressionOrThrow() as Expression));
   if (Node.isPropertyAccessExpression(e)) return numberConstant(e);
-  if (Node.isIdentifier(e)) {
-    const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
-    if (decl && Node.isVariableDeclaration(decl) && decl.getVariableStatement()?.getDeclarationKind() === 'const' && decl.getVariableStatement()?.getParent() === decl.getSourceFile()) {
-      const init = decl.getInitializer();
-      return init ? inner(init) : null;
-    }
+  if (Node.isIdentifier(e)) return moduleConstant(e, depth);
+  return null;
+}
+
+/** The value of the module-level `const` an identifier names (`HALF`, or `C.HALF`'s name), if computable. */
+function moduleConstant(id: import('ts-morph').Identifier, depth = 0): number | null {
+  const decl = id.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? id.getSymbol()?.getValueDeclaration();
+  if (decl && Node.isVariableDeclaration(decl) && decl.getVariableStatement()?.getDeclarationKind() === 'const' && decl.getVariableStatement()?.getParent() === decl.getSourceFile()) {
+    const init = decl.getInitializer();
+    return init ? constantValue(unwrap(init), depth + 1) : null;
   }
   return null;
 }

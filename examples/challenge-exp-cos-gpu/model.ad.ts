@@ -272,7 +272,7 @@ function _lossLoop0Value(
   // model.ts:12  const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
   const r = Math.exp(w * Math.cos(p * x[i]) + b) - y[i];
   // model.ts:13  s += r * r;
-  _acc0 = r * r;
+  _acc0 += r * r;
   return _acc0;
 }
 

@@ -7,7 +7,7 @@
  * the loop's critical path, and V8 cannot drop it (0 + x is not x when x is −0). A forward
  * data-flow analysis over the structured IR finds the scalars that hold 0: set by `= 0`, not
  * written since, on every path (loops iterate to a fixpoint). Only the function's own `number`
- * locals are tracked; a name that raw text (`ext`) mentions is left alone.
+ * derivative locals are tracked; a name that raw text (`ext`) mentions is left alone.
  *
  * The rewrite is exact except for the sign of a zero result (0 + −0 is +0).
  */
@@ -22,13 +22,20 @@ type Zeros = Set<string>;
 export function useKnownZeros(fn: TargetFunction): TargetFunction {
   const tracked = new Set<string>();
   visitStmts(fn.body, (s) => {
-    if (s.k === 'decl' && s.type === 'number') tracked.add(s.name);
+    if (s.k === 'decl' && s.type === 'number' && DERIVATIVE.test(s.name)) tracked.add(s.name);
   });
   for (const name of opaqueNames(fn.body)) tracked.delete(name);
   if (tracked.size === 0) return fn;
   const pass = new KnownZeros(tracked);
   return { ...fn, body: pass.stmts(fn.body, new Set(), true).out };
 }
+
+/**
+ * Adjoints and tangents (`s_bar`, `x_dot`, `_t0_bar`, `amx_bar_asum`): the sign of a zero
+ * derivative is immaterial, but a primal value's is not (`let s = 0; s -= x` is +0 at x = 0, and
+ * `-x` is −0, which `1 / s` or `Math.atan2(s, -1)` tell apart), so primal locals are left alone.
+ */
+const DERIVATIVE = /_(bar|dot)(_|\d|$)/;
 
 const isZeroLiteral = (e: Expr | null): boolean => e !== null && e.k === 'num' && e.v === 0 && !Object.is(e.v, -0);
 

@@ -49,9 +49,10 @@ export const MATH_RULES = {
   'Math.sqrt': unary(({ y, s }) => unlessZeroSeed(s, b.div(s, b.mul(b.num(2), y))), { singular: ALWAYS, gpu: 'Math.sqrt', domain: [[0.2, 3]], atKink: "sqrt'(0) = +Infinity" }),
   'Math.cbrt': unary(({ y, s }) => unlessZeroSeed(s, b.div(s, b.mul(b.num(3), sq(y)))), { singular: ALWAYS, gpu: 'Math.cbrt', domain: [[0.2, 3]], atKink: "cbrt'(0) = +Infinity" }),
   'Math.pow': powRule('Math.pow'),
-  // hypot(x…) = sqrt(Σ x²)  ⇒  ∂ᵢ = xᵢ / y, and 0 at the origin
+  // hypot(x…) = sqrt(Σ x²)  ⇒  ∂ᵢ = xᵢ / y, and 0 at the origin; s · (xᵢ / y), as |xᵢ / y| ≤ 1
+  // cannot overflow or underflow where s · xᵢ could (a subnormal xᵢ, a seed of 1e200)
   'Math.hypot': variadic(
-    (i) => ({ x, y, s }) => ({ k: 'cond', c: b.op('===', y, b.ZERO), a: b.ZERO, b: b.div(b.mul(s, x[i]!), y) }),
+    (i) => ({ x, y, s }) => ({ k: 'cond', c: b.op('===', y, b.ZERO), a: b.ZERO, b: b.mul(s, b.div(x[i]!, y)) }),
     { gpu: null, atKink: 'all partials 0 at the origin' },
   ),
   // abs' = sign, so abs'(0) = 0

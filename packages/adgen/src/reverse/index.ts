@@ -286,6 +286,19 @@ export class ReverseTransformer {
     return !(this.writes.get(v) ?? []).some((w) => w >= p && w <= m.region.end && (w >= m.region.start || m.region.id === 'top'));
   }
 
+  /**
+   * Whether u is written, anywhere in the body of a loop around the current point whose adjoints
+   * all run after all its forward parts (a snapshot region, a taped loop), so that a later
+   * iteration writes u before this one's adjoint runs: a write earlier in the body counts too.
+   * (`v` overwritten per iteration of such a loop: an inner sum's adjoint added into v̄ early would
+   * pile the shares of every iteration onto the last one.)
+   */
+  private rewrittenBeforeAdjoint(u: string, m: Mode): boolean {
+    const ranges: [number, number][] = m.loops.map((l) => [this.pos.get(l)!, this.endPos.get(l)!]);
+    if (m.region.id !== 'top' && !m.region.interleaved) ranges.push([m.region.start, m.region.end]);
+    return (this.writes.get(u) ?? []).some((w) => ranges.some(([a, z]) => w >= a && w <= z));
+  }
+
   private stableExpr(e: Expr, p: number, m: Mode): boolean {
     return [...b.varsOf(e)].every((v) => this.stable(v, p, m));
   }
@@ -1343,7 +1356,7 @@ export class ReverseTransformer {
         region.adjoint.set(a, k);
       }
       const after = this.endPos.get(s)! + 1;
-      for (const u of [...outer]) if (this.stable(u, after, m)) outer.delete(u);
+      for (const u of [...outer]) if (this.stable(u, after, m) && !this.rewrittenBeforeAdjoint(u, m)) outer.delete(u);
     }
     // what the per-unit sums are scaled by: their terms carry the seed already where it is direct
     const scaleBy = inherited || known ? b.ONE : seed;

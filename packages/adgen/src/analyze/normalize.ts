@@ -16,7 +16,7 @@
 import * as b from '../ir/builders.ts';
 import type { Namer } from '../ir/namer.ts';
 import { isArrayType, type Expr, type FunctionIR, type Loc, type Stmt } from '../ir/nodes.ts';
-import { forEachExpr, mapExpr, mapStmtExprs, ownExprs, someExpr, someIn, visitStmts } from '../ir/walk.ts';
+import { forEachExpr, hasContinue, mapExpr, mapStmtExprs, ownExprs, someExpr, someIn, visitStmts } from '../ir/walk.ts';
 import type { WriteMap } from './activity.ts';
 import { markGrowingStores } from './bounds.ts';
 
@@ -317,10 +317,6 @@ function elementwise(callee: FunctionIR, y: string, x: string): boolean {
   return safe && stores === 1;
 }
 
-/** Whether a `continue` in the statements belongs to the loop around them (not to a nested loop). */
-function hasContinue(stmts: Stmt[]): boolean {
-  return stmts.some((s) => s.k === 'continue' || (s.k === 'if' && (hasContinue(s.then) || hasContinue(s.else))) || (s.k === 'block' && hasContinue(s.body)));
-}
 
 /**
  * Where a function first touches its `@out` array by reading it (an in-place update such as

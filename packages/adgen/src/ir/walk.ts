@@ -178,3 +178,8 @@ export function renameIn(stmts: Stmt[], map: ReadonlyMap<string, string>): Stmt[
     }
   });
 }
+
+/** Whether a `continue` in the statements belongs to the loop around them (not to a nested loop). */
+export function hasContinue(stmts: Stmt[]): boolean {
+  return stmts.some((s) => s.k === 'continue' || (s.k === 'if' && (hasContinue(s.then) || hasContinue(s.else))) || (s.k === 'block' && hasContinue(s.body)));
+}

@@ -15,7 +15,7 @@ import type { DiagnosticBag } from '../../diagnostics/diagnostic.ts';
 import type { DiagCode } from '../../diagnostics/codes.ts';
 import * as b from '../../ir/builders.ts';
 import { apiName, isArrayType, type Expr, type FunctionIR, type Loc, type Param, type Returns, type Stmt, type VarType } from '../../ir/nodes.ts';
-import { visitStmts } from '../../ir/walk.ts';
+import { hasContinue, visitStmts } from '../../ir/walk.ts';
 import { BOOLEAN_OPS, MATH_CONSTANTS, PREDICATES, REJECTED, ruleFor } from '../../rules/index.ts';
 import { findNodes, isExportedTopLevel, reportTypeErrorsIn, type FunctionLike, type FunctionUnit } from '../../parse/index.ts';
 import { classifyType, describeType } from './types.ts';
@@ -440,7 +440,7 @@ class Lowerer {
     if (pre.length === 0 || !loop.test) return loop;
     const loc = loop.loc;
     const exit: Stmt = { k: 'if', c: b.op('!', loop.test), then: [{ k: 'break', ...(loc ? { loc } : {}) }], else: [], ...(loc ? { loc } : {}) };
-    if (loop.doWhile && continuesLoop(loop.body)) {
+    if (loop.doWhile && hasContinue(loop.body)) {
       this.error('AD1001', testNode, `An increment in the test of a do…while whose body may 'continue'`, 'Increment in a statement of its own at the end of the body.');
       return loop;
     }
@@ -766,21 +766,10 @@ class Lowerer {
    */
   private moduleTable(id: Node): string | null {
     const text = id.getText();
-    const symbol = (Node.isPropertyAccessExpression(id) ? id.getNameNode() : id).getSymbol();
-    const decl = symbol?.getAliasedSymbol()?.getValueDeclaration() ?? symbol?.getValueDeclaration();
-    if (!decl || !Node.isVariableDeclaration(decl)) return null;
-    const statement = decl.getVariableStatement();
-    if (!statement || statement.getParent() !== decl.getSourceFile() || statement.getDeclarationKind() !== 'const') return null;
-    // `[…] as const` is a readonly tuple of its numbers: a number[] table
-    const classified = classifyType(decl.getType());
-    const type = classified === 'tuple' ? 'number[]' : classified;
-    if (type !== 'number[]' && type !== 'Float64Array' && type !== 'Float32Array') return null;
-    const init = decl.getInitializer();
-    const listed = init ? listedElements(unwrap(init)) : null;
-    const values = listed?.map((x) => constantValue(unwrap(x)));
-    if (!values || values.length === 0 || values.some((v) => v === null) || !onlyReadByElement(decl)) return null;
-    // an exported table could be written by any module that imports it, unless its type forbids that
-    if (decl.isExported() && !decl.getType().isReadonlyArray?.() && !decl.getType().getText().startsWith('readonly ')) return null;
+    const table = constantTable(Node.isPropertyAccessExpression(id) ? id.getNameNode() : id);
+    const values = table?.listed.map((x) => constantValue(unwrap(x)));
+    if (!table || !values || values.length === 0 || values.some((v) => v === null)) return null;
+    const { decl, type } = table;
     // declared in the function's outermost scope, so every block sees the one copy
     const inner = this.scopes.splice(1);
     let irName: string;
@@ -1479,29 +1468,37 @@ function moduleConstant(id: import('ts-morph').Identifier, depth = 0): number | 
  * nothing writes the table or passes it on (a number[] could grow).
  */
 function tableLength(e: Expression): number | null {
-  return tableElements(e)?.listed.length ?? null;
+  return Node.isIdentifier(e) ? (constantTable(e)?.listed.length ?? null) : null;
 }
 
 /** `T[k]` of such a table, at a constant whole index k inside it. */
 function tableElement(e: Expression, k: number | null): number | null {
-  const table = tableElements(e);
+  const table = Node.isIdentifier(e) ? constantTable(e) : null;
   if (!table || k === null || !Number.isInteger(k) || k < 0 || k >= table.listed.length) return null;
   const value = constantValue(unwrap(table.listed[k]!));
   // a Float32Array holds its numbers rounded to single precision
-  return value !== null && table.single ? Math.fround(value) : value;
+  return value !== null && table.type === 'Float32Array' ? Math.fround(value) : value;
 }
 
-/** The listed elements of a module-level const table nothing writes or passes on. */
-function tableElements(e: Expression): { listed: Expression[]; single: boolean } | null {
-  if (!Node.isIdentifier(e)) return null;
-  const decl = e.getSymbol()?.getAliasedSymbol()?.getValueDeclaration() ?? e.getSymbol()?.getValueDeclaration();
-  if (!decl || !Node.isVariableDeclaration(decl) || decl.getVariableStatement()?.getDeclarationKind() !== 'const' || decl.getVariableStatement()?.getParent() !== decl.getSourceFile()) return null;
+/**
+ * A module-level const table a name refers to: a number[] (also `[…] as const`), Float64Array or
+ * Float32Array that lists its elements, which nothing writes or passes on anywhere in the project
+ * and, if exported, whose type forbids writes (an importer could write it otherwise).
+ */
+function constantTable(id: Node): { decl: import('ts-morph').VariableDeclaration; listed: Expression[]; type: 'number[]' | 'Float64Array' | 'Float32Array' } | null {
+  const symbol = id.getSymbol();
+  const decl = symbol?.getAliasedSymbol()?.getValueDeclaration() ?? symbol?.getValueDeclaration();
+  if (!decl || !Node.isVariableDeclaration(decl)) return null;
+  const statement = decl.getVariableStatement();
+  if (!statement || statement.getParent() !== decl.getSourceFile() || statement.getDeclarationKind() !== 'const') return null;
+  const classified = classifyType(decl.getType());
+  const type = classified === 'tuple' ? 'number[]' : classified;
+  if (type !== 'number[]' && type !== 'Float64Array' && type !== 'Float32Array') return null;
   const init = decl.getInitializer();
   const listed = init ? listedElements(unwrap(init)) : null;
   if (!listed || !onlyReadByElement(decl)) return null;
-  // an exported table could be changed by any module that imports it, unless its type forbids that
   if (decl.isExported() && !decl.getType().isReadonlyArray?.() && !decl.getType().getText().startsWith('readonly ')) return null;
-  return { listed, single: classifyType(decl.getType()) === 'Float32Array' };
+  return { decl, listed, type };
 }
 
 function resolveFunction(id: Node): FunctionLike | null {
@@ -1669,9 +1666,4 @@ function autoTypedNumber(d: import('ts-morph').VariableDeclaration): boolean {
     if (Node.isBinaryExpression(parent) && parent.getLeft() === r && parent.getOperatorToken().getKind() === SyntaxKind.EqualsToken) return classifyType(parent.getRight().getType()) === 'number';
     return classifyType(r.getType()) === 'number';
   });
-}
-
-/** Whether a `continue` in the statements belongs to the loop around them (not to a nested loop). */
-function continuesLoop(stmts: Stmt[]): boolean {
-  return stmts.some((s) => s.k === 'continue' || (s.k === 'if' && (continuesLoop(s.then) || continuesLoop(s.else))) || (s.k === 'block' && continuesLoop(s.body)));
 }

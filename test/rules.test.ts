@@ -57,6 +57,9 @@ test('conventions at non-differentiable points (SPEC §3)', async () => {
   const low = m['r_minGrad']!(2, 1, 1).grad;
   assert.equal([low.x0, low.x1, low.x2], [0, 1, 0]);
   assert.is(m['r_powGrad']!(0, 2).grad.x1, 0); // ∂/∂b aᵇ at a = 0
+  // a % b where a / b overflows: a b that does not move adds nothing (not 0 · ∞ = NaN)
+  assert.is(m['r__37Jvp']!(1e300, 1e-10, { x0: 1 }).tangent, 1);
+  assert.is(m['r__37Grad']!(1e300, 1e-10).grad.x0, 1);
 });
 
 test.run();

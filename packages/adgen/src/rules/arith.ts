@@ -23,11 +23,16 @@ export const ARITH_RULES = {
     ({ x, y, s }) => unlessZeroSeed(s, b.neg(b.div(b.mul(s, y), x[1]!))),
     { gpu: '/', domain: [[-2, 2], [0.5, 2]], singular: (x) => !divisorNonZero(x) },
   ),
-  // y = a % b = a − trunc(a/b)·b  ⇒  ā += ȳ,  b̄ −= ȳ·trunc(a/b)
-  '%': binary(({ s }) => s, ({ x, s }) => b.neg(b.mul(s, b.math('trunc', b.div(x[0]!, x[1]!)))), {
+  // y = a % b = a − trunc(a/b)·b  ⇒  ā += ȳ,  b̄ −= ȳ·trunc(a/b); trunc(a/b) is infinite where
+  // a/b overflows (b subnormal, a = 1e300), where a zero seed gives 0, not 0 · ∞ = NaN
+  '%': binary(({ s }) => s, ({ x, s }) => {
+    const partial = b.neg(b.mul(s, b.math('trunc', b.div(x[0]!, x[1]!))));
+    return divisorNonZero(x) ? partial : unlessZeroSeed(s, partial);
+  }, {
     gpu: '%',
     domain: [[0.1, 3], [0.7, 1.3]],
     atKink: 'at a jump of a % b the derivative of the piece that was taken',
+    singular: (x) => !divisorNonZero(x),
   }),
   // y = a ** b, the same rule as Math.pow
   '**': powRule('**'),

@@ -609,7 +609,7 @@ function assigns(stmts: Stmt[], name: string): boolean {
  * undefined for x < 0 (NaN on Mesa and most GPUs) where JavaScript's `x ** 2` is not, gpu.js's
  * `cbrt` takes pow of a negative number, and its `tanh` divides exp(2x) by itself (∞/∞ past
  * x ≈ 44). An integer power up to 8 is a product, cbrt is sign(x)·|x|^(1/3), and tanh is
- * sign(x)·(1 − t)/(1 + t) with t = exp(−2|x|) ≤ 1. Null for every other operation.
+ * sign(x) past |x| = 20. Null for every other operation.
  */
 function webglSafe(gpu: string, args: Expr[]): Expr | null {
   const x = args[0]!;
@@ -624,10 +624,9 @@ function webglSafe(gpu: string, args: Expr[]): Expr | null {
   const sign = b.op('Math.sign', x);
   const abs = b.op('Math.abs', x);
   if (gpu === 'Math.cbrt') return b.op('*', sign, b.op('Math.pow', abs, b.num(1 / 3)));
-  if (gpu === 'Math.tanh') {
-    const t = b.op('Math.exp', b.op('*', b.num(-2), abs));
-    return b.op('*', sign, b.op('/', b.op('-', b.ONE, t), b.op('+', b.ONE, t)));
-  }
+  // past |x| = 20 tanh is ±1 to double precision; below, the backend's own tanh stays accurate
+  // near 0, where a formula through exp(−2|x|) would cancel
+  if (gpu === 'Math.tanh') return { k: 'cond', c: b.op('>', abs, b.num(20)), a: sign, b: b.op('Math.tanh', x) };
   return null;
 }
 

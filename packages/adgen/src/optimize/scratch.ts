@@ -117,11 +117,7 @@ function branchAllocations(body: Stmt[], fixed: Map<string, { size: number; type
   };
   walk(body, false);
   const found = new Map<string, { size: number; type: ScratchType }>();
-  const sizeOf = (e: Expr): number | null => {
-    if (e.k === 'num') return Number.isInteger(e.v) && e.v >= 0 ? e.v : null;
-    if (e.k === 'len') return (found.get(e.arr) ?? fixed.get(e.arr))?.size ?? null;
-    return null;
-  };
+  const sizeOf = (e: Expr) => knownSize(e, (a) => found.get(a) ?? fixed.get(a));
   // in order, so `w_bar`'s length can name `w`'s
   for (const s of body) {
     if (s.k !== 'decl' || declared.get(s.name)?.length !== 1 || s.init?.k !== 'alloc' || s.init.ctor === 'Array' || !isTyped(s.type) || !b.isZero(s.init.len)) continue;
@@ -174,17 +170,20 @@ type ScratchType = 'Float64Array' | 'Float32Array';
 /** Typed arrays among them with a length known here (a literal, or the length of another such array). */
 function fixedSizeLocals(body: Stmt[]): Map<string, { size: number; type: ScratchType }> {
   const found = new Map<string, { size: number; type: ScratchType }>();
-  const sizeOf = (e: Expr): number | null => {
-    if (e.k === 'num') return Number.isInteger(e.v) && e.v >= 0 ? e.v : null;
-    if (e.k === 'len') return found.get(e.arr)?.size ?? null;
-    return null;
-  };
+  const sizeOf = (e: Expr) => knownSize(e, (a) => found.get(a));
   for (const s of singleDeclarationsOutsideLoops(body)) {
     if (s.init?.k !== 'alloc' || s.init.ctor === 'Array' || !isTyped(s.type)) continue;
     const size = sizeOf(s.init.len);
     if (size !== null) found.set(s.name, { size, type: s.init.ctor });
   }
   return found;
+}
+
+/** An allocation length known here: a whole literal, or the length of an array whose size is known. */
+function knownSize(e: Expr, sizeOfArray: (arr: string) => { size: number } | undefined): number | null {
+  if (e.k === 'num') return Number.isInteger(e.v) && e.v >= 0 ? e.v : null;
+  if (e.k === 'len') return sizeOfArray(e.arr)?.size ?? null;
+  return null;
 }
 
 const isTyped = (t: VarType): boolean => t === 'Float64Array' || t === 'Float32Array';

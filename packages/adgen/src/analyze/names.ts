@@ -24,6 +24,12 @@ const LOCAL_LIKE = [
   /_\d+$/,
 ];
 
+/**
+ * Whether a generated local holds a derivative: an adjoint or a tangent (`s_bar`, `x_dot`,
+ * `_t0_bar`, `amx_bar_asum`, `x_bar_2`). User names cannot look like that (`s_bar` is renamed).
+ */
+export const isDerivativeName = (name: string): boolean => /_(bar|dot)(_|\d|$)/.test(name);
+
 export const names = {
   grad: (f: string) => `${f}Grad`,
   vjp: (f: string) => `${f}Vjp`,

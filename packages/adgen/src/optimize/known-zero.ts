@@ -16,26 +16,22 @@ import type { Expr, Stmt } from '../ir/nodes.ts';
 import type { TargetFunction } from '../ir/target.ts';
 import { visitStmts, writtenIn } from '../ir/walk.ts';
 import { opaqueNames } from './fresh.ts';
+import { isDerivativeName } from '../analyze/names.ts';
 
 type Zeros = Set<string>;
 
 export function useKnownZeros(fn: TargetFunction): TargetFunction {
   const tracked = new Set<string>();
   visitStmts(fn.body, (s) => {
-    if (s.k === 'decl' && s.type === 'number' && DERIVATIVE.test(s.name)) tracked.add(s.name);
+    // the sign of a zero derivative is immaterial, but a primal value's is not (`let s = 0; s -= x`
+    // is +0 at x = 0 and `-x` is −0, which `1 / s` or `Math.atan2(s, -1)` tell apart)
+    if (s.k === 'decl' && s.type === 'number' && isDerivativeName(s.name)) tracked.add(s.name);
   });
   for (const name of opaqueNames(fn.body)) tracked.delete(name);
   if (tracked.size === 0) return fn;
   const pass = new KnownZeros(tracked);
   return { ...fn, body: pass.stmts(fn.body, new Set(), true).out };
 }
-
-/**
- * Adjoints and tangents (`s_bar`, `x_dot`, `_t0_bar`, `amx_bar_asum`): the sign of a zero
- * derivative is immaterial, but a primal value's is not (`let s = 0; s -= x` is +0 at x = 0, and
- * `-x` is −0, which `1 / s` or `Math.atan2(s, -1)` tell apart), so primal locals are left alone.
- */
-const DERIVATIVE = /_(bar|dot)(_|\d|$)/;
 
 const isZeroLiteral = (e: Expr | null): boolean => e !== null && e.k === 'num' && e.v === 0 && !Object.is(e.v, -0);
 

@@ -22,8 +22,9 @@
  * as an expert's hand-written adjoint does.
  *
  * Conditions, all checked:
- *  - the array is allocated zeroed by one declaration, never rebound, never handed out
- *    (owned.ts), never returned, and no raw text mentions it;
+ *  - the array is an adjoint or tangent (the sign of a zero primal value can show), allocated
+ *    zeroed by one declaration, never rebound, never handed out (owned.ts), never returned, and
+ *    no raw text mentions it;
  *  - every other mention lies in one statement list, from A (first) to Z (last); A and Z may be
  *    one loop (fusion made them one) whose body mentions the array first as A's and last as Z's;
  *  - A and Z are counting loops with the same header (up to the counter's name) whose
@@ -42,11 +43,12 @@ import type { TargetFunction } from '../ir/target.ts';
 import { mapStatementLists, mapStmts, renameExpr, renameIn, someExpr, visitStmts } from '../ir/walk.ts';
 import { opaqueNames } from './fresh.ts';
 import { ownedArrays } from './owned.ts';
+import { isDerivativeName } from '../analyze/names.ts';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
 
 export function overwriteZeroedArrays(fn: TargetFunction): TargetFunction {
-  const candidates = zeroedOwnedArrays(fn);
+  const candidates = zeroedDerivativeArrays(fn);
   if (candidates.length === 0) return fn;
   // variables whose value may change while the function runs: assigned, declared more than once,
   // or declared in a loop (a new value each iteration: `const m = d - k`)
@@ -94,6 +96,11 @@ function zeroedOwnedArrays(fn: TargetFunction): string[] {
     else if (s.k === 'return' && s.e) for (const name of varsOf(s.e)) excluded.add(name);
   });
   return [...owned].filter((a) => decls.get(a) === 1 && !excluded.has(a));
+}
+
+/** Adjoint and tangent arrays: `0 + e` is e but for the sign of a zero, which only a primal value shows. */
+function zeroedDerivativeArrays(fn: TargetFunction): string[] {
+  return zeroedOwnedArrays(fn).filter(isDerivativeName);
 }
 
 /** How many statements and expressions name the array (its length aside: that never changes). */
